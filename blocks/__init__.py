@@ -1,0 +1,1 @@
+"""Prefect Block classes for credentials and settings."""

@@ -1,0 +1,1 @@
+"""Deployment definitions and the `serve` entry point used by prefect.yaml."""

@@ -1,0 +1,1 @@
+"""Prefect flows: the pipelines users run and schedule (one module per pipeline)."""

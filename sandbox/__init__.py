@@ -1,0 +1,1 @@
+"""Local sandboxes (ASGI) that speak the QuickBooks Online and Stripe HTTP APIs. Import nothing of the project."""

@@ -1,0 +1,3 @@
+from sierra_sync.cli.main import main
+
+main()

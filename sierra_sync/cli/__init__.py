@@ -1,0 +1,1 @@
+"""The `sierra-sync` command line (Typer)."""

@@ -1,0 +1,42 @@
+"""Entry point of the `sierra-sync` command.
+
+Sub-commands live in sibling modules, one concern each, and register themselves on `app` here.
+Errors a user can cause are SierraError: printed as one line on stderr, exit status non-zero, no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sierra_sync.errors import SierraError
+
+app = typer.Typer(
+    name="sierra-sync",
+    help="Sierra Suites integrations: QuickBooks Online and Stripe sync on Prefect 3.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Imported here so `sierra-sync --help` stays fast and each module stays independent.
+    from sierra_sync.cli import db, sandbox
+
+    app.add_typer(db.app, name="db")
+    app.command(name="sandbox")(sandbox.sandbox)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; translate SierraError into one line on stderr and its exit code."""
+    _register()
+    try:
+        app(args=argv, prog_name="sierra-sync")
+    except SierraError as err:
+        print(f"error: {err.message}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,36 @@
+"""Configuration from the environment (prefix SIERRA_), read once per process through `get_settings()`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings that flags do not set. Every field maps to SIERRA_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="SIERRA_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".sierra"), description="Where the embedded defaults keep files.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app database; default: a SQLite file under data_dir.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the local servers bind to.")
+    qbo_port: int = Field(default=8701, description="Port of the local QuickBooks sandbox.")
+    stripe_port: int = Field(default=8702, description="Port of the local Stripe sandbox.")
+    api_port: int = Field(default=8703, description="Port of the API / webhook receiver.")
+
+    def resolved_database_url(self) -> str:
+        """The database URL in force: SIERRA_DATABASE_URL, or the SQLite file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sierra.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
