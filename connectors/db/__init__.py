@@ -1,0 +1,1 @@
+"""The app database: engine, column types, models and stores. Never imports prefect."""

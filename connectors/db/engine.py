@@ -1,0 +1,105 @@
+"""Engine and session factory for the app database, with one clear error for a bad or unreachable URL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from sierra_sync.errors import ConfigError, DatabaseUnavailableError
+
+SUPPORTED = ("postgresql", "sqlite")
+
+
+def redact_url(url: str | URL) -> str:
+    """The URL with its password hidden, safe for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", str(url))
+
+
+def parse_database_url(url: str) -> URL:
+    """Validate a URL for a supported database, or raise ConfigError that says how to fix it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"SIERRA_DATABASE_URL is not a valid database URL ({redact_url(url)}); expected e.g. "
+            "postgresql+psycopg://user@host:5432/dbname or sqlite:///path/to/file.db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED:
+        raise ConfigError(
+            f"unsupported database '{backend}' in SIERRA_DATABASE_URL; "
+            "use postgresql+psycopg://… or sqlite:///…"
+        )
+    if backend == "postgresql" and parsed.get_driver_name() in ("psycopg2", "default", "postgresql"):
+        # psycopg 3 is the driver we ship; a bare postgresql:// would look for psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str, *, echo: bool = False, check: bool = True) -> Engine:
+    """An engine for `url`; with `check`, connect once so a wrong URL fails here, with one clear line."""
+    parsed = parse_database_url(url)
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"no driver for {parsed.drivername}; use postgresql+psycopg:// or sqlite:///"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    if check:
+        check_connection(engine)
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, or raise DatabaseUnavailableError naming the (password-free) URL and the cause."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as err:
+        cause = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
+        raise DatabaseUnavailableError(
+            f"cannot reach the database at {redact_url(engine.url)}: {cause}. "
+            "Check SIERRA_DATABASE_URL and that the server is running."
+        ) from None
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,1 @@
+"""Alembic migrations of the app database (run with `sierra-sync db upgrade`)."""
