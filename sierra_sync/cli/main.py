@@ -23,10 +23,11 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `sierra-sync --help` stays fast and each module stays independent.
-    from sierra_sync.cli import db, sandbox
+    from sierra_sync.cli import db, demo, sandbox
 
     app.add_typer(db.app, name="db")
     app.command(name="sandbox")(sandbox.sandbox)
+    app.command(name="demo")(demo.demo)
 
 
 def main(argv: list[str] | None = None) -> None:

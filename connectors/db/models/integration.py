@@ -175,9 +175,11 @@ class IntegrationSyncLog(UUIDPk, Timestamps, Base):
     next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
-    # Beyond the brief: which run made the attempt, and the idempotency key its write carried.
+    # Beyond the brief: which run made the attempt, the idempotency key its write carried, and the attempt
+    # that retried this one (a failed row nobody retried is an open failure).
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    retried_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class WebhookSubscription(UUIDPk, Timestamps, Base):

@@ -1,0 +1,124 @@
+"""One redaction function for everything stored or shown: sync-log payloads, error details, artifacts.
+
+It removes OAuth tokens, client secrets, API keys, webhook secrets, Authorization headers and card data,
+by key (anywhere in nested dicts and lists) and by value pattern (bearer tokens, Stripe keys, JWTs and
+Luhn-valid card numbers inside free text), and returns a new structure: the input is never modified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+# Compared after lower-casing and dropping "-" and "_": "Access-Token", "access_token", "accessToken" match.
+_SECRET_KEYS = frozenset(
+    {
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "token",
+        "clientsecret",
+        "secret",
+        "webhooksecret",
+        "verifiertoken",
+        "apikey",
+        "secretkey",
+        "password",
+        "authorization",
+        "proxyauthorization",
+        "cookie",
+        "setcookie",
+        "codeverifier",
+        "clientassertion",
+        "stripesignature",
+        "intuitsignature",
+        "keyvalue",
+        "cardnumber",
+        "cvc",
+        "cvv",
+        "cvc2",
+        "securitycode",
+        "accountnumber",
+        "routingnumber",
+    }
+)
+# Inside a card object ("card": {...}) these are card data too, though harmless elsewhere.
+_CARD_KEYS = frozenset({"number", "cvc", "expmonth", "expyear", "fingerprint"})
+_CARD_CONTAINERS = frozenset({"card", "creditcard", "paymentcard"})
+
+_VALUE_PATTERNS = [
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"\b(sk|rk|pk)_(live|test)_[0-9A-Za-z]{8,}"),
+    re.compile(r"\bwhsec_[0-9A-Za-z]{8,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*"),  # JWT
+    re.compile(r"\bAB11[0-9]{6,}[A-Za-z0-9]{10,}"),  # Intuit refresh token shape
+    re.compile(r"(?i)([?&](access_token|refresh_token|client_secret|code|token)=)[^&\s]+"),
+]
+_CARD_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _norm(key: str) -> str:
+    return key.lower().replace("-", "").replace("_", "")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+        return f"[CARD ****{digits[-4:]}]"
+    return match.group(0)
+
+
+def redact_text(text: str) -> str:
+    """Mask secrets and card numbers inside free text (error messages, URLs, logged bodies)."""
+    for pattern in _VALUE_PATTERNS:
+        if pattern.groups >= 2 and "[?&]" in pattern.pattern:
+            text = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return _CARD_RUN.sub(_mask_card, text)
+
+
+def _is_identifier_key(key: str) -> bool:
+    # Ids such as QBO's 19-digit Class ids can pass the Luhn check; they are not card numbers.
+    k = _norm(key)
+    return k in {"id", "value", "txnid", "realmid", "synctoken"} or k.endswith("id")
+
+
+def redact(value: Any, *, _key: str = "", _in_card: bool = False) -> Any:
+    """Return a copy of `value` (dicts, lists, scalars) with every secret replaced by "[REDACTED]"."""
+    if isinstance(value, Mapping):
+        in_card = _norm(_key) in _CARD_CONTAINERS
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = str(k)
+            norm = _norm(key)
+            if norm in _SECRET_KEYS or (in_card and norm in _CARD_KEYS):
+                out[key] = None if v is None else REDACTED
+            else:
+                out[key] = redact(v, _key=key, _in_card=in_card)
+        return out
+    if isinstance(value, list | tuple):
+        return [redact(v, _key=_key, _in_card=_in_card) for v in value]
+    if isinstance(value, str):
+        if _is_identifier_key(_key):
+            return value
+        return redact_text(value)
+    return value
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers as a plain dict with credentials removed (Authorization, Cookie, signatures…)."""
+    return {k: str(v) for k, v in redact(dict(headers)).items()}

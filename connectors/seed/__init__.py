@@ -1,0 +1,1 @@
+"""Deterministic, realistic demo data for construction companies (`sierra-sync db seed`)."""
