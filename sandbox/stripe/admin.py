@@ -1,0 +1,173 @@
+"""/__sandbox/ admin endpoints: reset, faults, stats, objects, webhooks and deliveries, clock, payouts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.stripe import ledger, payment_intents
+from sandbox.stripe.errors import StripeError, invalid_request
+from sandbox.stripe.state import DAY, SandboxState, dump
+from sandbox.stripe.store import snapshot
+
+AdminHandler = Callable[[SandboxState, Request, dict[str, Any]], Awaitable[Any]]
+
+
+def _endpoint(state: SandboxState, handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        body: dict[str, Any] = {}
+        raw = await request.body()
+        if raw.strip():
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                return JSONResponse({"error": {"message": "body must be a JSON object"}}, status_code=400)
+            if not isinstance(parsed, dict):
+                return JSONResponse({"error": {"message": "body must be a JSON object"}}, status_code=400)
+            body = parsed
+        try:
+            result = await handler(state, request, body)
+        except StripeError as error:
+            return Response(dump(error.body()), status_code=error.status, media_type="application/json")
+        except ValueError as error:
+            return JSONResponse({"error": {"message": str(error)}}, status_code=400)
+        return JSONResponse(result)
+
+    return endpoint
+
+
+async def reset(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Forget objects, events, keys, deliveries and counters; restore the configured faults and endpoints."""
+    state.reset()
+    return {"reset": True}
+
+
+async def faults(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """GET: fault settings; POST: change some (latency_ms, jitter_ms, error_rate, drop_rate, throttle)."""
+    if request.method == "POST":
+        state.faults.settings.update(body)
+    return state.faults.settings.as_dict()
+
+
+async def stats(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Request counters, injected faults and webhook delivery counts."""
+    return {
+        "requests_total": state.requests_total,
+        "requests_by_endpoint": dict(state.requests_by_endpoint),
+        "throttled": state.faults.throttled,
+        "faults_injected": state.faults.faults_injected,
+        "webhooks": state.webhooks.stats(),
+    }
+
+
+async def objects(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Every stored object of one kind (`/__sandbox/objects/payment_intent`), newest first, unpaginated."""
+    kind = request.path_params["kind"]
+    ledger.settle(state)
+    data = [snapshot(o) for o in state.store.all(kind)]
+    return {"object": "list", "data": data, "has_more": False, "url": f"/__sandbox/objects/{kind}"}
+
+
+async def endpoints(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """GET: registered webhook endpoints (no secrets); POST {url, secret?, enabled_events?}: register one."""
+    if request.method == "POST":
+        url = body.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError("url must be an http(s) URL")
+        secret = body.get("secret")
+        if secret is not None and not isinstance(secret, str):
+            raise ValueError("secret must be a string")
+        enabled = body.get("enabled_events", ["*"])
+        if not isinstance(enabled, list) or not all(isinstance(e, str) for e in enabled):
+            raise ValueError("enabled_events must be a list of event types")
+        obj, secret = state.add_webhook_endpoint(url, secret, enabled)
+        return {**obj, "secret": secret}
+    return {"data": [{"id": e.id, "url": e.url, "enabled_events": e.enabled_events}
+                     for e in state.webhooks.endpoints.values()]}  # fmt: skip
+
+
+async def deliveries(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Webhook deliveries with their attempts (filter with ?status=pending|delivered|failed, ?event_id=)."""
+    status = request.query_params.get("status")
+    event_id = request.query_params.get("event_id")
+    return {
+        "data": [
+            d.describe()
+            for d in state.webhooks.deliveries
+            if (status is None or d.status == status) and (event_id is None or d.event_id == event_id)
+        ]
+    }
+
+
+async def deliver(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Send every pending delivery once, now, ignoring backoff; `order`: queued, reverse or shuffle."""
+    order = body.get("order", "queued")
+    if order not in ("queued", "reverse", "shuffle"):
+        raise ValueError("order must be queued, reverse or shuffle")
+    batch = await state.webhooks.deliver_now(order, state.rng)
+    return {"attempted": len(batch), "deliveries": [d.describe() for d in batch]}
+
+
+async def redeliver(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Queue an event again (a duplicate delivery, as Stripe sometimes sends): {event_id, endpoint_id?}."""
+    event = state.store.get("event", str(body.get("event_id")), param="event_id")
+    endpoint_id = body.get("endpoint_id")
+    queued = state.webhooks.enqueue(event["id"], event["type"], dump(event), endpoint_id)
+    return {"queued": queued}
+
+
+async def clock(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """GET: the sandbox time; POST {advance_seconds | advance_days}: move it forward and let time act."""
+    if request.method == "POST":
+        seconds = float(body.get("advance_seconds", 0)) + float(body.get("advance_days", 0)) * DAY
+        state.clock.advance(seconds)
+        ledger.settle(state)
+        state.prune_events()
+    return {"now": state.now()}
+
+
+async def force_payout(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Pay out everything not paid out yet (like an automatic payout); {currency?}."""
+    return ledger.force_payout(state, str(body.get("currency", "usd")))
+
+
+async def authenticate(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Finish 3-D Secure on an intent in requires_action: {success: true|false} (default true)."""
+    intent = state.store.get("payment_intent", request.path_params["id"])
+    success = body.get("success", True)
+    if not isinstance(success, bool):
+        raise invalid_request("success must be true or false", param="success")
+    payment_intents.authenticate(state, intent, success)
+    return snapshot(intent)
+
+
+async def dispute(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Open a dispute (chargeback) on a succeeded charge."""
+    charge = state.store.get("charge", request.path_params["id"])
+    if charge["status"] != "succeeded" or charge["disputed"]:
+        raise invalid_request(f"Charge {charge['id']} cannot be disputed.", param="charge")
+    return ledger.open_dispute(state, charge)
+
+
+def routes(state: SandboxState) -> list[Route]:
+    """The admin routes, bound to one sandbox state."""
+    table: list[tuple[str, AdminHandler, list[str]]] = [
+        ("/__sandbox/reset", reset, ["POST"]),
+        ("/__sandbox/faults", faults, ["GET", "POST"]),
+        ("/__sandbox/stats", stats, ["GET"]),
+        ("/__sandbox/objects/{kind}", objects, ["GET"]),
+        ("/__sandbox/webhook_endpoints", endpoints, ["GET", "POST"]),
+        ("/__sandbox/webhooks/deliveries", deliveries, ["GET"]),
+        ("/__sandbox/webhooks/deliver", deliver, ["POST"]),
+        ("/__sandbox/webhooks/redeliver", redeliver, ["POST"]),
+        ("/__sandbox/clock", clock, ["GET", "POST"]),
+        ("/__sandbox/payouts", force_payout, ["POST"]),
+        ("/__sandbox/payment_intents/{id}/authenticate", authenticate, ["POST"]),
+        ("/__sandbox/charges/{id}/dispute", dispute, ["POST"]),
+    ]
+    return [Route(path, _endpoint(state, handler), methods=methods) for path, handler, methods in table]

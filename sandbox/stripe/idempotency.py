@@ -1,0 +1,67 @@
+"""Idempotency-Key semantics: same key and parameters replay the saved answer; other parameters fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sandbox.stripe.clock import SandboxClock
+from sandbox.stripe.errors import idempotency_in_progress, idempotency_mismatch
+
+
+@dataclass
+class SavedResponse:
+    """The first answer given for a key: replayed byte for byte."""
+
+    status: int
+    body: bytes
+    request_id: str
+
+
+@dataclass
+class _Entry:
+    fingerprint: str
+    created: int
+    saved: SavedResponse | None = None  # None while the first request is still running
+
+
+class IdempotencyStore:
+    """Keys seen in the last `retention_hours` (Stripe keeps them 24 hours)."""
+
+    def __init__(self, clock: SandboxClock, retention_hours: int = 24) -> None:
+        self._clock = clock
+        self._retention = retention_hours * 3600
+        self._entries: dict[str, _Entry] = {}
+
+    def begin(self, key: str, fingerprint: str) -> SavedResponse | None:
+        """Claim `key` for a new request (None), or return the answer to replay; raise on misuse."""
+        self._prune()
+        entry = self._entries.get(key)
+        if entry is None:
+            self._entries[key] = _Entry(fingerprint, self._clock.now())
+            return None
+        if entry.fingerprint != fingerprint:
+            raise idempotency_mismatch(key)
+        if entry.saved is None:
+            raise idempotency_in_progress()
+        return entry.saved
+
+    def finish(self, key: str, saved: SavedResponse) -> None:
+        """Save the answer of the request that claimed `key`."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry.saved = saved
+
+    def abandon(self, key: str) -> None:
+        """Release a key whose request did not start executing (validation error): nothing is saved."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.saved is None:
+            del self._entries[key]
+
+    def clear(self) -> None:
+        """Forget every key."""
+        self._entries.clear()
+
+    def _prune(self) -> None:
+        cutoff = self._clock.now() - self._retention
+        for key in [k for k, e in self._entries.items() if e.created < cutoff and e.saved is not None]:
+            del self._entries[key]

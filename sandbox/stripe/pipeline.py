@@ -1,0 +1,132 @@
+"""The path every /v1 request takes: request id, counters, auth, decoding, faults, idempotency, expand, JSON.
+
+Handlers are plain synchronous functions `(state, call) -> object`; they run without awaiting, so each one is
+atomic on the event loop. They raise `StripeError` for Stripe's error answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sandbox.stripe.auth import authenticate
+from sandbox.stripe.errors import StripeError, api_error, invalid_request, not_found_route, rate_limited
+from sandbox.stripe.expand import expand
+from sandbox.stripe.forms import parse_query
+from sandbox.stripe.idempotency import SavedResponse
+from sandbox.stripe.params import get_str_list
+from sandbox.stripe.state import RequestRef, SandboxState, dump
+from sandbox.stripe.store import JSON
+
+
+@dataclass
+class Call:
+    """One API call as a handler sees it."""
+
+    method: str
+    path: str
+    params: JSON
+    path_params: dict[str, str]
+    request: RequestRef
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[SandboxState, Call], JSON]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def json_response(status: int, body: bytes, request_id: str, extra: dict[str, str] | None = None) -> Response:
+    """A JSON response with Stripe's standard headers."""
+    headers = {"Request-Id": request_id, "Cache-Control": "no-cache, no-store", **(extra or {})}
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(error: StripeError, request_id: str) -> Response:
+    """Stripe's error body with its status."""
+    return json_response(error.status, dump(error.body()), request_id, error.headers)
+
+
+def api_endpoint(state: SandboxState, method: str, template: str, handler: Handler) -> Endpoint:
+    """Wrap `handler` into a Starlette endpoint that behaves like Stripe's API front door."""
+    label = f"{method} {template}"
+
+    async def endpoint(request: Request) -> Response:
+        request_id = state.new_request_id()
+        state.requests_total += 1
+        state.requests_by_endpoint[label] += 1
+        version = {"Stripe-Version": request.headers.get("stripe-version") or state.options.api_version}
+        try:
+            authenticate(request.headers.get("authorization"))
+            params = parse_query(request.url.query)
+            if method == "POST":
+                params.update(parse_query(await request.body()))
+            if state.faults.throttle_hit():
+                raise rate_limited()
+            await state.faults.delay()
+            if state.faults.error_before():
+                raise api_error()
+        except StripeError as error:
+            return error_response(error, request_id)
+        key = request.headers.get("idempotency-key") if method == "POST" else None
+        call = Call(method, request.url.path, params, dict(request.path_params), RequestRef(request_id, key))
+        if key is not None:
+            fingerprint = json.dumps([method, request.url.path, params], sort_keys=True)
+            try:
+                saved = state.idempotency.begin(key, fingerprint)
+            except StripeError as error:
+                return error_response(error, request_id)
+            if saved is not None:
+                return json_response(
+                    saved.status,
+                    saved.body,
+                    request_id,
+                    {**version, "Idempotent-Replayed": "true", "Original-Request": saved.request_id},
+                )
+        status, body, headers = _run(state, handler, call)
+        if key is not None:
+            # Stripe saves a result once the endpoint started executing: successes and card errors.
+            if status < 400 or status == 402:
+                state.idempotency.finish(key, SavedResponse(status, body, request_id))
+            else:
+                state.idempotency.abandon(key)
+        if state.faults.drop_after():
+            return error_response(api_error(), request_id)
+        if key is not None:
+            headers = {**headers, "Idempotency-Key": key}
+        return json_response(status, body, request_id, {**version, **headers})
+
+    return endpoint
+
+
+def _run(state: SandboxState, handler: Handler, call: Call) -> tuple[int, bytes, dict[str, str]]:
+    try:
+        paths = get_str_list(call.params, "expand") or []
+        result = handler(state, call)
+        if paths:
+            result = expand(result, paths, state.store.find)
+        return call.status, dump(result), call.headers
+    except StripeError as error:
+        return error.status, dump(error.body()), error.headers
+    except (ValueError, TypeError) as exc:  # a malformed parameter the handler did not expect
+        bad = invalid_request(f"Invalid request: {type(exc).__name__}")
+        return bad.status, dump(bad.body()), {}
+
+
+def not_found(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
+    """Stripe's 404 for unknown /v1 URLs (after authentication, like Stripe)."""
+
+    async def endpoint(request: Request) -> Response:
+        request_id = state.new_request_id()
+        state.requests_total += 1
+        try:
+            authenticate(request.headers.get("authorization"))
+        except StripeError as error:
+            return error_response(error, request_id)
+        return error_response(not_found_route(request.method, request.url.path), request_id)
+
+    return endpoint

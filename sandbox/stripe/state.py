@@ -1,0 +1,134 @@
+"""Everything one sandbox knows: objects, events, idempotency keys, webhooks, faults, clock, counters."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+from sandbox.stripe import objects
+from sandbox.stripe.clock import SandboxClock
+from sandbox.stripe.faults import FaultInjector, FaultSettings
+from sandbox.stripe.idempotency import IdempotencyStore
+from sandbox.stripe.options import StripeSandboxOptions
+from sandbox.stripe.store import JSON, ObjectStore, snapshot
+from sandbox.stripe.webhooks import Endpoint, WebhookDispatcher
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class RequestRef:
+    """The API request that caused a change (events carry it as `request: {id, idempotency_key}`)."""
+
+    id: str | None = None
+    idempotency_key: str | None = None
+
+
+NO_REQUEST = RequestRef()
+
+
+def dump(obj: JSON) -> bytes:
+    """Stripe's JSON rendering (pretty, two spaces)."""
+    return json.dumps(obj, indent=2).encode("utf-8")
+
+
+class SandboxState:
+    """The mutable world of one sandbox; API handlers and admin calls read and change it."""
+
+    def __init__(self, options: StripeSandboxOptions) -> None:
+        self.options = options
+        self.rng = random.Random(options.seed)
+        self.clock = SandboxClock(options.clock_start)
+        self.store = ObjectStore(self.rng)
+        self.idempotency = IdempotencyStore(self.clock, options.idempotency_retention_hours)
+        self.faults = FaultInjector(self._initial_faults(), self.rng)
+        self.webhooks = WebhookDispatcher(
+            retry_base_seconds=options.webhook_retry_base_seconds,
+            retry_max_seconds=options.webhook_retry_max_seconds,
+            max_attempts=options.webhook_max_attempts,
+            timeout_seconds=options.webhook_timeout_seconds,
+            on_delivered=self._delivered,
+        )
+        self.requests_total = 0
+        self.requests_by_endpoint: Counter[str] = Counter()
+        self.card_behaviour: dict[str, str] = {}  # pm id -> test card name (pm_card_visa, …)
+        self.paid_out: dict[str, str] = {}  # balance transaction id -> automatic payout id
+        self._register_configured_endpoints()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to a fresh sandbox: no objects, events, keys, deliveries; configured faults and endpoints."""
+        self.store.clear()
+        self.idempotency.clear()
+        self.webhooks.clear()
+        self.webhooks.endpoints.clear()
+        self.faults.settings = self._initial_faults()
+        self.faults.reset_counters()
+        self.requests_total = 0
+        self.requests_by_endpoint.clear()
+        self.card_behaviour.clear()
+        self.paid_out.clear()
+        self._register_configured_endpoints()
+
+    def _initial_faults(self) -> FaultSettings:
+        o = self.options
+        return FaultSettings(o.latency_ms, o.jitter_ms, o.error_rate, o.drop_rate, o.throttle)
+
+    def _register_configured_endpoints(self) -> None:
+        for configured in self.options.webhook_endpoints:
+            self.add_webhook_endpoint(configured.url, configured.secret, list(configured.enabled_events))
+
+    # --- helpers -----------------------------------------------------------------------------------------
+    def now(self) -> int:
+        """Sandbox time, Unix seconds."""
+        return self.clock.now()
+
+    def new_request_id(self) -> str:
+        """`req_…`, as in Stripe's Request-Id header."""
+        return f"req_{self.store.token(14)}"
+
+    def add_webhook_endpoint(
+        self, url: str, secret: str | None, enabled_events: list[str], object_id: str | None = None
+    ) -> tuple[JSON, str]:
+        """Register a receiver; return its webhook_endpoint object and its signing secret."""
+        endpoint_id = object_id or self.store.new_id("we")
+        secret = secret or f"whsec_{self.store.token(32)}"
+        obj = objects.webhook_endpoint(endpoint_id, self.now(), url, enabled_events, self.options.api_version)
+        self.store.add(obj)
+        self.webhooks.endpoints[endpoint_id] = Endpoint(endpoint_id, url, secret, list(enabled_events))
+        return obj, secret
+
+    # --- events ------------------------------------------------------------------------------------------
+    def emit(self, type_: str, obj: JSON, req: RequestRef, previous: JSON | None = None) -> JSON:
+        """Record an event with a snapshot of `obj` and queue its webhook deliveries."""
+        self.prune_events()
+        endpoints = self.webhooks.endpoints_for(type_)
+        event = objects.event(
+            self.store.new_id("evt"),
+            self.now(),
+            type_=type_,
+            data_object=snapshot(obj),
+            previous_attributes=previous,
+            api_version=self.options.api_version,
+            request_id=req.id,
+            idempotency_key=req.idempotency_key,
+            pending_webhooks=len(endpoints),
+        )
+        self.store.add(event)
+        if endpoints:
+            self.webhooks.enqueue(event["id"], type_, dump(event))
+        return event
+
+    def prune_events(self) -> None:
+        """Forget events older than the retention window (30 days by default)."""
+        cutoff = self.now() - self.options.event_retention_days * DAY
+        for event in self.store.all("event"):
+            if event["created"] < cutoff:
+                self.store.remove(event["id"])
+
+    def _delivered(self, event_id: str) -> None:
+        event = self.store.find(event_id)
+        if event is not None and event["pending_webhooks"] > 0:
+            event["pending_webhooks"] -= 1
