@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, case, cast, select, update
 from sqlalchemy.orm import Session
 
 from connectors.db.models import Integration, IntegrationSyncLog
+from connectors.db.models.base import table_of
 from connectors.db.types import utcnow
 from connectors.redact import redact, redact_text
 
@@ -181,7 +182,7 @@ def record_outcome(
     """Count one finished attempt on the integration in a single UPDATE (no read-modify-write):
     total/successful/failed syncs, last_sync_*, and the running mean of durations."""
     now = now or utcnow()
-    t = Integration.__table__
+    t = table_of(Integration)
     succeeded = status == "success"
     values: dict[str, Any] = {
         "total_syncs": t.c.total_syncs + 1,

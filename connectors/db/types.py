@@ -46,9 +46,9 @@ class Fixed(TypeDecorator[Decimal]):
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         # asdecimal=False on SQLite: we convert to Decimal ourselves, without SQLAlchemy's float warning.
-        return dialect.type_descriptor(
-            Numeric(self.precision, self.scale, asdecimal=dialect.supports_native_decimal)
-        )
+        if dialect.supports_native_decimal:
+            return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=False))
 
     def _quantise(self, value: Decimal | int | str) -> Decimal:
         if isinstance(value, float):

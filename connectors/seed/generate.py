@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from connectors.db.models import Company, Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
+from connectors.db.models.base import table_of
 from connectors.seed import catalog
 
 CENT = Decimal("0.01")
@@ -309,12 +310,12 @@ def seed(
     summary = SeedSummary()
     now = datetime.now(UTC)
     tables = {
-        "contacts": Contact.__table__,
-        "projects": Project.__table__,
-        "invoices": Invoice.__table__,
-        "invoice_line_items": InvoiceLineItem.__table__,
-        "payments": Payment.__table__,
-        "expenses": Expense.__table__,
+        "contacts": table_of(Contact),
+        "projects": table_of(Project),
+        "invoices": table_of(Invoice),
+        "invoice_line_items": table_of(InvoiceLineItem),
+        "payments": table_of(Payment),
+        "expenses": table_of(Expense),
     }
     for index in range(companies):
         builder = _CompanyBuilder(seed_value, index, invoices, as_of, now)
@@ -332,7 +333,7 @@ def seed(
             builder.projects()
             builder.invoices(summary)
             builder.expenses()
-            conn.execute(insert(Company.__table__), [company_row])
+            conn.execute(insert(table_of(Company)), [company_row])
             for name, table in tables.items():
                 rows = builder.rows[name]
                 for start in range(0, len(rows), CHUNK):

@@ -441,6 +441,7 @@ def upgrade() -> None:
         sa.Column("retry_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("flow_run_id", sa.String(length=64), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("retried_by_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
             "created_at",

@@ -20,7 +20,9 @@ class LocalServer:
     """A uvicorn server in a daemon thread; `url` is known once `start()` returns."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"sandbox-{port}", daemon=True)
         self.host = host

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import MetaData, Uuid, func
+from sqlalchemy import MetaData, Table, Uuid, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from connectors.db.types import UTCDateTime, utcnow
@@ -52,3 +53,8 @@ class SoftDelete:
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core Table of a mapped class (typed as Table, which `__table__` is not)."""
+    return cast(Table, model.__table__)

@@ -1,0 +1,214 @@
+"""The sync-log store: attempts, durable retries with backoff, recovery of lost workers, counters."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connectors import synclog
+from connectors.db.engine import session_factory
+from connectors.db.models import Integration, IntegrationSyncLog
+from connectors.redact import REDACTED
+from tests import factories
+
+T0 = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def integ(sessions):
+    with sessions.begin() as s:
+        c = factories.company(s)
+        i = factories.integration(s, c.id, connection_status="connected", is_active=True)
+        return i.id, c.id
+
+
+def _start(s, integ, **kw):
+    integration_id, company_id = integ
+    return synclog.start_attempt(
+        s,
+        integration_id=integration_id,
+        company_id=company_id,
+        sync_type="invoice",
+        direction="push",
+        trigger="manual",
+        entity_type="invoice",
+        now=kw.pop("now", T0),
+        **kw,
+    )
+
+
+def test_success_is_recorded_with_duration_and_counted(sessions, integ):
+    with sessions.begin() as s:
+        log_id = _start(
+            s, integ, request_payload={"Invoice": {"DocNumber": "1001"}, "access_token": "tok-xyz"}
+        )
+    with sessions.begin() as s:
+        synclog.finish_success(
+            s,
+            log_id,
+            external_entity_id="660",
+            response_payload={"Invoice": {"Id": "660"}},
+            now=T0 + timedelta(milliseconds=850),
+        )
+    with sessions() as s:
+        log = s.get(IntegrationSyncLog, log_id)
+        assert log is not None
+        assert (log.status, log.duration_ms, log.external_entity_id) == ("success", 850, "660")
+        assert log.request_payload == {"Invoice": {"DocNumber": "1001"}, "access_token": REDACTED}
+        integration = s.get(Integration, integ[0])
+        assert integration is not None
+        assert (integration.total_syncs, integration.successful_syncs, integration.failed_syncs) == (1, 1, 0)
+        assert integration.avg_sync_duration_ms == 850
+        assert integration.last_sync_status == "success"
+        assert integration.last_sync_at == T0 + timedelta(milliseconds=850)
+
+
+def test_retryable_failures_back_off_1_2_4_then_fail(sessions, integ):
+    delays = []
+    with sessions.begin() as s:
+        log_id = _start(s, integ, max_retries=3)
+    now = T0
+    for expected_status in ("retrying", "retrying", "retrying", "failed"):
+        with sessions.begin() as s:
+            status = synclog.finish_failure(
+                s, log_id, error_code="503", error_message="QuickBooks answered 503", retryable=True, now=now
+            )
+            log = s.get(IntegrationSyncLog, log_id)
+            assert log is not None
+            assert status == expected_status == log.status
+            if status == "retrying":
+                assert log.next_retry_at is not None
+                delays.append((log.next_retry_at - now).total_seconds())
+                now = log.next_retry_at
+            else:
+                assert log.next_retry_at is None
+        if status == "retrying":
+            with sessions.begin() as s:
+                assert synclog.list_due_retries(s, now=now - timedelta(milliseconds=1)) == []
+                claimed = synclog.claim_due_retries(s, now=now)
+                assert len(claimed) == 1
+                log_id = claimed[0].new_log_id
+    assert delays == [1.0, 2.0, 4.0]
+    with sessions() as s:
+        rows = s.scalars(select(IntegrationSyncLog).order_by(IntegrationSyncLog.attempt_number)).all()
+        assert [r.attempt_number for r in rows] == [1, 2, 3, 4]  # one audit row per attempt
+        assert [r.status for r in rows] == ["failed"] * 4
+        assert all(r.retried_by_id == n.id for r, n in itertools.pairwise(rows))
+        assert [r.id for r in synclog.open_failures(s)] == [rows[-1].id]
+        integration = s.get(Integration, integ[0])
+        assert integration is not None
+        assert (integration.total_syncs, integration.failed_syncs) == (4, 4)
+
+
+def test_backoff_is_capped():
+    policy = synclog.RetryPolicy(base_seconds=1, factor=2, cap_seconds=60)
+    assert [policy.delay(n).total_seconds() for n in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def test_permanent_failure_does_not_retry_and_message_is_redacted(sessions, integ):
+    with sessions.begin() as s:
+        log_id = _start(s, integ)
+        status = synclog.finish_failure(
+            s,
+            log_id,
+            error_code="6000",
+            error_message="QuickBooks rejected the invoice (Bearer eyJabc.defghijklmnop.qrs)",
+            retryable=False,
+            error_details={"client_secret": "shh"},
+            now=T0,
+        )
+    assert status == "failed"
+    with sessions() as s:
+        log = s.get(IntegrationSyncLog, log_id)
+        assert log is not None
+        assert "eyJabc" not in (log.error_message or "")
+        assert log.error_details == {"client_secret": REDACTED, "retryable": False}
+        assert synclog.list_due_retries(s, now=T0 + timedelta(days=1)) == []
+
+
+def test_attempt_left_in_progress_by_a_dead_worker_is_recovered(sessions, integ):
+    with sessions.begin() as s:
+        lost_id = _start(s, integ, now=T0)
+        fresh_id = _start(s, integ, now=T0 + timedelta(minutes=14))
+    with sessions.begin() as s:
+        claimed = synclog.claim_due_retries(
+            s, now=T0 + timedelta(minutes=15), stale_after=timedelta(minutes=15)
+        )
+    assert [c.previous_log_id for c in claimed] == [lost_id]
+    assert claimed[0].recovered_from_lost_worker
+    with sessions() as s:
+        lost = s.get(IntegrationSyncLog, lost_id)
+        assert lost is not None
+        assert (lost.status, lost.error_code, lost.retried_by_id) == (
+            "failed",
+            "worker_lost",
+            claimed[0].new_log_id,
+        )
+        fresh = s.get(IntegrationSyncLog, fresh_id)
+        assert fresh is not None and fresh.status == "in_progress"
+
+
+def test_claim_never_hands_out_a_row_twice(sessions, integ):
+    with sessions.begin() as s:
+        log_id = _start(s, integ)
+        synclog.finish_failure(s, log_id, error_code="500", error_message="boom", retryable=True, now=T0)
+    with sessions.begin() as s:
+        first = synclog.claim_due_retries(s, now=T0 + timedelta(seconds=5))
+    with sessions.begin() as s:
+        second = synclog.claim_due_retries(s, now=T0 + timedelta(seconds=5))
+    assert len(first) == 1
+    assert second == []
+
+
+def test_counters_survive_eight_concurrent_writers(db, integ):
+    """8 threads, each with its own connection, finish attempts on one integration at once (PostgreSQL runs
+    them truly concurrently; SQLite serialises the writers, and must not lose an increment either)."""
+    per_thread = 25
+    factory = session_factory(db.engine)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                with factory.begin() as s:
+                    log_id = _start(s, integ)
+                with factory.begin() as s:
+                    if (n + i) % 5 == 0:
+                        synclog.finish_failure(
+                            s, log_id, error_code="500", error_message="x", retryable=False
+                        )
+                    else:
+                        synclog.finish_success(s, log_id)
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    expected_failed = sum(1 for n in range(8) for i in range(per_thread) if (n + i) % 5 == 0)
+    with factory() as s:
+        integration = s.get(Integration, integ[0])
+        assert integration is not None
+        assert integration.total_syncs == 8 * per_thread
+        assert integration.failed_syncs == expected_failed
+        assert integration.successful_syncs == 8 * per_thread - expected_failed
+
+
+def test_running_average_duration(sessions, integ):
+    for ms in (100, 200, 600):
+        with sessions.begin() as s:
+            log_id = _start(s, integ, now=T0)
+            synclog.finish_success(s, log_id, now=T0 + timedelta(milliseconds=ms))
+    with sessions() as s:
+        integration = s.get(Integration, integ[0])
+        assert integration is not None
+        assert integration.avg_sync_duration_ms == 300
