@@ -949,6 +949,14 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "rate_limit_windows",
+        sa.Column("realm_id", sa.String(length=64), nullable=False),
+        sa.Column("bucket", sa.String(length=20), nullable=False),
+        sa.Column("window_start", connectors.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("realm_id", "bucket", "window_start", name=op.f("pk_rate_limit_windows")),
+    )
     op.create_index(
         "idx_sync_logs_integration", "integration_sync_logs", ["integration_id", sa.text("created_at DESC")]
     )
@@ -959,6 +967,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_touch_triggers(TABLES)
+    op.drop_table("rate_limit_windows")
     op.drop_index("idx_api_logs_api_key", "api_request_logs")
     op.drop_index("idx_api_logs_company", "api_request_logs")
     op.drop_index("idx_sync_logs_integration", "integration_sync_logs")

@@ -362,3 +362,15 @@ class OAuthState(UUIDPk, Timestamps, Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateLimitWindow(Base):
+    """A fixed-window request counter per realm and bucket ('requests', 'batch'), shared by every worker:
+    increment with INSERT … ON CONFLICT DO UPDATE … RETURNING and wait when the count passes the budget."""
+
+    __tablename__ = "rate_limit_windows"
+
+    realm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")

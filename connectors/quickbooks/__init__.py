@@ -1,0 +1,1 @@
+"""QuickBooks Online: OAuth, tokens, the API client and app <-> QBO mappings. Never imports prefect."""
