@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from sandbox.stripe import ledger, payment_intents
 from sandbox.stripe.errors import StripeError, invalid_request
+from sandbox.stripe.faults import throttle_burst
 from sandbox.stripe.state import DAY, SandboxState, dump
 from sandbox.stripe.store import snapshot
 
@@ -48,10 +49,17 @@ async def reset(state: SandboxState, request: Request, body: dict[str, Any]) -> 
 
 
 async def faults(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
-    """GET: fault settings; POST: change some (latency_ms, jitter_ms, error_rate, drop_rate, throttle)."""
+    """GET: fault settings; POST: change some (latency_ms, jitter_ms, error_rate, drop_rate, drop_mode,
+    throttle).
+
+    `throttle` is an integer N (the next N requests get 429), a `{limit, window_seconds}` budget, or null.
+    """
     if request.method == "POST":
+        burst = throttle_burst(body)
         state.faults.settings.update(body)
-    return state.faults.settings.as_dict()
+        if burst is not None:
+            state.faults.burst_left = burst
+    return {**state.faults.settings.as_dict(), "throttle_pending": state.faults.burst_left}
 
 
 async def stats(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:

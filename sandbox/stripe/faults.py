@@ -25,11 +25,12 @@ class FaultSettings:
     jitter_ms: int = 0
     error_rate: float = 0.0
     drop_rate: float = 0.0
+    drop_mode: str = "500"  # "500": Stripe's api_error body; "reset": the connection dies mid-response
     throttle: ThrottleOptions | None = None
 
     def update(self, data: Mapping[str, Any]) -> None:
         """Apply a partial update; raise ValueError naming the bad field."""
-        unknown = set(data) - {"latency_ms", "jitter_ms", "error_rate", "drop_rate", "throttle"}
+        unknown = set(data) - {"latency_ms", "jitter_ms", "error_rate", "drop_rate", "drop_mode", "throttle"}
         if unknown:
             raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
         changes = dict(self.__dict__)
@@ -45,13 +46,27 @@ class FaultSettings:
                 if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
                     raise ValueError(f"{name} must be a number between 0 and 1")
                 changes[name] = float(value)
-        if "throttle" in data:
+        if "drop_mode" in data:
+            if data["drop_mode"] not in ("500", "reset"):
+                raise ValueError("drop_mode must be '500' or 'reset'")
+            changes["drop_mode"] = data["drop_mode"]
+        if "throttle" in data and not isinstance(data["throttle"], int):
             changes["throttle"] = _throttle(data["throttle"])
         self.__dict__.update(changes)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON view of the settings."""
         return asdict(self)
+
+
+def throttle_burst(data: Mapping[str, Any]) -> int | None:
+    """`throttle: N` (an integer) asks for a burst: the next N requests get 429."""
+    raw = data.get("throttle")
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        return None
+    if raw < 0:
+        raise ValueError("throttle burst must be >= 0")
+    return raw
 
 
 def _throttle(raw: Any) -> ThrottleOptions | None:
@@ -74,6 +89,7 @@ class FaultInjector:
         self.settings = settings
         self._rng = rng
         self._recent: deque[float] = deque()
+        self.burst_left = 0
         self.throttled = 0
         self.faults_injected = 0
 
@@ -86,7 +102,11 @@ class FaultInjector:
             await asyncio.sleep(ms / 1000)
 
     def throttle_hit(self) -> bool:
-        """True when this request goes over the throttle budget (a sliding window)."""
+        """True when this request is throttled: part of an armed burst, or over the sliding-window budget."""
+        if self.burst_left > 0:
+            self.burst_left -= 1
+            self.throttled += 1
+            return True
         throttle = self.settings.throttle
         if throttle is None:
             return False
@@ -110,6 +130,7 @@ class FaultInjector:
     def reset_counters(self) -> None:
         """Zero the counters and the throttle window."""
         self._recent.clear()
+        self.burst_left = 0
         self.throttled = 0
         self.faults_injected = 0
 

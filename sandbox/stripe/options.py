@@ -38,6 +38,7 @@ class StripeSandboxOptions:
     drop_rate: float = (
         0.0  # share of API requests applied, then answered 500 (the client never sees the result)
     )
+    drop_mode: str = "500"  # how a drop looks: "500" (Stripe api_error body) or "reset" (connection dies)
     throttle: ThrottleOptions | None = None
     # Money.
     fee_percent: Decimal = Decimal("2.9")

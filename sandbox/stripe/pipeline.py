@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from sandbox.stripe.auth import authenticate
 from sandbox.stripe.errors import StripeError, api_error, invalid_request, not_found_route, rate_limited
@@ -51,6 +52,17 @@ def error_response(error: StripeError, request_id: str) -> Response:
     return json_response(error.status, dump(error.body()), request_id, error.headers)
 
 
+class DroppedResponse(Response):
+    """Announce a body and never send it: the server closes the connection, the client sees it die."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"1024")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+
 def api_endpoint(state: SandboxState, method: str, template: str, handler: Handler) -> Endpoint:
     """Wrap `handler` into a Starlette endpoint that behaves like Stripe's API front door."""
     label = f"{method} {template}"
@@ -67,26 +79,30 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
                 params.update(parse_query(await request.body()))
             if state.faults.throttle_hit():
                 raise rate_limited()
-            await state.faults.delay()
-            if state.faults.error_before():
-                raise api_error()
         except StripeError as error:
             return error_response(error, request_id)
         key = request.headers.get("idempotency-key") if method == "POST" else None
         call = Call(method, request.url.path, params, dict(request.path_params), RequestRef(request_id, key))
+        saved = None
         if key is not None:
+            # The key is claimed before the (injected) latency: a concurrent twin gets Stripe's 409.
             fingerprint = json.dumps([method, request.url.path, params], sort_keys=True)
             try:
                 saved = state.idempotency.begin(key, fingerprint)
             except StripeError as error:
                 return error_response(error, request_id)
-            if saved is not None:
-                return json_response(
-                    saved.status,
-                    saved.body,
-                    request_id,
-                    {**version, "Idempotent-Replayed": "true", "Original-Request": saved.request_id},
-                )
+        await state.faults.delay()
+        if saved is not None:
+            return json_response(
+                saved.status,
+                saved.body,
+                request_id,
+                {**version, "Idempotent-Replayed": "true", "Original-Request": saved.request_id},
+            )
+        if state.faults.error_before():
+            if key is not None:
+                state.idempotency.abandon(key)
+            return error_response(api_error(), request_id)
         status, body, headers = _run(state, handler, call)
         if key is not None:
             # Stripe saves a result once the endpoint started executing: successes and card errors.
@@ -94,7 +110,9 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
                 state.idempotency.finish(key, SavedResponse(status, body, request_id))
             else:
                 state.idempotency.abandon(key)
-        if state.faults.drop_after():
+        if method != "GET" and state.faults.drop_after():
+            if state.faults.settings.drop_mode == "reset":
+                return DroppedResponse()
             return error_response(api_error(), request_id)
         if key is not None:
             headers = {**headers, "Idempotency-Key": key}

@@ -74,7 +74,11 @@ class SandboxState:
 
     def _initial_faults(self) -> FaultSettings:
         o = self.options
-        return FaultSettings(o.latency_ms, o.jitter_ms, o.error_rate, o.drop_rate, o.throttle)
+        settings = FaultSettings(
+            o.latency_ms, o.jitter_ms, o.error_rate, o.drop_rate, o.drop_mode, o.throttle
+        )
+        settings.update({"drop_mode": o.drop_mode})  # validates
+        return settings
 
     def _register_configured_endpoints(self) -> None:
         for configured in self.options.webhook_endpoints:
