@@ -55,6 +55,7 @@ class SandboxState:
         self.requests_by_endpoint: Counter[str] = Counter()
         self.card_behaviour: dict[str, str] = {}  # pm id -> test card name (pm_card_visa, …)
         self.paid_out: dict[str, str] = {}  # balance transaction id -> automatic payout id
+        self._oldest_event: int | None = None
         self._register_configured_endpoints()
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -70,6 +71,7 @@ class SandboxState:
         self.requests_by_endpoint.clear()
         self.card_behaviour.clear()
         self.paid_out.clear()
+        self._oldest_event = None
         self._register_configured_endpoints()
 
     def _initial_faults(self) -> FaultSettings:
@@ -121,6 +123,8 @@ class SandboxState:
             pending_webhooks=len(endpoints),
         )
         self.store.add(event)
+        if self._oldest_event is None:
+            self._oldest_event = event["created"]
         if endpoints:
             self.webhooks.enqueue(event["id"], type_, dump(event))
         return event
@@ -128,9 +132,15 @@ class SandboxState:
     def prune_events(self) -> None:
         """Forget events older than the retention window (30 days by default)."""
         cutoff = self.now() - self.options.event_retention_days * DAY
+        if self._oldest_event is None or self._oldest_event >= cutoff:
+            return  # nothing can have expired: skip the scan
+        kept = []
         for event in self.store.all("event"):
             if event["created"] < cutoff:
                 self.store.remove(event["id"])
+            else:
+                kept.append(event["created"])
+        self._oldest_event = min(kept, default=None)
 
     def _delivered(self, event_id: str) -> None:
         event = self.store.find(event_id)
