@@ -1,0 +1,469 @@
+"""The QBO sandbox ASGI app: routing, authentication, throttling, fault injection, requestid idempotency.
+
+    app = create_app(SandboxOptions(client_id="local-client", client_secret="local-secret"))
+    with LocalServer(app) as server: ...
+
+Routes (paths as Intuit's, all on one host):
+    /.well-known/openid_configuration    GET   discovery document
+    /connect/oauth2                      GET   authorize (auto-consent)
+    /oauth2/v1/tokens/bearer             POST  token
+    /oauth2/v1/tokens/revoke             POST  revoke (also /v2/oauth2/tokens/revoke)
+    /v1/openid_connect/userinfo          GET   userinfo;   /op/v1/jwks GET: an empty key set
+    /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo)
+    /__sandbox/...                       admin API (admin.py)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import MutableMapping
+from dataclasses import replace
+from typing import Any
+
+from sandbox.common.faults import Decision, FaultInjector, FaultSettings, drop_response
+from sandbox.quickbooks import admin, faults, names, txn  # noqa: F401  (names/txn register entity types)
+from sandbox.quickbooks.batch import batch_items, run_batch
+from sandbox.quickbooks.cdc import cdc
+from sandbox.quickbooks.clock import Clock
+from sandbox.quickbooks.entities import URL_NAMES, Ctx, Engine
+from sandbox.quickbooks.http import Receive, Request, Response, Send, admin_json, qbo_json, read_request
+from sandbox.quickbooks.oauth import OAuth
+from sandbox.quickbooks.options import SandboxOptions
+from sandbox.quickbooks.persist import Persistence
+from sandbox.quickbooks.query import run as run_query
+from sandbox.quickbooks.seed import seed_realm
+from sandbox.quickbooks.stats import Stats
+from sandbox.quickbooks.store import Realm, Store
+from sandbox.quickbooks.throttle import Limiter, Limits
+from sandbox.quickbooks.webhooks import Webhooks
+from sandbox.quickbooks.wire import QboFault, api_time, fault_body, loads
+
+__all__ = ["QboSandbox", "create_app"]
+
+log = logging.getLogger("sandbox.quickbooks")
+
+API_PREFIX = "/v3/company/"
+THROTTLE_MESSAGE = "message=ThrottleExceeded; errorCode=003001; statusCode=429"
+THROTTLE_DETAIL = "The request limit was reached.  Try again later"
+
+
+class QboSandbox:
+    """The ASGI application and everything it holds; see `create_app`."""
+
+    def __init__(self, options: SandboxOptions) -> None:
+        self.options = options
+        self.clock = options.clock or Clock()
+        self.persistence = Persistence(options.state_file) if options.state_file else None
+        self.store = Store(self.clock, self.persistence)
+        self.stats = Stats()
+        self.rng = random.Random(options.seed)
+        self.default_faults = FaultSettings(
+            latency_ms=options.latency_ms,
+            jitter_ms=options.jitter_ms,
+            error_rate=options.error_rate,
+            drop_rate=options.drop_rate,
+            drop_mode=options.drop_mode,
+        )
+        self.injectors: dict[str, FaultInjector] = {}
+        self.limiter = Limiter(
+            self.clock,
+            Limits(
+                requests_per_minute=options.requests_per_minute,
+                concurrent_requests=options.concurrent_requests,
+                batch_requests_per_minute=options.batch_requests_per_minute,
+                batch_items_count_toward_limit=options.batch_items_count_toward_limit,
+                throttle_xml=options.throttle_xml,
+            ),
+        )
+        self.oauth = OAuth(
+            options,
+            self.clock,
+            create_realm=lambda realm_id: self.create_realm(realm_id).id,
+            realm_exists=lambda realm_id: realm_id in self.store.realms,
+            persistence=self.persistence,
+        )
+        self.webhooks = Webhooks(options, self._webhook_result)
+        self.started = time.monotonic()
+
+    # ------------------------------------------------------------ realms, faults
+
+    def create_realm(
+        self,
+        realm_id: str | None = None,
+        name: str | None = None,
+        timezone: str | None = None,
+        sample: bool = True,
+        custom_fields: list[dict[str, Any]] | None = None,
+    ) -> Realm:
+        """A new company with the sample books (or empty books)."""
+        if realm_id is not None and realm_id in self.store.realms:
+            raise ValueError(f"realm {realm_id} already exists")
+        realm = self.store.new_realm(realm_id, name, timezone or self.options.timezone)
+        if custom_fields is not None:
+            realm.custom_fields = custom_fields
+        seed_realm(self.ctx(realm), sample)
+        return realm
+
+    def ctx(self, realm: Realm) -> Ctx:
+        """A fresh operation context for one request on `realm`."""
+        return Ctx(self.store, realm, self.clock.now(), self.options.multicurrency)
+
+    def injector(self, realm_id: str) -> FaultInjector:
+        """The fault injector of a realm (created from the default settings on first use)."""
+        inj = self.injectors.get(realm_id)
+        if inj is None:
+            inj = self.injectors[realm_id] = FaultInjector(self.default_faults, self.rng)
+        return inj
+
+    def set_faults(
+        self, realm_id: str | None, changes: dict[str, Any], throttle: int | None
+    ) -> dict[str, Any]:
+        """Change fault settings of one realm, or the default of every realm (realm_id None)."""
+        if realm_id is None:
+            self.default_faults = replace(self.default_faults, **changes)
+            for inj in self.injectors.values():
+                inj.settings = replace(inj.settings, **changes)
+                if throttle is not None:
+                    inj.arm_throttle(throttle)
+            return {"realm": None, **_fault_dict(self.default_faults)}
+        inj = self.injector(realm_id)
+        inj.settings = replace(inj.settings, **changes)
+        if throttle is not None:
+            inj.arm_throttle(throttle)
+        return {"realm": realm_id, **_fault_dict(inj.settings), "throttle_pending": inj.throttle_pending}
+
+    def _webhook_result(self, realm_id: str, ok: bool) -> None:
+        stats = self.stats.realm(realm_id)
+        if ok:
+            stats.webhooks_sent += 1
+        else:
+            stats.webhooks_failed += 1
+
+    # ------------------------------------------------------------ ASGI
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        req = await read_request(scope, receive)
+        path = req.path
+        if path.startswith(API_PREFIX):
+            await self._api(req, send)
+            return
+        if path.startswith("/__sandbox/"):
+            response = await admin.handle(self, req)
+        else:
+            response = self._oauth_route(req)
+        await response.send(send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.webhooks.close()
+                if self.persistence is not None:
+                    self.persistence.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def base_url(self, req: Request) -> str:
+        """This sandbox's base URL as the client sees it."""
+        if self.options.public_url:
+            return self.options.public_url.rstrip("/")
+        return f"http://{req.headers.get('host', '127.0.0.1')}"
+
+    def _oauth_route(self, req: Request) -> Response:
+        path = req.path.rstrip("/") or "/"
+        method = req.method
+        if (
+            path in ("/.well-known/openid_configuration", "/.well-known/openid-configuration")
+            and method == "GET"
+        ):
+            return Response(
+                200, json.dumps(self.oauth.discovery(self.base_url(req))).encode(), "application/json"
+            )
+        if path == "/connect/oauth2" and method == "GET":
+            self.stats.oauth["authorize"] += 1
+            return self.oauth.authorize(req)
+        if path == "/oauth2/v1/tokens/bearer" and method == "POST":
+            self.stats.oauth["token"] += 1
+            return self.oauth.token(req)
+        if path in ("/oauth2/v1/tokens/revoke", "/v2/oauth2/tokens/revoke") and method == "POST":
+            self.stats.oauth["revoke"] += 1
+            return self.oauth.revoke(req)
+        if path == "/v1/openid_connect/userinfo" and method == "GET":
+            info = self.oauth.userinfo(req.headers.get("authorization"))
+            if info is None:
+                return Response(401, b'{"error":"invalid_token"}', "application/json")
+            return Response(200, json.dumps(info).encode(), "application/json")
+        if path == "/op/v1/jwks" and method == "GET":
+            return Response(200, b'{"keys":[]}', "application/json")
+        if path == "/" and method == "GET":
+            return admin_json({"service": "QuickBooks Online sandbox", "realms": len(self.store.realms)})
+        return Response(404, b"Not Found", "text/plain")
+
+    # ------------------------------------------------------------ accounting API
+
+    async def _api(self, req: Request, send: Send) -> None:
+        parts = req.path[len(API_PREFIX) :].strip("/").split("/")
+        realm_id = parts[0]
+        resource = parts[1].lower() if len(parts) > 1 else ""
+        item_id = parts[2] if len(parts) > 2 else None
+        tid = [(b"intuit_tid", uuid.uuid4().hex.encode())]
+        auth = self.oauth.authenticate(req.headers.get("authorization"), realm_id)
+        realm = self.store.realms.get(realm_id)
+        if auth != "ok" or realm is None:
+            if realm is not None:
+                self.stats.realm(realm_id).auth_failures += 1
+            await _auth_failure(auth if auth != "ok" else "forbidden", self.clock.timestamp()).send(send)
+            return
+        stats = self.stats.realm(realm_id)
+        stats.requests_total += 1
+        stats.requests_by_endpoint[f"{req.method} /{resource}{'/{id}' if item_id else ''}"] += 1
+        if not self.limiter.enter(realm_id):
+            stats.throttled += 1
+            await self._throttled(realm, req).send(send)
+            return
+        try:
+            await self._api_admitted(req, send, realm, resource, item_id, tid)
+        finally:
+            self.limiter.leave(realm_id)
+
+    async def _api_admitted(
+        self,
+        req: Request,
+        send: Send,
+        realm: Realm,
+        resource: str,
+        item_id: str | None,
+        tid: list[tuple[bytes, bytes]],
+    ) -> None:
+        stats = self.stats.realm(realm.id)
+        is_batch = resource == "batch" and req.method == "POST"
+        is_write = req.method == "POST" and resource not in ("query",)
+        body: Any = None
+        body_error: QboFault | None = None
+        if req.method == "POST" and resource != "query":
+            try:
+                body = loads(req.body) if req.body else None
+            except ValueError:
+                body_error = faults.invalid_property("Property Name:Can not parse the request body as JSON")
+        n_items: int | None = None
+        if is_batch:
+            raw = body.get("BatchItemRequest") if isinstance(body, dict) else None
+            n_items = len(raw) if isinstance(raw, list) else 0
+        if not self.limiter.admit(realm.id, n_items):
+            stats.throttled += 1
+            await self._throttled(realm, req).send(send)
+            return
+        injector = self.injector(realm.id)
+        decision = injector.decide(is_write)
+        if decision is not Decision.PASS:
+            stats.faults_injected += 1
+            stats.faults_by_kind[decision.value] += 1
+        if decision is Decision.THROTTLE:
+            stats.throttled += 1
+            await self._throttled(realm, req).send(send)
+            return
+        await injector.delay()
+        if decision is Decision.ERROR:
+            await self._server_error(realm, injector.error_status()).send(send)
+            return
+        if is_batch:
+            stats.batch_requests += 1
+            stats.batch_items += n_items or 0
+        requestid = req.q("requestid") if req.method == "POST" else None
+        response: Response | None = None
+        if requestid is not None:
+            limit = 36 if is_batch else 50
+            if not requestid or len(requestid) > limit:
+                response = self._fault(
+                    realm,
+                    faults.invalid_property(f"Property Name:requestid must be 1 to {limit} characters"),
+                )
+            else:
+                cached = realm.requestids.get(requestid)
+                if cached is not None and cached[0] > self.clock.timestamp():
+                    stats.idempotent_replays += 1
+                    response = Response(cached[1], cached[2], cached[3])
+                    requestid = None  # already stored
+        if response is None:
+            ctx = self.ctx(realm)
+            try:
+                if body_error is not None:
+                    raise body_error
+                response = self._dispatch(req, ctx, resource, item_id, body)
+            except QboFault as fault:
+                response = self._fault(realm, fault)
+            if ctx.events:
+                self.webhooks.notify(realm.id, realm.tz, ctx.events)
+            if requestid is not None and response.status < 500:
+                expires = self.clock.timestamp() + self.options.requestid_ttl_s
+                realm.requestids[requestid] = (expires, response.status, response.body, response.content_type)
+        if decision is Decision.DROP:
+            await drop_response(send, injector.settings.drop_mode)
+            return
+        response.headers.extend(tid)
+        await response.send(send)
+
+    def _dispatch(self, req: Request, ctx: Ctx, resource: str, item_id: str | None, body: Any) -> Response:
+        realm = ctx.realm
+        now = ctx.now
+        if resource == "query" and req.method in ("GET", "POST"):
+            text = req.q("query") if req.method == "GET" else req.body.decode("utf-8", "replace")
+            result = run_query(
+                realm, text or "", self.options.max_results_cap, self.options.default_max_results
+            )
+            return qbo_json({"QueryResponse": result, "time": api_time(now, realm.tz)})
+        if resource == "cdc" and req.method == "GET":
+            result = cdc(
+                realm,
+                req.q("entities"),
+                req.q("changedSince"),
+                now,
+                self.options.cdc_window_days,
+                self.options.cdc_max_objects,
+                self.options.cdc_too_old,
+            )
+            return qbo_json(result | {"time": api_time(now, realm.tz)})
+        if resource == "batch" and req.method == "POST":
+            items = batch_items(body)
+            out = run_batch(
+                Engine(ctx), items, self.options.max_results_cap, self.options.default_max_results
+            )
+            return qbo_json({"BatchItemResponse": out, "time": api_time(now, realm.tz)})
+        if resource == "companyinfo" and req.method == "GET":
+            return qbo_json({"CompanyInfo": self._company_info(realm), "time": api_time(now, realm.tz)})
+        entity = URL_NAMES.get(resource)
+        if entity is None:
+            raise faults.unsupported(f"Could not find resource for relative : /{resource}")
+        engine = Engine(ctx)
+        if req.method == "GET" and item_id is not None:
+            return qbo_json({entity: engine.read(entity, item_id), "time": api_time(now, realm.tz)})
+        if req.method == "POST" and item_id is None:
+            include = (req.q("include") or "").lower()
+            data = engine.write(entity, body, req.q("operation"), "allowduplicatedocnum" in include)
+            return qbo_json({entity: data, "time": api_time(now, realm.tz)})
+        raise faults.unsupported(f"{req.method} /{resource}")
+
+    def _company_info(self, realm: Realm) -> dict[str, Any]:
+        return {
+            "CompanyName": realm.name,
+            "LegalName": realm.name,
+            "CompanyAddr": {"Id": "1", **realm.company_addr},
+            "Country": "US",
+            "SupportedLanguages": "en",
+            "DefaultTimeZone": realm.timezone,
+            "domain": "QBO",
+            "sparse": False,
+            "Id": "1",
+            "SyncToken": "0",
+        }
+
+    # ------------------------------------------------------------ error responses
+
+    def _fault(self, realm: Realm, fault: QboFault) -> Response:
+        return qbo_json(fault_body(fault, self.clock.now(), realm.tz), fault.status)
+
+    def _server_error(self, realm: Realm, status: int) -> Response:
+        if status == 503:
+            return Response(503, b"Service Unavailable", "text/html")
+        fault = QboFault(
+            "10000",
+            "An application error has occurred while processing your request",
+            "System Failure Error: An unexpected error occurred while accessing or saving your data. "
+            "Please wait a few minutes and try again.",
+            "",
+            status=status,
+            fault_type="SystemFault",
+        )
+        return self._fault(realm, fault)
+
+    def _throttled(self, realm: Realm, req: Request) -> Response:
+        limits = self.limiter.limits(realm.id)
+        when = api_time(self.clock.now(), realm.tz)
+        headers: list[tuple[bytes, bytes]] = []
+        if self.options.throttle_retry_after_s is not None:
+            headers.append((b"retry-after", str(self.options.throttle_retry_after_s).encode()))
+        if limits.throttle_xml:
+            body = (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<IntuitResponse time="{when}" xmlns="http://schema.intuit.com/finance/v3">\n'
+                '    <Fault type="SERVICE">\n        <Error code="3001">\n'
+                f"            <Message>{THROTTLE_MESSAGE}</Message>\n"
+                f"            <Detail>{THROTTLE_DETAIL}</Detail>\n"
+                "        </Error>\n    </Fault>\n</IntuitResponse>"
+            )
+            return Response(429, body.encode(), "application/xml", headers)
+        fault = QboFault("3001", THROTTLE_MESSAGE, THROTTLE_DETAIL, "", status=429, fault_type="SERVICE")
+        response = self._fault(realm, fault)
+        response.headers.extend(headers)
+        return response
+
+
+def _auth_failure(kind: str, now_ts: float) -> Response:
+    """Intuit's lower-case 401/403 body (the one real clients see), with a Unix-millis `time`."""
+    if kind == "forbidden":
+        status, error = (
+            403,
+            {
+                "message": "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+                "detail": None,
+                "code": "3100",
+                "element": None,
+            },
+        )
+        fault_type = "SERVICE"
+    else:
+        detail = "Token expired" if kind == "expired" else "Malformed bearer token or token invalid"
+        status, error = (
+            401,
+            {
+                "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                "detail": detail,
+                "code": "3200",
+                "element": None,
+            },
+        )
+        fault_type = "AUTHENTICATION"
+    body: dict[str, Any] = {
+        "warnings": None,
+        "intuitObject": None,
+        "fault": {"error": [error], "type": fault_type},
+        "report": None,
+        "queryResponse": None,
+        "batchItemResponse": [],
+        "attachableResponse": [],
+        "syncErrorResponse": None,
+        "requestId": None,
+        "time": int(now_ts * 1000),
+        "status": None,
+        "cdcresponse": [],
+    }
+    headers = (
+        [(b"www-authenticate", b'Bearer realm="Intuit", error="invalid_token"')] if status == 401 else []
+    )
+    return Response(status, json.dumps(body, separators=(",", ":")).encode(), "application/json", headers)
+
+
+def _fault_dict(settings: FaultSettings) -> dict[str, Any]:
+    return {
+        "latency_ms": settings.latency_ms,
+        "jitter_ms": settings.jitter_ms,
+        "error_rate": settings.error_rate,
+        "drop_rate": settings.drop_rate,
+        "drop_mode": settings.drop_mode,
+    }
+
+
+def create_app(options: SandboxOptions | None = None) -> QboSandbox:
+    """The QBO sandbox as an ASGI app (`app.options`, `app.clock`, `app.store` are there for tests)."""
+    return QboSandbox(options or SandboxOptions())

@@ -1,0 +1,69 @@
+"""POST /batch: up to 30 independent items (create / update / delete / void / query), each with its own
+result or Fault, always HTTP 200 once the envelope is valid. `time` appears once, at the top level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.quickbooks import faults
+from sandbox.quickbooks.entities import SPECS, Engine
+from sandbox.quickbooks.query import run as run_query
+from sandbox.quickbooks.wire import QboFault
+
+__all__ = ["MAX_ITEMS", "batch_items", "run_batch"]
+
+MAX_ITEMS = 30
+_NOT_ENTITY = frozenset({"bId", "operation", "optionsData", "Query"})
+
+
+def batch_items(body: Any) -> list[Any]:
+    """The item list of a batch body; 2010 when malformed, a fault when over 30 items."""
+    if not isinstance(body, dict) or not isinstance(body.get("BatchItemRequest"), list):
+        raise faults.invalid_property("Property Name:BatchItemRequest must be a list")
+    items: list[Any] = body["BatchItemRequest"]
+    if len(items) > MAX_ITEMS:
+        raise QboFault(
+            "2010",
+            "Request has invalid or unsupported property",
+            f"Property Name:BatchItemRequest has {len(items)} items; at most {MAX_ITEMS} are allowed",
+            "BatchItemRequest",
+        )
+    return items
+
+
+def _one(engine: Engine, item: Any, max_cap: int, default_max: int) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise faults.invalid_property("Property Name:BatchItemRequest items must be objects")
+    if item.get("bId") in (None, ""):
+        raise faults.required("bId")
+    if "Query" in item:
+        return {"QueryResponse": run_query(engine.realm, str(item["Query"]), max_cap, default_max)}
+    names = [k for k in item if k not in _NOT_ENTITY]
+    if len(names) != 1:
+        raise faults.required("operation")
+    entity = names[0]
+    if entity not in SPECS:
+        raise faults.unsupported(f"{entity}")
+    operation = item.get("operation")
+    if operation is None:
+        raise faults.required("operation")
+    options = str(item.get("optionsData") or "")
+    data = engine.write(entity, item[entity], str(operation), "allowduplicatedocnum" in options.lower())
+    return {entity: data}
+
+
+def run_batch(
+    engine: Engine, items: list[Any], max_cap: int = 1000, default_max: int = 100
+) -> list[dict[str, Any]]:
+    """Run every item on its own; a failing item gets a Fault next to its bId and the others go on."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        bid = item.get("bId") if isinstance(item, dict) else None
+        try:
+            result = _one(engine, item, max_cap, default_max)
+        except QboFault as fault:
+            result = {"Fault": fault.fault()}
+        result["bId"] = bid
+        out.append(result)
+    return out
