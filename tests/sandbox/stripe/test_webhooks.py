@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -71,7 +72,7 @@ def receiver(receiver_server: Receiver) -> Receiver:
     return receiver_server
 
 
-def _register(sandbox: RunningSandbox, receiver: Receiver, **extra: Any) -> dict[str, Any]:
+def _register(sandbox: RunningSandbox, receiver: Receiver, **extra: Any) -> Any:
     return sandbox.admin("POST", "webhook_endpoints", {"url": receiver.url, "secret": SECRET, **extra})
 
 
@@ -175,3 +176,16 @@ def test_manual_delivery_order_and_duplicates(receiver: Receiver) -> None:
         assert sandbox.admin("POST", "webhooks/redeliver", {"event_id": first_event}) == {"queued": 1}
         sandbox.admin("POST", "webhooks/deliver")
         assert [e["id"] for e in receiver.events()].count(first_event) == 2
+
+
+def test_no_secret_reaches_a_log_line(
+    sandbox: RunningSandbox, client: stripe.StripeClient, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _register(sandbox, receiver)
+    receiver.fail_first = 1
+    client.v1.customers.create(params={"name": "Acme"})
+    sandbox.api("GET", "/v1/customers", key="sk_test_")  # a rejected key
+    receiver.wait_for(lambda: len(receiver.received) == 2)
+    assert "webhook customer.created" in caplog.text  # the failed attempt was logged…
+    assert SECRET not in caplog.text and API_KEY not in caplog.text  # …without secrets
