@@ -12,7 +12,6 @@ from starlette.routing import Route
 
 from sandbox.stripe import ledger, payment_intents
 from sandbox.stripe.errors import StripeError, invalid_request
-from sandbox.stripe.faults import throttle_burst
 from sandbox.stripe.state import DAY, SandboxState, dump
 from sandbox.stripe.store import snapshot
 
@@ -27,16 +26,16 @@ def _endpoint(state: SandboxState, handler: AdminHandler) -> Callable[[Request],
             try:
                 parsed = json.loads(raw)
             except ValueError:
-                return JSONResponse({"error": {"message": "body must be a JSON object"}}, status_code=400)
+                return JSONResponse({"error": "the body must be JSON"}, status_code=400)
             if not isinstance(parsed, dict):
-                return JSONResponse({"error": {"message": "body must be a JSON object"}}, status_code=400)
+                return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
             body = parsed
         try:
             result = await handler(state, request, body)
         except StripeError as error:
-            return Response(dump(error.body()), status_code=error.status, media_type="application/json")
-        except ValueError as error:
-            return JSONResponse({"error": {"message": str(error)}}, status_code=400)
+            return JSONResponse({"error": error.message}, status_code=error.status)
+        except (ValueError, TypeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
         return JSONResponse(result)
 
     return endpoint
@@ -49,17 +48,13 @@ async def reset(state: SandboxState, request: Request, body: dict[str, Any]) -> 
 
 
 async def faults(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
-    """GET: fault settings; POST: change some (latency_ms, jitter_ms, error_rate, drop_rate, drop_mode,
-    throttle).
+    """GET: fault settings; POST: change some (latency_ms, jitter_ms, error_rate, drop_rate, drop_mode).
 
-    `throttle` is an integer N (the next N requests get 429), a `{limit, window_seconds}` budget, or null.
+    `throttle`: N, the next N requests get 429; `rate_limit`: `{limit, window_seconds}` or null.
     """
     if request.method == "POST":
-        burst = throttle_burst(body)
-        state.faults.settings.update(body)
-        if burst is not None:
-            state.faults.burst_left = burst
-    return {**state.faults.settings.as_dict(), "throttle_pending": state.faults.burst_left}
+        state.faults.update(body)
+    return state.faults.as_dict()
 
 
 async def stats(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:

@@ -112,9 +112,11 @@ def rate_limited() -> StripeError:
     )
 
 
-def api_error() -> StripeError:
-    """500 api_error, Stripe's answer to a failure on its side."""
-    return StripeError(500, "api_error", "An unknown error occurred", headers={"Stripe-Should-Retry": "true"})
+def api_error(status: int = 500) -> StripeError:
+    """5xx api_error, Stripe's answer to a failure on its side."""
+    return StripeError(
+        status, "api_error", "An unknown error occurred", headers={"Stripe-Should-Retry": "true"}
+    )
 
 
 def not_found_route(method: str, path: str) -> StripeError:

@@ -1,141 +1,126 @@
-"""Fault injection for the API routes: latency with jitter, 5xx before acting, apply-then-drop, throttling.
+"""Fault injection for the /v1 routes.
 
-A small local layer with the knobs the QuickBooks sandbox uses (latency_ms, jitter_ms, error_rate, drop_rate,
-throttle), kept behind `FaultInjector` so it can be swapped for a shared implementation.
+The shared `sandbox.common.faults` injector does latency with jitter, 5xx before acting, apply-then-drop
+(`drop_mode` "reset": the connection dies mid-response; "502": a bare Bad Gateway) and throttle bursts
+(`throttle: N`, the next N requests get 429). Stripe-only on top: `rate_limit`, a sliding-window budget
+(more than `limit` requests in `window_seconds` get 429), as Stripe's own rate limiter behaves.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
-from sandbox.stripe.options import ThrottleOptions
+from sandbox.common.faults import Decision, FaultInjector, FaultSettings
+from sandbox.stripe.options import StripeSandboxOptions, ThrottleOptions
+
+__all__ = ["Decision", "StripeFaults"]
+
+_KNOBS = ("latency_ms", "jitter_ms", "error_rate", "drop_rate", "drop_mode")
 
 
-@dataclass
-class FaultSettings:
-    """Current fault knobs (changed at run time by POST /__sandbox/faults)."""
-
-    latency_ms: int = 0
-    jitter_ms: int = 0
-    error_rate: float = 0.0
-    drop_rate: float = 0.0
-    drop_mode: str = "500"  # "500": Stripe's api_error body; "reset": the connection dies mid-response
-    throttle: ThrottleOptions | None = None
-
-    def update(self, data: Mapping[str, Any]) -> None:
-        """Apply a partial update; raise ValueError naming the bad field."""
-        unknown = set(data) - {"latency_ms", "jitter_ms", "error_rate", "drop_rate", "drop_mode", "throttle"}
-        if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
-        changes = dict(self.__dict__)
-        for name in ("latency_ms", "jitter_ms"):
-            if name in data:
-                value = data[name]
-                if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                    raise ValueError(f"{name} must be a number >= 0")
-                changes[name] = int(value)
-        for name in ("error_rate", "drop_rate"):
-            if name in data:
-                value = data[name]
-                if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
-                    raise ValueError(f"{name} must be a number between 0 and 1")
-                changes[name] = float(value)
-        if "drop_mode" in data:
-            if data["drop_mode"] not in ("500", "reset"):
-                raise ValueError("drop_mode must be '500' or 'reset'")
-            changes["drop_mode"] = data["drop_mode"]
-        if "throttle" in data and not isinstance(data["throttle"], int):
-            changes["throttle"] = _throttle(data["throttle"])
-        self.__dict__.update(changes)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON view of the settings."""
-        return asdict(self)
+def initial_settings(options: StripeSandboxOptions) -> FaultSettings:
+    """The fault settings the options ask for (validated by the shared module)."""
+    return FaultSettings(
+        latency_ms=float(options.latency_ms),
+        jitter_ms=float(options.jitter_ms),
+        error_rate=float(options.error_rate),
+        drop_rate=float(options.drop_rate),
+        drop_mode=options.drop_mode,
+    )
 
 
-def throttle_burst(data: Mapping[str, Any]) -> int | None:
-    """`throttle: N` (an integer) asks for a burst: the next N requests get 429."""
-    raw = data.get("throttle")
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        return None
-    if raw < 0:
-        raise ValueError("throttle burst must be >= 0")
-    return raw
+class StripeFaults:
+    """The shared injector plus Stripe's sliding-window rate limit; counts what it injected."""
 
-
-def _throttle(raw: Any) -> ThrottleOptions | None:
-    if raw is None or raw is False:
-        return None
-    if not isinstance(raw, Mapping):
-        raise ValueError("throttle must be null or {limit, window_seconds}")
-    limit, window = raw.get("limit"), raw.get("window_seconds", 1.0)
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-        raise ValueError("throttle.limit must be an integer >= 0")
-    if not isinstance(window, int | float) or isinstance(window, bool) or window <= 0:
-        raise ValueError("throttle.window_seconds must be a number > 0")
-    return ThrottleOptions(limit=limit, window_seconds=float(window))
-
-
-class FaultInjector:
-    """Decides, request by request, which fault (if any) to inject; counts what it did."""
-
-    def __init__(self, settings: FaultSettings, rng: random.Random) -> None:
-        self.settings = settings
-        self._rng = rng
+    def __init__(
+        self, settings: FaultSettings, rate_limit: ThrottleOptions | None, rng: random.Random
+    ) -> None:
+        self.injector = FaultInjector(settings, rng)
+        self.rate_limit = rate_limit
         self._recent: deque[float] = deque()
-        self.burst_left = 0
-        self.throttled = 0
-        self.faults_injected = 0
+        self._window_throttled = 0
 
-    async def delay(self) -> None:
-        """Sleep latency_ms ± jitter_ms."""
-        ms = float(self.settings.latency_ms)
-        if self.settings.jitter_ms:
-            ms += self._rng.uniform(-self.settings.jitter_ms, self.settings.jitter_ms)
-        if ms > 0:
-            await asyncio.sleep(ms / 1000)
+    @property
+    def throttled(self) -> int:
+        """Requests answered 429 (bursts and rate limit)."""
+        return self.injector.counts["throttle"] + self._window_throttled
 
-    def throttle_hit(self) -> bool:
-        """True when this request is throttled: part of an armed burst, or over the sliding-window budget."""
-        if self.burst_left > 0:
-            self.burst_left -= 1
-            self.throttled += 1
-            return True
-        throttle = self.settings.throttle
-        if throttle is None:
+    @property
+    def faults_injected(self) -> int:
+        """Requests answered 5xx before acting, or applied and then dropped."""
+        return self.injector.counts["error"] + self.injector.counts["drop"]
+
+    def over_rate_limit(self) -> bool:
+        """True when this request goes over the sliding-window budget."""
+        if self.rate_limit is None:
             return False
         now = time.monotonic()
-        while self._recent and self._recent[0] <= now - throttle.window_seconds:
+        while self._recent and self._recent[0] <= now - self.rate_limit.window_seconds:
             self._recent.popleft()
-        if len(self._recent) >= throttle.limit:
-            self.throttled += 1
+        if len(self._recent) >= self.rate_limit.limit:
+            self._window_throttled += 1
             return True
         self._recent.append(now)
         return False
 
-    def error_before(self) -> bool:
-        """True: answer 500 without doing anything."""
-        return self._draw(self.settings.error_rate)
+    def update(self, body: Mapping[str, Any]) -> None:
+        """Apply POST /__sandbox/faults; ValueError names the bad field."""
+        unknown = set(body) - {*_KNOBS, "throttle", "rate_limit"}
+        if unknown:
+            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
+        changes: dict[str, Any] = {}
+        for key in ("latency_ms", "jitter_ms", "error_rate", "drop_rate"):
+            if key in body:
+                value = body[key]
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{key} must be a number")
+                changes[key] = float(value)
+        if "drop_mode" in body:
+            changes["drop_mode"] = body["drop_mode"]
+        throttle = body.get("throttle")
+        if throttle is not None and (
+            isinstance(throttle, bool) or not isinstance(throttle, int) or throttle < 0
+        ):
+            raise ValueError("throttle must be the number of upcoming requests to throttle (>= 0)")
+        rate_limit = _rate_limit(body["rate_limit"]) if "rate_limit" in body else self.rate_limit
+        self.injector.settings = self.injector.settings.updated(**changes)
+        self.rate_limit = rate_limit
+        if throttle is not None:
+            self.injector.arm_throttle(throttle)
 
-    def drop_after(self) -> bool:
-        """True: the request was applied, but the client gets a 500 instead of the answer."""
-        return self._draw(self.settings.drop_rate)
+    def as_dict(self) -> dict[str, Any]:
+        """JSON view of the current settings."""
+        settings = self.injector.settings
+        return {
+            **{key: getattr(settings, key) for key in _KNOBS},
+            "throttle_pending": self.injector.throttle_pending,
+            "rate_limit": None
+            if self.rate_limit is None
+            else {"limit": self.rate_limit.limit, "window_seconds": self.rate_limit.window_seconds},
+        }
 
-    def reset_counters(self) -> None:
-        """Zero the counters and the throttle window."""
+    def reset(self, settings: FaultSettings, rate_limit: ThrottleOptions | None) -> None:
+        """Back to `settings`, counters zeroed."""
+        self.injector.settings = settings
+        self.injector.arm_throttle(0)
+        self.injector.counts = {"error": 0, "drop": 0, "throttle": 0}
+        self.rate_limit = rate_limit
         self._recent.clear()
-        self.burst_left = 0
-        self.throttled = 0
-        self.faults_injected = 0
+        self._window_throttled = 0
 
-    def _draw(self, rate: float) -> bool:
-        if rate > 0 and self._rng.random() < rate:
-            self.faults_injected += 1
-            return True
-        return False
+
+def _rate_limit(raw: Any) -> ThrottleOptions | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError("rate_limit must be null or {limit, window_seconds}")
+    limit, window = raw.get("limit"), raw.get("window_seconds", 1.0)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError("rate_limit.limit must be an integer >= 0")
+    if isinstance(window, bool) or not isinstance(window, int | float) or window <= 0:
+        raise ValueError("rate_limit.window_seconds must be a number > 0")
+    return ThrottleOptions(limit=limit, window_seconds=float(window))

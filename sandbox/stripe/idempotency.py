@@ -45,6 +45,11 @@ class IdempotencyStore:
             raise idempotency_in_progress()
         return entry.saved
 
+    def will_replay(self, key: str, fingerprint: str) -> bool:
+        """Whether `begin` would replay a saved answer (the request applies nothing new)."""
+        entry = self._entries.get(key)
+        return entry is not None and entry.saved is not None and entry.fingerprint == fingerprint
+
     def finish(self, key: str, saved: SavedResponse) -> None:
         """Save the answer of the request that claimed `key`."""
         entry = self._entries.get(key)

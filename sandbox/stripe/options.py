@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from sandbox.stripe.state import SandboxState
@@ -21,7 +21,7 @@ class WebhookEndpointOptions:
 
 @dataclass
 class ThrottleOptions:
-    """More than `limit` API requests within `window_seconds` get Stripe's 429 rate-limit error."""
+    """Rate limit: more than `limit` API requests within `window_seconds` get Stripe's 429 error."""
 
     limit: int
     window_seconds: float = 1.0
@@ -38,8 +38,8 @@ class StripeSandboxOptions:
     drop_rate: float = (
         0.0  # share of API requests applied, then answered 500 (the client never sees the result)
     )
-    drop_mode: str = "500"  # how a drop looks: "500" (Stripe api_error body) or "reset" (connection dies)
-    throttle: ThrottleOptions | None = None
+    drop_mode: Literal["reset", "502"] = "reset"  # a drop: the connection dies mid-response, or a bare 502
+    rate_limit: ThrottleOptions | None = None
     # Money.
     fee_percent: Decimal = Decimal("2.9")
     fee_fixed_cents: int = 30

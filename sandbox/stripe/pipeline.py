@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from sandbox.common.faults import Decision, DropMode, drop_response
 from sandbox.stripe.auth import authenticate
 from sandbox.stripe.errors import StripeError, api_error, invalid_request, not_found_route, rate_limited
 from sandbox.stripe.expand import expand
@@ -53,14 +54,14 @@ def error_response(error: StripeError, request_id: str) -> Response:
 
 
 class DroppedResponse(Response):
-    """Announce a body and never send it: the server closes the connection, the client sees it die."""
+    """The answer of an applied write, lost on the way (see `sandbox.common.faults.drop_response`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mode: DropMode) -> None:
         super().__init__(status_code=200)
+        self.mode = mode
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"1024")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await drop_response(send, self.mode)
 
 
 def api_endpoint(state: SandboxState, method: str, template: str, handler: Handler) -> Endpoint:
@@ -77,21 +78,24 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
             params = parse_query(request.url.query)
             if method == "POST":
                 params.update(parse_query(await request.body()))
-            if state.faults.throttle_hit():
-                raise rate_limited()
         except StripeError as error:
             return error_response(error, request_id)
         key = request.headers.get("idempotency-key") if method == "POST" else None
+        fingerprint = json.dumps([method, request.url.path, params], sort_keys=True)
+        # A replay applies nothing new, so it is never "applied then dropped".
+        replay = key is not None and state.idempotency.will_replay(key, fingerprint)
+        decision = state.faults.injector.decide(is_write=method != "GET" and not replay)
+        if decision is Decision.THROTTLE or state.faults.over_rate_limit():
+            return error_response(rate_limited(), request_id)
         call = Call(method, request.url.path, params, dict(request.path_params), RequestRef(request_id, key))
         saved = None
         if key is not None:
             # The key is claimed before the (injected) latency: a concurrent twin gets Stripe's 409.
-            fingerprint = json.dumps([method, request.url.path, params], sort_keys=True)
             try:
                 saved = state.idempotency.begin(key, fingerprint)
             except StripeError as error:
                 return error_response(error, request_id)
-        await state.faults.delay()
+        await state.faults.injector.delay()
         if saved is not None:
             return json_response(
                 saved.status,
@@ -99,10 +103,10 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
                 request_id,
                 {**version, "Idempotent-Replayed": "true", "Original-Request": saved.request_id},
             )
-        if state.faults.error_before():
+        if decision is Decision.ERROR:
             if key is not None:
                 state.idempotency.abandon(key)
-            return error_response(api_error(), request_id)
+            return error_response(api_error(state.faults.injector.error_status()), request_id)
         status, body, headers = _run(state, handler, call)
         if key is not None:
             # Stripe saves a result once the endpoint started executing: successes and card errors.
@@ -110,10 +114,8 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
                 state.idempotency.finish(key, SavedResponse(status, body, request_id))
             else:
                 state.idempotency.abandon(key)
-        if method != "GET" and state.faults.drop_after():
-            if state.faults.settings.drop_mode == "reset":
-                return DroppedResponse()
-            return error_response(api_error(), request_id)
+        if decision is Decision.DROP:
+            return DroppedResponse(state.faults.injector.settings.drop_mode)
         if key is not None:
             headers = {**headers, "Idempotency-Key": key}
         return json_response(status, body, request_id, {**version, **headers})

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sandbox.stripe import objects
 from sandbox.stripe.clock import SandboxClock
-from sandbox.stripe.faults import FaultInjector, FaultSettings
+from sandbox.stripe.faults import StripeFaults, initial_settings
 from sandbox.stripe.idempotency import IdempotencyStore
 from sandbox.stripe.options import StripeSandboxOptions
 from sandbox.stripe.store import JSON, ObjectStore, snapshot
@@ -43,7 +43,7 @@ class SandboxState:
         self.clock = SandboxClock(options.clock_start)
         self.store = ObjectStore(self.rng)
         self.idempotency = IdempotencyStore(self.clock, options.idempotency_retention_hours)
-        self.faults = FaultInjector(self._initial_faults(), self.rng)
+        self.faults = StripeFaults(initial_settings(options), options.rate_limit, self.rng)
         self.webhooks = WebhookDispatcher(
             retry_base_seconds=options.webhook_retry_base_seconds,
             retry_max_seconds=options.webhook_retry_max_seconds,
@@ -65,22 +65,13 @@ class SandboxState:
         self.idempotency.clear()
         self.webhooks.clear()
         self.webhooks.endpoints.clear()
-        self.faults.settings = self._initial_faults()
-        self.faults.reset_counters()
+        self.faults.reset(initial_settings(self.options), self.options.rate_limit)
         self.requests_total = 0
         self.requests_by_endpoint.clear()
         self.card_behaviour.clear()
         self.paid_out.clear()
         self._oldest_event = None
         self._register_configured_endpoints()
-
-    def _initial_faults(self) -> FaultSettings:
-        o = self.options
-        settings = FaultSettings(
-            o.latency_ms, o.jitter_ms, o.error_rate, o.drop_rate, o.drop_mode, o.throttle
-        )
-        settings.update({"drop_mode": o.drop_mode})  # validates
-        return settings
 
     def _register_configured_endpoints(self) -> None:
         for configured in self.options.webhook_endpoints:

@@ -13,13 +13,13 @@ import stripe
 from tests.sandbox.stripe.conftest import RunningSandbox
 
 
-def test_error_rate_answers_500_before_doing_anything(
+def test_error_rate_answers_5xx_before_doing_anything(
     sandbox: RunningSandbox, client: stripe.StripeClient
 ) -> None:
     sandbox.admin("POST", "faults", {"error_rate": 1.0})
     with pytest.raises(stripe.APIError) as info:
         client.v1.customers.create(params={"name": "never"})
-    assert info.value.http_status == 500
+    assert info.value.http_status in (500, 503)
     assert info.value.error.type == "api_error"
     stats = sandbox.admin("GET", "stats")
     assert stats["faults_injected"] == 3  # the first try and the SDK's two retries
@@ -31,9 +31,9 @@ def test_error_rate_answers_500_before_doing_anything(
 def test_drop_applies_then_loses_the_answer_and_the_sdk_retry_replays(
     sandbox: RunningSandbox, client: stripe.StripeClient
 ) -> None:
-    sandbox.admin("POST", "faults", {"drop_rate": 1.0, "drop_mode": "500"})
+    sandbox.admin("POST", "faults", {"drop_rate": 1.0, "drop_mode": "502"})
     params = {"amount": 3000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
-    intent = client.v1.payment_intents.create(params=params, options={"idempotency_key": "drop-500"})
+    intent = client.v1.payment_intents.create(params=params, options={"idempotency_key": "drop-502"})
     assert intent.status == "succeeded"
     assert intent.last_response.headers["Idempotent-Replayed"] == "true"
     assert len(sandbox.state.store.all("payment_intent")) == 1  # applied once, though answered twice
@@ -61,14 +61,14 @@ def test_drop_reset_kills_the_connection(sandbox: RunningSandbox) -> None:
     assert sandbox.api("GET", "/v1/customers").status_code == 200  # reads are never dropped
 
 
-def test_throttle_burst_and_window(sandbox: RunningSandbox, client: stripe.StripeClient) -> None:
+def test_throttle_burst_and_rate_limit(sandbox: RunningSandbox, client: stripe.StripeClient) -> None:
     sandbox.admin("POST", "faults", {"throttle": 2})
     for _ in range(2):
         with pytest.raises(stripe.RateLimitError) as info:
             client.v1.customers.list()
         assert info.value.http_status == 429 and info.value.error.code == "rate_limit"
     client.v1.customers.list()
-    sandbox.admin("POST", "faults", {"throttle": {"limit": 3, "window_seconds": 60}})
+    sandbox.admin("POST", "faults", {"rate_limit": {"limit": 3, "window_seconds": 60}})
     statuses = [sandbox.api("GET", "/v1/customers").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
     assert sandbox.admin("GET", "stats")["throttled"] == 4
@@ -81,6 +81,8 @@ def test_latency_and_bad_fault_settings(sandbox: RunningSandbox) -> None:
     assert time.monotonic() - started >= 0.14
     assert httpx.post(f"{sandbox.url}/__sandbox/faults", json={"error_rate": 2}).status_code == 400
     assert httpx.post(f"{sandbox.url}/__sandbox/faults", json={"bogus": 1}).status_code == 400
+    bad_mode = httpx.post(f"{sandbox.url}/__sandbox/faults", json={"drop_mode": "sometimes"})
+    assert bad_mode.status_code == 400 and "drop_mode" in bad_mode.json()["error"]
     assert sandbox.admin("GET", "faults")["latency_ms"] == 150
 
 
