@@ -228,6 +228,8 @@ class Engine:
         self._check_unique(spec, content, entity_id, allow_dup_docnumber or seed)
         if entity_id is None:
             entity_id = self.realm.take_id()
+            while entity_id in self.realm.table(entity):  # a seeded id the counter skipped over
+                entity_id = self.realm.take_id()
         else:
             self.realm.claim_id(entity_id)
         meta = self._meta_for(spec, None)

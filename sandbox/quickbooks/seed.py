@@ -136,6 +136,12 @@ SAMPLE: list[tuple[str, dict[str, Any]]] = [
                 "CountrySubDivisionCode": "CA",
                 "PostalCode": "94326",
             },
+            "ShipAddr": {
+                "Line1": "4581 Finch St.",
+                "City": "Bayshore",
+                "CountrySubDivisionCode": "CA",
+                "PostalCode": "94326",
+            },
         },
     ),
     ("Vendor", {"Id": "56", "DisplayName": "Bob's Burger Joint"}),

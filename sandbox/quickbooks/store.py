@@ -84,7 +84,7 @@ class Realm:
 
     def claim_id(self, entity_id: str) -> None:
         """Keep the counter above an explicitly seeded numeric id."""
-        if entity_id.isdigit() and len(entity_id) < 12:
+        if entity_id.isdigit() and len(entity_id) <= 7:
             self.next_id = max(self.next_id, int(entity_id) + 1)
 
     def take_addr_id(self) -> str:

@@ -633,6 +633,14 @@ def compute_journal_entry(
         if detail.get("AccountRef") is None:
             raise faults.required("Line.JournalEntryLineDetail.AccountRef")
         detail["AccountRef"] = account_ref(ctx, detail["AccountRef"], "AccountRef", None)
+        party = detail.get("Entity")
+        if isinstance(party, dict) and party.get("Type") in ("Customer", "Vendor", "Employee"):
+            who = lookup(
+                ctx, str(party["Type"]), party.get("EntityRef"), "Line.JournalEntryLineDetail.Entity"
+            )
+            party = dict(party)
+            party["EntityRef"] = {"value": who.data["Id"], "name": who.data.get("DisplayName", "")}
+            detail["Entity"] = party
         built: dict[str, Any] = {"Id": _line_id(line, prev_ids, ids)}
         if line.get("Description") is not None:
             built["Description"] = line["Description"]
