@@ -1,1 +1,15 @@
-"""Prefect Block classes for credentials and settings."""
+"""Prefect Block classes for credentials and settings, and the names sierra-sync saves them under."""
+
+from blocks.encryption import TokenEncryptionKeys
+from blocks.loader import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK
+from blocks.quickbooks import QuickBooksAppCredentials
+
+ALL_BLOCKS: list[type] = [QuickBooksAppCredentials, TokenEncryptionKeys]
+
+__all__ = [
+    "ALL_BLOCKS",
+    "QBO_APP_BLOCK",
+    "TOKEN_KEYS_BLOCK",
+    "QuickBooksAppCredentials",
+    "TokenEncryptionKeys",
+]

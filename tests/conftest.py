@@ -100,3 +100,39 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iter
     db.engine.dispose()
     if schema:
         drop_schema(schema)
+
+
+# --- local sandboxes over real sockets -------------------------------------------------------------------
+
+
+class RunningSandbox:
+    """A sandbox app served on a free loopback port; `admin()` calls its /__sandbox/ endpoints."""
+
+    def __init__(self, app: object, url: str) -> None:
+        self.app = app
+        self.url = url
+
+    def admin(self, method: str, path: str, json: object = None) -> object:
+        import httpx
+
+        resp = httpx.request(method, f"{self.url}/__sandbox/{path.lstrip('/')}", json=json, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+
+@pytest.fixture(scope="session")
+def qbo_server() -> Iterator[RunningSandbox]:
+    from sandbox.common.server import LocalServer
+    from sandbox.quickbooks import SandboxOptions, create_app
+
+    app = create_app(SandboxOptions(refresh_rotation="always", refresh_grace_s=0))
+    with LocalServer(app) as server:
+        yield RunningSandbox(app, server.url)
+
+
+@pytest.fixture
+def qbo(qbo_server: RunningSandbox) -> RunningSandbox:
+    """The shared QBO sandbox, reset to a clean state for this test."""
+    qbo_server.admin("POST", "reset")
+    qbo_server.admin("POST", "oauth", {"consent": "auto", "refresh_rotation": "always"})
+    return qbo_server

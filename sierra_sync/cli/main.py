@@ -23,9 +23,13 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `sierra-sync --help` stays fast and each module stays independent.
-    from sierra_sync.cli import db, demo, sandbox
+    from sierra_sync.cli import blocks, connect, db, demo, keys, sandbox
 
     app.add_typer(db.app, name="db")
+    app.add_typer(blocks.app, name="blocks")
+    app.add_typer(keys.app, name="keys")
+    app.add_typer(connect.connect_app, name="connect")
+    app.add_typer(connect.disconnect_app, name="disconnect")
     app.command(name="sandbox")(sandbox.sandbox)
     app.command(name="demo")(demo.demo)
 

@@ -2,20 +2,93 @@
 
 from __future__ import annotations
 
+import importlib
+import time
+from pathlib import Path
+from typing import Any
+
 import typer
 
-from sierra_sync.errors import SierraError
+from sierra_sync.errors import ConfigError, SierraError
+from sierra_sync.settings import get_settings
+
+
+def _stripe_app(latency_ms: int, error_rate: float, drop_rate: float) -> Any | None:
+    """The Stripe sandbox app when `sandbox.stripe` provides `create_app(StripeSandboxOptions)`, else None.
+
+    Hook: the Stripe sandbox is built separately; this starts it as soon as the package offers that API.
+    """
+    try:
+        stripe = importlib.import_module("sandbox.stripe")
+    except ImportError:
+        return None
+    create_app = getattr(stripe, "create_app", None)
+    options_cls = getattr(stripe, "StripeSandboxOptions", None)
+    if create_app is None or options_cls is None:
+        return None
+    return create_app(options_cls(latency_ms=latency_ms, error_rate=error_rate, drop_rate=drop_rate))
 
 
 def sandbox(
-    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    qbo_port: int = typer.Option(8701, help="Port of the QuickBooks Online sandbox."),
-    stripe_port: int = typer.Option(8702, help="Port of the Stripe sandbox."),
+    host: str = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1)."),
+    qbo_port: int = typer.Option(None, help="Port of the QuickBooks Online sandbox (default 8701)."),
+    stripe_port: int = typer.Option(None, help="Port of the Stripe sandbox (default 8702)."),
     client_id: str = typer.Option("local-client", help="OAuth client id of the one developer app."),
-    client_secret: str = typer.Option("local-secret", help="OAuth client secret of that app."),
+    client_secret: str = typer.Option("local-secret", help="OAuth client secret of that app (never printed)."),
     latency_ms: int = typer.Option(0, help="Added latency per request, in milliseconds."),
     error_rate: float = typer.Option(0.0, help="Share of requests answered with a 5xx (0-1)."),
     drop_rate: float = typer.Option(0.0, help="Share of writes applied but whose response is dropped (0-1)."),
+    state_file: Path | None = typer.Option(
+        None, help="SQLite file that keeps the QuickBooks sandbox's books and tokens across restarts."
+    ),
+    webhook_url: str | None = typer.Option(None, help="POST QuickBooks eventNotifications to this URL."),
 ) -> None:
     """Run the local QuickBooks Online and Stripe sandboxes until stopped (Ctrl-C)."""
-    raise SierraError("the sandboxes are not built yet (issue 3)")
+    from sandbox.common.server import LocalServer
+    from sandbox.quickbooks import SandboxOptions, create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    qbo_port = settings.qbo_port if qbo_port is None else qbo_port
+    stripe_port = settings.stripe_port if stripe_port is None else stripe_port
+    for name, rate in (("--error-rate", error_rate), ("--drop-rate", drop_rate)):
+        if not 0.0 <= rate <= 1.0:
+            raise ConfigError(f"{name} must be between 0 and 1, got {rate}")
+    if latency_ms < 0:
+        raise ConfigError(f"--latency-ms must be >= 0, got {latency_ms}")
+    qbo_app = create_app(
+        SandboxOptions(
+            client_id=client_id,
+            client_secret=client_secret,
+            latency_ms=latency_ms,
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            state_file=str(state_file) if state_file else None,
+            webhook_url=webhook_url,
+        )
+    )
+    servers: list[LocalServer] = []
+    try:
+        servers.append(_start(LocalServer(qbo_app, host=host, port=qbo_port), "QuickBooks", qbo_port))
+        typer.echo(f"QuickBooks Online sandbox: {servers[0].url}  (client id: {client_id})")
+        stripe_app = _stripe_app(latency_ms, error_rate, drop_rate)
+        if stripe_app is not None:
+            servers.append(_start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port))
+            typer.echo(f"Stripe sandbox:            {servers[1].url}")
+        else:
+            typer.echo("Stripe sandbox:            not available (sandbox.stripe has no create_app yet)")
+        typer.echo("Press Ctrl-C to stop.")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        typer.echo("stopping")
+    finally:
+        for server in reversed(servers):
+            server.stop()
+
+
+def _start(server: Any, name: str, port: int) -> Any:
+    try:
+        return server.start()
+    except RuntimeError:
+        raise SierraError(f"the {name} sandbox could not listen on port {port}: is it already in use?") from None

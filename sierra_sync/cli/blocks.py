@@ -1,0 +1,78 @@
+"""`sierra-sync blocks setup`: create or update the Prefect blocks sierra-sync needs."""
+
+from __future__ import annotations
+
+import typer
+
+from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
+from blocks.quickbooks import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, LOCAL_REDIRECT_URI
+from sierra_sync.cli.common import echo_json
+from sierra_sync.errors import ConfigError
+from sierra_sync.settings import get_settings
+
+app = typer.Typer(help="Create and update the Prefect blocks (credentials and keys).", no_args_is_help=True)
+
+
+@app.command("setup")
+def setup(
+    local: bool = typer.Option(False, "--local", help="Point the blocks at the local sandboxes."),
+    client_id: str | None = typer.Option(None, envvar="SIERRA_QBO_CLIENT_ID", help="Intuit app client id."),
+    client_secret: str | None = typer.Option(
+        None, envvar="SIERRA_QBO_CLIENT_SECRET", help="Intuit app client secret (prefer the env variable)."
+    ),
+    redirect_uri: str | None = typer.Option(None, help="Redirect URI registered on the Intuit app."),
+    environment: str = typer.Option("production", help="production | sandbox (ignored with --local)."),
+    webhook_verifier: str | None = typer.Option(
+        None, envvar="SIERRA_QBO_WEBHOOK_VERIFIER", help="Intuit webhook verifier token."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Save the QuickBooks app credentials block and, if missing, a token-encryption key block."""
+    settings = get_settings()
+    if local:
+        block = QuickBooksAppCredentials(
+            client_id=client_id or LOCAL_CLIENT_ID,
+            client_secret=client_secret or LOCAL_CLIENT_SECRET,
+            redirect_uri=redirect_uri or LOCAL_REDIRECT_URI.replace("8703", str(settings.api_port)),
+            environment="local",
+            local_base_url=f"http://{settings.host}:{settings.qbo_port}",
+            webhook_verifier_token=webhook_verifier or "local-verifier-token",
+        )
+    else:
+        if not client_id or not client_secret or not redirect_uri:
+            raise ConfigError(
+                "blocks setup needs --client-id, --redirect-uri and the client secret "
+                "(SIERRA_QBO_CLIENT_SECRET) of your Intuit app, or --local for the local sandbox"
+            )
+        if environment not in ("production", "sandbox"):
+            raise ConfigError(f"--environment must be production or sandbox, not {environment!r}")
+        block = QuickBooksAppCredentials(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            environment=environment,
+            webhook_verifier_token=webhook_verifier,
+        )
+    block.oauth_app()  # validates the URLs (https unless loopback) before anything is saved
+    block.save(QBO_APP_BLOCK, overwrite=True)
+    created_keys = False
+    try:
+        TokenEncryptionKeys.load(TOKEN_KEYS_BLOCK)
+    except ValueError:
+        TokenEncryptionKeys.with_new_key().save(TOKEN_KEYS_BLOCK)
+        created_keys = True
+    result = {
+        "quickbooks_app_block": QBO_APP_BLOCK,
+        "environment": block.environment,
+        "api_base_url": block.api_base_url(),
+        "client_id": block.client_id,
+        "token_keys_block": TOKEN_KEYS_BLOCK,
+        "token_keys_created": created_keys,
+    }
+    if as_json:
+        echo_json(result)
+        return
+    typer.echo(
+        f"saved block {QBO_APP_BLOCK}: {block.environment} app {block.client_id} at {block.api_base_url()}"
+    )
+    typer.echo(f"{'created' if created_keys else 'kept'} block {TOKEN_KEYS_BLOCK} (token-encryption keys)")

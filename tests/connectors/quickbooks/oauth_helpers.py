@@ -1,0 +1,39 @@
+"""Helpers for OAuth tests: a local OAuthApp, a keyring, and walking the sandbox's auto-consent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from connectors.crypto import Keyring, generate_key
+from connectors.quickbooks import oauth
+
+KEY_TEXT = generate_key()
+KEY_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def keyring(extra: dict[str, str] | None = None) -> Keyring:
+    keys = {"k1": KEY_TEXT, **(extra or {})}
+    created = {k: KEY_CREATED if k == "k1" else datetime.now(UTC) for k in keys}
+    return Keyring.from_encoded(keys, created)
+
+
+def local_app(base_url: str, secret: str = "local-secret") -> oauth.OAuthApp:
+    return oauth.OAuthApp(
+        client_id="local-client",
+        client_secret=secret,
+        redirect_uri="http://127.0.0.1:9/oauth/quickbooks/callback",
+        environment="local",
+        discovery_url=f"{base_url}/.well-known/openid_configuration",
+        api_base_url=base_url,
+    )
+
+
+def consent(url: str) -> dict[str, str]:
+    """Follow the sandbox's authorize endpoint and return the callback's query parameters."""
+    resp = httpx.get(url, follow_redirects=False, timeout=10)
+    assert resp.status_code in (302, 303), resp.text
+    query = parse_qs(urlsplit(resp.headers["location"]).query)
+    return {k: v[0] for k, v in query.items()}
