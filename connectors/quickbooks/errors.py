@@ -1,0 +1,142 @@
+"""The QuickBooks Online exception hierarchy: every API failure is one of these, marked `retryable` or not.
+
+Grouped by what the caller should do next (the Singer SDK habit):
+
+* retry the same request (same `requestid`): `ThrottledError`, `ServerError`, `NetworkError`;
+* refresh the token (done once by `QuickBooksAuth`; a second 401 is final): `AuthenticationError`;
+* re-read and decide (conflict policy): `StaleObjectError`;
+* look the existing object up and link it: `DuplicateDocNumberError`, `DuplicateNameError`;
+* fix the data or the connection, then run again: everything else.
+
+Messages say what went wrong and what to do; they never contain a token, a secret or an Authorization
+header (details from QBO pass through `redact_text`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from connectors.redact import redact_text
+from sierra_sync.errors import ConfigError, SierraError
+
+__all__ = [
+    "AuthenticationError",
+    "AuthorizationError",
+    "BaseURLError",
+    "CompanyStatusError",
+    "DuplicateDocNumberError",
+    "DuplicateNameError",
+    "NetworkError",
+    "ObjectNotFoundError",
+    "QuickBooksError",
+    "ServerError",
+    "StaleObjectError",
+    "ThrottledError",
+    "UnknownRealmError",
+    "ValidationError",
+]
+
+
+class QuickBooksError(SierraError):
+    """A failed QuickBooks Online request.
+
+    Attributes: `code` (the QBO fault code as a string, e.g. "5010", or None), `status` (HTTP status, 0 when
+    no response arrived), `element` (the field QBO blames, e.g. "Line.DetailType"), `detail` (QBO's detail
+    text, redacted), `fault_type` (e.g. "ValidationFault"), `request_id` (the `requestid` sent with a write)
+    `intuit_tid` (Intuit's transaction id header, for support tickets) and `retry_after` (seconds the server
+    asked us to wait, from Retry-After; None when it did not say).
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int = 0,
+        element: str | None = None,
+        detail: str | None = None,
+        fault_type: str | None = None,
+        request_id: str | None = None,
+        intuit_tid: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(redact_text(message), code=code)
+        self.retry_after = retry_after
+        self.status = status
+        self.element = element
+        self.detail = redact_text(detail) if detail is not None else None
+        self.fault_type = fault_type
+        self.request_id = request_id
+        self.intuit_tid = intuit_tid
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, status={self.status}, message={self.message!r})"
+
+
+class AuthenticationError(QuickBooksError):
+    """HTTP 401 / fault 3200: the access token was rejected even after one refresh; re-authorize."""
+
+
+class AuthorizationError(QuickBooksError):
+    """HTTP 403 / fault 3100: the token is valid but not allowed to do this (scope or company access)."""
+
+
+class UnknownRealmError(AuthorizationError):
+    """The realm (company id) is unknown to QuickBooks or not connected with this token."""
+
+
+class ThrottledError(QuickBooksError):
+    """HTTP 429 / fault 3001: too many requests for this company; wait `retry_after` s (default 60)."""
+
+    retryable = True
+
+
+class ServerError(QuickBooksError):
+    """HTTP 5xx, or an unreadable answer: QuickBooks failed on its side; retry with the same requestid."""
+
+    retryable = True
+
+
+class NetworkError(QuickBooksError):
+    """No usable response: a timeout, a refused or reset connection, a response cut off mid-body."""
+
+    retryable = True
+
+
+class StaleObjectError(QuickBooksError):
+    """Fault 5010: the SyncToken sent is out of date; re-read the object and apply the conflict policy."""
+
+
+class DuplicateDocNumberError(QuickBooksError):
+    """Fault 6140: another transaction of this type already has the DocNumber.
+
+    After a lost response this means "already created": look it up (`existing_txn_id`) and link it.
+    """
+
+    @property
+    def existing_txn_id(self) -> str | None:
+        """The Id of the transaction holding the number, when QBO names it (`TxnId=123` in the detail)."""
+        match = re.search(r"TxnId=(\w+)", self.detail or "")
+        return match.group(1) if match else None
+
+
+class DuplicateNameError(QuickBooksError):
+    """Fault 6240: a customer, vendor or employee (one shared name list) already uses this DisplayName."""
+
+
+class ObjectNotFoundError(QuickBooksError):
+    """Fault 610: the object, or one it references, does not exist or is inactive."""
+
+
+class ValidationError(QuickBooksError):
+    """Faults 2xxx (bad or missing field), 4000/4001 (query), 6000 (business rule) and other HTTP 400s."""
+
+
+class CompanyStatusError(QuickBooksError):
+    """Faults 6190 (subscription/company status) and 6200/6210 (closed books period)."""
+
+
+class BaseURLError(ConfigError, ValueError):
+    """The QuickBooks base URL is not usable (plain http to a non-loopback host, or malformed)."""
