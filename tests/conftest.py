@@ -136,3 +136,14 @@ def qbo(qbo_server: RunningSandbox) -> RunningSandbox:
     qbo_server.admin("POST", "reset")
     qbo_server.admin("POST", "oauth", {"consent": "auto", "refresh_rotation": "always"})
     return qbo_server
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One temporary Prefect server for the whole run (prefect_test_harness); yields its API URL so
+    subprocesses can be pointed at it with PREFECT_API_URL."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())
