@@ -77,7 +77,7 @@ def contact_to_customer(contact: Contact, *, create: bool = True) -> dict[str, A
         if len(notes) > _LIMITS["Notes"]:
             raise _too_long(contact, "note", _LIMITS["Notes"])
         body["Notes"] = notes
-    body["Active"] = bool(contact.is_active) and contact.deleted_at is None
+    body["Active"] = contact.is_active is not False and contact.deleted_at is None
     if create and contact.currency:
         body["CurrencyRef"] = {"value": contact.currency}
     return body
