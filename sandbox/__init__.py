@@ -1,1 +1,3 @@
-"""Local sandboxes (ASGI) that speak the QuickBooks Online and Stripe HTTP APIs. Import nothing of the project."""
+"""Local sandboxes (ASGI) that speak the QuickBooks Online and Stripe HTTP APIs.
+
+They import nothing of the project."""

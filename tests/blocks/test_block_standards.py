@@ -5,8 +5,8 @@ from __future__ import annotations
 import typing
 
 import pytest
-from pydantic import SecretStr
 from prefect.types import SecretDict
+from pydantic import SecretStr
 
 from blocks import ALL_BLOCKS, QuickBooksAppCredentials, TokenEncryptionKeys
 from blocks.loader import load_block
