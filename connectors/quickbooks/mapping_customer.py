@@ -12,6 +12,13 @@ __all__ = ["contact_to_customer", "customer_to_contact_values"]
 
 # QBO field limits that the app's columns can exceed (QBO answers 2020/6000 otherwise).
 _LIMITS = {"DisplayName": 500, "CompanyName": 100, "GivenName": 100, "FamilyName": 100, "Notes": 2000}
+_WHAT = {
+    "DisplayName": "name",
+    "CompanyName": "company name",
+    "GivenName": "first name",
+    "FamilyName": "last name",
+    "Notes": "note",
+}
 _EMAIL_LIMIT = 100
 _PHONE_LIMIT = 30
 
@@ -34,7 +41,7 @@ def _text(value: str | None) -> str | None:
 
 def _too_long(contact: Contact, what: str, limit: int) -> MappingError:
     return MappingError(
-        f"{FAILED}Customer '{contact.display_name}' has a {what} longer than QuickBooks allows "
+        f"{FAILED}Customer '{contact.display_name}': its {what} is longer than QuickBooks allows "
         f"({limit} characters). Shorten it in the app.",
         code="invalid_value",
     )
@@ -61,7 +68,7 @@ def contact_to_customer(contact: Contact, *, create: bool = True) -> dict[str, A
             body[key] = text
     for key, limit in _LIMITS.items():
         if key in body and len(body[key]) > limit:
-            raise _too_long(contact, {"DisplayName": "name"}.get(key, key), limit)
+            raise _too_long(contact, _WHAT[key], limit)
     if (email := _text(contact.email)) is not None:
         if len(email) > _EMAIL_LIMIT:
             raise _too_long(contact, "email address", _EMAIL_LIMIT)
