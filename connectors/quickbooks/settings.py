@@ -20,7 +20,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from connectors.db.models.app import EXPENSE_CATEGORIES, EXPENSE_PAYMENT_TYPES, PAYMENT_METHODS
 from sierra_sync.errors import SierraError
@@ -54,7 +62,14 @@ def _id_text(value: Any) -> Any:
     return value
 
 
-QboId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1, max_length=64)]
+def _id_checked(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 64:
+        raise ValueError("a QuickBooks id must be 1 to 64 characters")
+    return value
+
+
+QboId = Annotated[str, BeforeValidator(_id_text), AfterValidator(_id_checked)]
 
 
 class _Strict(BaseModel):
