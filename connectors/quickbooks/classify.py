@@ -68,7 +68,9 @@ FAULT_RULES: dict[str, Rule] = {
         UnknownRealmError,
         "Check the company's realm id and reconnect QuickBooks: this token has no access to that company.",
     ),
-    "3001": Rule(ThrottledError, "Too many requests for this company; the request is retried after a wait."),
+    "3001": Rule(
+        ThrottledError, "Too many requests for this company; wait a minute, then run the sync again."
+    ),
     "5010": Rule(
         StaleObjectError, "Someone changed the object since it was read; re-read it and sync again."
     ),
@@ -113,7 +115,7 @@ _STATUS_RULES: dict[int, Rule] = {
     404: Rule(ObjectNotFoundError, "QuickBooks does not know this address or object; check the ids."),
     429: FAULT_RULES["3001"],
 }
-_SERVER_RULE = Rule(ServerError, "QuickBooks failed on its side; the request is retried.")
+_SERVER_RULE = Rule(ServerError, "QuickBooks failed on its side; it is safe to run the sync again later.")
 _OTHER_RULE = Rule(QuickBooksError, "Unexpected answer from QuickBooks; try again later.")
 
 
@@ -335,7 +337,7 @@ def classify(
             # A 2xx whose body does not parse: cut off or mangled on the way. Safe to retry (same requestid).
             raise ServerError(
                 f"QuickBooks {context or 'request'} returned an unreadable answer (HTTP {status}); "
-                "the request is retried.",
+                "it is safe to run the sync again.",
                 status=status,
                 request_id=request_id,
                 intuit_tid=_header(headers, "intuit_tid"),

@@ -353,7 +353,7 @@ class QuickBooksClient:
                 except (httpx.TransportError, httpx.DecodingError) as exc:
                     raise NetworkError(
                         f"QuickBooks {context or path} got no usable answer ({type(exc).__name__}); "
-                        "check the network; the request is retried.",
+                        "check the network; it is safe to run the sync again (the same requestid is sent).",
                         request_id=request_id,
                     ) from exc
             log.debug("QBO %s %s -> %s", method, self._display(path, query), response.status_code)
@@ -383,8 +383,10 @@ class QuickBooksClient:
         return float(base + self.retry.rng.uniform(0, self.retry.jitter))
 
     def _display(self, path: str, query: Mapping[str, str]) -> str:
-        shown = "&".join(f"{k}={v}" for k, v in query.items())
-        return redact_text(f"{self.base_url}/v3/company/{self.realm_id}/{path}?{shown}")
+        # Only the query string can carry free text; the realm and path are validated ids (and a 16-digit
+        # realm id would otherwise be masked as a card number).
+        shown = redact_text("&".join(f"{k}={v}" for k, v in query.items()))
+        return f"{self.base_url}/v3/company/{self.realm_id}/{path}?{shown}"
 
     def _log_retry(self, state: RetryCallState, method: str, path: str, query: Mapping[str, str]) -> None:
         exc = state.outcome.exception() if state.outcome else None

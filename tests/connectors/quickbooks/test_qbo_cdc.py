@@ -12,7 +12,7 @@ import pytest
 
 from connectors.quickbooks.cdc import changed_since, last_updated, query_responses
 from connectors.quickbooks.query import Select
-from tests.connectors.quickbooks.qbo_fakes import fixture_bytes, make_client
+from tests.connectors.quickbooks.qbo_fakes import fixture_bytes, json_response, make_client
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
 OPS = {">=": operator.ge, "<": operator.lt, ">": operator.gt, "<=": operator.le, "=": operator.eq}
@@ -28,8 +28,15 @@ def obj(oid: int, at: datetime, deleted: bool = False) -> dict[str, Any]:
 class FakeCdc:
     """CDC like QBO: objects changed at or after `since`, oldest first, at most `cap` in all; plus query."""
 
-    def __init__(self, data: dict[str, list[dict[str, Any]]], cap: int = 1000, window_days: int = 30) -> None:
+    def __init__(
+        self,
+        data: dict[str, list[dict[str, Any]]],
+        cap: int = 1000,
+        window_days: int = 30,
+        first_entity_first: bool = False,
+    ) -> None:
         self.data = data
+        self.first_entity_first = first_entity_first  # the cap used up in entity order (as the sandbox does)
         self.cap = cap
         self.window = timedelta(days=window_days)
         self.cdc_calls: list[tuple[tuple[str, ...], datetime]] = []
@@ -38,9 +45,12 @@ class FakeCdc:
     def cdc_page(self, entities: Sequence[str], since: datetime) -> list[dict[str, Any]]:
         assert since >= NOW - self.window, "changedSince older than 30 days is refused by QBO"
         self.cdc_calls.append((tuple(entities), since))
+        order = (
+            {e: i for i, e in enumerate(entities)} if self.first_entity_first else dict.fromkeys(entities, 0)
+        )
         found = sorted(
             ((last_updated(o), e, o) for e in entities for o in self.data.get(e, [])),
-            key=lambda t: (t[0], t[1], int(t[2]["Id"])),
+            key=lambda t: (order[t[1]], t[0], t[1], int(t[2]["Id"])),
         )
         found = [t for t in found if t[0] is not None and t[0] >= since][: self.cap]
         out: list[dict[str, Any]] = []
@@ -84,12 +94,13 @@ def test_query_responses_of_the_sample():
     assert len(query_responses(data)) == 2
 
 
-def test_more_than_the_cap_loses_nothing():
+@pytest.mark.parametrize("first_entity_first", [False, True])
+def test_more_than_the_cap_loses_nothing(first_entity_first):
     base = NOW - timedelta(days=2)
     invoices = [obj(i, base + timedelta(seconds=i // 3)) for i in range(1, 2501)]  # 3 changes per second
     customers = [obj(10_000 + i, base + timedelta(seconds=i)) for i in range(400)]
     customers.append(obj(20_000, base + timedelta(seconds=5), deleted=True))
-    fake = FakeCdc({"Invoice": invoices, "Customer": customers})
+    fake = FakeCdc({"Invoice": invoices, "Customer": customers}, first_entity_first=first_entity_first)
     changes = changed_since(fake, ["Invoice", "Customer"], base - timedelta(hours=1), now=NOW)
     assert len(changes.changed("Invoice")) == 2500
     assert len(changes.changed("Customer")) == 400
@@ -138,3 +149,38 @@ def test_latest_version_wins_on_duplicates():
 def test_naive_since_is_refused():
     with pytest.raises(ValueError, match="timezone-aware"):
         changed_since(FakeCdc({}), ["Invoice"], datetime(2025, 6, 1), now=NOW)
+
+
+def test_qbo_refusing_an_old_since_falls_back_to_query():
+    """Our clock thinks `since` is inside the window, QBO's does not (2010 on changedSince)."""
+    t0 = NOW - timedelta(days=20)
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path.rsplit("/", 1)[1])
+        if request.url.path.endswith("/cdc"):
+            return json_response(
+                400,
+                {
+                    "Fault": {
+                        "Error": [
+                            {
+                                "Message": "Request has invalid or unsupported property",
+                                "Detail": "Property Name:changedSince must be within the last 30 days",
+                                "code": "2010",
+                                "element": "changedSince",
+                            }
+                        ],
+                        "type": "ValidationFault",
+                    }
+                },
+            )
+        return json_response(
+            200, {"QueryResponse": {"Invoice": [obj(1, t0)], "startPosition": 1, "maxResults": 1}}
+        )
+
+    with make_client(handler) as qbo:
+        changes = qbo.cdc(["Invoice"], t0, now=NOW)
+    assert [o["Id"] for o in changes.changed("Invoice")] == ["1"]
+    assert not changes.deletes_complete
+    assert calls == ["cdc", "query", "cdc"]
