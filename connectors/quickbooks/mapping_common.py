@@ -2,21 +2,21 @@
 references and metadata out of QBO objects, sparse updates, conflict resolution and JSON with exact money.
 
 Money conventions: every amount of money in a mapped body is a Decimal quantised to 0.01, quantities and
-unit prices are Decimals without trailing zeros. `dumps_qbo` writes Decimals as JSON numbers exactly as
-they are (`50.00`, `12.75`, `5`); the stdlib `json.dumps` cannot encode Decimal at all, so use it (or an
-encoder that writes `str(decimal)` as a number). Values read from QBO must come from JSON parsed with
+unit prices are Decimals without trailing zeros. The API client's `codec.dumps` (and `dumps_qbo`, which
+uses it) writes them as JSON numbers exactly (`50.00`, `12.75`, `5`); the stdlib `json.dumps` cannot encode
+Decimal at all. Values read from QBO must come from JSON parsed with
 `parse_float=Decimal`; a float met while reading is refused (`TypeError`), never rounded.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
+from connectors.quickbooks import codec
 from connectors.quickbooks.settings import ConflictPolicy
 from sierra_sync.errors import SierraError
 
@@ -231,39 +231,19 @@ def has_changes(update: Mapping[str, Any]) -> bool:
 # ---------------------------------------------------------------- JSON
 
 
-def _encode(value: Any, out: list[str]) -> None:
-    if isinstance(value, Mapping):
-        out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            if not isinstance(key, str):
-                raise TypeError(f"JSON object keys must be strings, got {type(key).__name__}")
-            if i:
-                out.append(", ")
-            out.append(json.dumps(key, ensure_ascii=False))
-            out.append(": ")
-            _encode(item, out)
-        out.append("}")
-    elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(", ")
-            _encode(item, out)
-        out.append("]")
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} is not a JSON number")
-        out.append(format(value, "f"))
-    elif isinstance(value, float):
+def _refuse_floats(value: Any) -> None:
+    if isinstance(value, float):
         raise TypeError("float in a QuickBooks body: money and quantities must be Decimal")
-    elif value is None or isinstance(value, bool | int | str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    else:
-        raise TypeError(f"cannot encode {type(value).__name__} as QuickBooks JSON")
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _refuse_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_floats(item)
 
 
 def dumps_qbo(body: Any) -> str:
-    """JSON text of a mapped body with Decimals written exactly (`Decimal("50.00")` -> `50.00`)."""
-    out: list[str] = []
-    _encode(body, out)
-    return "".join(out)
+    """JSON text of a mapped body exactly as the API client sends it (`codec.dumps`: compact, ASCII,
+    Decimals with their digits: `Decimal("50.00")` -> `50.00`); a float anywhere is refused."""
+    _refuse_floats(body)
+    return codec.dumps(body).decode("ascii")

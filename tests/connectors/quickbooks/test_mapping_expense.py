@@ -60,7 +60,7 @@ def test_purchase_body_with_defaults():
             }
         ],
     }
-    assert '"Amount": 1234.50' in dumps_qbo(body)
+    assert '"Amount":1234.50' in dumps_qbo(body)
 
 
 @pytest.mark.parametrize(

@@ -158,8 +158,8 @@ def test_money_is_decimal_and_serialises_with_two_decimals():
     body = invoice_to_qbo(capture_invoice(), CAPTURE_REFS, CAPTURE_SETTINGS)
     assert all(isinstance(n, Decimal) for n in all_numbers(body))
     text = dumps_qbo(body)
-    assert '"Amount": 50.00' in text and '"Amount": 70.00' in text and '"Amount": 10.00' in text
-    assert '"Qty": 5,' in text and '"UnitPrice": 10}' in text
+    assert '"Amount":50.00' in text and '"Amount":70.00' in text and '"Amount":10.00' in text
+    assert '"Qty":5,' in text and '"UnitPrice":10}' in text
     assert json.loads(text, parse_float=Decimal)["Line"][0]["Amount"] == D("50.00")
 
 
@@ -270,7 +270,7 @@ def test_fractional_quantities_and_prices():
         D("2.375"),
         D("979.69"),
     )
-    assert '"Qty": 412.5, "UnitPrice": 2.375' in dumps_qbo(detail)
+    assert '"Qty":412.5,"UnitPrice":2.375' in dumps_qbo(detail)
 
 
 # ---------------------------------------------------------------- sparse update

@@ -74,7 +74,7 @@ def test_create_body_matches_the_real_capture():
     for key in ours:
         assert json.loads(dumps_qbo(ours[key]), parse_float=Decimal) == theirs[key] or key == "TxnDate"
     assert theirs["TxnDate"].startswith(ours["TxnDate"])
-    assert '"TotalAmt": 3.00' in dumps_qbo(ours) and '"Amount": 3.00' in dumps_qbo(ours)
+    assert '"TotalAmt":3.00' in dumps_qbo(ours) and '"Amount":3.00' in dumps_qbo(ours)
 
 
 def test_sparse_update_matches_the_captured_update():
