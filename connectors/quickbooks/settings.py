@@ -43,6 +43,7 @@ __all__ = [
     "QuickBooksSettings",
     "SettingsError",
     "parse_settings",
+    "sample_company_settings",
 ]
 
 ConflictPolicy = Literal["last_write_wins", "app_wins", "qbo_wins"]
@@ -273,3 +274,16 @@ def parse_settings(raw: Mapping[str, Any] | None) -> QuickBooksSettings:
             f"QuickBooks settings are invalid ({problems}). Fix the integration settings.",
             code="invalid_settings",
         ) from None
+
+
+def sample_company_settings() -> QuickBooksSettings:
+    """Settings for the local sandbox's sample company and the app's seed data (demo and benchmarks only):
+    every seed item code mapped (concrete to item 3 Concrete, the rest to 1 Services) and the expense
+    categories without a sample account (insurance, office, payment_processing, other) booked to
+    Cost of Goods Sold. A real company needs its own mappings."""
+    from connectors.seed.catalog import SERVICES  # data only
+
+    items = {
+        code: _ref("3", "Concrete") if code == "CONCRETE" else _ref("1", "Services") for code, *_ in SERVICES
+    }
+    return QuickBooksSettings(items=items, accounts=QboAccounts(default_expense=COST_OF_GOODS_SOLD))

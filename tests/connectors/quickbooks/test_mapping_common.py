@@ -174,7 +174,8 @@ ALLOWED_IMPORTS = {
     "typing",
     "pydantic",
     "connectors.db.models.app",
-    "connectors.quickbooks.codec",  # the client's pure JSON codec (json and decimal only)
+    "connectors.quickbooks.codec",
+    "connectors.seed.catalog",  # seed data only
     "connectors.quickbooks.settings",
     "connectors.quickbooks.mapping_common",
     "connectors.quickbooks.mapping_customer",

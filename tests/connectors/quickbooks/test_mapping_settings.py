@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from connectors.db.models.app import EXPENSE_PAYMENT_TYPES
-from connectors.quickbooks.settings import QboRef, QuickBooksSettings, SettingsError, parse_settings
+from connectors.quickbooks.settings import (
+    QboRef,
+    QuickBooksSettings,
+    SettingsError,
+    parse_settings,
+    sample_company_settings,
+)
+from connectors.seed.catalog import SERVICES
 
 
 def test_defaults_match_the_sample_company():
@@ -109,3 +116,11 @@ def test_settings_that_are_not_an_object():
         SettingsError, match=r"must be a JSON object, not list\. Fix the integration settings\."
     ):
         parse_settings(["items"])  # type: ignore[arg-type]
+
+
+def test_sample_company_settings_map_every_seed_item():
+    settings = sample_company_settings()
+    assert set(settings.items) == {code for code, *_ in SERVICES}
+    assert settings.items["CONCRETE"].value == "3" and settings.items["FRAMING-LABOR"].value == "1"
+    assert settings.accounts.default_expense == QboRef(value="80", name="Cost of Goods Sold")
+    assert parse_settings(settings.to_json()) == settings
