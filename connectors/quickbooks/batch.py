@@ -20,7 +20,15 @@ from connectors.quickbooks.classify import error_from_fault
 from connectors.quickbooks.errors import QuickBooksError, ServerError
 from connectors.quickbooks.query import Select, result_rows
 
-__all__ = ["MAX_BATCH_ITEMS", "BatchItem", "BatchResult", "chunk_request_id", "chunks", "parse_response"]
+__all__ = [
+    "MAX_BATCH_ITEMS",
+    "BatchItem",
+    "BatchResult",
+    "chunk_request_id",
+    "chunks",
+    "parse_response",
+    "request_body",
+]
 
 MAX_BATCH_ITEMS = 30
 _WRITE_OPERATIONS = frozenset({"create", "update", "delete"})
