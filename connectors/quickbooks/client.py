@@ -33,9 +33,15 @@ from connectors.quickbooks import cdc as cdc_mod
 from connectors.quickbooks.auth import QuickBooksAuth, TokenSource
 from connectors.quickbooks.classify import classify
 from connectors.quickbooks.codec import dumps
-from connectors.quickbooks.errors import BaseURLError, NetworkError, QuickBooksError, ServerError
+from connectors.quickbooks.errors import (
+    BaseURLError,
+    NetworkError,
+    QuickBooksError,
+    ServerError,
+    ThrottledError,
+)
 from connectors.quickbooks.query import Select, paginate
-from connectors.quickbooks.ratelimit import Limiter, NoLimiter
+from connectors.quickbooks.ratelimit import Limiter, NoLimiter, Pausable
 from connectors.redact import redact_text
 
 __all__ = [
@@ -370,7 +376,7 @@ class QuickBooksClient:
             wait=self._wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, QuickBooksError) and exc.retryable),
             sleep=self.retry.sleep,
-            before_sleep=lambda state: self._log_retry(state, method, path, query),
+            before_sleep=lambda state: self._before_retry(state, method, path, query),
             reraise=True,
         )
         return retrying(attempt)
@@ -388,9 +394,11 @@ class QuickBooksClient:
         shown = redact_text("&".join(f"{k}={v}" for k, v in query.items()))
         return f"{self.base_url}/v3/company/{self.realm_id}/{path}?{shown}"
 
-    def _log_retry(self, state: RetryCallState, method: str, path: str, query: Mapping[str, str]) -> None:
+    def _before_retry(self, state: RetryCallState, method: str, path: str, query: Mapping[str, str]) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        if isinstance(exc, ThrottledError) and isinstance(self.limiter, Pausable):
+            self.limiter.pause(wait)  # the whole realm goes quiet, not just this request
         log.warning(
             "QBO %s %s failed with %s (code %s, HTTP %s); attempt %d of %d, retrying in %.1f s",
             method,

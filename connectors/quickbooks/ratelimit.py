@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +32,7 @@ __all__ = [
     "LimiterRegistry",
     "Limits",
     "NoLimiter",
+    "Pausable",
     "RealmLimiter",
     "shared_limiter",
 ]
@@ -45,6 +46,15 @@ class Limiter(Protocol):
 
     def acquire(self, *, batch: bool = False) -> AbstractContextManager[None]:
         """Block until one request (a batch request when `batch`) may be sent; hold a slot while inside."""
+        ...
+
+
+@runtime_checkable
+class Pausable(Protocol):
+    """A limiter that can hold every request of the realm back (after a 429: QBO wants 60 s of quiet)."""
+
+    def pause(self, seconds: float) -> None:
+        """Let no request of this realm start for `seconds`."""
         ...
 
 
@@ -106,6 +116,9 @@ class RealmLimiter:
         self.limits = limits or Limits()
         self.budget = budget
         self._sleep = sleep
+        self._clock = clock
+        self._paused_until = 0.0
+        self._pause_lock = threading.Lock()
         self._requests = _SlidingWindow(self.limits.requests_per_minute, self.limits.window_s, clock)
         self._batches = _SlidingWindow(self.limits.batch_per_minute, self.limits.window_s, clock)
         concurrent = self.limits.concurrent
@@ -113,13 +126,23 @@ class RealmLimiter:
             threading.BoundedSemaphore(concurrent) if concurrent > 0 else None
         )
 
+    def pause(self, seconds: float) -> None:
+        """Hold every request of this realm in this process back for `seconds` (called on a 429)."""
+        with self._pause_lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _wait_pause(self) -> None:
+        while (wait := self._paused_until - self._clock()) > 0:
+            self._sleep(wait)
+
     def _take(self, window: _SlidingWindow) -> None:
         while (wait := window.try_take()) > 0:
             self._sleep(wait)
 
     @contextmanager
     def acquire(self, *, batch: bool = False) -> Iterator[None]:
-        """Wait for the per-minute budgets (local, then shared), then for a concurrency slot; hold it."""
+        """Wait out a pause, the per-minute budgets (local, then shared), then a concurrency slot; hold it."""
+        self._wait_pause()
         self._take(self._requests)
         if batch:
             self._take(self._batches)

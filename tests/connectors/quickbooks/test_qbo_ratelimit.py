@@ -187,3 +187,26 @@ def test_realm_limiter_with_database_budget(db):
     with limiter.acquire():
         pass
     assert now.sleeps == [pytest.approx(10.0)]
+
+
+def test_pause_holds_every_request_of_the_realm():
+    clock = FakeClock()
+    limiter = RealmLimiter("r1", Limits(concurrent=0), clock=clock, sleep=clock.sleep)
+    limiter.pause(30)
+    limiter.pause(10)  # a shorter pause never shortens a longer one
+    with limiter.acquire():
+        pass
+    assert clock.sleeps == [pytest.approx(30.0)]
+
+
+def test_a_429_pauses_the_shared_limiter():
+    import httpx
+
+    from tests.connectors.quickbooks.qbo_fakes import json_response, make_client
+
+    clock = FakeClock()
+    limiter = RealmLimiter("r1", Limits(concurrent=0), clock=clock, sleep=clock.sleep)
+    answers = [httpx.Response(429, headers={"Retry-After": "20"}), json_response(200, {"Item": {"Id": "1"}})]
+    with make_client(lambda request: answers.pop(0), limiter=limiter) as qbo:
+        assert qbo.read("Item", "1") == {"Id": "1"}
+    assert clock.sleeps == [pytest.approx(20.0)]  # the retry (and any other thread) waited in the limiter
