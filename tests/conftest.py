@@ -147,3 +147,24 @@ def prefect_api() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[RunningSandbox]:
+    from sandbox.common.server import LocalServer
+    from sandbox.stripe import StripeSandboxOptions, create_app
+
+    app = create_app(
+        StripeSandboxOptions(
+            seed=6, webhook_retry_base_seconds=0.05, webhook_retry_max_seconds=0.2, webhook_max_attempts=4
+        )
+    )
+    with LocalServer(app) as server:
+        yield RunningSandbox(app, server.url)
+
+
+@pytest.fixture
+def stripe_sandbox(stripe_server: RunningSandbox) -> RunningSandbox:
+    """The shared Stripe sandbox (any `sk_test_…` key works), reset to a clean state for this test."""
+    stripe_server.admin("POST", "reset")
+    return stripe_server
