@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,21 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # exact: money never passes through float, even in stored payloads
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+
+
+def dumps_json(value: Any) -> str:
+    """The JSON encoder of every JSON/JSONB column (Decimal as exact text, dates ISO, UUIDs as text)."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -59,7 +78,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(url: str, *, echo: bool = False, check: bool = True) -> Engine:
     """An engine for `url`; with `check`, connect once so a wrong URL fails here, with one clear line."""
     parsed = parse_database_url(url)
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_serializer": dumps_json}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -37,3 +37,26 @@ def consent(url: str) -> dict[str, str]:
     assert resp.status_code in (302, 303), resp.text
     query = parse_qs(urlsplit(resp.headers["location"]).query)
     return {k: v[0] for k, v in query.items()}
+
+
+def connect_company(sessions, qbo_url: str, http: httpx.Client, company_id, ring: Keyring | None = None):
+    """Run the whole consent against the sandbox; returns (integration id, callback params, app, endpoints,
+    keyring)."""
+    from connectors.quickbooks import connect
+
+    app, ring = local_app(qbo_url), ring or keyring()
+    endpoints = oauth.discover(http, app.discovery_url)
+    auth = connect.begin(sessions, ring, app, endpoints, company_id)
+    params = consent(auth.url)
+    integration_id = connect.complete(
+        sessions,
+        ring,
+        app,
+        endpoints,
+        http,
+        state=params["state"],
+        code=params.get("code"),
+        realm_id=params.get("realmId"),
+        error=params.get("error"),
+    )
+    return integration_id, params, app, endpoints, ring

@@ -36,22 +36,7 @@ def company_id(sessions):
 
 
 def _connect(sessions, qbo, http, company_id, ring=None):
-    app, ring = h.local_app(qbo.url), ring or h.keyring()
-    endpoints = oauth.discover(http, app.discovery_url)
-    auth = connect.begin(sessions, ring, app, endpoints, company_id)
-    params = h.consent(auth.url)
-    integration_id = connect.complete(
-        sessions,
-        ring,
-        app,
-        endpoints,
-        http,
-        state=params["state"],
-        code=params.get("code"),
-        realm_id=params.get("realmId"),
-        error=params.get("error"),
-    )
-    return integration_id, params, app, endpoints, ring
+    return h.connect_company(sessions, qbo.url, http, company_id, ring)
 
 
 def _issued(qbo):

@@ -1,0 +1,84 @@
+"""Entity links (app id <-> QBO id): the first layer of idempotency. Read in bulk, written with upserts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.db.models import EntityLink
+from connectors.db.types import utcnow
+
+
+def links_for(
+    session: Session, integration_id: uuid.UUID, entity_type: str, app_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, EntityLink]:
+    ids = list(app_ids)
+    out: dict[uuid.UUID, EntityLink] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.scalars(
+            select(EntityLink).where(
+                EntityLink.integration_id == integration_id,
+                EntityLink.entity_type == entity_type,
+                EntityLink.app_id.in_(ids[start : start + 500]),
+            )
+        )
+        out.update({row.app_id: row for row in rows})
+    return out
+
+
+def link_by_external(
+    session: Session, integration_id: uuid.UUID, entity_type: str, external_id: str
+) -> EntityLink | None:
+    return session.scalar(
+        select(EntityLink).where(
+            EntityLink.integration_id == integration_id,
+            EntityLink.entity_type == entity_type,
+            EntityLink.external_id == external_id,
+        )
+    )
+
+
+def save_link(
+    session: Session,
+    *,
+    integration_id: uuid.UUID,
+    company_id: uuid.UUID,
+    entity_type: str,
+    app_id: uuid.UUID,
+    external_id: str,
+    sync_token: str | None,
+    version: int | None,
+    external_updated_at: datetime | None,
+    now: datetime | None = None,
+) -> EntityLink:
+    """Create or move the link of `app_id` (select-then-write inside the caller's transaction; the two
+    unique constraints turn any race into an IntegrityError instead of a duplicate link)."""
+    now = now or utcnow()
+    link = session.scalar(
+        select(EntityLink).where(
+            EntityLink.integration_id == integration_id,
+            EntityLink.entity_type == entity_type,
+            EntityLink.app_id == app_id,
+        )
+    )
+    if link is None:
+        link = EntityLink(
+            integration_id=integration_id,
+            company_id=company_id,
+            entity_type=entity_type,
+            app_id=app_id,
+            external_id=external_id,
+        )
+        session.add(link)
+    link.external_id = external_id
+    link.external_sync_token = sync_token
+    link.last_synced_version = version
+    link.last_synced_at = now
+    link.external_updated_at = external_updated_at
+    link.external_deleted_at = None
+    session.flush()
+    return link
