@@ -46,7 +46,10 @@ class Connected:
             return Pusher(self.sessions, client, target, PushOptions(**options)).run(types, ids)
 
     def qbo_items(self, entity: str) -> list[dict[str, Any]]:
-        return self.qbo.admin("GET", f"realms/{self.connection.realm_id}/entities/{entity}")["items"]
+        listing: dict[str, Any] = self.qbo.admin(
+            "GET", f"realms/{self.connection.realm_id}/entities/{entity}"
+        )
+        return list(listing["items"])
 
 
 @pytest.fixture

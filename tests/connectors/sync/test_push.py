@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from connectors.db.models import (
     Contact,
@@ -145,7 +145,7 @@ def test_record_created_before_a_crash_is_linked_not_duplicated(connected):
     first = connected.push(types=("invoice",))
     assert first.counts["invoice"].created > 0
     with connected.sessions.begin() as s:
-        s.execute(EntityLink.__table__.delete().where(EntityLink.entity_type == "invoice"))
+        s.execute(delete(EntityLink).where(EntityLink.entity_type == "invoice"))
     again = connected.push(types=("invoice",))
     assert again.counts["invoice"].created == 0
     assert again.counts["invoice"].linked == first.counts["invoice"].created
