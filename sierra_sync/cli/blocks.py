@@ -6,6 +6,12 @@ import typer
 
 from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
 from blocks.quickbooks import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, LOCAL_REDIRECT_URI
+from blocks.stripe import (
+    LOCAL_STRIPE_SECRET_KEY,
+    LOCAL_STRIPE_WEBHOOK_SECRET,
+    STRIPE_API_BASE,
+    save_stripe_settings,
+)
 from sierra_sync.cli.common import echo_json
 from sierra_sync.errors import ConfigError
 from sierra_sync.settings import get_settings
@@ -25,9 +31,17 @@ def setup(
     webhook_verifier: str | None = typer.Option(
         None, envvar="SIERRA_QBO_WEBHOOK_VERIFIER", help="Intuit webhook verifier token."
     ),
+    stripe_secret_key: str | None = typer.Option(
+        None, envvar="SIERRA_STRIPE_SECRET_KEY", help="Stripe secret key (prefer the env variable)."
+    ),
+    stripe_webhook_secret: str | None = typer.Option(
+        None, envvar="SIERRA_STRIPE_WEBHOOK_SECRET", help="Stripe webhook signing secret (whsec_…)."
+    ),
+    stripe_api_base: str | None = typer.Option(None, help="Stripe API base URL (default: Stripe's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Save the QuickBooks app credentials block and, if missing, a token-encryption key block."""
+    """Save the QuickBooks app credentials block, the Stripe key and webhook-secret blocks and, if
+    missing, a token-encryption key block."""
     settings = get_settings()
     if local:
         block = QuickBooksAppCredentials(
@@ -53,7 +67,15 @@ def setup(
             environment=environment,
             webhook_verifier_token=webhook_verifier,
         )
+    if local:
+        stripe_secret_key = stripe_secret_key or LOCAL_STRIPE_SECRET_KEY
+        stripe_webhook_secret = stripe_webhook_secret or LOCAL_STRIPE_WEBHOOK_SECRET
+        stripe_api_base = stripe_api_base or f"http://{settings.host}:{settings.stripe_port}"
+    stripe_api_base = stripe_api_base or STRIPE_API_BASE
     block.oauth_app()  # validates the URLs (https unless loopback) before anything is saved
+    stripe_saved = save_stripe_settings(  # validates everything Stripe before saving any of it
+        secret_key=stripe_secret_key, webhook_secret=stripe_webhook_secret, api_base=stripe_api_base
+    )
     block.save(QBO_APP_BLOCK, overwrite=True)
     created_keys = False
     try:
@@ -68,6 +90,8 @@ def setup(
         "client_id": block.client_id,
         "token_keys_block": TOKEN_KEYS_BLOCK,
         "token_keys_created": created_keys,
+        "stripe_saved": stripe_saved,
+        "stripe_api_base": stripe_api_base,
     }
     if as_json:
         echo_json(result)
@@ -76,3 +100,4 @@ def setup(
         f"saved block {QBO_APP_BLOCK}: {block.environment} app {block.client_id} at {block.api_base_url()}"
     )
     typer.echo(f"{'created' if created_keys else 'kept'} block {TOKEN_KEYS_BLOCK} (token-encryption keys)")
+    typer.echo(f"saved {', '.join(stripe_saved)} (Stripe API at {stripe_api_base})")

@@ -23,7 +23,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `sierra-sync --help` stays fast and each module stays independent.
-    from sierra_sync.cli import blocks, connect, db, demo, keys, sandbox
+    from sierra_sync.cli import blocks, connect, db, demo, keys, sandbox, web
 
     app.add_typer(db.app, name="db")
     app.add_typer(blocks.app, name="blocks")
@@ -32,6 +32,8 @@ def _register() -> None:
     app.add_typer(connect.disconnect_app, name="disconnect")
     app.command(name="sandbox")(sandbox.sandbox)
     app.command(name="demo")(demo.demo)
+    app.add_typer(web.webhooks_app, name="webhooks")
+    app.add_typer(web.api_app, name="api")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,98 @@
+"""Stripe credentials: two Prefect `Secret` blocks (one value each) and the API base URL as a Variable.
+
+* `sierra-stripe-secret-key`: the account's secret key (`sk_live_…` / `sk_test_…`, or a restricted `rk_…`);
+* `sierra-stripe-webhook-secret`: the endpoint signing secret (`whsec_…`); during a rotation it may hold
+  the new and the old secret separated by a comma (Stripe signs with both for a while);
+* Variable `sierra-stripe-api-base`: where the API is (`https://api.stripe.com`, or the local sandbox). Not
+  a secret, so a Variable (Variables are not encrypted: never put a secret in one).
+
+`sierra-sync blocks setup` saves them (`--local`: the sandbox's values). Connectors never import this
+module; tasks and the web app call `stripe_gateway()` and pass plain values down.
+"""
+
+from __future__ import annotations
+
+from prefect.blocks.system import Secret
+from prefect.variables import Variable
+
+from blocks.loader import load_block
+from connectors.stripe import RetryPolicy, StripeGateway
+from connectors.stripe.gateway import validate_base_url
+from sierra_sync.errors import ConfigError
+
+STRIPE_SECRET_KEY_BLOCK = "sierra-stripe-secret-key"  # noqa: S105 - a block name
+STRIPE_WEBHOOK_SECRET_BLOCK = "sierra-stripe-webhook-secret"  # noqa: S105 - a block name
+STRIPE_API_BASE_VARIABLE = "sierra-stripe-api-base"
+STRIPE_API_BASE = "https://api.stripe.com"
+
+# The local sandbox accepts any sk_test_ key; these are the published local defaults, not secrets.
+LOCAL_STRIPE_SECRET_KEY = "sk_test_localsierrasandbox0001"  # noqa: S105
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_localsierrasandbox0001"  # noqa: S105
+
+__all__ = [
+    "LOCAL_STRIPE_SECRET_KEY",
+    "LOCAL_STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "STRIPE_API_BASE_VARIABLE",
+    "STRIPE_SECRET_KEY_BLOCK",
+    "STRIPE_WEBHOOK_SECRET_BLOCK",
+    "save_stripe_settings",
+    "stripe_api_base",
+    "stripe_gateway",
+    "stripe_secret_key",
+    "stripe_webhook_secrets",
+]
+
+
+def _secret_text(name: str) -> str:
+    value = load_block(Secret, name).get()
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"the Prefect block '{name}' is empty; set it with `sierra-sync blocks setup`")
+    return value.strip()
+
+
+def stripe_secret_key(name: str = STRIPE_SECRET_KEY_BLOCK) -> str:
+    """The Stripe secret key from its Secret block (ConfigError saying how to create it when missing)."""
+    return _secret_text(name)
+
+
+def stripe_webhook_secrets(name: str = STRIPE_WEBHOOK_SECRET_BLOCK) -> list[str]:
+    """The webhook signing secret(s): one, or the new and the old one during a rotation."""
+    secrets = [s.strip() for s in _secret_text(name).split(",") if s.strip()]
+    if not all(s.startswith("whsec_") for s in secrets):
+        raise ConfigError(f"the Prefect block '{name}' must hold Stripe signing secrets (whsec_…)")
+    return secrets
+
+
+def stripe_api_base() -> str:
+    """The Stripe API base URL (the Variable, else Stripe itself), validated (https unless loopback)."""
+    value = Variable.get(STRIPE_API_BASE_VARIABLE, default=None)
+    url = validate_base_url(str(value) if value else STRIPE_API_BASE)
+    assert url is not None
+    return url
+
+
+def stripe_gateway(retry: RetryPolicy | None = None) -> StripeGateway:
+    """A `StripeGateway` built from the saved secret key and API base URL."""
+    return StripeGateway(stripe_secret_key(), base_url=stripe_api_base(), retry=retry)
+
+
+def save_stripe_settings(*, secret_key: str | None, webhook_secret: str | None, api_base: str) -> list[str]:
+    """Save what is given (blocks overwritten, the Variable set); returns the names saved."""
+    url = validate_base_url(api_base)
+    if secret_key is not None and not secret_key.startswith(("sk_", "rk_")):
+        raise ConfigError("the Stripe secret key must start with sk_ or rk_ (a secret or restricted key)")
+    if webhook_secret is not None and not all(
+        s.strip().startswith("whsec_") for s in webhook_secret.split(",")
+    ):
+        raise ConfigError("the Stripe webhook signing secret must start with whsec_")
+    saved: list[str] = []
+    if secret_key is not None:
+        Secret(value=secret_key).save(STRIPE_SECRET_KEY_BLOCK, overwrite=True)
+        saved.append(STRIPE_SECRET_KEY_BLOCK)
+    if webhook_secret is not None:
+        Secret(value=webhook_secret).save(STRIPE_WEBHOOK_SECRET_BLOCK, overwrite=True)
+        saved.append(STRIPE_WEBHOOK_SECRET_BLOCK)
+    Variable.set(STRIPE_API_BASE_VARIABLE, url, overwrite=True)
+    saved.append(STRIPE_API_BASE_VARIABLE)
+    return saved

@@ -1,0 +1,108 @@
+"""`sierra-sync webhooks serve` / `sierra-sync api serve`: the web app (webhooks, OAuth callback, API)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import typer
+
+from sierra_sync.errors import ConfigError, SierraError
+from sierra_sync.settings import get_settings
+
+if TYPE_CHECKING:
+    from sierra_sync.web import AppDeps
+
+webhooks_app = typer.Typer(help="The webhook receiver (Stripe, Intuit).", no_args_is_help=True)
+api_app = typer.Typer(help="The web app: public API, webhooks and the OAuth callback.", no_args_is_help=True)
+
+log = logging.getLogger("sierra_sync.web")
+DISPATCH_MODES = ("auto", "deployment", "in-process")
+
+
+def build_deps(dispatch: str) -> AppDeps:
+    """AppDeps from the settings (database) and the Prefect blocks (secrets); what is missing is logged
+    and its endpoint answers 503 until `sierra-sync blocks setup` has been run."""
+    from prefect.settings import PREFECT_API_URL
+
+    from blocks.loader import quickbooks_app, token_keys
+    from blocks.stripe import stripe_webhook_secrets
+    from connectors.db.engine import session_factory
+    from sierra_sync.cli.common import open_engine, require_current_schema
+    from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
+    from sierra_sync.web.dispatch import DEFAULT_DEPLOYMENTS, Dispatcher, deployment_exists
+    from sierra_sync.web.oauth_callback import QuickBooksCallback
+
+    if dispatch not in DISPATCH_MODES:
+        raise ConfigError(f"--dispatch must be one of {', '.join(DISPATCH_MODES)}, not {dispatch!r}")
+    engine = open_engine()
+    require_current_schema(engine)
+    sessions = session_factory(engine)
+    secrets: list[str] = []
+    try:
+        secrets = stripe_webhook_secrets()
+    except ConfigError as err:
+        log.warning("Stripe webhooks disabled: %s", err.message)
+    verifier, completer = None, None
+    try:
+        block = quickbooks_app()
+        if block.webhook_verifier_token is not None:
+            verifier = block.webhook_verifier_token.get_secret_value()
+        completer = QuickBooksCallback(sessions, token_keys().keyring(), block.oauth_app())
+    except ConfigError as err:
+        log.warning("QuickBooks webhooks and OAuth callback disabled: %s", err.message)
+    dispatcher: Dispatcher
+    served = dispatch == "auto" and bool(PREFECT_API_URL.value())
+    if dispatch == "deployment" or (served and deployment_exists(DEFAULT_DEPLOYMENTS["stripe"])):
+        dispatcher = DeploymentDispatcher()
+    else:
+        dispatcher = InProcessDispatcher(sessions)
+    return AppDeps(
+        sessions=sessions,
+        stripe_webhook_secrets=secrets,
+        quickbooks_verifier_token=verifier,
+        dispatcher=dispatcher,
+        oauth_completer=completer,
+    )
+
+
+def _serve(host: str | None, port: int | None, dispatch: str) -> None:
+    import uvicorn
+
+    from sierra_sync.web import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    host = host or settings.host
+    port = settings.api_port if port is None else port
+    deps = build_deps(dispatch)
+    typer.echo(f"sierra-sync web app on http://{host}:{port} ({deps!r})")
+    typer.echo(
+        "  POST /webhooks/stripe  POST /webhooks/quickbooks  GET /oauth/quickbooks/callback  GET /healthz"
+    )
+    try:
+        # access_log off: the OAuth callback's query string carries the authorization code.
+        uvicorn.run(create_app(deps), host=host, port=port, access_log=False, log_level="warning")
+    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        raise SierraError(f"the web app could not listen on {host}:{port}: is the port in use?") from exc
+
+
+HOST = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1).")
+PORT = typer.Option(None, help="Port (default: SIERRA_API_PORT or 8703).")
+DISPATCH = typer.Option(
+    "auto",
+    help="How stored events reach processing: deployment (run_deployment), in-process, or auto "
+    "(deployment when process-stripe-events is deployed on the Prefect server).",
+)
+
+
+@webhooks_app.command("serve")
+def webhooks_serve(host: str | None = HOST, port: int | None = PORT, dispatch: str = DISPATCH) -> None:
+    """Serve the webhook receiver and the OAuth callback (the same app as `api serve`) until stopped."""
+    _serve(host, port, dispatch)
+
+
+@api_app.command("serve")
+def api_serve(host: str | None = HOST, port: int | None = PORT, dispatch: str = DISPATCH) -> None:
+    """Serve the web app: public REST API, webhooks and the OAuth callback, until stopped."""
+    _serve(host, port, dispatch)

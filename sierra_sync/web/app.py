@@ -1,0 +1,52 @@
+"""The sierra-sync web app: webhook receiver, QuickBooks OAuth callback and health check (the public REST
+API of issue 10 mounts here later). Served by `sierra-sync webhooks serve` and `sierra-sync api serve`.
+
+    app = create_app(AppDeps(sessions=session_factory(engine), stripe_webhook_secrets=["whsec_…"]))
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from sierra_sync.web import oauth_callback, webhooks
+from sierra_sync.web.deps import AppDeps
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("sierra_sync.web")
+
+
+def _ping(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        session.execute(text("SELECT 1"))
+
+
+def create_app(deps: AppDeps) -> FastAPI:
+    """A FastAPI app bound to `deps` (no global state: two apps in one process do not share anything)."""
+    app = FastAPI(
+        title="sierra-sync",
+        summary="Webhooks (Stripe, Intuit), the QuickBooks OAuth callback and, later, the public API.",
+        version="0.1.0",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.deps = deps
+    app.include_router(webhooks.router(deps))
+    app.include_router(oauth_callback.router(deps))
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
+    async def healthz() -> JSONResponse:
+        try:
+            await run_in_threadpool(_ping, deps.sessions)
+        except Exception as exc:
+            log.error("health check: database unavailable (%s)", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app
