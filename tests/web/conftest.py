@@ -1,0 +1,157 @@
+"""The web app under test: real FastAPI app, real database (both dialects), injectable secrets and clock."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import select
+
+from connectors.db.models import WebhookEvent
+from connectors.inbox import InboxEvent
+from sandbox.common.server import LocalServer
+from sierra_sync.web import AppDeps, InProcessDispatcher, create_app
+
+STRIPE_SECRET = "whsec_testreceiversecret0001"
+OLD_STRIPE_SECRET = "whsec_testreceiveroldsecret01"
+VERIFIER = "qbo-verifier-token-for-tests"
+
+
+class RecordingDispatcher(InProcessDispatcher):
+    """The real in-process dispatcher, remembering what it was handed."""
+
+    def __init__(self, sessions: Any) -> None:
+        super().__init__(sessions)
+        self.batches: list[list[InboxEvent]] = []
+
+    def dispatch(self, events: Sequence[InboxEvent]) -> None:
+        self.batches.append(list(events))
+        super().dispatch(events)
+
+
+class Switch:
+    """One ASGI server for the session; each test plugs its own app in (a uvicorn start per test is slow)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":  # the plugged apps have no startup work
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class WebServer:
+    switch: Switch
+    url: str
+
+    def serve(self, deps: AppDeps) -> httpx.Client:
+        self.switch.app = create_app(deps)
+        return httpx.Client(base_url=self.url, timeout=10)
+
+
+def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    """Background work (dispatch after the answer) finishes a moment after the response."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for background work"
+        time.sleep(0.01)
+
+
+@dataclass
+class Receiver:
+    client: httpx.Client
+    deps: AppDeps
+    dispatcher: RecordingDispatcher
+    url: str
+    now: list[float] = field(default_factory=lambda: [time.time()])
+
+    def rows(self, provider: str | None = None) -> list[WebhookEvent]:
+        with self.deps.sessions() as s:
+            query = select(WebhookEvent).order_by(WebhookEvent.event_id)
+            if provider:
+                query = query.where(WebhookEvent.provider == provider)
+            return list(s.scalars(query))
+
+    def post_stripe(
+        self,
+        body: bytes,
+        *,
+        secret: str = STRIPE_SECRET,
+        timestamp: int | None = None,
+        header: str | None = None,
+    ) -> Any:
+        if header is None:
+            header = stripe.WebhookSignature.generate_signature_header(
+                body.decode(), secret, timestamp=int(self.now[0]) if timestamp is None else timestamp
+            )
+        return self.client.post(
+            "/webhooks/stripe",
+            content=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        )
+
+    def post_quickbooks(self, body: bytes, *, token: str = VERIFIER, signature: str | None = None) -> Any:
+        signature = signature if signature is not None else intuit_signature(body, token)
+        return self.client.post(
+            "/webhooks/quickbooks",
+            content=body,
+            headers={"intuit-signature": signature, "Content-Type": "application/json; charset=utf-8"},
+        )
+
+
+def intuit_signature(body: bytes, token: str = VERIFIER) -> str:
+    return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def stripe_event(event_id: str = "evt_test_1", type_: str = "payment_intent.succeeded", **obj: Any) -> bytes:
+    payload = {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()),
+        "data": {"object": {"id": "pi_test_1", "object": "payment_intent", "metadata": {}, **obj}},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": type_,
+    }
+    return json.dumps(payload, indent=2).encode()
+
+
+@pytest.fixture(scope="session")
+def web_server() -> Iterator[WebServer]:
+    switch = Switch()
+    with LocalServer(switch) as server:
+        yield WebServer(switch, server.url)
+
+
+@pytest.fixture
+def receiver(sessions, web_server) -> Iterator[Receiver]:
+    dispatcher = RecordingDispatcher(sessions)
+    now = [time.time()]
+    deps = AppDeps(
+        sessions=sessions,
+        stripe_webhook_secrets=[STRIPE_SECRET, OLD_STRIPE_SECRET],
+        quickbooks_verifier_token=VERIFIER,
+        dispatcher=dispatcher,
+        clock=lambda: now[0],
+    )
+    with web_server.serve(deps) as client:
+        yield Receiver(client=client, deps=deps, dispatcher=dispatcher, url=web_server.url, now=now)
