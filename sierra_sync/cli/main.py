@@ -32,6 +32,9 @@ def _register() -> None:
     app.add_typer(connect.disconnect_app, name="disconnect")
     app.command(name="sandbox")(sandbox.sandbox)
     app.command(name="demo")(demo.demo)
+    from sierra_sync.cli import logs
+
+    app.add_typer(logs.app, name="logs")
     app.add_typer(web.webhooks_app, name="webhooks")
     app.add_typer(web.api_app, name="api")
 

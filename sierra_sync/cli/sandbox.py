@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ def sandbox(
     qbo_port: int = typer.Option(None, help="Port of the QuickBooks Online sandbox (default 8701)."),
     stripe_port: int = typer.Option(None, help="Port of the Stripe sandbox (default 8702)."),
     client_id: str = typer.Option("local-client", help="OAuth client id of the one developer app."),
-    client_secret: str = typer.Option("local-secret", help="OAuth client secret of that app (never printed)."),
+    client_secret: str = typer.Option(
+        "local-secret", help="OAuth client secret of that app (never printed)."
+    ),
     latency_ms: int = typer.Option(0, help="Added latency per request, in milliseconds."),
     error_rate: float = typer.Option(0.0, help="Share of requests answered with a 5xx (0-1)."),
     drop_rate: float = typer.Option(0.0, help="Share of writes applied but whose response is dropped (0-1)."),
@@ -73,11 +76,14 @@ def sandbox(
         typer.echo(f"QuickBooks Online sandbox: {servers[0].url}  (client id: {client_id})")
         stripe_app = _stripe_app(latency_ms, error_rate, drop_rate)
         if stripe_app is not None:
-            servers.append(_start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port))
+            servers.append(
+                _start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port)
+            )
             typer.echo(f"Stripe sandbox:            {servers[1].url}")
         else:
             typer.echo("Stripe sandbox:            not available (sandbox.stripe has no create_app yet)")
         typer.echo("Press Ctrl-C to stop.")
+        signal.signal(signal.SIGTERM, _interrupt)  # a process manager's stop is a clean stop too
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -87,8 +93,14 @@ def sandbox(
             server.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _start(server: Any, name: str, port: int) -> Any:
     try:
         return server.start()
     except RuntimeError:
-        raise SierraError(f"the {name} sandbox could not listen on port {port}: is it already in use?") from None
+        raise SierraError(
+            f"the {name} sandbox could not listen on port {port}: is it already in use?"
+        ) from None
