@@ -1,20 +1,18 @@
-"""What the commands share: the engine from settings, a check that the schema is current, JSON output."""
+"""What the commands share: the engine, a schema check, JSON output, and resolve_company (re-exported)."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from decimal import Decimal
 from typing import Any
 
 import typer
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
+from connectors.companies import resolve_company
 from connectors.db import migrate
 from connectors.db.engine import make_engine
-from connectors.db.models import Company
-from sierra_sync.errors import NotFoundError, SierraError
+from sierra_sync.errors import SierraError
 from sierra_sync.settings import get_settings
 
 
@@ -42,19 +40,4 @@ def echo_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, default=_default, ensure_ascii=False))
 
 
-def resolve_company(session: Session, value: str) -> Company:
-    """A company by id or by exact name, or one line naming a few that exist."""
-    company: Company | None = None
-    try:
-        company = session.get(Company, uuid.UUID(value))
-    except ValueError:
-        company = session.scalar(select(Company).where(Company.name == value, Company.deleted_at.is_(None)))
-    if company is None:
-        known = session.scalars(select(Company.name).order_by(Company.name).limit(5)).all()
-        hint = (
-            f" (companies here include: {', '.join(known)})"
-            if known
-            else " (none yet: run `sierra-sync db seed`)"
-        )
-        raise NotFoundError(f"no company with id or exact name {value!r}{hint}")
-    return company
+__all__ = ["echo_json", "open_engine", "require_current_schema", "resolve_company"]

@@ -23,7 +23,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `sierra-sync --help` stays fast and each module stays independent.
-    from sierra_sync.cli import blocks, connect, db, demo, keys, sandbox, web
+    from sierra_sync.cli import blocks, connect, db, demo, keys, run, sandbox, web
 
     app.add_typer(db.app, name="db")
     app.add_typer(blocks.app, name="blocks")
@@ -35,6 +35,7 @@ def _register() -> None:
     from sierra_sync.cli import logs
 
     app.add_typer(logs.app, name="logs")
+    app.command(name="run")(run.run)
     app.add_typer(web.webhooks_app, name="webhooks")
     app.add_typer(web.api_app, name="api")
 

@@ -1,0 +1,20 @@
+"""Every flow by its dashed name: what `sierra-sync run FLOW` and `sierra-sync serve` use."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# dashed name -> "module:function"; imported lazily so one broken flow never hides the others.
+FLOWS: dict[str, str] = {
+    "push-to-quickbooks": "flows.push:push_to_quickbooks",
+}
+
+
+def names() -> list[str]:
+    return sorted(FLOWS)
+
+
+def load(name: str) -> Any:
+    module, attr = FLOWS[name].split(":")
+    return getattr(importlib.import_module(module), attr)

@@ -1,0 +1,66 @@
+"""`sierra-sync run FLOW [--company ID] [--param key=value ...] [--json]`: run any flow in this process."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import typer
+
+from sierra_sync.cli.common import echo_json
+from sierra_sync.errors import ConfigError, SierraError
+
+
+def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {pair!r} is not key=value (e.g. --param dry_run=true)")
+        try:
+            params[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key.strip()] = raw  # plain text
+    return params
+
+
+def run(
+    flow_name: str = typer.Argument(..., help="Dashed flow name, e.g. push-to-quickbooks."),
+    company: str | None = typer.Option(None, "--company", help="Company id or exact name."),
+    param: list[str] = typer.Option([], "--param", help="A flow parameter as key=value (JSON values)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the flow's result as JSON."),
+) -> None:
+    """Run a flow now, in this process, and print its result."""
+    from flows import registry
+
+    if flow_name not in registry.FLOWS:
+        raise ConfigError(f"unknown flow {flow_name!r}; flows: {', '.join(registry.names())}")
+    params = _parse_params(param)
+    if company is not None:
+        params["company"] = company
+    flow = registry.load(flow_name)
+    try:
+        flow.validate_parameters(params)
+    except Exception as err:  # Prefect raises ParameterTypeError / SignatureMismatchError
+        raise ConfigError(f"bad parameters for {flow_name}: {str(err).splitlines()[0]}") from None
+    if as_json:
+        logging.getLogger("prefect").setLevel(logging.WARNING)  # stdout stays pure JSON
+    state = flow(**params, return_state=True)
+    if not state.is_completed():
+        try:
+            state.result()
+        except SierraError:
+            raise
+        except Exception as err:
+            raise SierraError(
+                f"{flow_name} failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+            ) from None
+        raise SierraError(f"{flow_name} ended in state {state.name}")
+    result = state.result()
+    if as_json:
+        echo_json(result)
+    else:
+        typer.echo(
+            json.dumps(result, indent=2, default=str) if isinstance(result, dict | list) else str(result)
+        )

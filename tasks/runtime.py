@@ -1,0 +1,92 @@
+"""What every sync task builds for one company: the database, the saved blocks, the company's QuickBooks
+connection, and a client that shares the realm's request budget with everything else in this process
+(and, through the database, with every other worker)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from blocks.loader import quickbooks_app, token_keys
+from connectors.companies import resolve_company
+from connectors.crypto import Keyring
+from connectors.db.engine import make_engine, session_factory
+from connectors.quickbooks import oauth
+from connectors.quickbooks.client import QuickBooksClient
+from connectors.quickbooks.connection import Connection, load_connection, open_client
+from connectors.quickbooks.ratelimit import shared_limiter
+from connectors.sync.push_types import Target
+from sierra_sync.errors import NotFoundError
+from sierra_sync.settings import get_settings
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """One engine (and pool) per database URL per process."""
+    if url not in _ENGINES:
+        _ENGINES[url] = make_engine(url)
+    return _ENGINES[url]
+
+
+def reset_engines() -> None:
+    """Close every pooled connection (tests, and after a fork)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def app_engine() -> Engine:
+    """The app database of this process (SIERRA_DATABASE_URL), created once."""
+    return engine_for(get_settings().resolved_database_url())
+
+
+def sessions() -> sessionmaker[Session]:
+    return session_factory(app_engine())
+
+
+def company_id_of(value: str) -> uuid.UUID:
+    """A company id from an id or an exact name (flows accept either, like the CLI)."""
+    with sessions()() as session:
+        return resolve_company(session, value).id
+
+
+@dataclass(frozen=True)
+class Credentials:
+    app: oauth.OAuthApp
+    keyring: Keyring
+
+
+def credentials() -> Credentials:
+    return Credentials(app=quickbooks_app().oauth_app(), keyring=token_keys().keyring())
+
+
+@dataclass(frozen=True)
+class CompanySync:
+    sessions: sessionmaker[Session]
+    connection: Connection
+    client: QuickBooksClient
+
+    @property
+    def target(self) -> Target:
+        c = self.connection
+        return Target(c.integration_id, c.company_id, c.settings)
+
+
+@contextmanager
+def company_sync(company_id: uuid.UUID, creds: Credentials | None = None) -> Iterator[CompanySync]:
+    """Open everything a sync of `company_id` needs; one line of error when the company cannot sync."""
+    factory = sessions()
+    with factory() as session:
+        connection = load_connection(session, company_id)
+    if connection is None:  # pragma: no cover - load_connection raises instead
+        raise NotFoundError("no QuickBooks connection")
+    creds = creds or credentials()
+    limiter = shared_limiter(connection.realm_id, engine=app_engine())
+    with open_client(factory, connection, creds.keyring, creds.app, limiter=limiter) as client:
+        yield CompanySync(factory, connection, client)
