@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             + body,
         }
         print(
-            f"QBO sandbox, one server process, {args.connections} keep-alive connections, {args.seconds:.0f} s each"
+            f"QBO sandbox, one server process, {args.connections} keep-alive connections, "
+            f"{args.seconds:.0f} s per case"
         )
         figures = {}
         for name, request in cases.items():
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<22} {done / args.seconds:8.0f} req/s  ({bad} non-2xx)")
         target = figures["GET customer by id"]
         print(
-            f"simple requests: {target:.0f} req/s (target >= 1500): {'OK' if target >= 1500 else 'BELOW TARGET'}"
+            f"simple requests: {target:.0f} req/s (target >= 1500): "
+            f"{'OK' if target >= 1500 else 'BELOW TARGET'}"
         )
         return 0 if target >= 1500 else 1
     finally:
