@@ -33,12 +33,12 @@ def serve(port: int, ready: Any) -> None:
 
 
 def _admin(base: str, path: str, body: dict[str, Any]) -> Any:
-    req = urllib.request.Request(
+    req = urllib.request.Request(  # noqa: S310 - loopback URL built here
         f"{base}/__sandbox/{path}",
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback URL built here
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
         return json.loads(resp.read())
 
 
@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             "GET customer by id": f"GET {prefix}/customer/1 HTTP/1.1\r\n{headers}\r\n".encode(),
             "GET query (one row)": f"GET {prefix}/query?query={query} HTTP/1.1\r\n{headers}\r\n".encode(),
             "POST requestid replay": (
-                f"POST {prefix}/vendor?requestid=bench HTTP/1.1\r\n{headers}Content-Type: application/json\r\n"
+                f"POST {prefix}/vendor?requestid=bench HTTP/1.1\r\n{headers}"
+                "Content-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode()
             + body,
