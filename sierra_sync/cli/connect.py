@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -21,9 +22,10 @@ from starlette.routing import Route
 
 from blocks.loader import quickbooks_app, token_keys
 from connectors.db.engine import session_factory
-from connectors.db.models import Company
+from connectors.db.models import Company, Integration
 from connectors.quickbooks import connect as qbo_connect
 from connectors.quickbooks import oauth
+from connectors.quickbooks.settings import sample_company_settings
 from sandbox.common.server import LocalServer
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema, resolve_company
 from sierra_sync.errors import ConfigError, SierraError
@@ -62,6 +64,15 @@ def _company(value: str) -> Company:
     require_current_schema(engine)
     with session_factory(engine)() as session:
         return resolve_company(session, value)
+
+
+def _apply_sample_settings(sessions: sessionmaker[Session], integration_id: uuid.UUID) -> None:
+    """The local sandbox's sample company has known items and accounts: map the seed data to them, unless
+    the connection already has settings (a person's mappings always win)."""
+    with sessions.begin() as session:
+        row = session.get(Integration, integration_id)
+        if row is not None and not row.settings:
+            row.settings = sample_company_settings().to_json()
 
 
 @connect_app.command("quickbooks")
@@ -124,6 +135,8 @@ def connect_quickbooks(
             server.stop()
     if outcome.error is not None:
         raise outcome.error
+    if app.environment == "local" and outcome.integration_id is not None:
+        _apply_sample_settings(sessions, outcome.integration_id)
     result = {
         "company": target.name,
         "company_id": str(target.id),

@@ -32,7 +32,8 @@ def upgrade(
 
 def print_seed_summary(summary: SeedSummary) -> None:
     typer.echo(
-        f"seeded {summary.companies_created} companies ({summary.companies_skipped} already present): "
+        f"seeded {summary.companies_created} compan{'y' if summary.companies_created == 1 else 'ies'} "
+        f"({summary.companies_skipped} already present): "
         f"{summary.customers} customers, {summary.projects} projects, {summary.invoices} invoices "
         f"({summary.line_items} lines), {summary.payments} payments, {summary.expenses} expenses "
         f"in {summary.seconds:.2f} s"

@@ -6,6 +6,7 @@ Errors a user can cause are SierraError: printed as one line on stderr, exit sta
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -40,8 +41,16 @@ def _register() -> None:
     app.add_typer(web.api_app, name="api")
 
 
+def _prefect_defaults() -> None:
+    # Before prefect is imported: no telemetry (this machine has no network, and a failed send logs an
+    # ERROR line on every run); users can still override either variable.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; translate SierraError into one line on stderr and its exit code."""
+    _prefect_defaults()
     _register()
     try:
         app(args=argv, prog_name="sierra-sync")
