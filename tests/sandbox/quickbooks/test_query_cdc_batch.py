@@ -116,7 +116,7 @@ def test_parse_errors_and_post_form(books: Client) -> None:
 
 
 def test_cdc_window_deleted_markers_and_cap(qbo: Sandbox, realm: Client) -> None:
-    realm_id, api = realm
+    _, api = realm
     qbo.clock.advance(60)
     since = qbo.clock.now().isoformat()
     qbo.clock.advance(60)
