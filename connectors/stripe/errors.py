@@ -21,12 +21,13 @@ from typing import Any
 import stripe
 
 from connectors.redact import redact_text
-from sierra_sync.errors import SierraError
+from sierra_sync.errors import ConfigError, SierraError
 
 __all__ = [
     "CardDeclinedError",
     "StripeApiError",
     "StripeAuthenticationError",
+    "StripeConfigError",
     "StripeConflictError",
     "StripeIdempotencyError",
     "StripeInvalidRequestError",
@@ -127,6 +128,10 @@ class StripeInvalidRequestError(StripeApiError):
 
 class StripeNotFoundError(StripeInvalidRequestError):
     """HTTP 404 / `resource_missing`: the object does not exist (or not in this mode/account)."""
+
+
+class StripeConfigError(StripeApiError, ConfigError):
+    """The gateway cannot be built as configured (not a secret key, a bad base URL)."""
 
 
 class StripeIdempotencyError(StripeApiError):

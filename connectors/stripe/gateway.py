@@ -37,7 +37,7 @@ from stripe.params import (
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.redact import redact_text
-from connectors.stripe.errors import StripeApiError, StripeInvalidRequestError, classify
+from connectors.stripe.errors import StripeApiError, StripeConfigError, StripeInvalidRequestError, classify
 from connectors.stripe.money import AmountError, normalize_currency, to_minor_units
 from connectors.stripe.types import (
     BalanceTransactionInfo,
@@ -115,10 +115,6 @@ def validate_base_url(base_url: str | None) -> str | None:
     if parts.username or parts.password or parts.query:
         raise StripeConfigError("Stripe API base URL must not carry credentials or a query string")
     return base_url.rstrip("/")
-
-
-class StripeConfigError(StripeApiError):
-    """The gateway cannot be built as configured (bad key shape, bad base URL)."""
 
 
 @dataclass(frozen=True)
