@@ -269,44 +269,87 @@ def claim_due_retries(
             record_outcome(session, old.integration_id, "failed", None, old.error_message, now=now)
             if old.status == "failed":
                 continue
-        new_id = start_attempt(
-            session,
-            integration_id=old.integration_id,
-            company_id=old.company_id,
-            sync_type=old.sync_type,
-            direction=old.direction,
-            trigger="retry",
-            entity_type=old.entity_type,
-            entity_id=old.entity_id,
-            external_entity_id=old.external_entity_id,
-            max_retries=old.max_retries,
-            attempt_number=old.attempt_number + 1,
-            retry_count=old.retry_count + 1,
-            flow_run_id=flow_run_id,
-            request_id=old.request_id,
-            now=now,
-        )
-        old.status = "failed"
-        old.next_retry_at = None
-        old.retried_by_id = new_id
-        claimed.append(
-            ClaimedRetry(
-                new_log_id=new_id,
-                previous_log_id=old.id,
-                integration_id=old.integration_id,
-                company_id=old.company_id,
-                sync_type=old.sync_type,
-                direction=old.direction,
-                entity_type=old.entity_type,
-                entity_id=old.entity_id,
-                attempt_number=old.attempt_number + 1,
-                retry_count=old.retry_count + 1,
-                max_retries=old.max_retries,
-                recovered_from_lost_worker=was_lost,
-            )
-        )
+        claimed.append(_successor(session, old, now=now, flow_run_id=flow_run_id, lost=was_lost))
     session.flush()
     return claimed
+
+
+def _successor(
+    session: Session, old: IntegrationSyncLog, *, now: datetime, flow_run_id: str | None, lost: bool
+) -> ClaimedRetry:
+    """Open the next attempt of `old` and close `old` as failed, pointing at its successor."""
+    new_id = start_attempt(
+        session,
+        integration_id=old.integration_id,
+        company_id=old.company_id,
+        sync_type=old.sync_type,
+        direction=old.direction,
+        trigger="retry",
+        entity_type=old.entity_type,
+        entity_id=old.entity_id,
+        external_entity_id=old.external_entity_id,
+        max_retries=old.max_retries,
+        attempt_number=old.attempt_number + 1,
+        retry_count=old.retry_count + 1,
+        flow_run_id=flow_run_id,
+        request_id=old.request_id,
+        now=now,
+    )
+    old.status = "failed"
+    old.next_retry_at = None
+    old.retried_by_id = new_id
+    return ClaimedRetry(
+        new_log_id=new_id,
+        previous_log_id=old.id,
+        integration_id=old.integration_id,
+        company_id=old.company_id,
+        sync_type=old.sync_type,
+        direction=old.direction,
+        entity_type=old.entity_type,
+        entity_id=old.entity_id,
+        attempt_number=old.attempt_number + 1,
+        retry_count=old.retry_count + 1,
+        max_retries=old.max_retries,
+        recovered_from_lost_worker=lost,
+    )
+
+
+def reopen_failures(
+    session: Session,
+    *,
+    integration_id: uuid.UUID,
+    entity_types: list[str] | None = None,
+    entity_ids: list[uuid.UUID] | None = None,
+    now: datetime | None = None,
+    flow_run_id: str | None = None,
+    limit: int = 5000,
+) -> list[ClaimedRetry]:
+    """`replay-failed`: give every open failure (failed, never retried) of the integration a new attempt
+    row, after a person fixed the cause. Locked like `claim_due_retries`, so two replays never double up."""
+    now = now or utcnow()
+    L = IntegrationSyncLog
+    stmt = (
+        select(L)
+        .where(
+            L.integration_id == integration_id,
+            L.status == "failed",
+            L.retried_by_id.is_(None),
+            L.entity_id.is_not(None),
+        )
+        .order_by(L.started_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if entity_types:
+        stmt = stmt.where(L.entity_type.in_(entity_types))
+    if entity_ids:
+        stmt = stmt.where(L.entity_id.in_(entity_ids))
+    reopened = [
+        _successor(session, old, now=now, flow_run_id=flow_run_id, lost=False)
+        for old in session.scalars(stmt)
+    ]
+    session.flush()
+    return reopened
 
 
 def open_failures(

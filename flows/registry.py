@@ -8,6 +8,8 @@ from typing import Any
 # dashed name -> "module:function"; imported lazily so one broken flow never hides the others.
 FLOWS: dict[str, str] = {
     "push-to-quickbooks": "flows.push:push_to_quickbooks",
+    "retry-failed-syncs": "flows.retries:retry_failed_syncs",
+    "replay-failed": "flows.retries:replay_failed",
 }
 
 

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     qbo_port: int = Field(default=8701, description="Port of the local QuickBooks sandbox.")
     stripe_port: int = Field(default=8702, description="Port of the local Stripe sandbox.")
     api_port: int = Field(default=8703, description="Port of the API / webhook receiver.")
+    qbo_retry_attempts: int = Field(default=4, ge=1, description="Tries per QuickBooks request (layer 1).")
+    qbo_retry_initial_wait: float = Field(
+        default=1.0, ge=0, description="First backoff wait in seconds (then 2x, 4x … with jitter)."
+    )
+    qbo_max_throttle_wait: float = Field(
+        default=300.0, ge=0, description="Longest wait after a 429 (QuickBooks wants 60 s if no Retry-After)."
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL in force: SIERRA_DATABASE_URL, or the SQLite file under data_dir."""

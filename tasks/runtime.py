@@ -17,7 +17,7 @@ from connectors.companies import resolve_company
 from connectors.crypto import Keyring
 from connectors.db.engine import make_engine, session_factory
 from connectors.quickbooks import oauth
-from connectors.quickbooks.client import QuickBooksClient
+from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
 from connectors.quickbooks.connection import Connection, load_connection, open_client
 from connectors.quickbooks.ratelimit import shared_limiter
 from connectors.sync.push_types import Target
@@ -88,5 +88,12 @@ def company_sync(company_id: uuid.UUID, creds: Credentials | None = None) -> Ite
         raise NotFoundError("no QuickBooks connection")
     creds = creds or credentials()
     limiter = shared_limiter(connection.realm_id, engine=app_engine())
-    with open_client(factory, connection, creds.keyring, creds.app, limiter=limiter) as client:
+    settings = get_settings()
+    retry = RetryPolicy(
+        max_attempts=settings.qbo_retry_attempts,
+        initial_wait=settings.qbo_retry_initial_wait,
+        jitter=min(1.0, settings.qbo_retry_initial_wait),
+        max_server_wait=settings.qbo_max_throttle_wait,
+    )
+    with open_client(factory, connection, creds.keyring, creds.app, limiter=limiter, retry=retry) as client:
         yield CompanySync(factory, connection, client)

@@ -123,7 +123,15 @@ class Pusher:
                 creates.append((row, body))
             else:
                 updates.append((row, link, body))
-        found, current = self._lookup(spec, creates, updates)
+        try:
+            found, current = self._lookup(spec, creates, updates)
+        except QuickBooksError as err:
+            if not err.retryable:
+                raise  # e.g. the connection needs re-authorization: nothing per record can fix that
+            # QuickBooks is down past the HTTP retries: every record of this type waits for the sweep.
+            for row in [r for r, _ in creates] + [r for r, _, _ in updates] + [r for r, _ in voids]:
+                self.rec.fail_unsent(spec, row, spec.label(row), err)
+            return
         ops: list[Op] = []
         for row, body in creates:
             ops.extend(self._plan_create(spec, row, body, found))

@@ -15,6 +15,7 @@ from connectors.sync.links import save_link
 from connectors.sync.outcome import Decision, Failure, PushResult
 from connectors.sync.push_types import Op, PushOptions, Target
 from connectors.sync.specs import Spec
+from sierra_sync.errors import SierraError
 
 
 @dataclass
@@ -93,7 +94,8 @@ class PushRecorder:
         self.result.failures.append(Failure(spec.entity_type, row.id, label, status, code, message))
         self.decide(spec, row, "fail", message)
 
-    def fail_unsent(self, spec: Spec, row: Any, label: str, error: mapping.MappingError) -> None:
+    def fail_unsent(self, spec: Spec, row: Any, label: str, error: SierraError) -> None:
+        """A record that failed before anything was sent: still an attempt, so still a sync-log row."""
         if self.options.dry_run:
             self.decide(spec, row, "fail", error.message)
             self.result.count(spec.entity_type).failed += 1

@@ -20,7 +20,11 @@ ORDER = ("customer", "invoice", "payment", "expense")
 
 
 class MissingDependencyError(mapping.MappingError):
-    """A row needs another record (its customer, its invoice) in QuickBooks first, and it is not there."""
+    """A row needs another record (its customer, its invoice) in QuickBooks first, and it is not there.
+    Retryable: the dependency is usually waiting for its own retry; if it never gets there, this record
+    runs out of retries with it and `replay-failed` re-runs both, dependency first."""
+
+    retryable = True
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from tests.connectors.sync.conftest import connected  # noqa: F401 - re-exported
 @pytest.fixture
 def flow_env(connected, db, qbo, prefect_api, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SIERRA_DATABASE_URL", db.url)
+    monkeypatch.setenv("SIERRA_QBO_RETRY_INITIAL_WAIT", "0.01")
+    monkeypatch.setenv("SIERRA_QBO_MAX_THROTTLE_WAIT", "0.05")
     get_settings.cache_clear()
     runtime.reset_engines()
     QuickBooksAppCredentials(

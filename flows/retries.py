@@ -1,0 +1,65 @@
+"""retry-failed-syncs (the sweep) and replay-failed (after a fix)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger
+
+from sierra_sync.errors import SierraError
+from tasks.push import push_entities
+from tasks.retries import claim_due_retries, close_claims, reopen_failures
+from tasks.runtime import company_id_of
+
+EntityType = Literal["customer", "invoice", "payment", "expense"]
+
+
+def _run_jobs(jobs: list[dict[str, Any]], trigger: str) -> dict[str, Any]:
+    logger = get_run_logger()
+    totals: dict[str, Any] = {"companies": len(jobs), "records": 0, "results": []}
+    for job in jobs:
+        totals["records"] += len(job["claimed"])
+        try:
+            summary = push_entities(
+                job["company_id"], job["entity_types"], job["ids"], trigger=trigger, claimed=job["claimed"]
+            )
+        except SierraError as err:
+            logger.warning("company %s: retries not run: %s", job["company_id"], err.message)
+            close_claims(job["claimed"], err.message, err.retryable)
+            totals["results"].append({"company_id": job["company_id"], "error": err.message})
+            continue
+        totals["results"].append({"company_id": job["company_id"], "counts": summary["counts"]})
+    return totals
+
+
+@flow(name="retry-failed-syncs", flow_run_name="retry sweep | {company}")
+def retry_failed_syncs(
+    company: str = "all", limit: int = 500, stale_after_seconds: int = 900
+) -> dict[str, Any]:
+    """Re-push records whose retry time has come, and records a stopped worker left half-done.
+
+    Args:
+        company: A company id or exact name, or "all".
+        limit: At most this many sync-log rows per run.
+        stale_after_seconds: An attempt still in progress after this long is treated as lost.
+    """
+    company_id = None if company == "all" else str(company_id_of(company))
+    jobs = claim_due_retries(company_id, limit, stale_after_seconds)
+    return _run_jobs(jobs, trigger="retry")
+
+
+@flow(name="replay-failed", flow_run_name="replay failures | {company}")
+def replay_failed(
+    company: str, entity_types: list[EntityType] | None = None, ids: list[str] | None = None
+) -> dict[str, Any]:
+    """Re-run permanently failed records after their cause was fixed (e.g. an item mapped), dependants
+    in order (customers, then invoices, payments, expenses).
+
+    Args:
+        company: Company id or exact name.
+        entity_types: Only these record types (default: all).
+        ids: Only these app record ids.
+    """
+    company_id = str(company_id_of(company))
+    jobs = reopen_failures(company_id, list(entity_types) if entity_types else None, ids)
+    return _run_jobs(jobs, trigger="manual")
