@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -267,3 +268,15 @@ def test_userinfo(qbo: Sandbox) -> None:
         "emailVerified"
     ]
     assert httpx.get(url).status_code == 401
+
+
+def test_logs_never_carry_tokens_or_secrets(qbo: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    realm, tokens = connect(qbo)
+    fresh = refresh(qbo, tokens["refresh_token"]).json()
+    api_get(qbo, realm, fresh["access_token"])
+    api_get(qbo, realm, "bogus-token")
+    httpx.post(f"{qbo.url}/oauth2/v1/tokens/revoke", json={"token": fresh["refresh_token"]}, auth=BASIC)
+    text = caplog.text
+    for secret in (tokens["access_token"], tokens["refresh_token"], fresh["access_token"], "local-secret"):
+        assert secret not in text
