@@ -10,6 +10,9 @@ FLOWS: dict[str, str] = {
     "push-to-quickbooks": "flows.push:push_to_quickbooks",
     "retry-failed-syncs": "flows.retries:retry_failed_syncs",
     "replay-failed": "flows.retries:replay_failed",
+    "incremental-sync": "flows.sync:incremental_sync",
+    "full-sync": "flows.sync:full_sync",
+    "sync-all-companies": "flows.sync:sync_all_companies",
 }
 
 

@@ -18,7 +18,8 @@ from tasks.runtime import company_sync
 MAX_LISTED = 200  # failures / plan rows carried in the result; the sync log has all of them
 
 
-def _flow_run_id() -> str | None:
+def flow_run_id() -> str | None:
+    """The id of the flow run this task belongs to (stored on every sync-log row)."""
     try:
         ctx = get_run_context()
     except Exception:
@@ -57,7 +58,7 @@ def push_entities(
     options = PushOptions(
         dry_run=dry_run,
         trigger=trigger,
-        flow_run_id=_flow_run_id(),
+        flow_run_id=flow_run_id(),
         max_retries=max_retries,
         claimed={
             (key.split(":", 1)[0], uuid.UUID(key.split(":", 1)[1])): uuid.UUID(log_id)

@@ -1,0 +1,46 @@
+"""pull-changes: apply what changed in QuickBooks to the app (one task per company and run)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.tasks import exponential_backoff
+
+from connectors.sync.pull import Puller
+from connectors.sync.pull_types import PullOptions
+from tasks.push import flow_run_id
+from tasks.retry import retry_if_retryable
+from tasks.runtime import company_sync
+
+MAX_LISTED = 200
+
+
+@task(
+    name="pull-changes",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=1),
+    retry_jitter_factor=0.2,
+    retry_condition_fn=retry_if_retryable,
+)
+def pull_changes(company_id: str, full: bool = False, trigger: str = "scheduled") -> dict[str, Any]:
+    """Pull QuickBooks changes since the cursors (everything with `full`); cursors commit with the data."""
+    logger = get_run_logger()
+    with company_sync(uuid.UUID(company_id)) as cs:
+        options = PullOptions(trigger=trigger, flow_run_id=flow_run_id())
+        result = Puller(cs.sessions, cs.client, cs.target, options).run(full=full)
+    summary = result.as_dict()
+    summary["failures"] = summary.get("failures", [])[:MAX_LISTED]
+    summary.pop("decisions", None)
+    conflicts = [d for d in result.decisions if d.action == "conflict"]
+    for decision in conflicts[:50]:
+        logger.info("conflict on %s: %s", decision.label, decision.reason)
+    logger.info(
+        "pulled from QuickBooks: %s changes applied, %s conflicts, %s failures, %s requests",
+        result.changed,
+        len(conflicts),
+        len(result.failures),
+        result.requests,
+    )
+    return summary
