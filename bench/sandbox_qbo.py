@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 import urllib.request
-from typing import Any
+from typing import Any, cast
 
 
 def serve(port: int, ready: Any) -> None:
@@ -75,18 +75,17 @@ def drive(port: int, request: bytes, seconds: float, connections: int) -> tuple[
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         for key, _ in sel.select(timeout=1.0):
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            buffers[sock] += sock.recv(65536)
-            end = _response_end(buffers[sock])
+            conn = cast(socket.socket, key.fileobj)
+            buffers[conn] += conn.recv(65536)
+            end = _response_end(buffers[conn])
             while end >= 0:
-                status = buffers[sock][9:12]
+                status = buffers[conn][9:12]
                 if not status.startswith(b"2"):
                     bad += 1
                 done += 1
-                buffers[sock] = buffers[sock][end:]
-                sock.sendall(request)
-                end = _response_end(buffers[sock])
+                buffers[conn] = buffers[conn][end:]
+                conn.sendall(request)
+                end = _response_end(buffers[conn])
     for sock in buffers:
         sel.unregister(sock)
         sock.close()

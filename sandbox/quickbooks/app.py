@@ -73,6 +73,7 @@ class QboSandbox:
             self.clock,
             Limits(
                 requests_per_minute=options.requests_per_minute,
+                requests_per_second=options.requests_per_second,
                 concurrent_requests=options.concurrent_requests,
                 batch_requests_per_minute=options.batch_requests_per_minute,
                 batch_items_count_toward_limit=options.batch_items_count_toward_limit,
@@ -306,7 +307,10 @@ class QboSandbox:
             if ctx.events:
                 self.webhooks.notify(realm.id, realm.tz, ctx.events)
             if requestid is not None and response.status < 500:
-                expires = self.clock.timestamp() + self.options.requestid_ttl_s
+                now_ts = self.clock.timestamp()
+                if len(realm.requestids) >= 10_000:  # keep memory bounded on long runs
+                    realm.requestids = {k: v for k, v in realm.requestids.items() if v[0] > now_ts}
+                expires = now_ts + self.options.requestid_ttl_s
                 realm.requestids[requestid] = (expires, response.status, response.body, response.content_type)
         if decision is Decision.DROP:
             await drop_response(send, injector.settings.drop_mode)

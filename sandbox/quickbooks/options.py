@@ -46,6 +46,7 @@ class SandboxOptions:
     refresh_grace_s: int = 86_400  # a superseded refresh token keeps working this long
     # Throttling (0 disables a limit).
     requests_per_minute: int = 500  # per realm
+    requests_per_second: int = 0  # per realm and app; Intuit documents 10/s, off by default (0)
     concurrent_requests: int = 10  # per realm
     batch_requests_per_minute: int = 40  # per realm and app
     batch_items_count_toward_limit: bool = (

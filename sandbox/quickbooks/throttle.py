@@ -1,4 +1,5 @@
-"""Intuit's throttling per realm: requests per minute, concurrent requests, batch requests per minute.
+"""Intuit's throttling per realm: requests per minute (and optionally per second), concurrent requests,
+batch requests per minute.
 
 Sliding 60-second windows on the sandbox clock (tests advance it instead of waiting). A throttled request
 does not count toward the window. Limits can change per realm at run time (POST /__sandbox/limits).
@@ -22,6 +23,7 @@ class Limits:
     """The limits of one realm; 0 disables a limit."""
 
     requests_per_minute: int = 500
+    requests_per_second: int = 0
     concurrent_requests: int = 10
     batch_requests_per_minute: int = 40
     batch_items_count_toward_limit: bool = False
@@ -31,7 +33,12 @@ class Limits:
         """A copy with `changes` (validated: ints >= 0, bools)."""
         clean: dict[str, Any] = {}
         for key, value in changes.items():
-            if key in ("requests_per_minute", "concurrent_requests", "batch_requests_per_minute"):
+            if key in (
+                "requests_per_minute",
+                "requests_per_second",
+                "concurrent_requests",
+                "batch_requests_per_minute",
+            ):
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise ValueError(f"{key} must be an integer >= 0")
                 clean[key] = value
@@ -53,6 +60,7 @@ class Limiter:
         self.per_realm: dict[str, Limits] = {}
         self._requests: dict[str, deque[float]] = {}
         self._batches: dict[str, deque[float]] = {}
+        self._second: dict[str, deque[float]] = {}
         self.inflight: dict[str, int] = {}
 
     def limits(self, realm_id: str) -> Limits:
@@ -77,6 +85,15 @@ class Limiter:
             weight = max(1, batch_items)
         if limits.requests_per_minute and len(requests) + weight > limits.requests_per_minute:
             return False
+        if limits.requests_per_second:
+            second = self._second.get(realm_id)
+            if second is None:
+                second = self._second[realm_id] = deque()
+            while second and second[0] <= now - 1.0:
+                second.popleft()
+            if len(second) >= limits.requests_per_second:
+                return False
+            second.append(now)
         if batch_items is not None:
             batches = self._batches.get(realm_id)
             if batches is None:
@@ -106,4 +123,5 @@ class Limiter:
         self.per_realm.clear()
         self._requests.clear()
         self._batches.clear()
+        self._second.clear()
         self.inflight.clear()

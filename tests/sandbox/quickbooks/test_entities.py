@@ -101,7 +101,7 @@ def test_required_fields_and_not_found(realm: Client) -> None:
 
 def test_invoice_totals_money_text_and_tax(realm: Client) -> None:
     _, api = realm
-    body = {
+    body: dict[str, Any] = {
         "CustomerRef": {"value": "1"},
         "Line": [
             {

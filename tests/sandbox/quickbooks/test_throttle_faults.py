@@ -38,6 +38,14 @@ def test_requests_per_minute_429_xml_then_json(qbo: Sandbox, realm: Client) -> N
     assert qbo.admin("GET", f"stats?realm={realm_id}")["throttled"] == 2
 
 
+def test_requests_per_second_option(qbo: Sandbox, realm: Client) -> None:
+    realm_id, api = realm
+    qbo.admin("POST", "limits", {"realm": realm_id, "requests_per_second": 2})
+    assert [api.get("/customer/1").status_code for _ in range(3)] == [200, 200, 429]
+    qbo.clock.advance(1.5)
+    assert api.get("/customer/1").status_code == 200
+
+
 def test_batch_requests_per_minute_and_items_option(qbo: Sandbox, realm: Client) -> None:
     realm_id, api = realm
     qbo.admin("POST", "limits", {"realm": realm_id, "batch_requests_per_minute": 2})
