@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -108,8 +108,9 @@ def changed_since(engine: Engine, since: datetime) -> set[uuid.UUID]:
 class ChangeWatcher:
     """Yields `ChangeBatch`es of changed companies until `stop()`, `max_batches` or `stop_after` seconds.
 
-    `mode="auto"` LISTENs on PostgreSQL and polls elsewhere. `ready` is set once changes are being observed
-    (LISTEN issued, or the first polling snapshot taken): changes committed before that are not reported.
+    `mode="auto"` LISTENs on PostgreSQL and polls elsewhere. `ready` is set (and `on_ready` called, once)
+    when changes are being observed (LISTEN issued, or the first polling snapshot taken): changes committed
+    before that are not reported.
     Iterate it once, from one thread; `stop()` may be called from any thread.
     """
 
@@ -124,6 +125,7 @@ class ChangeWatcher:
         stop_after: float | None = None,
         reconnect_delay: float = 1.0,
         max_reconnect_delay: float = 30.0,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         if debounce < 0 or poll_interval <= 0:
             raise ValueError("debounce must be >= 0 and poll_interval > 0")
@@ -140,12 +142,19 @@ class ChangeWatcher:
         self.reconnect_delay = reconnect_delay
         self.max_reconnect_delay = max_reconnect_delay
         self.ready = threading.Event()
+        self._on_ready = on_ready
         self.listener_pid: int | None = None  # backend pid of the LISTEN connection, while connected
         self.reconnects = 0
         self._stop = threading.Event()
         self._deadline: float | None = None
         self._emitted = 0
         self._alive_at = utcnow()  # last moment the LISTEN connection was known to work
+
+    def _set_ready(self) -> None:
+        if not self.ready.is_set():
+            self.ready.set()
+            if self._on_ready is not None:
+                self._on_ready()
 
     def stop(self) -> None:
         """End the iteration at the next wake-up (within about half a second), flushing gathered changes."""
@@ -207,7 +216,7 @@ class ChangeWatcher:
                         if missed:
                             now = time.monotonic()
                             yield self._batch(missed, "resync", len(missed), now)
-                    self.ready.set()
+                    self._set_ready()
                     delay = self.reconnect_delay
                     yield from self._gather(conn, schema)
                     return
@@ -266,7 +275,7 @@ class ChangeWatcher:
 
     def _poll(self) -> Iterator[ChangeBatch]:
         seen = company_signatures(self.engine)
-        self.ready.set()
+        self._set_ready()
         while not self._finished():
             self._stop.wait(self._until_deadline(self.poll_interval))
             if self._stop.is_set():

@@ -33,9 +33,10 @@ def _register() -> None:
     app.add_typer(connect.disconnect_app, name="disconnect")
     app.command(name="sandbox")(sandbox.sandbox)
     app.command(name="demo")(demo.demo)
-    from sierra_sync.cli import logs
+    from sierra_sync.cli import logs, watch
 
     app.add_typer(logs.app, name="logs")
+    app.command(name="watch")(watch.watch)
     app.command(name="run")(run.run)
     app.add_typer(web.webhooks_app, name="webhooks")
     app.add_typer(web.api_app, name="api")
