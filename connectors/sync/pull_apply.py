@@ -33,6 +33,11 @@ from connectors.sync.pull_types import QBO_ENTITIES, PullDecision, PullFailure, 
 from connectors.sync.push_types import Target
 
 ZERO = Decimal("0.00")
+# A void in QuickBooks is an accounting event, not an edit: it is applied even over unsynced app edits (which
+# stay in the row: a void keeps the amounts).
+VOID_WINS = (
+    "voided in QuickBooks while changed in the app; a void wins over unsynced app edits (kept in the row)"
+)
 M = TypeVar("M", Contact, Invoice, Payment, Expense)
 
 
@@ -215,7 +220,13 @@ class Applier:
             reason = "created in QuickBooks" + (" (already void there)" if invoice.status == "void" else "")
             self._linked("invoice", invoice, obj, "create", reason, values)
             return invoice.id
-        self._update("invoice", row, link, obj, values, lines)
+        conflict: str | None = None
+        if mapping.is_voided(obj) and row.version != link.last_synced_version and row.status != "void":
+            conflict = VOID_WINS
+            values = {k: v for k, v in values.items() if k in ("status", "balance", "voided_at")}
+            self.result.bump("invoice", "conflicts")
+            self._log("invoice", row.id, obj, "conflict", conflict, None)
+        self._update("invoice", row, link, obj, values, lines, conflict=conflict)
         return row.id
 
     def _check_number(self, number: str, row: Invoice | None, obj: Mapping[str, Any]) -> None:
@@ -249,18 +260,13 @@ class Applier:
         if links and _token_seen(links[0], obj):
             self._skip("payment", obj, links[0].app_id, "already applied (same SyncToken)", counted=False)
             return
-        conflict = ""
-        if links:
-            pending = [r for r in rows.values() if r.version != self._link_version(links, r.id)]
-            if pending:
-                app_wins, conflict = self._resolve("payment", pending[0], obj)
-                if app_wins:
-                    return
-                # QuickBooks wins: one decision for the whole payment
-                self._log("payment", pending[0].id, obj, "conflict", conflict, None)
+        pending = [r for r in rows.values() if r.version != self._link_version(links, r.id)]
         if mapping.is_voided(obj):
             if not links:
                 self._skip("payment", obj, None, "voided in QuickBooks; never in the app")
+            elif pending:
+                self.result.bump("payment", "conflicts")
+                self._log("payment", pending[0].id, obj, "conflict", VOID_WINS, None)
             for link in links:
                 row = rows[link.app_id]
                 changes = assign(row, mapping.qbo_payment_to_values(obj, self.target.settings, current=row))
@@ -268,6 +274,13 @@ class Applier:
                     "payment", row, obj, "void", "voided in QuickBooks", changes, key=link.external_id
                 )
             return
+        conflict = ""
+        if pending:
+            app_wins, conflict = self._resolve("payment", pending[0], obj)
+            if app_wins:
+                return
+            # QuickBooks wins: one decision for the whole payment
+            self._log("payment", pending[0].id, obj, "conflict", conflict, None)
         parts = self._parts(obj)
         customer_qid = mapping.ref_value(obj, "CustomerRef")
         if not customer_qid:

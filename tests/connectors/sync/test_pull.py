@@ -179,12 +179,18 @@ def test_void_and_delete_in_quickbooks(connected):
         qbo.void("Invoice", to_void["Id"], to_void["SyncToken"], rid("void"))
         qbo.delete("Invoice", to_delete["Id"], to_delete["SyncToken"], rid("del"))
     _, before_void = linked(connected.sessions, "invoice", to_void["Id"])
+    with connected.sessions.begin() as s:  # someone was editing it in the app meanwhile
+        row = s.get(Invoice, before_void.id)
+        assert row is not None
+        row.memo = "app edit before the void"
     _, before_delete = linked(connected.sessions, "invoice", to_delete["Id"])
     result = pull(connected)
     assert result.count("invoice").voided == 1 and result.count("invoice").deleted == 1
     _, voided = linked(connected.sessions, "invoice", to_void["Id"])
     assert voided.status == "void" and voided.balance == 0 and voided.voided_at is not None
     assert voided.total == before_void.total and len(voided.lines) == len(before_void.lines)  # amounts kept
+    assert result.count("invoice").conflicts == 1 and voided.memo == "app edit before the void"
+    assert any(d.action == "conflict" and "a void wins" in d.reason for d in result.decisions)
     link, deleted = linked(connected.sessions, "invoice", to_delete["Id"])
     assert deleted.deleted_at is not None and link.external_deleted_at is not None  # soft: the row stays
     assert deleted.total == before_delete.total and deleted.status == before_delete.status
