@@ -72,6 +72,7 @@ def _serve(host: str | None, port: int | None, dispatch: str) -> None:
     from sierra_sync.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # request lines with URLs are not ours to show
     settings = get_settings()
     host = host or settings.host
     port = settings.api_port if port is None else port
