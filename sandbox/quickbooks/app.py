@@ -7,7 +7,7 @@ Routes (paths as Intuit's, all on one host):
     /.well-known/openid_configuration    GET   discovery document
     /connect/oauth2                      GET   authorize (auto-consent)
     /oauth2/v1/tokens/bearer             POST  token
-    /oauth2/v1/tokens/revoke             POST  revoke (also /v2/oauth2/tokens/revoke)
+    /v2/oauth2/tokens/revoke             POST  revoke (also /oauth2/v1/tokens/revoke)
     /v1/openid_connect/userinfo          GET   userinfo;   /op/v1/jwks GET: an empty key set
     /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo)
     /__sandbox/...                       admin API (admin.py)

@@ -1,5 +1,6 @@
 """POST /batch: up to 30 independent items (create / update / delete / void / query), each with its own
 result or Fault, always HTTP 200 once the envelope is valid. `time` appears once, at the top level.
+Queries see the books as they were before the batch's writes.
 """
 
 from __future__ import annotations
@@ -56,14 +57,21 @@ def _one(engine: Engine, item: Any, max_cap: int, default_max: int) -> dict[str,
 def run_batch(
     engine: Engine, items: list[Any], max_cap: int = 1000, default_max: int = 100
 ) -> list[dict[str, Any]]:
-    """Run every item on its own; a failing item gets a Fault next to its bId and the others go on."""
-    out: list[dict[str, Any]] = []
-    for item in items:
-        bid = item.get("bId") if isinstance(item, dict) else None
+    """Run every item on its own; a failing item gets a Fault next to its bId and the others go on.
+
+    Items are independent: queries run first, on the books as they were before the batch, so one item never
+    sees what another creates (Intuit does not order them); writes then run in the order sent.
+    """
+    results: dict[int, dict[str, Any]] = {}
+    order = sorted(
+        range(len(items)), key=lambda i: 0 if isinstance(items[i], dict) and "Query" in items[i] else 1
+    )
+    for index in order:
+        item = items[index]
         try:
             result = _one(engine, item, max_cap, default_max)
         except QboFault as fault:
             result = {"Fault": fault.fault()}
-        result["bId"] = bid
-        out.append(result)
-    return out
+        result["bId"] = item.get("bId") if isinstance(item, dict) else None
+        results[index] = result
+    return [results[i] for i in range(len(items))]

@@ -180,7 +180,7 @@ class OAuth:
             "authorization_endpoint": f"{base}/connect/oauth2",
             "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
             "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
-            "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",
+            "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
             "jwks_uri": f"{base}/op/v1/jwks",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],

@@ -169,7 +169,8 @@ def test_batch_items_are_independent(realm: Client) -> None:
     assert items["a"]["Customer"]["DisplayName"] == "Batch One"
     assert items["b"]["Fault"]["Error"][0]["code"] == "6240"
     assert items["c"]["Fault"]["Error"][0]["code"] == "5010"
-    assert len(items["d"]["QueryResponse"]["Customer"]) == 1  # sees what item "a" created
+    assert items["d"]["QueryResponse"] == {}  # items are independent: the query does not see item "a"
+    assert [i["bId"] for i in body["BatchItemResponse"]] == ["a", "b", "c", "d", "e", "f"]
     assert items["e"]["Fault"]["Error"][0]["code"] == "610"
     assert items["f"]["Fault"]["Error"][0]["code"] == "4000"
     assert "time" in body and all("time" not in i for i in body["BatchItemResponse"])
