@@ -66,6 +66,7 @@ class Pusher:
         self.result = PushResult(dry_run=self.options.dry_run)
         self.rec = PushRecorder(sessions, target, self.options, self.result)
         self._done = 0
+        self._prefetched: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {}
         self._total = 0
 
     # ------------------------------------------------------------------ run
@@ -74,6 +75,12 @@ class Pusher:
         t = self.target
         selected = select_rows(self.sessions, t.integration_id, t.company_id, t.settings, entity_types, ids)
         self._total = sum(len(rows) for rows in selected.values())
+        try:
+            self._prefetch(selected)
+        except QuickBooksError as err:
+            if not err.retryable:
+                raise
+            log.warning("QuickBooks lookups failed (%s); each entity type retries its own", err.code)
         for entity_type, rows in selected.items():
             self._phase(SPECS[entity_type], rows)
         self.rec.close_unused_claims()
@@ -174,38 +181,68 @@ class Pusher:
         creates: list[tuple[Any, dict[str, Any]]],
         updates: list[tuple[Any, EntityLink, dict[str, Any]]],
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        """One batch of queries: existing objects for creates (by lookup field) and current objects of
-        linked rows (by Id)."""
+        """Existing objects for creates (by lookup field) and current objects of linked rows (by Id)."""
+        if spec.entity_type in self._prefetched:
+            return self._prefetched.pop(spec.entity_type)
+        values = {spec.lookup_value(row) for row, _ in creates} if spec.lookup_field else set()
+        ids = {link.external_id for _, link, _ in updates}
+        return self._lookup_many({spec.entity_type: (values, ids)})[spec.entity_type]
+
+    def _lookup_many(
+        self, wanted: dict[str, tuple[set[str | None], set[str]]]
+    ) -> dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]]:
+        """One batch of queries for several entity types: `wanted` maps an entity type to (lookup values of
+        records to create, QBO ids of linked records)."""
         items: list[BatchItem] = []
-        values = (
-            sorted({v for row, _ in creates if (v := spec.lookup_value(row))}) if spec.lookup_field else []
-        )
-        for i in range(0, len(values), LOOKUP_CHUNK):
-            query = qbo_select(spec.qbo_entity).where(
-                spec.lookup_field or "", "IN", values[i : i + LOOKUP_CHUNK]
-            )
-            items.append(BatchItem.select(f"find-{i}", query))
-        ids = sorted({link.external_id for _, link, _ in updates})
-        for i in range(0, len(ids), LOOKUP_CHUNK):
-            items.append(
-                BatchItem.select(
-                    f"read-{i}", qbo_select(spec.qbo_entity).where("Id", "IN", ids[i : i + LOOKUP_CHUNK])
+        for entity_type, (raw_values, raw_ids) in wanted.items():
+            spec = SPECS[entity_type]
+            values = sorted(v for v in raw_values if v) if spec.lookup_field else []
+            for i in range(0, len(values), LOOKUP_CHUNK):
+                query = qbo_select(spec.qbo_entity).where(
+                    spec.lookup_field or "", "IN", values[i : i + LOOKUP_CHUNK]
                 )
-            )
+                items.append(BatchItem.select(f"{entity_type}-find-{i}", query))
+            ids = sorted(raw_ids)
+            for i in range(0, len(ids), LOOKUP_CHUNK):
+                query = qbo_select(spec.qbo_entity).where("Id", "IN", ids[i : i + LOOKUP_CHUNK])
+                items.append(BatchItem.select(f"{entity_type}-read-{i}", query))
+        out: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {
+            t: ({}, {}) for t in wanted
+        }
         if not items:
-            return {}, {}
-        results = self._batch(items)
-        found: dict[str, dict[str, Any]] = {}
-        current: dict[str, dict[str, Any]] = {}
-        for res in results:
+            return out
+        for res in self._batch(items):
             if res.error is not None:
                 raise res.error
+            entity_type, kind, _ = res.bid.split("-", 2)
+            spec = SPECS[entity_type]
+            found, current = out[entity_type]
             for obj in res.rows():
-                if res.bid.startswith("find-") and spec.lookup_field:
+                if kind == "find" and spec.lookup_field:
                     found.setdefault(str(obj.get(spec.lookup_field)), obj)
                 else:
                     current[str(obj.get("Id"))] = obj
-        return found, current
+        return out
+
+    def _prefetch(self, selected: dict[str, list[Any]]) -> None:
+        """All entity types' lookups in one request, before the first write (the 100-invoice push then
+        costs lookups + customer batch + 4 invoice batches = 6 requests)."""
+        wanted: dict[str, tuple[set[str | None], set[str]]] = {}
+        with self.sessions() as session:
+            for entity_type, rows in selected.items():
+                spec = SPECS[entity_type]
+                links = links_for(session, self.target.integration_id, entity_type, [r.id for r in rows])
+                live = [r for r in rows if r.deleted_at is None]
+                values = (
+                    {spec.lookup_value(r) for r in live if r.id not in links} if spec.lookup_field else set()
+                )
+                ids = {
+                    links[r.id].external_id
+                    for r in live
+                    if r.id in links and links[r.id].last_synced_version != r.version
+                }
+                wanted[entity_type] = (values, ids)
+        self._prefetched = self._lookup_many(wanted)
 
     def _batch(self, items: list[BatchItem]) -> list[BatchResult]:
         requests = (len(items) + WRITE_CHUNK - 1) // WRITE_CHUNK

@@ -1,0 +1,115 @@
+"""Shared set-up for benchmarks: a sandbox on a free port, a migrated database, seeded and connected
+companies, and helpers to count what the sandbox saw."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.crypto import Keyring, generate_key
+from connectors.db import migrate
+from connectors.db.engine import make_engine, session_factory
+from connectors.db.models import Company, Integration, Invoice
+from connectors.quickbooks import connect, oauth
+from connectors.quickbooks.connection import Connection, load_connection
+from connectors.quickbooks.settings import sample_company_settings
+from connectors.seed.generate import seed
+from sandbox.common.server import LocalServer
+from sandbox.quickbooks import SandboxOptions, create_app
+
+
+@dataclass
+class Bench:
+    url: str
+    sessions: sessionmaker[Session]
+    engine: Any
+    ring: Keyring
+    app: oauth.OAuthApp
+
+    def admin(self, method: str, path: str, json: Any = None) -> Any:
+        resp = httpx.request(method, f"{self.url}/__sandbox/{path}", json=json, timeout=30)
+        resp.raise_for_status()
+        return resp.json()
+
+    def requests(self, realm: str) -> int:
+        return int(self.admin("GET", f"stats?realm={realm}")["requests_total"])
+
+    def connect(self, company_id: uuid.UUID) -> Connection:
+        with httpx.Client(timeout=30) as http:
+            endpoints = oauth.discover(http, self.app.discovery_url)
+            auth = connect.begin(self.sessions, self.ring, self.app, endpoints, company_id)
+            location = httpx.get(auth.url, follow_redirects=False, timeout=30).headers["location"]
+            params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+            integration_id = connect.complete(
+                self.sessions,
+                self.ring,
+                self.app,
+                endpoints,
+                http,
+                state=params["state"],
+                code=params["code"],
+                realm_id=params["realmId"],
+            )
+        with self.sessions.begin() as s:
+            s.execute(
+                update(Integration)
+                .where(Integration.id == integration_id)
+                .values(settings=sample_company_settings().to_json())
+            )
+        with self.sessions() as s:
+            return load_connection(s, company_id)
+
+    def seed_sent(self, companies: int, invoices: int, seed_value: int = 42) -> list[uuid.UUID]:
+        """Seed, then make every invoice a sent, open one (so `invoices` are all pushable)."""
+        seed(self.engine, companies=companies, invoices=invoices, seed_value=seed_value)
+        with self.sessions.begin() as s:
+            s.execute(
+                update(Invoice)
+                .where(Invoice.status.in_(["draft", "void"]))
+                .values(status="sent", balance=Invoice.total, voided_at=None)
+            )
+            return list(s.scalars(select(Company.id).order_by(Company.name)))
+
+
+@contextmanager
+def bench_env(options: SandboxOptions, db_url: str | None = None) -> Iterator[Bench]:
+    with tempfile.TemporaryDirectory() as tmp, LocalServer(create_app(options)) as server:
+        url = db_url or f"sqlite:///{tmp}/bench.db"
+        engine = make_engine(url)
+        if url.startswith("postgresql"):
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+        migrate.upgrade(engine)
+        ring = Keyring.from_encoded({"bench": generate_key()}, {"bench": datetime.now(UTC)})
+        app = oauth.OAuthApp(
+            client_id=options.client_id,
+            client_secret=options.client_secret,
+            redirect_uri="http://127.0.0.1:9/callback",
+            environment="local",
+            discovery_url=f"{server.url}/.well-known/openid_configuration",
+            api_base_url=server.url,
+        )
+        try:
+            yield Bench(server.url, session_factory(engine), engine, ring, app)
+        finally:
+            engine.dispose()
+
+
+class Stopwatch:
+    def __enter__(self) -> Stopwatch:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
