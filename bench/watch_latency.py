@@ -1,0 +1,141 @@
+"""Real-time trigger latency on PostgreSQL: from a committed change to the ChangeWatcher's emission.
+
+Each change (an invoice line edited, or a customer added) is committed by another connection; the watcher,
+LISTENing in a thread of this process, records when the batch naming that company came out. Changes are
+spaced beyond the debounce window so each one is its own batch. Latency = emission - start of COMMIT.
+
+python -m bench.watch_latency                       # 30 changes, debounce 0 (the NOTIFY path alone)
+python -m bench.watch_latency --debounce 2          # what `sierra-sync watch` adds at its default window
+python -m bench.watch_latency --url postgresql+psycopg://postgres@127.0.0.1:5432/test --changes 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text, update
+
+from connectors.db import migrate
+from connectors.db.engine import make_engine, session_factory
+from connectors.db.models import Company, Contact, Invoice, InvoiceLineItem
+from connectors.db.models.base import table_of
+from connectors.watch import ChangeBatch, ChangeWatcher
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
+    parser.add_argument("--url", default=DEFAULT_URL, help="PostgreSQL URL")
+    parser.add_argument(
+        "--schema", default=f"bench_watch_{uuid.uuid4().hex[:8]}", help="schema (dropped after)"
+    )
+    parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--debounce", type=float, default=0.0)
+    args = parser.parse_args()
+    if not args.url.startswith("postgresql"):
+        parser.error("this benchmark measures LISTEN/NOTIFY: give a PostgreSQL URL")
+
+    admin = make_engine(args.url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {args.schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {args.schema}"))
+    engine = make_engine(f"{args.url}{'&' if '?' in args.url else '?'}options=-csearch_path%3D{args.schema}")
+    try:
+        migrate.upgrade(engine)
+        sessions = session_factory(engine)
+        with sessions.begin() as s:
+            company = Company(name="Latency Builders")
+            s.add(company)
+            s.flush()
+            customer = Contact(company_id=company.id, display_name="Amy's Bird Sanctuary")
+            s.add(customer)
+            s.flush()
+            line = InvoiceLineItem(
+                line_number=1,
+                description="Framing labor",
+                quantity=Decimal("1"),
+                unit_price=Decimal("85"),
+                amount=Decimal("85.00"),
+            )
+            s.add(
+                Invoice(
+                    company_id=company.id,
+                    customer_id=customer.id,
+                    invoice_number="1001",
+                    issue_date=date(2026, 11, 1),
+                    subtotal=Decimal("85.00"),
+                    total=Decimal("85.00"),
+                    balance=Decimal("85.00"),
+                    lines=[line],
+                )
+            )
+            s.flush()
+            company_id, line_id = company.id, line.id
+
+        emitted: list[ChangeBatch] = []
+        arrived = threading.Condition()
+        watcher = ChangeWatcher(engine, debounce=args.debounce, stop_after=600)
+
+        def consume() -> None:
+            for batch in watcher:
+                with arrived:
+                    emitted.append(batch)
+                    arrived.notify_all()
+
+        thread = threading.Thread(target=consume, daemon=True)
+        thread.start()
+        if not watcher.ready.wait(10):
+            raise SystemExit("the watcher never started listening")
+
+        lines = table_of(InvoiceLineItem)
+        latencies: list[float] = []
+        for i in range(args.changes):
+            before = len(emitted)
+            with sessions() as s:
+                if i % 2:
+                    s.add(Contact(company_id=company_id, display_name=f"Customer {i}"))
+                    s.flush()
+                else:
+                    s.execute(
+                        update(lines).where(lines.c.id == line_id).values(description=f"Framing, rev {i}")
+                    )
+                committing = time.monotonic()  # the notification is sent by this COMMIT
+                s.commit()
+            with arrived:
+                if not arrived.wait_for(lambda n=before: len(emitted) > n, timeout=10):  # type: ignore[misc]
+                    raise SystemExit(f"change {i} was not reported within 10 s")
+                batch = emitted[before]
+            assert batch.company_ids == (company_id,)
+            latencies.append(batch.emitted - committing)
+            time.sleep(0.05)
+        watcher.stop()
+        thread.join(5)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {args.schema} CASCADE"))
+        admin.dispose()
+
+    ms = [v * 1000 for v in latencies]
+    print(f"database: postgresql (LISTEN sierra_sync_changes), debounce {args.debounce:g} s")
+    print(
+        f"change -> emission over {len(ms)} changes: p50 {statistics.median(ms):.1f} ms, "
+        f"p95 {percentile(ms, 0.95):.1f} ms, max {max(ms):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
