@@ -213,6 +213,9 @@ class Applier:
                 "missing_reference",
             )
         self._check_number(values["invoice_number"], row, obj)
+        total, balance = values.get("total"), values.get("balance")
+        if total is not None and balance is not None and not ZERO <= balance <= total:
+            raise PullError(f"{label_of('invoice', obj)} has a balance of {balance} on a total of {total}.")
         if row is None or link is None:
             invoice = Invoice(company_id=self.target.company_id, **values)
             invoice.lines = [InvoiceLineItem(**line) for line in lines or []]
@@ -279,8 +282,6 @@ class Applier:
             app_wins, conflict = self._resolve("payment", pending[0], obj)
             if app_wins:
                 return
-            # QuickBooks wins: one decision for the whole payment
-            self._log("payment", pending[0].id, obj, "conflict", conflict, None)
         parts = self._parts(obj)
         customer_qid = mapping.ref_value(obj, "CustomerRef")
         if not customer_qid:
@@ -306,8 +307,8 @@ class Applier:
                 leftovers.append((row, link))
             else:
                 existing[inv_key] = (row, link)
-        for inv_qid, amount in parts:
-            key = qid if len(parts) == 1 else f"{qid}-{inv_qid or 'unapplied'}"
+        plan: list[tuple[str, tuple[Payment, EntityLink] | None, dict[str, Any]]] = []
+        for inv_qid, amount in parts:  # everything checked before anything is written
             found = existing.pop(inv_qid, None)
             current = found[0] if found else None
             values = mapping.qbo_payment_to_values(obj, self.target.settings, current=current)
@@ -316,6 +317,15 @@ class Applier:
                 customer_id=customer_id,
                 invoice_id=invoice_ids[inv_qid] if inv_qid is not None else None,
             )
+            if current is not None and current.refunded_amount > amount:
+                raise PullError(
+                    f"QuickBooks payment {qid} now applies {amount} to an invoice, less than the "
+                    f"{current.refunded_amount} refunded in Sierra; correct the payment in QuickBooks."
+                )
+            plan.append((qid if len(parts) == 1 else f"{qid}-{inv_qid or 'unapplied'}", found, values))
+        if conflict:  # QuickBooks wins: one decision for the whole payment
+            self._log("payment", pending[0].id, obj, "conflict", conflict, None)
+        for key, found, values in plan:
             if found is None:
                 payment = Payment(company_id=self.target.company_id, **values)
                 self.session.add(payment)
