@@ -5,7 +5,8 @@
     [ORDERBY field [ASC|DESC][, ...]] [STARTPOSITION n] [MAXRESULTS m]
 
 Keywords and field names are case-insensitive; string literals use single quotes with `\\'` escaping.
-No OR, no joins. A column query returns partial objects marked `"sparse": true`.
+No OR, no joins. A column query returns partial objects marked `"sparse": true`. Name lists (customers,
+items, accounts...) answer active objects only unless the WHERE clause mentions Active.
 """
 
 from __future__ import annotations
@@ -374,6 +375,9 @@ def run(realm: Realm, text: str, max_cap: int = 1000, default_max: int = 100) ->
     spec = resolve_entity(query.entity)
     cmp = _Cmp(realm)
     rows = [rec.data for rec in realm.live(spec.name) if all(cmp.test(c, rec.data) for c in query.where)]
+    if spec.name_key and not any(c.path[-1].lower() == "active" for c in query.where):
+        # Name lists answer active objects only unless the query asks about Active (as QBO does).
+        rows = [d for d in rows if d.get("Active", True) is not False]
     if query.count:
         return {"totalCount": len(rows)}
     order = query.order or [([spec.default_order[0]], spec.default_order[1])]

@@ -66,6 +66,21 @@ def test_where_operators(books: Client) -> None:
     assert len(rows(api, since, "Invoice")) == 3
 
 
+def test_name_lists_answer_active_objects_unless_asked(books: Client) -> None:
+    _, api = books
+    cust = rows(api, "select * from Customer where DisplayName = 'Zed Electric'", "Customer")[0]
+    api.post(
+        "/customer", json={"Id": cust["Id"], "SyncToken": cust["SyncToken"], "sparse": True, "Active": False}
+    )
+    assert rows(api, "select * from Customer where DisplayName = 'Zed Electric'", "Customer") == []
+    both = "select * from Customer where Active IN (true, false) AND DisplayName = 'Zed Electric'"
+    assert [c["Active"] for c in rows(api, both, "Customer")] == [False]
+    assert api.get(f"/customer/{cust['Id']}").json()["Customer"]["Active"] is False  # reads still see it
+    line = {"DetailType": "SalesItemLineDetail", "Amount": 1, "SalesItemLineDetail": {}}
+    refused = api.post("/invoice", json={"CustomerRef": {"value": cust["Id"]}, "Line": [line]})
+    assert refused.json()["Fault"]["Error"][0]["code"] == "610"  # "made inactive"
+
+
 def test_order_paging_count_and_empty(books: Client) -> None:
     _, api = books
     ordered = rows(api, "select * from Invoice orderby TotalAmt desc", "Invoice")

@@ -72,15 +72,21 @@ def test_batch_requests_per_minute_and_items_option(qbo: Sandbox, realm: Client)
 def test_concurrency_limit(qbo: Sandbox, realm: Client) -> None:
     realm_id, _ = realm
     qbo.admin("POST", "limits", {"realm": realm_id, "concurrent_requests": 2})
-    qbo.admin("POST", "faults", {"realm": realm_id, "latency_ms": 300})
+    qbo.admin("POST", "faults", {"realm": realm_id, "latency_ms": 1500})
     token = qbo.admin("POST", "tokens", {"realm_id": realm_id})["access_token"]
+    clients = [qbo.api(realm_id, token) for _ in range(5)]
+    start = threading.Barrier(5)
 
-    def call(_: int) -> int:
-        with qbo.api(realm_id, token) as api:
-            return api.get("/customer/1").status_code
+    def call(index: int) -> int:
+        start.wait()
+        return clients[index].get("/customer/1").status_code
 
-    with ThreadPoolExecutor(max_workers=5) as pool:
-        statuses = sorted(pool.map(call, range(5)))
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            statuses = sorted(pool.map(call, range(5)))
+    finally:
+        for client in clients:
+            client.close()
     assert statuses.count(200) == 2 and statuses.count(429) == 3
 
 
