@@ -32,8 +32,14 @@ def test_sandbox_command_serves_until_sigterm(tmp_path: Path) -> None:
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
-        first = proc.stdout.readline()
-        match = re.search(r"QuickBooks Online sandbox: (http://\S+)\s+\(client id: local-client\)", first)
+        first = ""
+        match = None
+        for _ in range(50):  # skip anything printed before the banner (warnings of imported libraries)
+            line = proc.stdout.readline()
+            first += line
+            match = re.search(r"QuickBooks Online sandbox: (http://\S+)\s+\(client id: local-client\)", line)
+            if match or not line:
+                break
         assert match, first
         url = match.group(1)
         doc = httpx.get(f"{url}/.well-known/openid_configuration", timeout=5).json()
