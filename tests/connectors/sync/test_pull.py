@@ -15,7 +15,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from connectors.db.models import Contact, EntityLink, IntegrationSyncLog, Invoice, Payment, SyncCursor
+from connectors.db.models import (
+    Contact,
+    EntityLink,
+    Expense,
+    IntegrationSyncLog,
+    Invoice,
+    Payment,
+    SyncCursor,
+)
 from connectors.db.types import utcnow
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
 from connectors.quickbooks.connection import open_client
@@ -83,7 +91,7 @@ def versions(sessions: Any) -> dict[Any, int]:
 
 
 def linked(sessions: Any, entity_type: str, external_id: str) -> tuple[EntityLink, Any]:
-    model = {"customer": Contact, "invoice": Invoice, "payment": Payment}[entity_type]
+    model = {"customer": Contact, "invoice": Invoice, "payment": Payment, "expense": Expense}[entity_type]
     with sessions() as s:
         link = s.scalars(
             select(EntityLink).where(
@@ -150,9 +158,18 @@ def test_edits_in_quickbooks_appear_and_are_not_sent_back(connected):
             },
             rid("inv"),
         )
+        purchase = connected.qbo_items("Purchase")[0]
+        qbo.update(
+            "Purchase",
+            {"Id": purchase["Id"], "SyncToken": purchase["SyncToken"], "TxnDate": "2026-02-27"},
+            rid("pur"),
+        )
     _, before = linked(connected.sessions, "invoice", invoice["Id"])
     result = pull(connected)
     assert result.count("customer").updated == 1 and result.count("invoice").updated == 1
+    assert result.count("expense").updated == 1
+    _, expense = linked(connected.sessions, "expense", purchase["Id"])
+    assert expense.expense_date.isoformat() == "2026-02-27"
     link, contact = linked(connected.sessions, "customer", customer["Id"])
     assert contact.email == "ap@x.com"
     assert link.last_synced_version == contact.version  # the push will not send it back
@@ -164,6 +181,7 @@ def test_edits_in_quickbooks_appear_and_are_not_sent_back(connected):
     assert {(log.entity_type, decision(log)) for log in logs} == {
         ("customer", "update"),
         ("invoice", "update"),
+        ("expense", "update"),
     }
     assert all(log.status == "success" for log in logs)
     pushed = connected.push()
@@ -178,6 +196,8 @@ def test_void_and_delete_in_quickbooks(connected):
     with bookkeeper(connected) as qbo:
         qbo.void("Invoice", to_void["Id"], to_void["SyncToken"], rid("void"))
         qbo.delete("Invoice", to_delete["Id"], to_delete["SyncToken"], rid("del"))
+        purchase = connected.qbo_items("Purchase")[0]
+        qbo.delete("Purchase", purchase["Id"], purchase["SyncToken"], rid("pdel"))
     _, before_void = linked(connected.sessions, "invoice", to_void["Id"])
     with connected.sessions.begin() as s:  # someone was editing it in the app meanwhile
         row = s.get(Invoice, before_void.id)
@@ -195,6 +215,9 @@ def test_void_and_delete_in_quickbooks(connected):
     assert deleted.deleted_at is not None and link.external_deleted_at is not None  # soft: the row stays
     assert deleted.total == before_delete.total and deleted.status == before_delete.status
     assert link.last_synced_version == deleted.version
+    assert result.count("expense").deleted == 1
+    _, expense = linked(connected.sessions, "expense", purchase["Id"])
+    assert expense.deleted_at is not None and expense.amount > 0
     assert pull(connected).changed == 0
     assert connected.push().batch_requests == 0
 
