@@ -121,7 +121,7 @@ def test_a_change_committed_elsewhere_is_reported_within_the_debounce_window(db,
 
 def test_many_changes_to_a_company_in_the_window_are_one_emission(db, sessions, company_ids):
     busy, quiet = company_ids
-    watcher = watcher_for(db, debounce=1.0, stop_after=3.0)
+    watcher = watcher_for(db, debounce=1.0, stop_after=2.2)
     with Running(watcher) as running:
 
         def burst() -> None:
@@ -262,7 +262,7 @@ def _pg_conninfo(engine) -> dict[str, Any]:
 
 def test_notifications_of_other_schemas_and_malformed_ones_are_ignored(pg_only, sessions, company_ids):
     owner, _ = company_ids
-    running = Running(watcher_for(pg_only, debounce=0.3, stop_after=2.0))
+    running = Running(watcher_for(pg_only, debounce=0.3, stop_after=1.2))
     with running, psycopg.connect(**_pg_conninfo(pg_only.engine)) as conn:
         conn.execute(
             "SELECT pg_notify(%s, %s)",
