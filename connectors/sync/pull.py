@@ -102,27 +102,44 @@ class Puller:
         }
         since = min(since_by_type.values())
         result.since = since
-        changes = self.client.cdc(
-            [QBO_ENTITIES[t] for t in wanted], since, now=started, max_objects=self.options.max_objects
-        )
-        result.requests += changes.requests
-        result.deletes_complete = changes.deletes_complete
-        signpost = min(started, changes.as_of)  # never past the start of this sync
+        # One read for the types with a cursor; types never pulled (or a full sync) are read from the start
+        # on their own, so enabling one entity type later does not re-list the others.
+        fresh = [t for t in wanted if since_by_type[t] == FAR_PAST]
+        known = [t for t in wanted if t not in fresh]
+        reads = [(min(since_by_type[t] for t in known), known)] if known else []
+        reads += [(FAR_PAST, fresh)] if fresh else []
+        objects: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
+        signpost = started
+        for read_since, types in reads:
+            changes = self.client.cdc(
+                [QBO_ENTITIES[t] for t in types],
+                read_since,
+                now=started,
+                max_objects=self.options.max_objects,
+            )
+            result.requests += changes.requests
+            result.deletes_complete = result.deletes_complete and changes.deletes_complete
+            signpost = min(signpost, changes.as_of)  # never past the start of this sync
+            for t in types:
+                entity = QBO_ENTITIES[t]
+                objects[t] = [
+                    o
+                    for o in [*changes.changed(entity), *changes.deleted(entity)]
+                    if (at := cdc_mod.last_updated(o)) is None or at >= since_by_type[t]
+                ]
+                objects[t].sort(key=lambda o: cdc_mod.last_updated(o) or since)
         pending = {
-            t: {str(o["Id"]): o for o in changes.changed(QBO_ENTITIES[t]) if o.get("Id") is not None}
+            t: {
+                str(o["Id"]): o
+                for o in objects[t]
+                if o.get("Id") is not None and o.get("status") != "Deleted"
+            }
             for t in wanted
         }
         for entity_type in wanted:
-            objects = [
-                o
-                for o in [
-                    *changes.changed(QBO_ENTITIES[entity_type]),
-                    *changes.deleted(QBO_ENTITIES[entity_type]),
-                ]
-                if (t := cdc_mod.last_updated(o)) is None or t >= since_by_type[entity_type]
-            ]
-            objects.sort(key=lambda o: cdc_mod.last_updated(o) or since)
-            self._phase(entity_type, objects, pending, signpost, since_by_type[entity_type], result)
+            self._phase(
+                entity_type, objects[entity_type], pending, signpost, since_by_type[entity_type], result
+            )
         return result
 
     def _phase(

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from connectors.db.models import (
     Contact,
@@ -120,6 +120,7 @@ def open_invoice(connected: Any) -> dict[str, Any]:
 
 
 def test_nothing_changed_costs_one_request_and_changes_nothing(connected):
+    """Also: an entity type never pulled is read in full on its own, the others stay incremental."""
     synced(connected)
     before_versions, before_logs = versions(connected.sessions), len(pull_logs(connected.sessions))
     before = requests_total(connected)
@@ -132,6 +133,13 @@ def test_nothing_changed_costs_one_request_and_changes_nothing(connected):
     again = connected.push()  # and the push finds nothing to send back
     assert again.batch_requests == 0
     assert sum(c.created + c.updated for c in again.counts.values()) == 0
+    with connected.sessions.begin() as s:  # expenses were just switched on: read in full, alone
+        s.execute(delete(SyncCursor).where(SyncCursor.entity_type == "expense"))
+    result = pull(connected)
+    assert result.changed == 0 and not result.failures
+    assert result.requests == 3  # one CDC for the others; one query (+ CDC for deletions) for expenses
+    assert set(result.cursors) == {"customer", "invoice", "payment", "expense"}
+    assert not result.deletes_complete  # QBO cannot list deletions older than 30 days
 
 
 def test_edits_in_quickbooks_appear_and_are_not_sent_back(connected):
