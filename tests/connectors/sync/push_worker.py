@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import UTC, datetime
 
 from connectors.crypto import Keyring
 from connectors.db.engine import make_engine, session_factory
@@ -17,7 +16,7 @@ from tests.connectors.quickbooks.oauth_helpers import KEY_CREATED, local_app
 
 def main(db_url: str, company_id: str, base_url: str, key_text: str) -> None:
     sessions = session_factory(make_engine(db_url))
-    ring = Keyring.from_encoded({"k1": key_text}, {"k1": KEY_CREATED or datetime.now(UTC)})
+    ring = Keyring.from_encoded({"k1": key_text}, {"k1": KEY_CREATED})
     with sessions() as s:
         conn = load_connection(s, uuid.UUID(company_id))
     retry = RetryPolicy(max_attempts=6, initial_wait=0.01, max_wait=0.05, jitter=0.0, max_server_wait=0.05)

@@ -62,7 +62,9 @@ def _push_until_done(sessions, conn, app, ring, rounds=12):
     for _ in range(rounds):
         with sessions.begin() as s:
             claims = synclog.claim_due_retries(s, now=utcnow() + timedelta(days=1), stale_after=timedelta(0))
-        claimed = {(c.entity_type, c.entity_id): c.new_log_id for c in claims if c.entity_id}
+        claimed = {
+            (c.entity_type, c.entity_id): c.new_log_id for c in claims if c.entity_type and c.entity_id
+        }
         with open_client(sessions, conn, ring, app, retry=RETRY) as client:
             result = Pusher(sessions, client, target, PushOptions(claimed=claimed)).run()
         pending = sum(c.retrying for c in result.counts.values())
