@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from sandbox.common.faults import Decision, FaultInjector, FaultSettings, drop_response
-from sandbox.quickbooks import admin, faults, names, txn  # noqa: F401  (names/txn register entity types)
+from sandbox.quickbooks import admin, expenses, faults, names, payments, txn  # noqa: F401  (they register entity types)
 from sandbox.quickbooks.batch import batch_items, run_batch
 from sandbox.quickbooks.cdc import cdc
 from sandbox.quickbooks.clock import Clock

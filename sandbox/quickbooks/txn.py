@@ -1,5 +1,5 @@
-"""Transactions: Invoice, SalesReceipt, Estimate, CreditMemo, RefundReceipt (sales forms with server-computed
-lines, tax and totals), Payment (LinkedTxn to invoices, moves their Balance), Purchase, Deposit, JournalEntry.
+"""Sales forms: Invoice, SalesReceipt, Estimate, CreditMemo, RefundReceipt, with server-computed lines, tax
+and totals.
 
 The arithmetic follows the real invoice capture: item lines get string Ids and LineNums, a SubTotalLineDetail
 line is appended, the discount line gains DiscountAccountRef, tax is a percentage of the taxable lines before
@@ -15,70 +15,24 @@ from typing import Any
 
 from sandbox.quickbooks import faults
 from sandbox.quickbooks.entities import Ctx, EntitySpec, LineIds, register
-from sandbox.quickbooks.names import account_ref, address, currency, lookup, ref_id, value_only
+from sandbox.quickbooks.names import account_ref, address, lookup, ref_id, value_only
 from sandbox.quickbooks.store import Record
+from sandbox.quickbooks.txnbase import (
+    SYSTEM_KEYS,
+    ZERO,
+    amount_of,
+    common_header,
+    customer_balance,
+    home_amount,
+    line_id,
+    lines_in,
+    prev_line_ids,
+)
 from sandbox.quickbooks.wire import QboFault, money, plain, to_decimal, txn_date
 
 __all__: list[str] = []
 
 CENT = Decimal("0.01")
-ZERO = Decimal(0)
-
-
-def _today(ctx: Ctx) -> str:
-    return ctx.now.astimezone(ctx.realm.tz).date().isoformat()
-
-
-def _lines_in(body: dict[str, Any]) -> list[dict[str, Any]]:
-    lines = body.get("Line")
-    if not isinstance(lines, list) or not lines:
-        raise faults.required("Line")
-    for line in lines:
-        if not isinstance(line, dict):
-            raise faults.invalid_property("Property Name:Line must be a list of objects")
-    return lines
-
-
-def _line_id(line: dict[str, Any], prev_ids: set[str], ids: LineIds) -> str:
-    given = line.get("Id")
-    if given is not None and str(given) in prev_ids:
-        return str(given)
-    return ids.take()
-
-
-def _prev_line_ids(prev: Record | None) -> set[str]:
-    if prev is None:
-        return set()
-    return {str(x["Id"]) for x in prev.data.get("Line", []) if isinstance(x, dict) and "Id" in x}
-
-
-def _amount(line: dict[str, Any], element: str = "Line.Amount") -> Decimal:
-    if line.get("Amount") is None:
-        raise faults.required(element)
-    return money(line["Amount"], "Amount")
-
-
-def _common_header(ctx: Ctx, body: dict[str, Any], prev: Record | None, out: dict[str, Any]) -> None:
-    """TxnDate (date only), CurrencyRef/ExchangeRate, DocNumber kept."""
-    prev_data = prev.data if prev else {}
-    if body.get("TxnDate") is not None:
-        out["TxnDate"] = txn_date(body["TxnDate"], "TxnDate")
-    else:
-        out["TxnDate"] = prev_data.get("TxnDate", _today(ctx))
-    if ctx.multicurrency:
-        out["CurrencyRef"] = currency(ctx, body.get("CurrencyRef"), prev_data or None)
-        out["ExchangeRate"] = plain(
-            body.get("ExchangeRate", prev_data.get("ExchangeRate", 1)), "ExchangeRate"
-        )
-    else:
-        out.pop("CurrencyRef", None)
-        out.pop("ExchangeRate", None)
-
-
-def _home(ctx: Ctx, out: dict[str, Any], amount_key: str, home_key: str) -> None:
-    if ctx.multicurrency and amount_key in out:
-        rate = to_decimal(out.get("ExchangeRate", 1))
-        out[home_key] = money(to_decimal(out[amount_key]) * rate)
 
 
 # ---------------------------------------------------------------- sales forms
@@ -129,7 +83,7 @@ def _sales_item_line(
             raise faults.required("Line.Amount")
         amount = money(to_decimal(qty) * to_decimal(price))
     else:
-        amount = _amount(line)
+        amount = amount_of(line)
     if qty is not None and price is not None and money(to_decimal(qty) * to_decimal(price)) != amount:
         raise QboFault(
             "6070",
@@ -228,8 +182,8 @@ def _sales_form(kind: str) -> Any:
         if body.get("CustomerRef") is None:
             raise faults.required("CustomerRef")
         customer = lookup(ctx, "Customer", body["CustomerRef"], "CustomerRef")
-        lines = _lines_in(body)
-        prev_ids = _prev_line_ids(prev)
+        lines = lines_in(body)
+        prev_ids = prev_line_ids(prev)
         out: dict[str, Any] = dict(body)
         if kind == "Invoice":
             for key in (
@@ -242,7 +196,7 @@ def _sales_form(kind: str) -> Any:
         out["CustomField"] = _custom_fields(ctx, body.get("CustomField"))
         if body.get("DocNumber") in (None, ""):
             out["DocNumber"] = prev_data.get("DocNumber") or _next_docnumber(ctx, kind)
-        _common_header(ctx, body, prev, out)
+        common_header(ctx, body, prev, out)
         # LinkedTxn: payments are maintained by the sandbox; others (Estimate, ...) come from the client.
         links = [
             dict(x)
@@ -262,13 +216,13 @@ def _sales_form(kind: str) -> Any:
                 raise faults.required("Line.DetailType")
             if detail_type == "SalesItemLineDetail":
                 num += 1
-                built, amount, is_taxable = _sales_item_line(ctx, line, num, _line_id(line, prev_ids, ids))
+                built, amount, is_taxable = _sales_item_line(ctx, line, num, line_id(line, prev_ids, ids))
                 item_lines.append(built)
                 subtotal += amount
                 taxable += amount if is_taxable else ZERO
             elif detail_type == "DescriptionOnly":
                 num += 1
-                desc = {"Id": _line_id(line, prev_ids, ids), "LineNum": num}
+                desc = {"Id": line_id(line, prev_ids, ids), "LineNum": num}
                 desc.update({k: v for k, v in line.items() if k not in ("Id", "LineNum")})
                 item_lines.append(desc)
             elif detail_type == "DiscountLineDetail":
@@ -295,7 +249,7 @@ def _sales_form(kind: str) -> Any:
                 detail["DiscountPercent"] = plain(pct)
                 discount = money(subtotal * pct / 100)
             else:
-                discount = _amount(discount_line)
+                discount = amount_of(discount_line)
             acct = account_ref(ctx, d_in.get("DiscountAccountRef"), "DiscountAccountRef", "Discounts given")
             if acct is not None:
                 detail["DiscountAccountRef"] = acct
@@ -322,7 +276,7 @@ def _sales_form(kind: str) -> Any:
                 out[key] = txn_date(body[key], key)
         total = money(subtotal - discount + tax)
         out["TotalAmt"] = total
-        _home(ctx, out, "TotalAmt", "HomeTotalAmt")
+        home_amount(ctx, out, "TotalAmt", "HomeTotalAmt")
         out["ApplyTaxAfterDiscount"] = after
         out.setdefault("PrintStatus", "NeedToPrint")
         out.setdefault("EmailStatus", "NotSet")
@@ -336,7 +290,7 @@ def _sales_form(kind: str) -> Any:
             if paid > total:
                 raise faults.business("The invoice total cannot be less than the payments applied to it")
             out["Balance"] = money(total - paid)
-            _home(ctx, out, "Balance", "HomeBalance")
+            home_amount(ctx, out, "Balance", "HomeBalance")
             out.setdefault("TaxExemptionRef", {})
         elif kind in ("SalesReceipt", "RefundReceipt"):
             out["Balance"] = 0
@@ -387,283 +341,13 @@ def _refuse_if_paid(ctx: Ctx, data: dict[str, Any]) -> None:
         )
 
 
-def _customer_balance(ctx: Ctx, customer_id: str) -> None:
-    """Keep Customer.Balance = open balance of its invoices (QBO does not bump the SyncToken for it)."""
-    rec = ctx.realm.get("Customer", customer_id)
-    if rec is None:
-        return
-    total = ZERO
-    for inv in ctx.realm.live("Invoice"):
-        if inv.data.get("CustomerRef", {}).get("value") == customer_id:
-            total += to_decimal(inv.data.get("Balance", 0))
-    rec.data["Balance"] = money(total)
-    rec.data["BalanceWithJobs"] = money(total)
-    ctx.save_quietly("Customer", customer_id)
-
-
 def _invoice_after(ctx: Ctx, entity_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
     for data in (old, new):
         if data and isinstance(data.get("CustomerRef"), dict):
-            _customer_balance(ctx, str(data["CustomerRef"]["value"]))
+            customer_balance(ctx, str(data["CustomerRef"]["value"]))
 
 
-# ---------------------------------------------------------------- payments
-
-
-def _applications(data: dict[str, Any] | None) -> dict[str, Decimal]:
-    apps: dict[str, Decimal] = {}
-    if not data or data.get("status") == "Deleted":
-        return apps
-    for line in data.get("Line", []):
-        for link in line.get("LinkedTxn", []):
-            if link.get("TxnType") == "Invoice":
-                key = str(link.get("TxnId"))
-                apps[key] = apps.get(key, ZERO) + to_decimal(line.get("Amount", 0))
-    return apps
-
-
-def _name_value(name: str, value: str) -> dict[str, Any]:
-    return {
-        "name": "{http://schema.intuit.com/finance/v3}NameValue",
-        "declaredType": "com.intuit.schema.finance.v3.NameValue",
-        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
-        "value": {"Name": name, "Value": value},
-        "nil": False,
-        "globalScope": True,
-        "typeSubstituted": False,
-    }
-
-
-def compute_payment(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: LineIds) -> dict[str, Any]:
-    """Payment: applied to invoices through Line[].LinkedTxn; LineEx shows each invoice's open balance."""
-    if body.get("CustomerRef") is None:
-        raise faults.required("CustomerRef")
-    customer = lookup(ctx, "Customer", body["CustomerRef"], "CustomerRef")
-    if body.get("TotalAmt") is None:
-        raise faults.required("TotalAmt")
-    total = money(body["TotalAmt"], "TotalAmt")
-    prev_apps = _applications(prev.data if prev else None)
-    out: dict[str, Any] = dict(body)
-    out["CustomerRef"] = {"value": customer.data["Id"], "name": customer.data.get("DisplayName", "")}
-    lines_out: list[dict[str, Any]] = []
-    applied = ZERO
-    raw_lines = body.get("Line") or []
-    if not isinstance(raw_lines, list):
-        raise faults.invalid_property("Property Name:Line must be a list")
-    for line in raw_lines:
-        if not isinstance(line, dict):
-            raise faults.invalid_property("Property Name:Line must be a list of objects")
-        amount = _amount(line)
-        links = [x for x in line.get("LinkedTxn") or [] if isinstance(x, dict)]
-        built: dict[str, Any] = {
-            "Amount": amount,
-            "LinkedTxn": [{"TxnId": str(x.get("TxnId")), "TxnType": x.get("TxnType")} for x in links],
-        }
-        for link in links:
-            if link.get("TxnType") != "Invoice":
-                continue
-            inv = lookup(ctx, "Invoice", {"value": link.get("TxnId")}, "Line.LinkedTxn.TxnId")
-            if inv.data.get("CustomerRef", {}).get("value") != customer.data["Id"]:
-                raise faults.business("The invoice linked to this payment belongs to another customer")
-            inv_id = str(inv.data["Id"])
-            open_before = to_decimal(inv.data.get("Balance", 0)) + prev_apps.get(inv_id, ZERO)
-            if amount > open_before:
-                raise faults.business(
-                    f"The payment amount {amount} applied to invoice {inv_id} "
-                    f"exceeds its open balance {money(open_before)}"
-                )
-            any_ = [_name_value("txnId", inv_id), _name_value("txnOpenBalance", f"{money(open_before):.2f}")]
-            if inv.data.get("DocNumber"):
-                any_.append(_name_value("txnReferenceNumber", str(inv.data["DocNumber"])))
-            built["LineEx"] = {"any": any_}
-        applied += amount
-        lines_out.append(built)
-    if applied > total:
-        raise faults.business("The amount applied to transactions exceeds the payment's TotalAmt")
-    out["TotalAmt"] = total
-    out["UnappliedAmt"] = money(total - applied)
-    if body.get("DepositToAccountRef") is not None:
-        lookup(ctx, "Account", body["DepositToAccountRef"], "DepositToAccountRef")
-        out["DepositToAccountRef"] = value_only(body["DepositToAccountRef"], "DepositToAccountRef")
-    else:
-        acct = account_ref(ctx, None, "DepositToAccountRef", "Undeposited Funds")
-        if acct is not None:
-            out["DepositToAccountRef"] = {"value": acct["value"]}
-    if body.get("PaymentMethodRef") is not None:
-        out["PaymentMethodRef"] = value_only(body["PaymentMethodRef"], "PaymentMethodRef")
-    out.setdefault("ProcessPayment", False)
-    _common_header(ctx, body, prev, out)
-    out["Line"] = lines_out
-    return out
-
-
-def _payment_after(ctx: Ctx, entity_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-    """Move the linked invoices' Balance by the change in what this payment applies to them."""
-    before, after = _applications(old), _applications(new)
-    customers: set[str] = set()
-    for inv_id in sorted(set(before) | set(after)):
-        delta = after.get(inv_id, ZERO) - before.get(inv_id, ZERO)
-        rec = ctx.realm.get("Invoice", inv_id)
-        if rec is None:
-            continue
-        data = rec.data
-        links = [
-            x
-            for x in data.get("LinkedTxn", [])
-            if not (x.get("TxnType") == "Payment" and x.get("TxnId") == entity_id)
-        ]
-        if after.get(inv_id, ZERO) > 0:
-            links.append({"TxnId": entity_id, "TxnType": "Payment"})
-        changed = delta != 0 or links != data.get("LinkedTxn", [])
-        data["LinkedTxn"] = links
-        data["Balance"] = money(to_decimal(data.get("Balance", 0)) - delta)
-        if "HomeBalance" in data:
-            _home(ctx, data, "Balance", "HomeBalance")
-        if changed:
-            ctx.touch("Invoice", inv_id)
-        customers.add(str(data.get("CustomerRef", {}).get("value")))
-    for customer_id in customers:
-        _customer_balance(ctx, customer_id)
-
-
-def _void_payment(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    out = dict(data)
-    out["TotalAmt"] = 0
-    out["UnappliedAmt"] = 0
-    out["Line"] = []
-    out["PrivateNote"] = "Voided"
-    return out
-
-
-# ---------------------------------------------------------------- expenses, deposits, journal entries
-
-
-def compute_purchase(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: LineIds) -> dict[str, Any]:
-    """Purchase (expense, check, credit-card charge): AccountRef, PaymentType required; TotalAmt = lines."""
-    if body.get("AccountRef") is None:
-        raise faults.required("AccountRef")
-    if body.get("PaymentType") not in ("Cash", "Check", "CreditCard"):
-        raise faults.required("PaymentType")
-    out: dict[str, Any] = dict(body)
-    out["AccountRef"] = account_ref(ctx, body["AccountRef"], "AccountRef", None)
-    prev_ids = _prev_line_ids(prev)
-    lines_out: list[dict[str, Any]] = []
-    total = ZERO
-    for line in _lines_in(body):
-        detail_type = line.get("DetailType")
-        if detail_type not in ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"):
-            raise faults.required("Line.DetailType")
-        amount = _amount(line)
-        detail = dict(line.get(detail_type) or {})
-        if detail_type == "AccountBasedExpenseLineDetail":
-            if detail.get("AccountRef") is None:
-                raise faults.required("Line.AccountBasedExpenseLineDetail.AccountRef")
-            detail["AccountRef"] = account_ref(ctx, detail["AccountRef"], "AccountRef", None)
-            detail.setdefault("BillableStatus", "NotBillable")
-            detail["TaxCodeRef"] = value_only(detail.get("TaxCodeRef", {"value": "NON"}), "TaxCodeRef")
-        else:
-            item = lookup(ctx, "Item", detail.get("ItemRef"), "Line.ItemBasedExpenseLineDetail.ItemRef")
-            detail["ItemRef"] = {"value": item.data["Id"], "name": item.data.get("Name", "")}
-        built: dict[str, Any] = {"Id": _line_id(line, prev_ids, ids)}
-        if line.get("Description") is not None:
-            built["Description"] = line["Description"]
-        built.update({"Amount": amount, "DetailType": detail_type, detail_type: detail})
-        lines_out.append(built)
-        total += amount
-    out["Line"] = lines_out
-    out["TotalAmt"] = money(total)
-    _common_header(ctx, body, prev, out)
-    if body.get("EntityRef") is not None:
-        ref = dict(body["EntityRef"])
-        out["EntityRef"] = ref
-    return out
-
-
-def compute_deposit(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: LineIds) -> dict[str, Any]:
-    """Deposit: DepositToAccountRef required; lines from accounts or linked payments; TotalAmt = lines."""
-    if body.get("DepositToAccountRef") is None:
-        raise faults.required("DepositToAccountRef")
-    out: dict[str, Any] = dict(body)
-    out["DepositToAccountRef"] = account_ref(ctx, body["DepositToAccountRef"], "DepositToAccountRef", None)
-    prev_ids = _prev_line_ids(prev)
-    lines_out: list[dict[str, Any]] = []
-    total = ZERO
-    for line in _lines_in(body):
-        amount = _amount(line)
-        built: dict[str, Any] = {
-            "Id": _line_id(line, prev_ids, ids),
-            "LineNum": len(lines_out) + 1,
-            "Amount": amount,
-        }
-        if line.get("LinkedTxn"):
-            built["LinkedTxn"] = line["LinkedTxn"]
-        else:
-            detail = dict(line.get("DepositLineDetail") or {})
-            if detail.get("AccountRef") is None:
-                raise faults.required("Line.DepositLineDetail.AccountRef")
-            detail["AccountRef"] = account_ref(ctx, detail["AccountRef"], "AccountRef", None)
-            built["DetailType"] = "DepositLineDetail"
-            built["DepositLineDetail"] = detail
-        lines_out.append(built)
-        total += amount
-    out["Line"] = lines_out
-    out["TotalAmt"] = money(total)
-    _common_header(ctx, body, prev, out)
-    _home(ctx, out, "TotalAmt", "HomeTotalAmt")
-    return out
-
-
-def compute_journal_entry(
-    ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: LineIds
-) -> dict[str, Any]:
-    """JournalEntry: debits must equal credits; line Ids start at "0"."""
-    out: dict[str, Any] = dict(body)
-    out.setdefault("Adjustment", False)
-    prev_ids = _prev_line_ids(prev)
-    lines_out: list[dict[str, Any]] = []
-    debit = credit = ZERO
-    for line in _lines_in(body):
-        if line.get("DetailType") != "JournalEntryLineDetail":
-            raise faults.required("Line.DetailType")
-        amount = _amount(line)
-        detail = dict(line.get("JournalEntryLineDetail") or {})
-        posting = detail.get("PostingType")
-        if posting not in ("Debit", "Credit"):
-            raise faults.required("Line.JournalEntryLineDetail.PostingType")
-        if detail.get("AccountRef") is None:
-            raise faults.required("Line.JournalEntryLineDetail.AccountRef")
-        detail["AccountRef"] = account_ref(ctx, detail["AccountRef"], "AccountRef", None)
-        party = detail.get("Entity")
-        if isinstance(party, dict) and party.get("Type") in ("Customer", "Vendor", "Employee"):
-            who = lookup(
-                ctx, str(party["Type"]), party.get("EntityRef"), "Line.JournalEntryLineDetail.Entity"
-            )
-            party = dict(party)
-            party["EntityRef"] = {"value": who.data["Id"], "name": who.data.get("DisplayName", "")}
-            detail["Entity"] = party
-        built: dict[str, Any] = {"Id": _line_id(line, prev_ids, ids)}
-        if line.get("Description") is not None:
-            built["Description"] = line["Description"]
-        built.update(
-            {"Amount": amount, "DetailType": "JournalEntryLineDetail", "JournalEntryLineDetail": detail}
-        )
-        lines_out.append(built)
-        if posting == "Debit":
-            debit += amount
-        else:
-            credit += amount
-    if debit != credit:
-        raise faults.business("Journal Entry Must Balance. The total debits must equal the total credits.")
-    if body.get("DocNumber") in (None, "") and prev is not None:
-        out["DocNumber"] = prev.data.get("DocNumber")
-    _common_header(ctx, body, prev, out)
-    out["Line"] = lines_out
-    out["TotalAmt"] = money(debit)
-    _home(ctx, out, "TotalAmt", "HomeTotalAmt")
-    return out
-
-
-_SYS = ("domain", "sparse", "Id", "SyncToken", "MetaData")
+_SYS = SYSTEM_KEYS
 _SALES_HEAD = (
     "CustomField",
     "DocNumber",
@@ -727,96 +411,3 @@ for _kind in ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceip
             before_remove=_refuse_if_paid if _kind == "Invoice" else None,
         )
     )
-
-register(
-    EntitySpec(
-        name="Payment",
-        order=(
-            "CustomerRef",
-            "DepositToAccountRef",
-            "PaymentMethodRef",
-            "PaymentRefNum",
-            "TotalAmt",
-            "UnappliedAmt",
-            "ProcessPayment",
-            *_SYS,
-            "TxnDate",
-            "CurrencyRef",
-            "ExchangeRate",
-            "PrivateNote",
-            "Line",
-        ),
-        compute=compute_payment,
-        deletable=True,
-        voidable=True,
-        void=_void_payment,
-        sparse_empty=("Line",),
-        after_write=_payment_after,
-    )
-)
-register(
-    EntitySpec(
-        name="Purchase",
-        order=(
-            "AccountRef",
-            "PaymentType",
-            "EntityRef",
-            "Credit",
-            "TotalAmt",
-            "PurchaseEx",
-            *_SYS,
-            "CustomField",
-            "DocNumber",
-            "TxnDate",
-            "CurrencyRef",
-            "ExchangeRate",
-            "PrivateNote",
-            "Line",
-        ),
-        compute=compute_purchase,
-        deletable=True,
-        sparse_empty=("Line",),
-    )
-)
-register(
-    EntitySpec(
-        name="Deposit",
-        order=(
-            "DepositToAccountRef",
-            "TotalAmt",
-            "HomeTotalAmt",
-            *_SYS,
-            "TxnDate",
-            "CurrencyRef",
-            "ExchangeRate",
-            "PrivateNote",
-            "Line",
-        ),
-        compute=compute_deposit,
-        deletable=True,
-        sparse_empty=("Line",),
-    )
-)
-register(
-    EntitySpec(
-        name="JournalEntry",
-        order=(
-            "Adjustment",
-            *_SYS,
-            "DocNumber",
-            "TxnDate",
-            "CurrencyRef",
-            "ExchangeRate",
-            "PrivateNote",
-            "Line",
-            "TxnTaxDetail",
-            "TotalAmt",
-            "HomeTotalAmt",
-        ),
-        compute=compute_journal_entry,
-        deletable=True,
-        first_line_id=0,
-        total_count=True,
-        sparse_keep=("Adjustment", "Line"),
-    )
-)
