@@ -15,6 +15,7 @@ Routes (paths as Intuit's, all on one host):
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import random
@@ -89,6 +90,8 @@ class QboSandbox:
         )
         self.webhooks = Webhooks(options, self._webhook_result)
         self.started = time.monotonic()
+        self._tid_prefix = uuid.uuid4().hex[:16]  # intuit_tid: unique per response, cheaper than uuid4 each
+        self._tid_seq = itertools.count(1)
 
     # ------------------------------------------------------------ realms, faults
 
@@ -117,7 +120,8 @@ class QboSandbox:
         """The fault injector of a realm (created from the default settings on first use)."""
         inj = self.injectors.get(realm_id)
         if inj is None:
-            inj = self.injectors[realm_id] = FaultInjector(self.default_faults, self.rng)
+            settings = self.options.realm_faults.get(realm_id, self.default_faults)
+            inj = self.injectors[realm_id] = FaultInjector(settings, self.rng)
         return inj
 
     def set_faults(
@@ -218,7 +222,7 @@ class QboSandbox:
         realm_id = parts[0]
         resource = parts[1].lower() if len(parts) > 1 else ""
         item_id = parts[2] if len(parts) > 2 else None
-        tid = [(b"intuit_tid", uuid.uuid4().hex.encode())]
+        tid = [(b"intuit_tid", f"{self._tid_prefix}-{next(self._tid_seq):08x}".encode())]
         auth = self.oauth.authenticate(req.headers.get("authorization"), realm_id)
         realm = self.store.realms.get(realm_id)
         if auth != "ok" or realm is None:

@@ -5,9 +5,10 @@ Where Intuit's behaviour is unconfirmed, the option says which default was picke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from sandbox.common.faults import FaultSettings
 from sandbox.quickbooks.clock import Clock
 
 __all__ = ["SandboxOptions"]
@@ -26,6 +27,9 @@ class SandboxOptions:
     error_rate: float = 0.0  # share of API requests answered 500/503 before doing anything
     drop_rate: float = 0.0  # share of writes applied, then the response dropped
     drop_mode: Literal["reset", "502"] = "reset"  # "reset": connection dies mid-response; "502": Bad Gateway
+    realm_faults: dict[str, FaultSettings] = field(
+        default_factory=dict
+    )  # per realm at start (overrides above)
     # Persistence: None keeps everything in memory; a path keeps realms, entities and tokens in SQLite.
     state_file: str | None = None
     # Webhooks: POST eventNotifications to this URL on every change (None: no webhooks).

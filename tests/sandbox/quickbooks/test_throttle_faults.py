@@ -232,6 +232,19 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_realm_faults_from_the_start() -> None:
+    server, sandbox = make_sandbox(realm_faults={"77": FaultSettings(error_rate=1.0)})
+    try:
+        sick, tokens = sandbox.realm(realm_id="77")
+        healthy, other = sandbox.realm()
+        with sandbox.api(sick, tokens["access_token"]) as api:
+            assert api.get("/customer/1").status_code in (500, 503)
+        with sandbox.api(healthy, other["access_token"]) as api:
+            assert api.get("/customer/1").status_code == 200
+    finally:
+        server.stop()
+
+
 def test_reset_forgets_everything(qbo: Sandbox) -> None:
     realm_id, tokens = qbo.realm()
     qbo.admin("POST", "reset")
