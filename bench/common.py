@@ -28,6 +28,8 @@ from connectors.seed.generate import seed
 from sandbox.common.server import LocalServer
 from sandbox.quickbooks import SandboxOptions, create_app
 
+KEY_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
 
 @dataclass
 class Bench:
@@ -35,7 +37,9 @@ class Bench:
     sessions: sessionmaker[Session]
     engine: Any
     ring: Keyring
+    key_text: str
     app: oauth.OAuthApp
+    db_url: str
 
     def admin(self, method: str, path: str, json: Any = None) -> Any:
         resp = httpx.request(method, f"{self.url}/__sandbox/{path}", json=json, timeout=30)
@@ -91,7 +95,8 @@ def bench_env(options: SandboxOptions, db_url: str | None = None) -> Iterator[Be
             with engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
         migrate.upgrade(engine)
-        ring = Keyring.from_encoded({"bench": generate_key()}, {"bench": datetime.now(UTC)})
+        key_text = generate_key()
+        ring = Keyring.from_encoded({"bench": key_text}, {"bench": KEY_CREATED})
         app = oauth.OAuthApp(
             client_id=options.client_id,
             client_secret=options.client_secret,
@@ -101,7 +106,7 @@ def bench_env(options: SandboxOptions, db_url: str | None = None) -> Iterator[Be
             api_base_url=server.url,
         )
         try:
-            yield Bench(server.url, session_factory(engine), engine, ring, app)
+            yield Bench(server.url, session_factory(engine), engine, ring, key_text, app, url)
         finally:
             engine.dispose()
 
