@@ -74,6 +74,9 @@ class Limits:
     concurrent: int = 10
     batch_per_minute: int = 40
     window_s: float = 60.0
+    # We stamp a request before sending it, QuickBooks when it arrives: with uneven delays, 40 requests in
+    # our 60 s can be 41 in theirs, and every 429 costs a 60 s pause. Pace on a slightly longer window.
+    margin_s: float = 1.5
 
 
 class _SlidingWindow:
@@ -119,8 +122,9 @@ class RealmLimiter:
         self._clock = clock
         self._paused_until = 0.0
         self._pause_lock = threading.Lock()
-        self._requests = _SlidingWindow(self.limits.requests_per_minute, self.limits.window_s, clock)
-        self._batches = _SlidingWindow(self.limits.batch_per_minute, self.limits.window_s, clock)
+        paced = self.limits.window_s + self.limits.margin_s
+        self._requests = _SlidingWindow(self.limits.requests_per_minute, paced, clock)
+        self._batches = _SlidingWindow(self.limits.batch_per_minute, paced, clock)
         concurrent = self.limits.concurrent
         self._slots: threading.BoundedSemaphore | None = (
             threading.BoundedSemaphore(concurrent) if concurrent > 0 else None
