@@ -335,6 +335,7 @@ def reopen_failures(
             L.status == "failed",
             L.retried_by_id.is_(None),
             L.entity_id.is_not(None),
+            L.direction == "push",  # a failed pull is retried by its held cursor, not replayed
         )
         .order_by(L.started_at)
         .limit(limit)

@@ -118,6 +118,11 @@ class Pusher:
             if link is not None and link.last_synced_version == row.version:
                 self.rec.skip(spec, row, "unchanged since the last sync", link)
                 continue
+            if link is not None and "-" in link.external_id:
+                # One QuickBooks payment split over several invoices (pulled): edit it in QuickBooks.
+                reason = "part of a QuickBooks payment split over several invoices; change it in QuickBooks"
+                self.rec.skip(spec, row, reason, link, acknowledge=True)
+                continue
             if spec.model is Invoice and row.status == "void" and link is not None:
                 voids.append((row, link))
                 continue
