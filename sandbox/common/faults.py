@@ -10,19 +10,20 @@ Stripe: one per account or one global) and asks it, once per API request, what t
         await send_error(send, injector.error_status(), my_error_body_factory)
     ...apply the request...
     if decision is Decision.DROP:                # the write is applied, the client never learns it
-        await drop_response(send, injector.settings.drop_mode)
+        await drop_response(send, injector.settings.drop_mode, injector.settings.drop_hang_s)
 
 API (everything else is private):
 - `FaultSettings`: latency_ms, jitter_ms, error_rate (0-1: share answered 5xx before doing anything),
   drop_rate (0-1: share of writes applied and then dropped), drop_mode ("reset": the connection closes in
   the middle of the response, the client sees a protocol/read error; "502": a bare 502 Bad Gateway as a
-  proxy would send), error_statuses (the 5xx statuses drawn from, default 500 and 503).
+  proxy would send; "hang": nothing comes back for drop_hang_s seconds, then the connection closes: the
+  client times out first), error_statuses (the 5xx statuses drawn from, default 500 and 503).
   `settings.updated(**changes)` returns a validated copy (ValueError on a bad value).
 - `FaultInjector(settings, rng=None, sleep=asyncio.sleep)`: `delay()`, `decide(is_write)`,
   `error_status()`, `arm_throttle(n)` (the next n requests get Decision.THROTTLE: a throttle burst),
   `counts` (injected faults by kind: "error", "drop", "throttle").
 - `ErrorBodyFactory`: `(status) -> (body bytes, content type)`; each sandbox passes its own error shape.
-- `send_error(send, status, factory, headers=())`, `drop_response(send, mode)`: raw ASGI helpers.
+- `send_error(send, status, factory, headers=())`, `drop_response(send, mode, hang_s)`: raw ASGI helpers.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ __all__ = [
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ErrorBodyFactory = Callable[[int], tuple[bytes, str]]
-DropMode = Literal["reset", "502"]
+DropMode = Literal["reset", "502", "hang"]
 
 
 class Decision(enum.Enum):
@@ -66,6 +67,7 @@ class FaultSettings:
     error_rate: float = 0.0
     drop_rate: float = 0.0
     drop_mode: DropMode = "reset"
+    drop_hang_s: float = 30.0
     error_statuses: tuple[int, ...] = (500, 503)
 
     def __post_init__(self) -> None:
@@ -75,8 +77,10 @@ class FaultSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.drop_mode not in ("reset", "502"):
-            raise ValueError("drop_mode must be 'reset' or '502'")
+        if self.drop_mode not in ("reset", "502", "hang"):
+            raise ValueError("drop_mode must be 'reset', '502' or 'hang'")
+        if self.drop_hang_s < 0:
+            raise ValueError("drop_hang_s must be >= 0")
         if not self.error_statuses or any(s < 500 or s > 599 for s in self.error_statuses):
             raise ValueError("error_statuses must be 5xx codes")
 
@@ -153,13 +157,16 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
-async def drop_response(send: Send, mode: DropMode) -> None:
+async def drop_response(send: Send, mode: DropMode, hang_s: float = 30.0) -> None:
     """Lose the response of an applied write.
 
     "reset": announce a body and never send it; the server then closes the connection and the client sees
     the connection die mid-response (httpx: RemoteProtocolError), as on a network cut.
     "502": a bare 502 Bad Gateway with a text body, as a load balancer answers when the upstream vanished.
+    "hang": say nothing for `hang_s` seconds (the client's read timeout fires), then as "reset".
     """
+    if mode == "hang":
+        await asyncio.sleep(hang_s)
     if mode == "502":
         body = b"Bad Gateway"
         await send(

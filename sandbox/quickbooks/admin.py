@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["handle"]
 
-FAULT_KEYS = ("latency_ms", "jitter_ms", "error_rate", "drop_rate", "drop_mode")
+FAULT_KEYS = ("latency_ms", "jitter_ms", "error_rate", "drop_rate", "drop_mode", "drop_hang_s")
 
 
 class AdminError(Exception):
@@ -133,7 +133,7 @@ def _settings(settings: Any) -> dict[str, Any]:
 
 def _faults(app: QboSandbox, body: dict[str, Any]) -> Response:
     changes: dict[str, Any] = {}
-    for key in ("latency_ms", "jitter_ms", "error_rate", "drop_rate"):
+    for key in ("latency_ms", "jitter_ms", "error_rate", "drop_rate", "drop_hang_s"):
         if key in body:
             changes[key] = _number(body[key], key)
     if "drop_mode" in body:

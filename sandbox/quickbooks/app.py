@@ -68,6 +68,7 @@ class QboSandbox:
             error_rate=options.error_rate,
             drop_rate=options.drop_rate,
             drop_mode=options.drop_mode,
+            drop_hang_s=options.drop_hang_s,
         )
         self.injectors: dict[str, FaultInjector] = {}
         self.limiter = Limiter(
@@ -317,7 +318,7 @@ class QboSandbox:
                 expires = now_ts + self.options.requestid_ttl_s
                 realm.requestids[requestid] = (expires, response.status, response.body, response.content_type)
         if decision is Decision.DROP:
-            await drop_response(send, injector.settings.drop_mode)
+            await drop_response(send, injector.settings.drop_mode, injector.settings.drop_hang_s)
             return
         response.headers.extend(tid)
         await response.send(send)
@@ -469,6 +470,7 @@ def _fault_dict(settings: FaultSettings) -> dict[str, Any]:
         "error_rate": settings.error_rate,
         "drop_rate": settings.drop_rate,
         "drop_mode": settings.drop_mode,
+        "drop_hang_s": settings.drop_hang_s,
     }
 
 

@@ -26,7 +26,10 @@ class SandboxOptions:
     jitter_ms: float = 0.0
     error_rate: float = 0.0  # share of API requests answered 500/503 before doing anything
     drop_rate: float = 0.0  # share of writes applied, then the response dropped
-    drop_mode: Literal["reset", "502"] = "reset"  # "reset": connection dies mid-response; "502": Bad Gateway
+    drop_mode: Literal["reset", "502", "hang"] = (
+        "reset"  # reset: dies mid-response; 502; hang: client times out
+    )
+    drop_hang_s: float = 30.0  # how long "hang" stays silent before closing
     realm_faults: dict[str, FaultSettings] = field(
         default_factory=dict
     )  # per realm at start (overrides above)

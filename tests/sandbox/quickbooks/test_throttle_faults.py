@@ -111,11 +111,14 @@ def test_drop_applies_the_write_and_requestid_recovers_it(qbo: Sandbox, realm: C
     gateway = api.post("/customer", params={"requestid": "drop-2"}, json={"DisplayName": "Gateway Co"})
     assert gateway.status_code == 502
     assert api.get("/customer/1").status_code == 200  # reads are never dropped
+    qbo.admin("POST", "faults", {"realm": realm_id, "drop_mode": "hang", "drop_hang_s": 1.0})
+    with pytest.raises(httpx.ReadTimeout):
+        api.post("/customer", json={"DisplayName": "Hung Co"}, timeout=0.3)
     qbo.admin("POST", "faults", {"realm": realm_id, "drop_rate": 0.0})
     retry = api.post("/customer", params={"requestid": "drop-1"}, json={"DisplayName": "Dropped Co"})
     assert retry.status_code == 200 and retry.json()["Customer"]["DisplayName"] == "Dropped Co"
     names = [c["DisplayName"] for c in qbo.admin("GET", f"realms/{realm_id}/entities/Customer")["items"]]
-    assert names.count("Dropped Co") == 1 and names.count("Gateway Co") == 1
+    assert names.count("Dropped Co") == 1 and names.count("Gateway Co") == 1 and names.count("Hung Co") == 1
     # Without the requestid, the retry is a duplicate attempt: QBO answers 6240.
     assert (
         api.post("/customer", json={"DisplayName": "Gateway Co"}).json()["Fault"]["Error"][0]["code"]
