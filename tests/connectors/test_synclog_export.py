@@ -225,3 +225,10 @@ def test_since_accepts_iso_dates_and_times_as_utc(value, expected):
 def test_since_rejects_anything_else_with_an_example(value):
     with pytest.raises(ConfigError, match="2026-11-01"):
         parse_since(value)
+
+
+def test_public_names_are_exported():
+    import connectors.synclog_export as module
+
+    assert all(hasattr(module, name) for name in module.__all__)
+    assert {"export_sync_logs", "iter_sync_log_rows", "parse_since", "EXPORT_COLUMNS"} <= set(module.__all__)

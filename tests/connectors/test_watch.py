@@ -333,3 +333,12 @@ def test_triggers_exist_only_on_postgresql(db):
                 .where(text("type = 'trigger' AND name LIKE '%notify%'"))
             )
             assert list(rows) == []
+
+
+def test_public_names_are_exported():
+    import connectors.watch as module
+
+    assert sorted(module.__all__) == sorted(
+        ["CHANNEL", "ChangeBatch", "ChangeWatcher", "changed_since", "company_signatures"]
+    )
+    assert all(hasattr(module, name) for name in module.__all__)
