@@ -12,6 +12,7 @@ items, accounts...) answer active objects only unless the WHERE clause mentions 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -328,6 +329,28 @@ class _Cmp:
         except TypeError:
             return False
 
+    def compile(self, cond: Condition) -> Callable[[dict[str, Any]], bool]:
+        """A row test for one condition; `=`/`IN` on plain text literals take a fast path (same results)."""
+        texts = [v for v in cond.values if isinstance(v, str)]
+        plain_text = len(texts) == len(cond.values) and not any(_DATE.match(v) for v in texts)
+        if cond.op in ("=", "in") and plain_text:
+            folded = {v.casefold() for v in texts}
+            digits = {int(v) for v in texts if v.isdigit()}
+            path = cond.path
+
+            def fast(data: dict[str, Any]) -> bool:
+                left = _get(data, path)
+                if left is None:
+                    return False
+                if isinstance(left, str):
+                    if left.isdigit() and int(left) in digits:
+                        return True
+                    return left.casefold() in folded
+                return self.test(cond, data)
+
+            return fast
+        return lambda data: self.test(cond, data)
+
     def _eq(self, left: Any, right: Any) -> bool:
         pair = self.coerce(left, right)
         return pair is not None and pair[0] == pair[1]
@@ -374,7 +397,8 @@ def run(realm: Realm, text: str, max_cap: int = 1000, default_max: int = 100) ->
     query = parse(text)
     spec = resolve_entity(query.entity)
     cmp = _Cmp(realm)
-    rows = [rec.data for rec in realm.live(spec.name) if all(cmp.test(c, rec.data) for c in query.where)]
+    tests = [cmp.compile(c) for c in query.where]
+    rows = [rec.data for rec in realm.live(spec.name) if all(t(rec.data) for t in tests)]
     if spec.name_key and not any(c.path[-1].lower() == "active" for c in query.where):
         # Name lists answer active objects only unless the query asks about Active (as QBO does).
         rows = [d for d in rows if d.get("Active", True) is not False]
