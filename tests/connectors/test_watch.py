@@ -194,6 +194,29 @@ def test_deleting_a_payment_is_a_change(db, sessions, company_ids):
         running.wait_for(owner, timeout=5)
 
 
+def test_polling_sees_an_update_stamped_before_a_later_commit(db, sessions, company_ids):
+    # A writer that stamped updated_at, then waited for the lock, commits after a newer change: the max of
+    # updated_at does not move, the row count neither; the version sum does. Polling runs on both dialects.
+    owner, _ = company_ids
+    with sessions.begin() as s:
+        first = factories.customer(s, owner, name="First")
+        factories.customer(s, owner, name="Second")
+    contacts = table_of(Contact)
+    with Running(watcher_for(db, mode="poll", debounce=0.2)) as running:
+
+        def late_commit() -> None:
+            with sessions.begin() as s:
+                s.execute(
+                    update(contacts)
+                    .where(contacts.c.id == first.id)
+                    .values(phone="555-0142", version=contacts.c.version + 1, updated_at=first.created_at)
+                )
+
+        in_other_thread(late_commit)
+        batch = running.wait_for(owner, timeout=5)
+    assert batch.source == "poll"
+
+
 def test_the_watcher_stops_by_itself(db, sessions, company_ids):
     owner, _ = company_ids
     # stop_after with nothing happening
@@ -238,7 +261,7 @@ def test_signatures_and_changed_since_cover_the_five_tables(db, sessions, compan
         factories.invoice(s, owner, customer.id, lines=[("Drywall", Decimal("2"), Decimal("10.00"))] * 2)
     signatures = company_signatures(db.engine)
     assert set(signatures) == {owner}
-    counts = [count for count, _ in signatures[owner]]
+    counts = [count for count, _, _ in signatures[owner]]
     assert counts == [1, 1, 0, 0, 2]  # contacts, invoices, payments, expenses, invoice lines
     assert changed_since(db.engine, before) == {owner}
     assert other not in changed_since(db.engine, before)
