@@ -8,7 +8,7 @@ Routes (paths as Intuit's, all on one host):
     /connect/oauth2                      GET   authorize (auto-consent)
     /oauth2/v1/tokens/bearer             POST  token
     /v2/oauth2/tokens/revoke             POST  revoke (also /oauth2/v1/tokens/revoke)
-    /v1/openid_connect/userinfo          GET   userinfo;   /op/v1/jwks GET: an empty key set
+    /v1/openid_connect/userinfo          GET   userinfo;   /op/v1/jwks GET: the id_token signing key
     /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo)
     /__sandbox/...                       admin API (admin.py)
 """
@@ -201,7 +201,7 @@ class QboSandbox:
             return self.oauth.authorize(req)
         if path == "/oauth2/v1/tokens/bearer" and method == "POST":
             self.stats.oauth["token"] += 1
-            return self.oauth.token(req)
+            return self.oauth.token(req, self.base_url(req))
         if path in ("/oauth2/v1/tokens/revoke", "/v2/oauth2/tokens/revoke") and method == "POST":
             self.stats.oauth["revoke"] += 1
             return self.oauth.revoke(req)
@@ -211,7 +211,7 @@ class QboSandbox:
                 return Response(401, b'{"error":"invalid_token"}', "application/json")
             return Response(200, json.dumps(info).encode(), "application/json")
         if path == "/op/v1/jwks" and method == "GET":
-            return Response(200, b'{"keys":[]}', "application/json")
+            return Response(200, json.dumps(self.oauth.signer.jwks()).encode(), "application/json")
         if path == "/" and method == "GET":
             return admin_json({"service": "QuickBooks Online sandbox", "realms": len(self.store.realms)})
         return Response(404, b"Not Found", "text/plain")

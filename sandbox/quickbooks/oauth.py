@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sandbox.quickbooks.clock import Clock
 from sandbox.quickbooks.http import Request, Response
+from sandbox.quickbooks.idtoken import Signer
 from sandbox.quickbooks.options import SandboxOptions
 from sandbox.quickbooks.persist import Persistence
 
@@ -134,6 +135,7 @@ class OAuth:
         self.grants: dict[str, Grant] = {}
         self.refresh: dict[str, RefreshToken] = {}
         self.access: dict[str, AccessToken] = {}
+        self.signer = Signer()
         if persistence is not None:
             self._load(persistence)
 
@@ -261,7 +263,9 @@ class OAuth:
             client_id.encode(), self.options.client_id.encode()
         ) and hmac.compare_digest(secret.encode(), self.options.client_secret.encode())
 
-    def _issue(self, grant: Grant, refresh: RefreshToken, hard_header: bool) -> Response:
+    def _issue(
+        self, grant: Grant, refresh: RefreshToken, hard_header: bool, id_token: str | None = None
+    ) -> Response:
         now = self.clock.timestamp()
         at = AccessToken(
             token="eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0.." + secrets.token_urlsafe(96),
@@ -281,6 +285,8 @@ class OAuth:
         }
         if hard_header:
             body["x_refresh_token_hard_expires_in"] = max(0, int(grant.hard_expires - now))
+        if id_token is not None:
+            body["id_token"] = id_token
         return _token_response(body)
 
     def _new_refresh(self, grant_id: str, hard_expires: float) -> RefreshToken:
@@ -306,8 +312,11 @@ class OAuth:
         self._save(grant)
         return self._issue(grant, rt, True)
 
-    def token(self, req: Request) -> Response:
-        """POST /oauth2/v1/tokens/bearer: authorization_code and refresh_token grants."""
+    def token(self, req: Request, base_url: str = "") -> Response:
+        """POST /oauth2/v1/tokens/bearer: authorization_code and refresh_token grants.
+
+        With the `openid` scope, the code exchange also returns an RS256 `id_token` (iss `{base_url}/op/v1`).
+        """
         form = {
             k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True).items()
         }
@@ -328,7 +337,16 @@ class OAuth:
             grant = Grant(grant_id, code.realm_id, code.scope, now, hard, rt.token)
             self.grants[grant_id] = grant
             self._save(grant)
-            return self._issue(grant, rt, hard_header)
+            id_token = None
+            if "openid" in code.scope.split():
+                id_token = self.signer.id_token(
+                    f"{base_url}/op/v1",
+                    self.options.client_id,
+                    code.realm_id,
+                    now,
+                    self.options.access_token_ttl_s,
+                )
+            return self._issue(grant, rt, hard_header, id_token)
         if grant_type == "refresh_token":
             if not form.get("refresh_token"):
                 return _oauth_error("invalid_request")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.sandbox.quickbooks.conftest import BASIC, Sandbox
 
@@ -78,7 +81,8 @@ def test_discovery_document_has_intuits_fields(qbo: Sandbox) -> None:
     ):
         assert doc[key].startswith(qbo.url.replace("127.0.0.1", "127.0.0.1")), key
     assert doc["token_endpoint"].endswith("/oauth2/v1/tokens/bearer")
-    assert httpx.get(doc["jwks_uri"]).json() == {"keys": []}
+    keys = httpx.get(doc["jwks_uri"]).json()["keys"]
+    assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256"
 
 
 def test_consent_creates_a_new_company_each_time_unless_realm_id_names_one(qbo: Sandbox) -> None:
@@ -259,6 +263,26 @@ def test_forced_expiry_and_token_listing(qbo: Sandbox) -> None:
     assert api_get(qbo, realm, fresh["access_token"]).status_code == 200
     qbo.admin("POST", "tokens/expire", {"realm_id": realm, "kind": "refresh"})
     assert refresh(qbo, fresh["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_openid_scope_returns_a_verifiable_id_token(qbo: Sandbox) -> None:
+    realm, tokens = connect(qbo, scope="openid com.intuit.quickbooks.accounting")
+    header_b64, claims_b64, sig_b64 = tokens["id_token"].split(".")
+
+    def unb64(part: str) -> bytes:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+    jwk = httpx.get(f"{qbo.url}/op/v1/jwks").json()["keys"][0]
+    assert json.loads(unb64(header_b64))["kid"] == jwk["kid"]
+    public = rsa.RSAPublicNumbers(
+        int.from_bytes(unb64(jwk["e"]), "big"), int.from_bytes(unb64(jwk["n"]), "big")
+    ).public_key()
+    public.verify(unb64(sig_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    claims = json.loads(unb64(claims_b64))
+    assert claims["realmid"] == realm and claims["aud"] == ["local-client"]
+    assert claims["iss"] == f"{qbo.url}/op/v1" and claims["exp"] - claims["iat"] == 3600
+    _, plain = connect(qbo)
+    assert "id_token" not in plain
 
 
 def test_userinfo(qbo: Sandbox) -> None:
