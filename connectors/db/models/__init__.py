@@ -11,6 +11,7 @@ from connectors.db.models.app import (
     Project,
 )
 from connectors.db.models.base import Base
+from connectors.db.models.health import IntegrationHealth
 from connectors.db.models.integration import (
     ApiKey,
     ApiRequestLog,
@@ -23,8 +24,15 @@ from connectors.db.models.integration import (
     WebhookEvent,
     WebhookSubscription,
 )
+from connectors.db.models.public_api import (
+    ApiIdempotencyKey,
+    ProjectTask,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+)
 
 __all__ = [
+    "ApiIdempotencyKey",
     "ApiKey",
     "ApiRequestLog",
     "Base",
@@ -33,6 +41,7 @@ __all__ = [
     "EntityLink",
     "Expense",
     "Integration",
+    "IntegrationHealth",
     "IntegrationSyncLog",
     "Invoice",
     "InvoiceLineItem",
@@ -40,8 +49,11 @@ __all__ = [
     "Payment",
     "PaymentAttempt",
     "Project",
+    "ProjectTask",
     "RateLimitWindow",
     "SyncCursor",
+    "WebhookDelivery",
+    "WebhookDeliveryAttempt",
     "WebhookEvent",
     "WebhookSubscription",
 ]

@@ -202,6 +202,9 @@ class WebhookSubscription(UUIDPk, Timestamps, Base):
     last_triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     trigger_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     error_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # Outgoing subscriptions (issue 10): failed deliveries in a row; past the limit it is disabled.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiKey(UUIDPk, Timestamps, Base):
@@ -237,6 +240,9 @@ class ApiKey(UUIDPk, Timestamps, Base):
     total_requests: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     requests_today: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     requests_this_hour: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # The fixed windows the two counters above belong to (UTC hour and day): counted atomically in SQL.
+    hour_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    day_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_request_ip: Mapped[str | None] = mapped_column(String(45))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
