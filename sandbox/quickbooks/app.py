@@ -229,14 +229,16 @@ class QboSandbox:
         if auth != "ok" or realm is None:
             if realm is not None:
                 self.stats.realm(realm_id).auth_failures += 1
-            await _auth_failure(auth if auth != "ok" else "forbidden", self.clock.timestamp()).send(send)
+            failure = _auth_failure(auth if auth != "ok" else "forbidden", self.clock.timestamp())
+            failure.headers.extend(tid)
+            await failure.send(send)
             return
         stats = self.stats.realm(realm_id)
         stats.requests_total += 1
         stats.requests_by_endpoint[f"{req.method} /{resource}{'/{id}' if item_id else ''}"] += 1
         if not self.limiter.enter(realm_id):
             stats.throttled += 1
-            await self._throttled(realm, req).send(send)
+            await self._throttled(realm, req, tid).send(send)
             return
         try:
             await self._api_admitted(req, send, realm, resource, item_id, tid)
@@ -268,7 +270,7 @@ class QboSandbox:
             n_items = len(raw) if isinstance(raw, list) else 0
         if not self.limiter.admit(realm.id, n_items):
             stats.throttled += 1
-            await self._throttled(realm, req).send(send)
+            await self._throttled(realm, req, tid).send(send)
             return
         injector = self.injector(realm.id)
         decision = injector.decide(is_write)
@@ -277,11 +279,13 @@ class QboSandbox:
             stats.faults_by_kind[decision.value] += 1
         if decision is Decision.THROTTLE:
             stats.throttled += 1
-            await self._throttled(realm, req).send(send)
+            await self._throttled(realm, req, tid).send(send)
             return
         await injector.delay()
         if decision is Decision.ERROR:
-            await self._server_error(realm, injector.error_status()).send(send)
+            error = self._server_error(realm, injector.error_status())
+            error.headers.extend(tid)
+            await error.send(send)
             return
         if is_batch:
             stats.batch_requests += 1
@@ -396,10 +400,10 @@ class QboSandbox:
         )
         return self._fault(realm, fault)
 
-    def _throttled(self, realm: Realm, req: Request) -> Response:
+    def _throttled(self, realm: Realm, req: Request, tid: list[tuple[bytes, bytes]]) -> Response:
         limits = self.limiter.limits(realm.id)
         when = api_time(self.clock.now(), realm.tz)
-        headers: list[tuple[bytes, bytes]] = []
+        headers: list[tuple[bytes, bytes]] = list(tid)
         if self.options.throttle_retry_after_s is not None:
             headers.append((b"retry-after", str(self.options.throttle_retry_after_s).encode()))
         if limits.throttle_xml:

@@ -26,7 +26,7 @@ def test_requests_per_minute_429_xml_then_json(qbo: Sandbox, realm: Client) -> N
     qbo.admin("POST", "limits", {"realm": realm_id, "requests_per_minute": 3})
     assert [api.get("/customer/1").status_code for _ in range(3)] == [200, 200, 200]
     throttled = api.get("/customer/1")
-    assert throttled.status_code == 429
+    assert throttled.status_code == 429 and throttled.headers["intuit_tid"]
     assert throttled.headers["content-type"] == "application/xml"
     assert '<Error code="3001">' in throttled.text
     assert "message=ThrottleExceeded; errorCode=003001; statusCode=429" in throttled.text
