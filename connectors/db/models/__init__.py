@@ -12,6 +12,7 @@ from connectors.db.models.app import (
 )
 from connectors.db.models.base import Base
 from connectors.db.models.health import IntegrationHealth
+from connectors.db.models.reconciliation import ReconciliationItem, ReconciliationRun
 from connectors.db.models.integration import (
     ApiKey,
     ApiRequestLog,
@@ -51,6 +52,8 @@ __all__ = [
     "Project",
     "ProjectTask",
     "RateLimitWindow",
+    "ReconciliationItem",
+    "ReconciliationRun",
     "SyncCursor",
     "WebhookDelivery",
     "WebhookDeliveryAttempt",
