@@ -6,6 +6,7 @@ Create Date: 2026-11-26 05:10:00.000000
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,7 +24,7 @@ TABLES = ["reconciliation_runs", "reconciliation_items"]
 KINDS = "kind IN ('missing_in_qbo', 'missing_in_app', 'amount_mismatch', 'status_mismatch', 'duplicate_in_qbo', 'orphan_stripe_charge', 'unlinked', 'rounding')"
 
 
-def _json() -> sa.types.TypeEngine[object]:
+def _json() -> sa.types.TypeEngine[Any]:
     return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
