@@ -166,7 +166,8 @@ class ChangeWatcher:
                 self._on_ready()
 
     def stop(self) -> None:
-        """End the iteration at the next wake-up (within about half a second), flushing gathered changes."""
+        """End the iteration at the next wake-up (within half a second, or when the debounce window that is
+        gathering closes), emitting what was gathered."""
         self._stop.set()
 
     def __iter__(self) -> Iterator[ChangeBatch]:

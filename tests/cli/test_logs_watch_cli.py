@@ -8,19 +8,23 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from connectors import synclog
 from connectors.db import migrate
 from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import Integration
+from connectors.db.models import Integration, IntegrationSyncLog, Invoice
 from connectors.synclog_export import EXPORT_COLUMNS
-from connectors.watch import ChangeBatch
+from connectors.watch import ChangeBatch, ChangeWatcher
 from sierra_sync.cli.watch import connected_companies, run_watch
 from tests import factories
+from tests.connectors.sync.conftest import connected  # noqa: F401 - fixture used by flow_env
+from tests.flows.conftest import flow_env  # noqa: F401 - a company connected to the QBO sandbox
 
 CLI = [sys.executable, "-m", "sierra_sync"]
 TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
@@ -240,3 +244,41 @@ def test_only_companies_with_a_connected_quickbooks_integration_are_synced(engin
         row = s.query(Integration).filter_by(company_id=connected.id).one()
         row.connection_status = "expired"
     assert connected_companies(engine, all_ids) == {}
+
+
+@pytest.mark.slow
+def test_watch_pushes_a_changed_invoice_to_quickbooks_within_seconds(flow_env, engine):  # noqa: F811
+    """End to end with the real `incremental-sync` flow (the default callback) against the QBO sandbox."""
+    from flows.sync import incremental_sync
+
+    company_id = flow_env.connection.company_id
+    incremental_sync(company=str(company_id))  # everything is in QuickBooks now
+    with flow_env.sessions() as s:
+        invoice = s.scalars(select(Invoice).where(Invoice.company_id == company_id).limit(1)).one()
+    watcher = ChangeWatcher(engine, debounce=0.5, poll_interval=0.3, max_batches=1, stop_after=60)
+    changed: list[float] = []
+
+    def edit_when_ready() -> None:
+        assert watcher.ready.wait(30)
+        with flow_env.sessions.begin() as s:
+            row = s.get(Invoice, invoice.id)
+            assert row is not None
+            row.memo = "Change order 7: extra blocking"
+        changed.append(time.monotonic())
+
+    editor = threading.Thread(target=edit_when_ready)
+    editor.start()
+    totals = run_watch(engine, watcher)  # default callback: flows.sync.incremental_sync, trigger realtime
+    synced_at = time.monotonic()
+    editor.join(10)
+    assert (totals.batches, totals.synced, totals.failed) == (1, 1, [])
+    assert synced_at - changed[0] < 15  # debounce + poll + one incremental sync
+    in_qbo = next(i for i in flow_env.qbo_items("Invoice") if i.get("DocNumber") == invoice.invoice_number)
+    assert in_qbo["CustomerMemo"]["value"] == "Change order 7: extra blocking"
+    with flow_env.sessions() as s:
+        logged = s.scalars(
+            select(IntegrationSyncLog).where(
+                IntegrationSyncLog.entity_id == invoice.id, IntegrationSyncLog.trigger == "realtime"
+            )
+        ).all()
+    assert [log.status for log in logged] == ["success"]
