@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from connectors.db.models import EntityLink
@@ -54,31 +56,30 @@ def save_link(
     version: int | None,
     external_updated_at: datetime | None,
     now: datetime | None = None,
-) -> EntityLink:
-    """Create or move the link of `app_id` (select-then-write inside the caller's transaction; the two
-    unique constraints turn any race into an IntegrityError instead of a duplicate link)."""
+) -> None:
+    """Create or move the link of `app_id` in one atomic upsert, so two workers linking the same record at
+    once both succeed (the later write wins) instead of one failing on the unique key."""
     now = now or utcnow()
-    link = session.scalar(
-        select(EntityLink).where(
-            EntityLink.integration_id == integration_id,
-            EntityLink.entity_type == entity_type,
-            EntityLink.app_id == app_id,
-        )
+    values = {
+        "external_id": external_id,
+        "external_sync_token": sync_token,
+        "last_synced_version": version,
+        "last_synced_at": now,
+        "external_updated_at": external_updated_at,
+        "external_deleted_at": None,
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(EntityLink).values(
+        id=uuid.uuid4(),
+        integration_id=integration_id,
+        company_id=company_id,
+        entity_type=entity_type,
+        app_id=app_id,
+        created_at=now,
+        **values,
     )
-    if link is None:
-        link = EntityLink(
-            integration_id=integration_id,
-            company_id=company_id,
-            entity_type=entity_type,
-            app_id=app_id,
-            external_id=external_id,
-        )
-        session.add(link)
-    link.external_id = external_id
-    link.external_sync_token = sync_token
-    link.last_synced_version = version
-    link.last_synced_at = now
-    link.external_updated_at = external_updated_at
-    link.external_deleted_at = None
-    session.flush()
-    return link
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["integration_id", "entity_type", "app_id"], set_=values)
+    )

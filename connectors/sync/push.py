@@ -26,6 +26,7 @@ from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from connectors.quickbooks.errors import DuplicateDocNumberError, DuplicateNameError, QuickBooksError
 from connectors.quickbooks.query import select as qbo_select
 from connectors.quickbooks.settings import ConflictPolicy, QuickBooksSettings
+from connectors.sync.lease import push_lease
 from connectors.sync.links import links_for
 from connectors.sync.outcome import PushResult
 from connectors.sync.push_record import PushRecorder
@@ -72,6 +73,11 @@ class Pusher:
     # ------------------------------------------------------------------ run
 
     def run(self, entity_types: Sequence[str] = ORDER, ids: Iterable[uuid.UUID] | None = None) -> PushResult:
+        engine = self.sessions.kw["bind"]
+        with push_lease(engine, self.target.integration_id):
+            return self._run(entity_types, ids)
+
+    def _run(self, entity_types: Sequence[str], ids: Iterable[uuid.UUID] | None) -> PushResult:
         t = self.target
         selected = select_rows(self.sessions, t.integration_id, t.company_id, t.settings, entity_types, ids)
         self._total = sum(len(rows) for rows in selected.values())

@@ -75,7 +75,7 @@ def _push_until_done(sessions, conn, app, ring, rounds=12):
     raise AssertionError("the push did not converge")
 
 
-def _assert_exactly_once(sessions, qbo, conn):
+def _assert_exactly_once(sessions, qbo, conn, one_attempt_each=True):
     with sessions() as s:
         app = {i.invoice_number: i.total for i in s.scalars(select(Invoice))}
     items = qbo.admin("GET", f"realms/{conn.realm_id}/entities/Invoice")["items"]
@@ -96,7 +96,9 @@ def _assert_exactly_once(sessions, qbo, conn):
                 )
             )
         )
-        assert len(ok) == len(app) and set(ok.values()) == {1}
+        assert len(ok) == len(app)
+        if one_attempt_each:
+            assert set(ok.values()) == {1}
         assert (
             s.scalar(
                 select(func.count())
@@ -166,3 +168,32 @@ def test_worker_killed_mid_push_then_run_again(db, engine, sessions, qbo):
             select(IntegrationSyncLog).where(IntegrationSyncLog.error_code == "worker_lost")
         ).all()
         assert all(row.retried_by_id is not None for row in lost)
+
+
+@pytest.mark.slow
+def test_four_workers_pushing_one_company_at_once(db, engine, sessions, qbo):
+    """Four processes push the same company at the same moment, starting from an expired access token:
+    no duplicate in QuickBooks, no invalid_grant, every record synced once."""
+    conn, app, ring = _setup(engine, sessions, qbo, 120)
+    with sessions.begin() as s:
+        s.execute(update(Integration).where(Integration.id == conn.integration_id).values(expires_at=utcnow()))
+    start_at = time.time() + 5
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.connectors.sync.push_worker", db.url, str(conn.company_id), qbo.url,
+             h.KEY_TEXT, str(start_at)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-2000:] for _, err in outputs]
+    assert all("DONE" in out for out, _ in outputs)
+    assert not any("invalid_grant" in err for _, err in outputs)
+    with sessions() as s:
+        integration = s.get(Integration, conn.integration_id)
+        assert integration is not None and integration.connection_status == "connected"
+    _push_until_done(sessions, conn, app, ring)  # whatever a worker left retrying
+    # The push lease serialised the four: one did the work, the others found it done.
+    _assert_exactly_once(sessions, qbo, conn, one_attempt_each=True)
