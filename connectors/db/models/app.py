@@ -170,6 +170,7 @@ class Invoice(UUIDPk, Timestamps, SoftDelete, Versioned, Base):
     memo: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a Stripe dispute was opened
 
     lines: Mapped[list[InvoiceLineItem]] = relationship(
         back_populates="invoice", order_by="InvoiceLineItem.line_number", cascade="all, delete-orphan"
