@@ -40,6 +40,10 @@ def _register() -> None:
     app.command(name="run")(run.run)
     app.add_typer(web.webhooks_app, name="webhooks")
     app.add_typer(web.api_app, name="api")
+    from sierra_sync.cli import health, serve
+
+    app.command(name="serve")(serve.serve)
+    app.command(name="health")(health.health)
 
 
 def _prefect_defaults() -> None:

@@ -1,0 +1,1 @@
+"""Operations logic without Prefect: token upkeep and connection health (the flows in flows/operations.py)."""

@@ -1,0 +1,73 @@
+"""Tasks of the operations flows: key rotation, token refresh, health assessment (small JSON results)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from prefect import get_run_logger, task
+
+from blocks.loader import TOKEN_KEYS_BLOCK, token_keys
+from connectors.db.types import utcnow
+from connectors.keyrotation import reseal_all
+from connectors.ops import health, tokens
+from tasks.runtime import credentials, sessions
+
+
+@task(name="rotate-encryption-key")
+def rotate_key_if_old(max_age_days: float) -> dict[str, Any]:
+    """Add a new token-encryption key when the newest is older than `max_age_days`, save the block, and
+    re-seal every stored token with it (old keys stay in the block so nothing becomes unreadable)."""
+    logger = get_run_logger()
+    block = token_keys()
+    age = block.newest_key_age_days()
+    if age < max_age_days:
+        return {"rotated": False, "key_age_days": round(age, 1), "resealed": 0}
+    key_id = block.add_key()
+    block.save(TOKEN_KEYS_BLOCK, overwrite=True)  # saved before use: a crash never strands sealed data
+    report = reseal_all(sessions(), block.keyring())
+    logger.info(
+        "the newest token key was %.0f days old: added key %s, re-sealed %s connection(s)",
+        age,
+        key_id,
+        report.integrations_resealed,
+    )
+    details = {k: v for k, v in asdict(report).items() if k != "key_id"}
+    return {
+        "rotated": True,
+        "key_age_days": round(age, 1),
+        "resealed": report.integrations_resealed,
+        **details,
+    }
+
+
+@task(name="refresh-tokens")
+def refresh_tokens(refresh_within_minutes: int, reauthorize_within_days: int) -> dict[str, Any]:
+    """Refresh due access tokens of every connection; flag those a person must reconnect."""
+    logger = get_run_logger()
+    creds = credentials()
+    with httpx.Client(timeout=30) as http:
+        report = tokens.refresh_all(
+            sessions(),
+            creds.keyring,
+            creds.app,
+            http,
+            refresh_within=timedelta(minutes=refresh_within_minutes),
+            reauthorize_within=timedelta(days=reauthorize_within_days),
+        )
+    for warning in report.warnings:
+        logger.warning("%s", warning)
+    return {"counts": report.counts(), "warnings": report.warnings}
+
+
+@task(name="assess-health")
+def assess_health(window_hours: int) -> list[dict[str, Any]]:
+    """Assess every connection, store the verdicts in integration_health, return them as table rows."""
+    now = utcnow()
+    thresholds = health.Thresholds(window=timedelta(hours=window_hours))
+    with sessions().begin() as session:
+        results = health.assess(session, now, thresholds)
+        health.store(session, results, now)
+    return [h.as_row(now) for h in results]
