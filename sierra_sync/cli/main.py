@@ -44,6 +44,9 @@ def _register() -> None:
 
     app.command(name="serve")(serve.serve)
     app.command(name="health")(health.health)
+    from sierra_sync.cli import apikeys
+
+    app.add_typer(apikeys.app, name="api-keys")
 
 
 def _prefect_defaults() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from sierra_sync.web import oauth_callback, webhooks
+from sierra_sync.web import api, oauth_callback, webhooks
 from sierra_sync.web.deps import AppDeps
 
 __all__ = ["create_app"]
@@ -39,6 +39,7 @@ def create_app(deps: AppDeps) -> FastAPI:
     app.state.deps = deps
     app.include_router(webhooks.router(deps))
     app.include_router(oauth_callback.router(deps))
+    api.install(app, deps)  # the public REST API under /api/v1
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     async def healthz() -> JSONResponse:

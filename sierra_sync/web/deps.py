@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.crypto import Keyring
 from sierra_sync.web.dispatch import Dispatcher, InProcessDispatcher
 from sierra_sync.web.signatures import STRIPE_TOLERANCE_SECONDS
 
@@ -48,6 +49,7 @@ class AppDeps:
     clock: Callable[[], float] = time.time
     stripe_tolerance: int = STRIPE_TOLERANCE_SECONDS
     max_body_bytes: int = 1_000_000
+    webhook_keyring: Keyring | None = field(default=None, repr=False)  # seals outgoing-webhook secrets
 
     def __post_init__(self) -> None:
         if self.dispatcher is None:

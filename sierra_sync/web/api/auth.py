@@ -1,0 +1,113 @@
+"""Who is calling: the API key in `Authorization: Bearer sk_…`, checked and counted against its rate limits
+in one statement (connectors.apikeys), then the permission an endpoint needs.
+
+401: no key, an unknown, revoked or expired key. 429: a limit reached (Retry-After). 403: the key lacks the
+permission. The rate-limit state goes to `request.state.rate`; the middleware turns it into headers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from connectors.apikeys import authenticate_and_count
+from sierra_sync.web.api.errors import ApiError
+from sierra_sync.web.deps import AppDeps
+
+__all__ = ["ApiContext", "api_context", "app_deps", "client_ip", "now_of", "require"]
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="Your API key (`sk_live_…` or `sk_test_…`) as a bearer token.",
+)
+
+_UNAUTHORIZED = {
+    "unknown": "the API key is not valid; check that it was copied whole",
+    "revoked": "this API key was revoked; create a new one with `sierra-sync api-keys create`",
+    "expired": "this API key has expired; create a new one with `sierra-sync api-keys create`",
+}
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    key_id: uuid.UUID
+    company_id: uuid.UUID
+    permissions: dict[str, Any]
+    environment: str
+
+    def can(self, resource: str, mode: str) -> bool:
+        modes = self.permissions.get(resource)
+        return isinstance(modes, dict) and modes.get(mode) is True
+
+
+def app_deps(request: Request) -> AppDeps:
+    deps: AppDeps = request.app.state.deps
+    return deps
+
+
+def now_of(deps: AppDeps) -> datetime:
+    return datetime.fromtimestamp(deps.clock(), UTC)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host[:45] if request.client else None
+
+
+def api_context(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiContext:
+    if creds is None or not creds.credentials:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send your API key as `Authorization: Bearer sk_…`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    deps = app_deps(request)
+    now = now_of(deps)
+    with deps.sessions.begin() as session:
+        result = authenticate_and_count(session.connection(), creds.credentials, now, client_ip(request))
+    request.state.key_id = result.key_id
+    request.state.company_id = result.company_id
+    request.state.rate = result.rate
+    if result.status in _UNAUTHORIZED:
+        raise ApiError(
+            401, f"key_{result.status}", _UNAUTHORIZED[result.status], headers={"WWW-Authenticate": "Bearer"}
+        )
+    assert result.key_id is not None
+    assert result.company_id is not None
+    assert result.rate is not None
+    if result.status == "limited":
+        request.state.rate_limited = True
+        wait = result.rate.retry_after(now)
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"rate limit reached for this key; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    return ApiContext(result.key_id, result.company_id, result.permissions or {}, result.environment or "")
+
+
+def require(resource: str, mode: str) -> Callable[[ApiContext], ApiContext]:
+    """A dependency: the caller's context, after checking it holds `resource:mode` ('read' or 'write')."""
+
+    def check(ctx: Annotated[ApiContext, Depends(api_context)]) -> ApiContext:
+        if not ctx.can(resource, mode):
+            letter = mode[0]
+            raise ApiError(
+                403,
+                "forbidden",
+                f"this API key lacks the {resource}:{letter} permission; create a key that has it",
+            )
+        return ctx
+
+    return check

@@ -1,0 +1,145 @@
+"""What the /api/v1 routers share: pagination, scoped lookups, and Idempotency-Key handling for POST."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import Header, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connectors.db.models import ApiIdempotencyKey
+from sierra_sync.web.api.auth import ApiContext
+from sierra_sync.web.api.errors import ApiError, ErrorBody
+from sierra_sync.web.deps import AppDeps
+
+__all__ = [
+    "ERRORS",
+    "IdempotencyKey",
+    "Limit",
+    "Offset",
+    "idempotent",
+    "not_found",
+    "page",
+]
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Rows per page (1-100).")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description="Any unique string (e.g. a UUID): a retry with the same key and body gets the first "
+        "answer and creates nothing; the same key with another body gets 409.",
+    ),
+]
+
+_E = {"model": ErrorBody}
+# Documented on every operation (schema checks and the playground show the error shape).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {**_E, "description": "Invalid request: `details` names each field"},
+    401: {**_E, "description": "No API key, or an unknown, revoked or expired one"},
+    403: {**_E, "description": "The key lacks the permission"},
+    404: {**_E, "description": "No such record in your company"},
+    429: {**_E, "description": "Rate limit reached: see Retry-After"},
+    500: {**_E, "description": "Internal error (a reference id only)"},
+}
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"no {what} with that id in your company")
+
+
+def page(
+    session: Session,
+    query: Select[Any],
+    limit: int,
+    offset: int,
+    render: Callable[[Sequence[Any]], list[Any]],
+) -> dict[str, Any]:
+    """One page of `query` and the true total of rows matching it."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.limit(limit).offset(offset)).all()
+    return {
+        "data": render(rows),
+        "pagination": {
+            "limit": limit,
+            "offset": offset,
+            "total": total,
+            "has_more": offset + len(rows) < total,
+        },
+    }
+
+
+def _find(session: Session, key_id: uuid.UUID, key: str) -> ApiIdempotencyKey | None:
+    return session.scalar(
+        select(ApiIdempotencyKey).where(
+            ApiIdempotencyKey.api_key_id == key_id, ApiIdempotencyKey.idempotency_key == key
+        )
+    )
+
+
+def _replay(stored: ApiIdempotencyKey, request_hash: str) -> JSONResponse:
+    if stored.request_hash != request_hash:
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request; use a new key",
+        )
+    return JSONResponse(
+        stored.response_body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+    )
+
+
+def idempotent(
+    deps: AppDeps,
+    ctx: ApiContext,
+    key: str | None,
+    method: str,
+    path: str,
+    body: Any,
+    work: Callable[[Session], tuple[int, Any]],
+) -> JSONResponse:
+    """Run `work` (which writes and returns status and JSON body) once per Idempotency-Key: its answer is
+    stored in the same transaction as its effect, so a retry replays it and never writes twice."""
+    request_hash = hashlib.sha256(
+        json.dumps([method, path, body], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    if key is not None:
+        with deps.sessions() as session:
+            stored = _find(session, ctx.key_id, key)
+            if stored is not None:
+                return _replay(stored, request_hash)
+    try:
+        with deps.sessions.begin() as session:
+            status, payload = work(session)
+            if key is not None:
+                session.add(
+                    ApiIdempotencyKey(
+                        api_key_id=ctx.key_id,
+                        idempotency_key=key,
+                        method=method,
+                        path=path,
+                        request_hash=request_hash,
+                        status_code=status,
+                        response_body=payload,
+                    )
+                )
+                session.flush()
+    except IntegrityError:
+        if key is None:
+            raise
+        # A concurrent request with the same key won the race: its effect stands, ours was rolled back.
+        with deps.sessions() as session:
+            stored = _find(session, ctx.key_id, key)
+        if stored is None:
+            raise
+        return _replay(stored, request_hash)
+    return JSONResponse(payload, status_code=status)

@@ -1,0 +1,270 @@
+"""/api/v1/projects and their tasks: list (status filter, pagination with a true total), create
+(Idempotency-Key), read, partial update."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.db.models import Contact, Project, ProjectTask
+from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
+from sierra_sync.web.api.common import ERRORS, IdempotencyKey, Limit, Offset, idempotent, not_found, page
+from sierra_sync.web.api.errors import ApiError
+from sierra_sync.web.api.schemas import (
+    One,
+    Page,
+    ProjectCreate,
+    ProjectOut,
+    ProjectStatus,
+    ProjectUpdate,
+    TaskCreate,
+    TaskOut,
+    TaskStatus,
+    TaskUpdate,
+)
+from sierra_sync.web.deps import AppDeps
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["projects"], responses=ERRORS)
+Deps = Annotated[AppDeps, Depends(app_deps)]
+ReadProjects = Annotated[ApiContext, Depends(require("projects", "read"))]
+WriteProjects = Annotated[ApiContext, Depends(require("projects", "write"))]
+ReadTasks = Annotated[ApiContext, Depends(require("tasks", "read"))]
+WriteTasks = Annotated[ApiContext, Depends(require("tasks", "write"))]
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {**ERRORS[400], "description": "Conflict (a code already used, an Idempotency-Key reused)"}
+}
+
+
+def project_json(row: Project) -> dict[str, Any]:
+    return ProjectOut.model_validate(row, from_attributes=True).model_dump(mode="json")
+
+
+def task_json(row: ProjectTask) -> dict[str, Any]:
+    return TaskOut.model_validate(row, from_attributes=True).model_dump(mode="json")
+
+
+def _projects(rows: Sequence[Project]) -> list[Any]:
+    return [project_json(r) for r in rows]
+
+
+def _tasks(rows: Sequence[ProjectTask]) -> list[Any]:
+    return [task_json(r) for r in rows]
+
+
+def _project(session: Session, ctx: ApiContext, project_id: uuid.UUID, *, lock: bool = False) -> Project:
+    query = select(Project).where(
+        Project.id == project_id, Project.company_id == ctx.company_id, Project.deleted_at.is_(None)
+    )
+    row = session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise not_found("project")
+    return row
+
+
+def _check_refs(
+    session: Session, ctx: ApiContext, values: dict[str, Any], project_id: uuid.UUID | None
+) -> None:
+    customer_id = values.get("customer_id")
+    if customer_id is not None:
+        found = session.scalar(
+            select(Contact.id).where(
+                Contact.id == customer_id, Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None)
+            )
+        )
+        if found is None:
+            raise ApiError(
+                400,
+                "validation_error",
+                "the request is not valid; see details",
+                details=[{"field": "customer_id", "message": "no contact with that id in your company"}],
+            )
+    code = values.get("code")
+    if code is not None:
+        clash = session.scalar(
+            select(Project.id).where(
+                Project.company_id == ctx.company_id,
+                Project.code == code,
+                Project.deleted_at.is_(None),
+                Project.id != project_id if project_id else Project.id.is_not(None),
+            )
+        )
+        if clash is not None:
+            raise ApiError(409, "conflict", f"project code {code!r} is already used by project {clash}")
+
+
+@router.get("/projects", response_model=Page[ProjectOut], summary="List projects")
+def list_projects(
+    ctx: ReadProjects,
+    deps: Deps,
+    status: Annotated[ProjectStatus | None, Query(description="Only projects in this status.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    query = select(Project).where(Project.company_id == ctx.company_id, Project.deleted_at.is_(None))
+    if status is not None:
+        query = query.where(Project.status == status)
+    query = query.order_by(Project.created_at.desc(), Project.id)
+    with deps.sessions() as session:
+        return page(session, query, limit, offset, _projects)
+
+
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=One[ProjectOut],
+    summary="Create a project",
+    responses=CONFLICT,
+)
+def create_project(body: ProjectCreate, ctx: WriteProjects, deps: Deps, key: IdempotencyKey = None) -> Any:
+    values = body.model_dump()
+
+    def work(session: Session) -> tuple[int, Any]:
+        _check_refs(session, ctx, values, None)
+        row = Project(company_id=ctx.company_id, **values)
+        session.add(row)
+        session.flush()
+        return 201, {"data": project_json(row)}
+
+    return idempotent(deps, ctx, key, "POST", "/api/v1/projects", body.model_dump(mode="json"), work)
+
+
+@router.get("/projects/{project_id}", response_model=One[ProjectOut], summary="Get a project")
+def get_project(project_id: uuid.UUID, ctx: ReadProjects, deps: Deps) -> Any:
+    with deps.sessions() as session:
+        return {"data": project_json(_project(session, ctx, project_id))}
+
+
+@router.patch(
+    "/projects/{project_id}", response_model=One[ProjectOut], summary="Update a project", responses=CONFLICT
+)
+def update_project(project_id: uuid.UUID, body: ProjectUpdate, ctx: WriteProjects, deps: Deps) -> Any:
+    values = body.model_dump(exclude_unset=True)
+    with deps.sessions.begin() as session:
+        row = _project(session, ctx, project_id, lock=True)
+        _check_refs(session, ctx, values, row.id)
+        start, end = values.get("start_date", row.start_date), values.get("end_date", row.end_date)
+        if start is not None and end is not None and end < start:
+            raise ApiError(
+                400,
+                "validation_error",
+                "the request is not valid; see details",
+                details=[{"field": "end_date", "message": "end_date must not be before the start date"}],
+            )
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.flush()
+        return {"data": project_json(row)}
+
+
+# --- tasks ------------------------------------------------------------------------------------------------
+
+
+def _task(session: Session, ctx: ApiContext, project_id: uuid.UUID, task_id: uuid.UUID) -> ProjectTask:
+    row = session.scalar(
+        select(ProjectTask).where(
+            ProjectTask.id == task_id,
+            ProjectTask.project_id == project_id,
+            ProjectTask.company_id == ctx.company_id,
+            ProjectTask.deleted_at.is_(None),
+        )
+    )
+    if row is None:
+        raise not_found("task")
+    return row
+
+
+def _completion(row: ProjectTask, now: datetime) -> None:
+    if row.status == "done" and row.completed_at is None:
+        row.completed_at = now
+    elif row.status != "done":
+        row.completed_at = None
+
+
+@router.get(
+    "/projects/{project_id}/tasks",
+    response_model=Page[TaskOut],
+    tags=["tasks"],
+    summary="List a project's tasks",
+)
+def list_tasks(
+    project_id: uuid.UUID,
+    ctx: ReadTasks,
+    deps: Deps,
+    status: Annotated[TaskStatus | None, Query(description="Only tasks in this status.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    with deps.sessions() as session:
+        _project(session, ctx, project_id)
+        query = select(ProjectTask).where(
+            ProjectTask.project_id == project_id,
+            ProjectTask.company_id == ctx.company_id,
+            ProjectTask.deleted_at.is_(None),
+        )
+        if status is not None:
+            query = query.where(ProjectTask.status == status)
+        return page(session, query.order_by(ProjectTask.created_at, ProjectTask.id), limit, offset, _tasks)
+
+
+@router.post(
+    "/projects/{project_id}/tasks",
+    status_code=201,
+    response_model=One[TaskOut],
+    tags=["tasks"],
+    summary="Add a task to a project",
+    responses=CONFLICT,
+)
+def create_task(
+    project_id: uuid.UUID, body: TaskCreate, ctx: WriteTasks, deps: Deps, key: IdempotencyKey = None
+) -> Any:
+    values = body.model_dump()
+    now = now_of(deps)
+
+    def work(session: Session) -> tuple[int, Any]:
+        _project(session, ctx, project_id)
+        row = ProjectTask(company_id=ctx.company_id, project_id=project_id, **values)
+        _completion(row, now)
+        session.add(row)
+        session.flush()
+        return 201, {"data": task_json(row)}
+
+    path = f"/api/v1/projects/{project_id}/tasks"
+    return idempotent(deps, ctx, key, "POST", path, body.model_dump(mode="json"), work)
+
+
+@router.get(
+    "/projects/{project_id}/tasks/{task_id}",
+    response_model=One[TaskOut],
+    tags=["tasks"],
+    summary="Get a task",
+)
+def get_task(project_id: uuid.UUID, task_id: uuid.UUID, ctx: ReadTasks, deps: Deps) -> Any:
+    with deps.sessions() as session:
+        return {"data": task_json(_task(session, ctx, project_id, task_id))}
+
+
+@router.patch(
+    "/projects/{project_id}/tasks/{task_id}",
+    response_model=One[TaskOut],
+    tags=["tasks"],
+    summary="Update a task",
+)
+def update_task(
+    project_id: uuid.UUID, task_id: uuid.UUID, body: TaskUpdate, ctx: WriteTasks, deps: Deps
+) -> Any:
+    values = body.model_dump(exclude_unset=True)
+    with deps.sessions.begin() as session:
+        row = _task(session, ctx, project_id, task_id)
+        for name, value in values.items():
+            setattr(row, name, value)
+        _completion(row, now_of(deps))
+        session.flush()
+        return {"data": task_json(row)}

@@ -1,0 +1,209 @@
+"""Read-only /api/v1 resources: contacts, invoices (with lines), sync logs (filters), integration status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from connectors.db.models import Contact, Integration, IntegrationSyncLog, Invoice
+from sierra_sync.web.api.auth import ApiContext, app_deps, require
+from sierra_sync.web.api.common import ERRORS, Limit, Offset, not_found, page
+from sierra_sync.web.api.schemas import (
+    Address,
+    ContactOut,
+    IntegrationOut,
+    InvoiceDetail,
+    InvoiceOut,
+    InvoiceStatus,
+    One,
+    Page,
+    SyncLogOut,
+    SyncStatus,
+)
+from sierra_sync.web.deps import AppDeps
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+Deps = Annotated[AppDeps, Depends(app_deps)]
+
+
+def contact_json(row: Contact) -> dict[str, Any]:
+    address = Address(
+        line1=row.bill_line1,
+        line2=row.bill_line2,
+        city=row.bill_city,
+        region=row.bill_region,
+        postal_code=row.bill_postal_code,
+        country=row.bill_country,
+    )
+    out = ContactOut.model_validate(
+        {
+            **{k: getattr(row, k) for k in ContactOut.model_fields if k != "billing_address"},
+            "billing_address": address,
+        }
+    )
+    return out.model_dump(mode="json")
+
+
+def _contacts(rows: Sequence[Contact]) -> list[Any]:
+    return [contact_json(r) for r in rows]
+
+
+@router.get("/contacts", response_model=Page[ContactOut], tags=["contacts"], summary="List contacts")
+def list_contacts(
+    ctx: Annotated[ApiContext, Depends(require("contacts", "read"))],
+    deps: Deps,
+    contact_type: Annotated[
+        Literal["customer", "vendor"] | None, Query(description="customer or vendor")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    query = select(Contact).where(Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None))
+    if contact_type is not None:
+        query = query.where(Contact.contact_type == contact_type)
+    with deps.sessions() as session:
+        return page(session, query.order_by(Contact.display_name, Contact.id), limit, offset, _contacts)
+
+
+@router.get(
+    "/contacts/{contact_id}", response_model=One[ContactOut], tags=["contacts"], summary="Get a contact"
+)
+def get_contact(
+    contact_id: uuid.UUID, ctx: Annotated[ApiContext, Depends(require("contacts", "read"))], deps: Deps
+) -> Any:
+    with deps.sessions() as session:
+        row = session.scalar(
+            select(Contact).where(
+                Contact.id == contact_id, Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None)
+            )
+        )
+        if row is None:
+            raise not_found("contact")
+        return {"data": contact_json(row)}
+
+
+def _invoices(rows: Sequence[Invoice]) -> list[Any]:
+    return [InvoiceOut.model_validate(r, from_attributes=True).model_dump(mode="json") for r in rows]
+
+
+@router.get("/invoices", response_model=Page[InvoiceOut], tags=["invoices"], summary="List invoices")
+def list_invoices(
+    ctx: Annotated[ApiContext, Depends(require("invoices", "read"))],
+    deps: Deps,
+    status: Annotated[InvoiceStatus | None, Query(description="Only invoices in this status.")] = None,
+    customer_id: uuid.UUID | None = None,
+    project_id: uuid.UUID | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    query = select(Invoice).where(Invoice.company_id == ctx.company_id, Invoice.deleted_at.is_(None))
+    if status is not None:
+        query = query.where(Invoice.status == status)
+    if customer_id is not None:
+        query = query.where(Invoice.customer_id == customer_id)
+    if project_id is not None:
+        query = query.where(Invoice.project_id == project_id)
+    query = query.order_by(Invoice.issue_date.desc(), Invoice.invoice_number)
+    with deps.sessions() as session:
+        return page(session, query, limit, offset, _invoices)
+
+
+@router.get(
+    "/invoices/{invoice_id}", response_model=One[InvoiceDetail], tags=["invoices"], summary="Get an invoice"
+)
+def get_invoice(
+    invoice_id: uuid.UUID, ctx: Annotated[ApiContext, Depends(require("invoices", "read"))], deps: Deps
+) -> Any:
+    with deps.sessions() as session:
+        row = session.scalar(
+            select(Invoice)
+            .options(selectinload(Invoice.lines))
+            .where(
+                Invoice.id == invoice_id, Invoice.company_id == ctx.company_id, Invoice.deleted_at.is_(None)
+            )
+        )
+        if row is None:
+            raise not_found("invoice")
+        return {"data": InvoiceDetail.model_validate(row, from_attributes=True).model_dump(mode="json")}
+
+
+def _logs(rows: Sequence[IntegrationSyncLog]) -> list[Any]:
+    return [SyncLogOut.model_validate(r, from_attributes=True).model_dump(mode="json") for r in rows]
+
+
+@router.get("/sync-logs", response_model=Page[SyncLogOut], tags=["sync"], summary="List sync attempts")
+def list_sync_logs(
+    ctx: Annotated[ApiContext, Depends(require("sync_logs", "read"))],
+    deps: Deps,
+    status: Annotated[SyncStatus | None, Query(description="Only attempts in this status.")] = None,
+    entity_type: Annotated[
+        str | None, Query(pattern=r"^[a-z_]{1,30}$", description="customer, invoice, payment, expense …")
+    ] = None,
+    entity_id: uuid.UUID | None = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Started at or after (ISO 8601 with offset).")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="Started before (ISO 8601 with offset).")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    log = IntegrationSyncLog
+    query = select(log).where(log.company_id == ctx.company_id)
+    if status is not None:
+        query = query.where(log.status == status)
+    if entity_type is not None:
+        query = query.where(log.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(log.entity_id == entity_id)
+    if since is not None:
+        query = query.where(log.started_at >= since)
+    if until is not None:
+        query = query.where(log.started_at < until)
+    with deps.sessions() as session:
+        return page(session, query.order_by(log.started_at.desc(), log.id), limit, offset, _logs)
+
+
+@router.get(
+    "/integrations", response_model=Page[IntegrationOut], tags=["sync"], summary="Connection and sync status"
+)
+def list_integrations(
+    ctx: Annotated[ApiContext, Depends(require("integrations", "read"))], deps: Deps
+) -> Any:
+    log = IntegrationSyncLog
+    with deps.sessions() as session:
+        rows = session.scalars(
+            select(Integration)
+            .where(Integration.company_id == ctx.company_id)
+            .order_by(Integration.integration_type)
+        ).all()
+        open_counts = dict(
+            session.execute(
+                select(log.integration_id, func.count())
+                .where(
+                    log.company_id == ctx.company_id,
+                    log.status.in_(("failed", "retrying")),
+                    log.retried_by_id.is_(None),
+                )
+                .group_by(log.integration_id)
+            ).all()
+        )
+        data = []
+        for row in rows:
+            fields = {k: getattr(row, k) for k in IntegrationOut.model_fields if hasattr(row, k)}
+            fields["access_token_expires_at"] = row.expires_at
+            fields["open_failures"] = int(open_counts.get(row.id, 0))
+            data.append(IntegrationOut.model_validate(fields).model_dump(mode="json"))
+    return {
+        "data": data,
+        "pagination": {"limit": len(data), "offset": 0, "total": len(data), "has_more": False},
+    }

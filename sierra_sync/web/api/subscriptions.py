@@ -1,0 +1,234 @@
+"""/api/v1/webhooks: outgoing webhook subscriptions (the signing secret is shown once, stored sealed), their
+deliveries with every attempt, and replay."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.crypto import Keyring
+from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
+from connectors.outgoing_webhooks import OUTGOING, new_secret, replay, seal_secret
+from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
+from sierra_sync.web.api.common import ERRORS, IdempotencyKey, Limit, Offset, idempotent, not_found, page
+from sierra_sync.web.api.errors import ApiError
+from sierra_sync.web.api.schemas import (
+    AttemptOut,
+    DeliveryDetail,
+    DeliveryOut,
+    DeliveryStatus,
+    One,
+    Page,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionOut,
+    SubscriptionUpdate,
+)
+from sierra_sync.web.deps import AppDeps
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["webhooks"], responses=ERRORS)
+Deps = Annotated[AppDeps, Depends(app_deps)]
+Read = Annotated[ApiContext, Depends(require("webhooks", "read"))]
+Write = Annotated[ApiContext, Depends(require("webhooks", "write"))]
+DISABLED: dict[int | str, dict[str, Any]] = {
+    409: {**ERRORS[400], "description": "The subscription is disabled: re-enable it first"}
+}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    409: {**ERRORS[400], "description": "Idempotency-Key reused with another body"},
+    503: {**ERRORS[400], "description": "Outgoing webhooks are not configured on this server"},
+}
+
+
+def sub_json(row: WebhookSubscription) -> dict[str, Any]:
+    fields = {k: getattr(row, k) for k in SubscriptionOut.model_fields if hasattr(row, k)}
+    fields["url"] = row.webhook_url
+    return SubscriptionOut.model_validate(fields).model_dump(mode="json")
+
+
+def delivery_json(row: WebhookDelivery) -> dict[str, Any]:
+    return DeliveryOut.model_validate(row, from_attributes=True).model_dump(mode="json")
+
+
+def _subs(rows: Sequence[WebhookSubscription]) -> list[Any]:
+    return [sub_json(r) for r in rows]
+
+
+def _deliveries(rows: Sequence[WebhookDelivery]) -> list[Any]:
+    return [delivery_json(r) for r in rows]
+
+
+def _keyring(deps: AppDeps) -> Keyring:
+    if deps.webhook_keyring is None:
+        raise ApiError(
+            503, "not_configured", "outgoing webhooks are not configured on this server (no encryption key)"
+        )
+    return deps.webhook_keyring
+
+
+def _sub(session: Session, ctx: ApiContext, sub_id: uuid.UUID) -> WebhookSubscription:
+    row = session.scalar(
+        select(WebhookSubscription).where(
+            WebhookSubscription.id == sub_id,
+            WebhookSubscription.company_id == ctx.company_id,
+            WebhookSubscription.provider == OUTGOING,
+        )
+    )
+    if row is None:
+        raise not_found("webhook subscription")
+    return row
+
+
+def _delivery(session: Session, ctx: ApiContext, delivery_id: uuid.UUID) -> WebhookDelivery:
+    row = session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.company_id == ctx.company_id
+        )
+    )
+    if row is None:
+        raise not_found("webhook delivery")
+    return row
+
+
+@router.get("/webhooks", response_model=Page[SubscriptionOut], summary="List webhook subscriptions")
+def list_subscriptions(ctx: Read, deps: Deps, limit: Limit = 50, offset: Offset = 0) -> Any:
+    query = select(WebhookSubscription).where(
+        WebhookSubscription.company_id == ctx.company_id, WebhookSubscription.provider == OUTGOING
+    )
+    with deps.sessions() as session:
+        return page(session, query.order_by(WebhookSubscription.created_at), limit, offset, _subs)
+
+
+@router.post(
+    "/webhooks",
+    status_code=201,
+    response_model=One[SubscriptionCreated],
+    summary="Subscribe a URL to events (the answer holds the signing secret, once)",
+    responses=UNAVAILABLE,
+)
+def create_subscription(body: SubscriptionCreate, ctx: Write, deps: Deps, key: IdempotencyKey = None) -> Any:
+    keyring = _keyring(deps)
+
+    def work(session: Session) -> tuple[int, Any]:
+        secret = new_secret()
+        row = WebhookSubscription(
+            id=uuid.uuid4(),
+            company_id=ctx.company_id,
+            provider=OUTGOING,
+            webhook_url=str(body.url),
+            events=list(body.events),
+            is_active=True,
+        )
+        row.webhook_secret = seal_secret(keyring, row.id, secret)
+        session.add(row)
+        session.flush()
+        return 201, {"data": {**sub_json(row), "secret": secret}}
+
+    # The replayed answer of a retried create holds the secret again: it is stored like the first answer,
+    # in api_idempotency_keys, which only the key's owner can read back.
+    return idempotent(deps, ctx, key, "POST", "/api/v1/webhooks", body.model_dump(mode="json"), work)
+
+
+@router.get("/webhooks/{subscription_id}", response_model=One[SubscriptionOut], summary="Get a subscription")
+def get_subscription(subscription_id: uuid.UUID, ctx: Read, deps: Deps) -> Any:
+    with deps.sessions() as session:
+        return {"data": sub_json(_sub(session, ctx, subscription_id))}
+
+
+@router.patch(
+    "/webhooks/{subscription_id}",
+    response_model=One[SubscriptionOut],
+    summary="Change URL or events; is_active=true re-enables",
+)
+def update_subscription(subscription_id: uuid.UUID, body: SubscriptionUpdate, ctx: Write, deps: Deps) -> Any:
+    with deps.sessions.begin() as session:
+        row = _sub(session, ctx, subscription_id)
+        if body.url is not None:
+            row.webhook_url = str(body.url)
+        if body.events is not None:
+            row.events = list(body.events)
+        if body.is_active is not None:
+            if body.is_active and not row.is_active:
+                row.consecutive_failures, row.disabled_reason = 0, None
+            row.is_active = body.is_active
+        session.flush()
+        return {"data": sub_json(row)}
+
+
+@router.delete("/webhooks/{subscription_id}", status_code=204, summary="Delete a subscription")
+def delete_subscription(subscription_id: uuid.UUID, ctx: Write, deps: Deps) -> Response:
+    with deps.sessions.begin() as session:
+        session.delete(_sub(session, ctx, subscription_id))
+    return Response(status_code=204)
+
+
+@router.get(
+    "/webhooks/{subscription_id}/deliveries",
+    response_model=Page[DeliveryOut],
+    summary="Deliveries of a subscription, newest first",
+)
+def list_deliveries(
+    subscription_id: uuid.UUID,
+    ctx: Read,
+    deps: Deps,
+    status: Annotated[DeliveryStatus | None, Query(description="Only deliveries in this status.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    with deps.sessions() as session:
+        _sub(session, ctx, subscription_id)
+        query = select(WebhookDelivery).where(
+            WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.company_id == ctx.company_id
+        )
+        if status is not None:
+            query = query.where(WebhookDelivery.status == status)
+        query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+        return page(session, query, limit, offset, _deliveries)
+
+
+@router.get(
+    "/webhook-deliveries/{delivery_id}",
+    response_model=One[DeliveryDetail],
+    summary="A delivery with its payload and every attempt",
+)
+def get_delivery(delivery_id: uuid.UUID, ctx: Read, deps: Deps) -> Any:
+    with deps.sessions() as session:
+        row = _delivery(session, ctx, delivery_id)
+        attempts = session.scalars(
+            select(WebhookDeliveryAttempt)
+            .where(WebhookDeliveryAttempt.delivery_id == row.id)
+            .order_by(WebhookDeliveryAttempt.attempt_number)
+        ).all()
+        out = {
+            **delivery_json(row),
+            "payload": row.payload,
+            "attempt_log": [
+                AttemptOut.model_validate(a, from_attributes=True).model_dump(mode="json") for a in attempts
+            ],
+        }
+        return {"data": DeliveryDetail.model_validate(out).model_dump(mode="json")}
+
+
+@router.post(
+    "/webhook-deliveries/{delivery_id}/replay",
+    status_code=202,
+    response_model=One[DeliveryOut],
+    summary="Send the same event again (a new delivery, same event id)",
+    responses=DISABLED,
+)
+def replay_delivery(delivery_id: uuid.UUID, ctx: Write, deps: Deps) -> Any:
+    with deps.sessions.begin() as session:
+        row = _delivery(session, ctx, delivery_id)
+        sub = session.get(WebhookSubscription, row.subscription_id)
+        if sub is None or not sub.is_active:
+            raise ApiError(
+                409, "subscription_disabled", "the subscription is disabled; PATCH is_active=true first"
+            )
+        again = replay(session, row, now_of(deps))
+        return {"data": delivery_json(again)}
