@@ -16,6 +16,7 @@ FLOWS: dict[str, str] = {
     "rotate-tokens": "flows.operations:rotate_tokens",
     "health-check": "flows.operations:health_check",
     "reconcile-all-companies": "flows.reconcile_all:reconcile_all_companies",
+    "deliver-webhooks": "flows.webhooks:deliver_webhooks",
 }
 
 

@@ -51,6 +51,11 @@ def build_deps(dispatch: str) -> AppDeps:
         completer = QuickBooksCallback(sessions, token_keys().keyring(), block.oauth_app())
     except ConfigError as err:
         log.warning("QuickBooks webhooks and OAuth callback disabled: %s", err.message)
+    webhook_keyring = None
+    try:
+        webhook_keyring = token_keys().keyring()  # seals the secrets of outgoing-webhook subscriptions
+    except ConfigError as err:
+        log.warning("outgoing webhook subscriptions disabled: %s", err.message)
     dispatcher: Dispatcher
     served = dispatch == "auto" and bool(PREFECT_API_URL.value())
     if dispatch == "deployment" or (served and deployment_exists(DEFAULT_DEPLOYMENTS["stripe"])):
@@ -63,6 +68,7 @@ def build_deps(dispatch: str) -> AppDeps:
         quickbooks_verifier_token=verifier,
         dispatcher=dispatcher,
         oauth_completer=completer,
+        webhook_keyring=webhook_keyring,
     )
 
 
