@@ -13,6 +13,8 @@ FLOWS: dict[str, str] = {
     "incremental-sync": "flows.sync:incremental_sync",
     "full-sync": "flows.sync:full_sync",
     "sync-all-companies": "flows.sync:sync_all_companies",
+    "process-stripe-events": "flows.stripe_events:process_stripe_events",
+    "backfill-stripe-events": "flows.stripe_events:backfill_stripe_events",
     "rotate-tokens": "flows.operations:rotate_tokens",
     "health-check": "flows.operations:health_check",
     "reconcile-all-companies": "flows.reconcile_all:reconcile_all_companies",

@@ -32,6 +32,7 @@ def build_deps(dispatch: str) -> AppDeps:
     from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
     from sierra_sync.web.dispatch import DEFAULT_DEPLOYMENTS, Dispatcher, deployment_exists
     from sierra_sync.web.oauth_callback import QuickBooksCallback
+    from tasks.stripe_events import inbox_handler
 
     if dispatch not in DISPATCH_MODES:
         raise ConfigError(f"--dispatch must be one of {', '.join(DISPATCH_MODES)}, not {dispatch!r}")
@@ -61,7 +62,7 @@ def build_deps(dispatch: str) -> AppDeps:
     if dispatch == "deployment" or (served and deployment_exists(DEFAULT_DEPLOYMENTS["stripe"])):
         dispatcher = DeploymentDispatcher()
     else:
-        dispatcher = InProcessDispatcher(sessions)
+        dispatcher = InProcessDispatcher(sessions, {"stripe": inbox_handler(sessions)})
     return AppDeps(
         sessions=sessions,
         stripe_webhook_secrets=secrets,

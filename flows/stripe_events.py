@@ -1,0 +1,90 @@
+"""process-stripe-events and backfill-stripe-events: Stripe payments, refunds, declines and disputes into the
+app and QuickBooks, from the webhook inbox (and, for what the webhook missed, from Stripe's event list)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+
+from flows.artifacts import artifact_key
+from tasks.stripe_events import backfill_stripe_event_inbox, process_stripe_event_inbox
+
+DEPLOYMENT = (
+    "process-stripe-events/process-stripe-events"  # what the webhook receiver's run_deployment starts
+)
+
+
+def _publish(summary: dict[str, Any], title: str) -> None:
+    rows = [
+        {
+            "event": o["event_id"],
+            "type": o["event_type"],
+            "status": o["status"],
+            "summary": o["summary"],
+            "notes": "; ".join(o["notes"]),
+        }
+        for o in summary["outcomes"]
+    ] + [
+        {
+            "event": f["event_id"],
+            "type": f["event_type"],
+            "status": "failed",
+            "summary": f["message"],
+            "notes": "",
+        }
+        for f in summary["failures"]
+    ]
+    create_table_artifact(
+        table=rows or [{"event": "-", "type": "-", "status": "nothing to do", "summary": "", "notes": ""}],
+        key=artifact_key("stripe-events"),
+        description=f"{title}: {summary['processed']} processed, {summary['ignored']} ignored, "
+        f"{summary['failed']} failed, {summary['skipped']} skipped",
+    )
+
+
+@flow(name="process-stripe-events", validate_parameters=True)
+def process_stripe_events(
+    inbox_ids: list[str] | None = None, all_pending: bool = False, limit: int = 100
+) -> dict[str, Any]:
+    """Apply stored Stripe webhook events to the app and QuickBooks.
+
+    payment_intent.succeeded records the payment, updates the invoice (paid / partially paid), records
+    Stripe's fee as an expense and pushes both to QuickBooks (a Payment linked to the invoice, a Purchase);
+    payment_intent.payment_failed records a declined attempt; charge.refunded records the refund, reopens
+    the invoice balance and books a RefundReceipt; charge.dispute.created flags the invoice.
+
+    Args:
+        inbox_ids: Inbox row ids to process (the webhook receiver passes the one it stored).
+        all_pending: Process every waiting Stripe event instead (never claimed, or failed with attempts
+            left), oldest first. Also what happens when no ids are given.
+        limit: At most this many events when processing all pending ones.
+    """
+    ids = None if all_pending else inbox_ids
+    summary = process_stripe_event_inbox(ids, limit=limit, trigger="webhook")
+    _publish(summary, "Stripe events")
+    return summary
+
+
+@flow(name="backfill-stripe-events", validate_parameters=True)
+def backfill_stripe_events(
+    since: datetime | None = None, lookback_hours: float = 24.0, process: bool = True
+) -> dict[str, Any]:
+    """Fetch the Stripe events the webhook missed (Stripe retries for days and does not keep order) and
+    process them.
+
+    Args:
+        since: List events created from then (UTC). Default: the last processed event's arrival minus
+            `lookback_hours`, or Stripe's 30-day retention when nothing was processed yet.
+        lookback_hours: The window behind the last processed event that is listed again.
+        process: Process what was stored (off: only store it in the inbox).
+    """
+    found = backfill_stripe_event_inbox(since, lookback_hours=lookback_hours)
+    summary: dict[str, Any] = {"backfill": found}
+    if process and found["stored"]:
+        processed = process_stripe_event_inbox(found["stored"], trigger="webhook")
+        _publish(processed, "Back-filled Stripe events")
+        summary["processing"] = processed
+    return summary

@@ -1,0 +1,141 @@
+"""Stripe event tasks: process stored events, back-fill missed ones; plus the in-process webhook handler.
+
+Each task builds its own database sessions, Stripe gateway (from the Secret blocks) and QuickBooks clients
+(one per company, opened only when an event needs it) and returns a small JSON-ready summary.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect import get_run_logger, task
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from blocks.stripe import stripe_gateway
+from connectors.db.models import Integration
+from connectors.inbox import InboxEvent
+from connectors.quickbooks.connect import INTEGRATION_TYPE
+from connectors.stripe.gateway import StripeGateway
+from connectors.stripe_events import (
+    EventContext,
+    QuickBooksLink,
+    QuickBooksOpener,
+    backfill_events,
+    claimable_events,
+    handle_claimed,
+    run_events,
+)
+from tasks.push import flow_run_id
+from tasks.runtime import company_sync, sessions
+
+__all__ = ["backfill_stripe_event_inbox", "event_context", "inbox_handler", "process_stripe_event_inbox"]
+
+MAX_LISTED = 200
+
+
+def quickbooks_opener(factory: sessionmaker[Session] | None = None) -> QuickBooksOpener:
+    """Opens a company's QuickBooks client through `company_sync`; None when it is not connected."""
+
+    @contextmanager
+    def open_company(company_id: uuid.UUID) -> Iterator[QuickBooksLink | None]:
+        with (factory or sessions())() as session:
+            connected = session.scalar(
+                select(Integration.id).where(
+                    Integration.company_id == company_id,
+                    Integration.integration_type == INTEGRATION_TYPE,
+                    Integration.connection_status == "connected",
+                )
+            )
+        if connected is None:
+            yield None
+            return
+        with company_sync(company_id) as cs:
+            yield QuickBooksLink(cs.client, cs.target)
+
+    return open_company
+
+
+def event_context(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    gateway: Callable[[], StripeGateway] | None = stripe_gateway,
+    trigger: str = "webhook",
+    run_id: str | None = None,
+) -> EventContext:
+    """An EventContext on the app database, the saved Stripe blocks and the companies' QuickBooks links."""
+    factory = factory or sessions()
+    return EventContext(
+        factory, gateway=gateway, quickbooks=quickbooks_opener(factory), trigger=trigger, flow_run_id=run_id
+    )
+
+
+def inbox_handler(factory: sessionmaker[Session] | None = None) -> Callable[[InboxEvent], str]:
+    """The handler `sierra-sync api serve` registers for provider "stripe" when no deployment is served:
+    events are processed in the web process, right after they are acknowledged."""
+    ctx = event_context(factory=factory)
+    return lambda event: handle_claimed(ctx, event)
+
+
+def _trim(summary: dict[str, Any]) -> dict[str, Any]:
+    summary["outcomes"] = summary["outcomes"][:MAX_LISTED]
+    summary["failures"] = summary["failures"][:MAX_LISTED]
+    return summary
+
+
+@task(name="process-stripe-event-inbox")
+def process_stripe_event_inbox(
+    inbox_ids: list[str] | None = None, limit: int = 100, trigger: str = "webhook"
+) -> dict[str, Any]:
+    """Process the given inbox events (None: every waiting Stripe event, oldest first, up to `limit`)."""
+    logger = get_run_logger()
+    ctx = event_context(trigger=trigger, run_id=flow_run_id())
+    ids = (
+        [uuid.UUID(i) for i in inbox_ids]
+        if inbox_ids is not None
+        else claimable_events(ctx.sessions, limit=limit)
+    )
+    run = run_events(ctx, ids)
+    logger.info(
+        "Stripe events: %s processed, %s ignored, %s failed, %s skipped",
+        run.processed,
+        run.ignored,
+        run.failed,
+        run.skipped,
+    )
+    for failure in run.failures[:20]:
+        logger.warning("%s (%s): %s", failure["event_id"], failure["event_type"], failure["message"])
+    return _trim(run.as_dict())
+
+
+@task(name="backfill-stripe-event-inbox")
+def backfill_stripe_event_inbox(
+    since: datetime | None = None, lookback_hours: float = 24.0
+) -> dict[str, Any]:
+    """Store the Stripe events the inbox lacks; returns the new inbox ids (oldest first)."""
+    logger = get_run_logger()
+    result = backfill_events(
+        sessions(), stripe_gateway(), since=since, lookback=timedelta(hours=lookback_hours)
+    )
+    if result.clamped:
+        logger.warning(
+            "Stripe keeps events for 30 days: back-filled from %s; reconcile older gaps (reconcile flow)",
+            result.since.isoformat(),
+        )
+    logger.info(
+        "Stripe events since %s: %s listed, %s new",
+        result.since.isoformat(),
+        result.listed,
+        len(result.stored),
+    )
+    return {
+        "since": result.since.isoformat(),
+        "clamped": result.clamped,
+        "listed": result.listed,
+        "stored": [str(e.id) for e in result.stored],
+        "stored_event_ids": [e.event_id for e in result.stored][:MAX_LISTED],
+    }
