@@ -426,3 +426,10 @@ def _stripe(app: pd.DataFrame, stripe: pd.DataFrame) -> tuple[list[pd.DataFrame]
     )
     records = orphans[["record", "entity_type", "stripe_amount"]].rename(columns={"stripe_amount": "amount"})
     return parts, records
+
+
+# Discrepancies the app owns: a targeted push fixes them (the repair of flows/reconcile.py).
+APP_OWNED = frozenset(
+    ACTIONS[k]
+    for k in ("missing_in_qbo", "missing_in_qbo_deleted", "amount_mismatch", "status_mismatch", "unlinked")
+)

@@ -321,6 +321,46 @@ class StripeGateway:
         )
         return BalanceTransactionInfo.from_dict(_dict(txn))
 
+    # ----------------------------------------------------------------- listings (reconciliation)
+
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        """One charge as a plain dict (amounts in minor units), e.g. one outside a listed period."""
+        charge = self._call(f"read charge {charge_id}", lambda: self._client.v1.charges.retrieve(charge_id))
+        return _dict(charge)
+
+    def list_charges(
+        self, start: datetime, end: datetime, *, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every charge created in [start, end), as plain dicts, page by page (`starting_after`)."""
+        params = {"created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())}, "limit": page_size}
+        return self._list("list Stripe charges", self._client.v1.charges.list, params)
+
+    def list_balance_transactions(
+        self, start: datetime, end: datetime, *, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every balance transaction created in [start, end) (charges, refunds, fees, payouts), as dicts."""
+        params = {"created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())}, "limit": page_size}
+        return self._list(
+            "list Stripe balance transactions", self._client.v1.balance_transactions.list, params
+        )
+
+    def _list(
+        self, context: str, fn: Callable[..., Any], params: dict[str, Any], max_pages: int = 100_000
+    ) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        for _ in range(max_pages):
+            page = self._call(context, _bind(fn, {**params, **({"starting_after": after} if after else {})}))
+            data = _dict(page)
+            items = data.get("data") or []
+            yield from (dict(item) for item in items)
+            if not data.get("has_more") or not items:
+                return
+            last = str(items[-1]["id"])
+            if last == after:  # loop guard: a server that does not move the cursor
+                raise StripeInvalidRequestError(f"Stripe returned the same page twice after {after}")
+            after = last
+        raise StripeInvalidRequestError(f"{context} stopped after {max_pages} pages")
+
     # ----------------------------------------------------------------- events
 
     def retrieve_event(self, event_id: str) -> StripeEvent:

@@ -1,0 +1,304 @@
+"""Loaders: the app database (SQL), QuickBooks (paginated queries) and Stripe (charges and balance
+transactions) over a period, each into the DataFrame of `frames`, money in integer cents.
+
+The period selects records by their business date (invoice issue date / TxnDate, payment date); the join
+then closes over the links both ways, so a record whose date was moved out of the period in one system is
+still compared instead of being reported missing: linked QuickBooks ids the period query did not return
+are read by Id, and app records linked to QuickBooks objects of the period are loaded by id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+
+import pandas as pd
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from connectors.db.models import Contact, EntityLink, Invoice, Payment
+from connectors.quickbooks import mapping
+from connectors.quickbooks.query import Select
+from connectors.quickbooks.query import select as qbo_select
+from connectors.reconcile.frames import APP_COLUMNS, QBO_COLUMNS, STRIPE_COLUMNS, cents, frame
+from connectors.stripe.errors import StripeApiError
+
+CHUNK = 500  # ids per SQL IN (...)
+QBO_CHUNK = 200  # ids per QuickBooks IN (...)
+
+
+class QueryClient(Protocol):
+    def query_all(self, query: Select, *, page_size: int = 1000) -> Iterator[dict[str, Any]]: ...
+
+
+class StripeLister(Protocol):
+    def list_charges(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]: ...
+    def list_balance_transactions(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]: ...
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]: ...
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# ------------------------------------------------------------------------------------------------- app
+
+
+def _link(integration_id: uuid.UUID, entity_type: str, column: Any) -> Any:
+    return and_(
+        EntityLink.integration_id == integration_id,
+        EntityLink.entity_type == entity_type,
+        EntityLink.app_id == column,
+    )
+
+
+def load_app(
+    session: Session,
+    company_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    start: date,
+    end: date,
+    *,
+    ids: dict[str, set[uuid.UUID]] | None = None,
+) -> pd.DataFrame:
+    """App invoices (issue date in the period) and payments (payment date in the period), the customers
+    they name, each with its QuickBooks id; with `ids`, exactly those records instead (any date)."""
+    rows: list[dict[str, Any]] = []
+    customer_ids: set[uuid.UUID] = set()
+
+    inv = select(Invoice, EntityLink.external_id).outerjoin(
+        EntityLink, _link(integration_id, "invoice", Invoice.id)
+    )
+    pay = select(Payment, EntityLink.external_id).outerjoin(
+        EntityLink, _link(integration_id, "payment", Payment.id)
+    )
+    inv = inv.where(Invoice.company_id == company_id)
+    pay = pay.where(Payment.company_id == company_id)
+    invoices: list[Any] = []
+    payments: list[Any] = []
+    if ids is None:
+        invoices = list(session.execute(inv.where(Invoice.issue_date.between(start, end))))
+        payments = list(session.execute(pay.where(Payment.payment_date.between(start, end))))
+    else:
+        for chunk in _chunks(sorted(ids.get("invoice", ())), CHUNK):
+            invoices += session.execute(inv.where(Invoice.id.in_(chunk)))
+        for chunk in _chunks(sorted(ids.get("payment", ())), CHUNK):
+            payments += session.execute(pay.where(Payment.id.in_(chunk)))
+        customer_ids |= ids.get("customer", set())
+    for invoice, external_id in invoices:
+        customer_ids.add(invoice.customer_id)
+        rows.append(
+            {
+                "entity_type": "invoice",
+                "app_id": str(invoice.id),
+                "number": invoice.invoice_number,
+                "amount": cents(invoice.total),
+                "balance": cents(invoice.balance),
+                "status": invoice.status,
+                "deleted": invoice.deleted_at is not None,
+                "external_id": external_id,
+            }
+        )
+    for payment, external_id in payments:
+        customer_ids.add(payment.customer_id)
+        rows.append(
+            {
+                "entity_type": "payment",
+                "app_id": str(payment.id),
+                "number": mapping.payment_ref_num(payment),
+                "amount": cents(payment.amount),
+                "status": payment.status,
+                "deleted": payment.deleted_at is not None,
+                "external_id": external_id,
+                "stripe_charge_id": payment.stripe_charge_id,
+                "stripe_payment_intent_id": payment.stripe_payment_intent_id,
+                "refunded": cents(payment.refunded_amount),
+            }
+        )
+    cust = select(Contact, EntityLink.external_id).outerjoin(
+        EntityLink, _link(integration_id, "customer", Contact.id)
+    )
+    for chunk in _chunks(sorted(customer_ids), CHUNK):
+        stmt = cust.where(Contact.company_id == company_id, Contact.id.in_(chunk))
+        for contact, external_id in session.execute(stmt):
+            rows.append(
+                {
+                    "entity_type": "customer",
+                    "app_id": str(contact.id),
+                    "number": contact.display_name,
+                    "amount": 0,
+                    "status": "active" if contact.is_active else "inactive",
+                    "deleted": contact.deleted_at is not None,
+                    "external_id": external_id,
+                }
+            )
+    return frame(rows, APP_COLUMNS)
+
+
+def app_ids_linked_to(
+    session: Session, integration_id: uuid.UUID, wanted: dict[str, set[str]]
+) -> dict[str, set[uuid.UUID]]:
+    """App ids linked to the given QuickBooks ids, per entity type."""
+    out: dict[str, set[uuid.UUID]] = {}
+    for entity_type, external_ids in wanted.items():
+        for chunk in _chunks(sorted(external_ids), CHUNK):
+            stmt = select(EntityLink.app_id).where(
+                EntityLink.integration_id == integration_id,
+                EntityLink.entity_type == entity_type,
+                EntityLink.external_id.in_(chunk),
+            )
+            out.setdefault(entity_type, set()).update(session.scalars(stmt))
+    return {k: v for k, v in out.items() if v}
+
+
+def close_app(
+    session: Session,
+    company_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    app: pd.DataFrame,
+    qbo: pd.DataFrame,
+) -> pd.DataFrame:
+    """Add the app records linked to QuickBooks objects of the period that the app's period left out."""
+    known = set(zip(app["entity_type"], app["external_id"].fillna(""), strict=True))
+    wanted: dict[str, set[str]] = {}
+    for entity_type, external_id in zip(qbo["entity_type"], qbo["external_id"], strict=True):
+        if (entity_type, external_id) not in known:
+            wanted.setdefault(str(entity_type), set()).add(str(external_id))
+    ids = app_ids_linked_to(session, integration_id, wanted)
+    have = set(app["app_id"])
+    ids = {t: {i for i in v if str(i) not in have} for t, v in ids.items()}
+    if not any(ids.values()):
+        return app
+    extra = load_app(session, company_id, integration_id, date.min, date.max, ids=ids)
+    extra = extra[~extra["app_id"].isin(have)]
+    return pd.concat([app, extra], ignore_index=True) if len(extra) else app
+
+
+# ------------------------------------------------------------------------------------------------- QBO
+
+
+def qbo_row(entity_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """One QuickBooks object as a row of the QBO frame."""
+    row: dict[str, Any] = {
+        "entity_type": entity_type,
+        "external_id": str(obj["Id"]),
+        "sync_token": str(obj.get("SyncToken", "")),
+        "voided": False,
+    }
+    if entity_type == "customer":
+        row.update(number=obj.get("DisplayName"), amount=0)
+        return row
+    row["amount"] = cents(mapping.money(obj.get("TotalAmt", 0), "TotalAmt"))
+    row["voided"] = mapping.is_voided(obj)
+    if entity_type == "invoice":
+        row["number"] = obj.get("DocNumber")
+        row["balance"] = cents(mapping.money(obj.get("Balance", 0), "Balance"))
+    else:
+        row["number"] = str(obj["PaymentRefNum"]) if obj.get("PaymentRefNum") else None
+    return row
+
+
+QBO_ENTITIES = {"invoice": "Invoice", "payment": "Payment", "customer": "Customer"}
+
+
+def _by_ids(client: QueryClient, entity_type: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+    wanted = sorted(ids)
+    for chunk in _chunks(wanted, QBO_CHUNK):
+        yield from client.query_all(qbo_select(QBO_ENTITIES[entity_type]).where("Id", "IN", list(chunk)))
+
+
+def load_qbo(client: QueryClient, start: date, end: date, *, linked: dict[str, set[str]]) -> pd.DataFrame:
+    """QuickBooks invoices and payments dated in the period (paginated), the linked ones the period left
+    out (read by Id: deleted ones stay absent) and the customers either side names."""
+    rows: list[dict[str, Any]] = []
+    customers: set[str] = set(linked.get("customer", set()))
+    for entity_type in ("invoice", "payment"):
+        query = (
+            qbo_select(QBO_ENTITIES[entity_type]).where("TxnDate", ">=", start).where("TxnDate", "<=", end)
+        )
+        seen: set[str] = set()
+        objects = list(client.query_all(query))
+        missing = set(linked.get(entity_type, set())) - {str(o["Id"]) for o in objects}
+        objects += list(_by_ids(client, entity_type, missing))
+        for obj in objects:
+            if str(obj["Id"]) in seen:
+                continue
+            seen.add(str(obj["Id"]))
+            rows.append(qbo_row(entity_type, obj))
+            customer = mapping.ref_value(obj, "CustomerRef")
+            if customer:
+                customers.add(customer)
+    rows += [qbo_row("customer", obj) for obj in _by_ids(client, "customer", customers)]
+    return frame(rows, QBO_COLUMNS)
+
+
+# ------------------------------------------------------------------------------------------------- Stripe
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC)."""
+    return datetime.combine(start, time.min, UTC), datetime.combine(end + timedelta(days=1), time.min, UTC)
+
+
+def _minor(value: Any) -> int | None:
+    # Two-decimal currencies: minor units are cents (the sandbox and the app's currencies).
+    return None if value is None else int(value)
+
+
+def stripe_row(charge: dict[str, Any], fees: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    fee_net = fees.get(str(charge["id"]))
+    intent = charge.get("payment_intent")
+    return {
+        "charge_id": str(charge["id"]),
+        "payment_intent_id": intent.get("id") if isinstance(intent, dict) else intent,
+        "amount": _minor(charge.get("amount")),
+        "refunded": _minor(charge.get("amount_refunded", 0)),
+        "fee": fee_net[0] if fee_net else None,
+        "net": fee_net[1] if fee_net else None,
+        "status": charge.get("status"),
+    }
+
+
+def load_stripe(stripe: StripeLister, start: date, end: date, app: pd.DataFrame) -> pd.DataFrame:
+    """Stripe charges created in the period with their fee and net (from the balance transactions), plus
+    the charges app payments of the period name that were created outside it."""
+    lo, hi = period_bounds(start, end)
+    fees = {
+        str(txn["source"]): (int(txn.get("fee", 0)), int(txn.get("net", 0)))
+        for txn in stripe.list_balance_transactions(lo, hi)
+        if txn.get("type") in ("charge", "payment") and txn.get("source")
+    }
+    charges = {str(c["id"]): c for c in stripe.list_charges(lo, hi)}
+    payments = app[app["entity_type"] == "payment"]
+    for charge_id in payments["stripe_charge_id"].dropna():
+        if str(charge_id) not in charges:
+            try:
+                charges[str(charge_id)] = stripe.retrieve_charge(str(charge_id))
+            except StripeApiError as err:  # a charge Stripe does not know is a finding, not a failure
+                if err.retryable:
+                    raise
+    return frame([stripe_row(c, fees) for c in charges.values()], STRIPE_COLUMNS)
+
+
+def linked_external_ids(app: pd.DataFrame) -> dict[str, set[str]]:
+    linked = app[app["external_id"].notna()]
+    out: dict[str, set[str]] = {}
+    for entity_type, external_id in zip(linked["entity_type"], linked["external_id"], strict=True):
+        out.setdefault(str(entity_type), set()).add(str(external_id))
+    return out
+
+
+__all__ = [
+    "app_ids_linked_to",
+    "close_app",
+    "linked_external_ids",
+    "load_app",
+    "load_qbo",
+    "load_stripe",
+    "period_bounds",
+    "qbo_row",
+    "stripe_row",
+]
