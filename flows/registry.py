@@ -17,6 +17,7 @@ FLOWS: dict[str, str] = {
     "backfill-stripe-events": "flows.stripe_events:backfill_stripe_events",
     "rotate-tokens": "flows.operations:rotate_tokens",
     "health-check": "flows.operations:health_check",
+    "reconcile": "flows.reconcile:reconcile",
     "reconcile-all-companies": "flows.reconcile_all:reconcile_all_companies",
     "deliver-webhooks": "flows.webhooks:deliver_webhooks",
 }
