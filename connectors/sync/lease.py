@@ -40,7 +40,9 @@ def _key(integration_id: uuid.UUID) -> int:
 def push_lease(engine: Engine, integration_id: uuid.UUID, *, timeout_s: float = 900.0) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            conn.execute(text("SET lock_timeout = :ms"), {"ms": f"{int(timeout_s * 1000)}ms"})
+            conn.execute(
+                text("SELECT set_config('lock_timeout', :ms, false)"), {"ms": f"{int(timeout_s * 1000)}ms"}
+            )
             try:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _key(integration_id)})
             except Exception as err:  # a lock_timeout surfaces as OperationalError
@@ -50,6 +52,7 @@ def push_lease(engine: Engine, integration_id: uuid.UUID, *, timeout_s: float = 
                 yield
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(integration_id)})
+                conn.execute(text("RESET lock_timeout"))  # the pooled connection goes back as it came
                 conn.commit()
         return
     database = engine.url.database or ""
