@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -80,17 +80,25 @@ def connected_companies() -> list[tuple[str, str]]:
 
 @flow(name="sync-all-companies", flow_run_name="sync all companies | {mode}")
 def sync_all_companies(
-    mode: Literal["incremental", "full"] = "incremental", max_concurrency: int = 4
+    mode: Literal["incremental", "full"] = "incremental",
+    max_concurrency: int = 4,
+    via_deployments: bool = False,
+    wait_minutes: float = 30.0,
 ) -> dict[str, Any]:
     """Sync every connected company, at most `max_concurrency` at a time; each realm keeps its own API
     budget (the per-realm limiter), so one busy company never slows the others' QuickBooks calls.
 
     Args:
         mode: incremental (CDC since the cursors) or full.
-        max_concurrency: Companies synced at the same time.
+        max_concurrency: Companies synced at the same time (in this process).
+        via_deployments: Instead, start one run of the incremental-sync / full-sync deployment per
+            company, so every worker of the work pool takes a share; this run waits for them.
+        wait_minutes: With via_deployments, how long to wait for the companies' runs.
     """
     logger = get_run_logger()
     companies = connected_companies()
+    if via_deployments:
+        return _fan_out_to_workers(companies, mode, wait_minutes)
     run = incremental_sync if mode == "incremental" else full_sync
 
     def one(company_id: str) -> dict[str, Any]:
@@ -105,3 +113,43 @@ def sync_all_companies(
     failed = [r for r in results if not r["ok"]]
     logger.info("synced %s companies, %s failed", len(results) - len(failed), len(failed))
     return {"companies": len(results), "failed": len(failed), "results": results}
+
+
+def _fan_out_to_workers(companies: list[tuple[str, str]], mode: str, wait_minutes: float) -> dict[str, Any]:
+    """One deployment run per company (idempotency key: this run + company), then wait for them all."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
+    logger = get_run_logger()
+    deployment = f"{mode}-sync/{mode}-sync"
+    parent = flow_run.id
+    runs: dict[str, Any] = {}
+    for company_id, _ in companies:
+        started = run_deployment(  # called from sync code, Prefect's dual API returns the run itself
+            deployment,
+            parameters={"company": company_id, "trigger": "scheduled"},
+            timeout=0,
+            idempotency_key=f"{parent}:{company_id}",
+            as_subflow=True,
+        )
+        runs[company_id] = cast(FlowRun, started).id
+    deadline = time.monotonic() + wait_minutes * 60
+    states: dict[str, str] = {}
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            states = {cid: (client.read_flow_run(rid).state_name or "?") for cid, rid in runs.items()}
+            if all(name in ("Completed", "Failed", "Crashed", "Cancelled") for name in states.values()):
+                break
+            time.sleep(2)
+    failed = [cid for cid, name in states.items() if name != "Completed"]
+    logger.info(
+        "%s companies synced by the work pool, %s not completed", len(runs) - len(failed), len(failed)
+    )
+    return {
+        "companies": len(runs),
+        "failed": len(failed),
+        "results": [{"company_id": cid, "state": name} for cid, name in states.items()],
+    }
