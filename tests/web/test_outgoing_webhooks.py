@@ -1,0 +1,184 @@
+"""Outgoing webhooks end to end: subscribe through the API, deliveries signed and checked by a real
+receiver, one that fails twice then succeeds (three attempts recorded, backoff doubling), auto-disable
+after repeated failure with a WARNING line, and replay."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, update
+
+from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
+from connectors.outgoing_webhooks import (
+    SIGNATURE_HEADER,
+    DeliveryPolicy,
+    deliver_due,
+    emit_event,
+    verify_signature,
+)
+from sandbox.common.server import LocalServer
+from sierra_sync.web import AppDeps
+from tests import factories
+from tests.web.api_helpers import ALL, keyring
+
+
+class Receiver:
+    """Checks every signature with the secret it was given; answers 500 for the first `fail_first` calls."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.fail_first = 0
+        self.calls: list[dict[str, Any]] = []
+        self.app = FastAPI()
+
+        @self.app.post("/hook")
+        async def hook(request: Request) -> JSONResponse:
+            body = await request.body()
+            ok = verify_signature(self.secret, request.headers.get(SIGNATURE_HEADER, ""), body, now=_now_s())
+            self.calls.append(
+                {"valid": ok, "event": json.loads(body), "attempt": request.headers["Sierra-Attempt"]}
+            )
+            if not ok:
+                return JSONResponse({"error": "bad signature"}, status_code=400)
+            if len(self.calls) <= self.fail_first:
+                return JSONResponse({"error": "down"}, status_code=500)
+            return JSONResponse({"ok": True})
+
+
+def _now_s() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    rec = Receiver()
+    with LocalServer(rec.app) as server:
+        yield rec, f"{server.url}/hook"
+
+
+@pytest.fixture
+def setup(sessions, web_server, receiver) -> Iterator[dict[str, Any]]:
+    from connectors.apikeys import create_key, parse_permissions
+
+    ring = keyring()
+    with sessions.begin() as s:
+        company = factories.company(s)
+        key = create_key(s, company.id, "hooks", parse_permissions(ALL)).raw
+    deps = AppDeps(sessions=sessions, webhook_keyring=ring)
+    rec, url = receiver
+    with web_server.serve(deps) as client:
+        client.headers["Authorization"] = f"Bearer {key}"
+        yield {"client": client, "ring": ring, "company_id": company.id, "rec": rec, "url": url}
+
+
+def _subscribe(env: dict[str, Any]) -> dict[str, Any]:
+    r = env["client"].post(
+        "/api/v1/webhooks", json={"url": env["url"], "events": ["invoice.synced", "payment.received"]}
+    )
+    assert r.status_code == 201, r.text
+    data = r.json()["data"]
+    env["rec"].secret = data["secret"]
+    assert data["secret"].startswith("whsec_")
+    return data
+
+
+def test_signed_delivery_fails_twice_then_succeeds(setup, sessions) -> None:
+    env = setup
+    sub = _subscribe(env)
+    # Stored sealed, never in clear; not in the subscription's public view either.
+    with sessions() as s:
+        stored = s.get(WebhookSubscription, uuid.UUID(sub["id"]))
+        assert env["rec"].secret not in (stored.webhook_secret or "")
+    assert "secret" not in env["client"].get(f"/api/v1/webhooks/{sub['id']}").json()["data"]
+
+    env["rec"].fail_first = 2
+    clock = [datetime.now(UTC)]
+    with sessions.begin() as s:
+        ids = emit_event(s, env["company_id"], "invoice.synced", {"invoice_id": "inv-1"}, now=clock[0])
+        emit_event(s, env["company_id"], "reconciliation.completed", {}, now=clock[0])  # not subscribed
+    assert len(ids) == 1
+    policy = DeliveryPolicy(base_delay_s=10)
+    with httpx.Client(timeout=5) as http:
+        first = deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0])
+        assert (first.sent, first.retrying) == (1, 1)
+        assert (
+            deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0]).sent == 0
+        )  # not due
+        clock[0] += timedelta(seconds=11)
+        assert deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0]).retrying == 1
+        clock[0] += timedelta(seconds=15)
+        assert (
+            deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0]).sent == 0
+        )  # 20 s now
+        clock[0] += timedelta(seconds=6)
+        assert deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0]).succeeded == 1
+    rec = env["rec"]
+    assert [c["valid"] for c in rec.calls] == [True, True, True]
+    assert [c["attempt"] for c in rec.calls] == ["1", "2", "3"]
+    assert {c["event"]["id"] for c in rec.calls} == {rec.calls[0]["event"]["id"]}  # one event id for all
+    assert rec.calls[0]["event"]["type"] == "invoice.synced"
+
+    detail = env["client"].get(f"/api/v1/webhook-deliveries/{ids[0]}").json()["data"]
+    assert detail["status"] == "succeeded"
+    assert [a["status_code"] for a in detail["attempt_log"]] == [500, 500, 200]
+    listed = env["client"].get(f"/api/v1/webhooks/{sub['id']}/deliveries").json()
+    assert listed["pagination"]["total"] == 1
+
+    replayed = env["client"].post(f"/api/v1/webhook-deliveries/{ids[0]}/replay")
+    assert replayed.status_code == 202
+    with httpx.Client(timeout=5) as http:
+        assert deliver_due(sessions, env["ring"], http, policy=policy).succeeded == 1
+    assert rec.calls[-1]["event"]["id"] == rec.calls[0]["event"]["id"]
+
+
+def test_wrong_secret_is_refused_by_the_receiver(setup, sessions) -> None:
+    env = setup
+    _subscribe(env)
+    env["rec"].secret = "whsec_not_the_right_one"
+    with sessions.begin() as s:
+        emit_event(s, env["company_id"], "payment.received", {"amount": "10.00"})
+    with httpx.Client(timeout=5) as http:
+        result = deliver_due(sessions, env["ring"], http)
+    assert result.retrying == 1
+    assert env["rec"].calls[0]["valid"] is False
+
+
+def test_repeated_failure_disables_the_subscription(setup, sessions, caplog) -> None:
+    env = setup
+    sub = _subscribe(env)
+    env["rec"].fail_first = 10_000
+    policy = DeliveryPolicy(base_delay_s=1, disable_after=2)
+    clock = [datetime.now(UTC)]
+    with sessions.begin() as s:
+        for i in range(3):
+            emit_event(s, env["company_id"], "invoice.synced", {"n": i}, now=clock[0])
+        s.execute(update(WebhookDelivery).values(max_attempts=2))
+    caplog.set_level(logging.WARNING, logger="sierra_sync.webhooks.outgoing")
+    with httpx.Client(timeout=5) as http:
+        for _ in range(4):
+            deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0])
+            clock[0] += timedelta(seconds=5)
+    view = env["client"].get(f"/api/v1/webhooks/{sub['id']}").json()["data"]
+    assert view["is_active"] is False
+    assert "2 failed deliveries in a row" in view["disabled_reason"]
+    assert any("disabled after 2 failed deliveries" in r.getMessage() for r in caplog.records)
+    assert env["rec"].secret not in caplog.text
+    with sessions() as s:
+        statuses = sorted(d.status for d in s.scalars(select(WebhookDelivery)))
+        assert statuses == ["failed", "failed", "failed"]  # the third stops once the subscription is off
+        assert len(s.scalars(select(WebhookDeliveryAttempt)).all()) >= 4
+    # Replay refuses while disabled; re-enabling resets the streak.
+    with sessions() as s:
+        first = s.scalars(select(WebhookDelivery.id)).first()
+    assert env["client"].post(f"/api/v1/webhook-deliveries/{first}/replay").status_code == 409
+    again = env["client"].patch(f"/api/v1/webhooks/{sub['id']}", json={"is_active": True}).json()["data"]
+    assert (again["is_active"], again["consecutive_failures"], again["disabled_reason"]) == (True, 0, None)
