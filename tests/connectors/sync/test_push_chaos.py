@@ -176,14 +176,27 @@ def test_four_workers_pushing_one_company_at_once(db, engine, sessions, qbo):
     no duplicate in QuickBooks, no invalid_grant, every record synced once."""
     conn, app, ring = _setup(engine, sessions, qbo, 120)
     with sessions.begin() as s:
-        s.execute(update(Integration).where(Integration.id == conn.integration_id).values(expires_at=utcnow()))
+        s.execute(
+            update(Integration).where(Integration.id == conn.integration_id).values(expires_at=utcnow())
+        )
     start_at = time.time() + 5
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.connectors.sync.push_worker", db.url, str(conn.company_id), qbo.url,
-             h.KEY_TEXT, str(start_at)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            [
+                sys.executable,
+                "-m",
+                "tests.connectors.sync.push_worker",
+                db.url,
+                str(conn.company_id),
+                qbo.url,
+                h.KEY_TEXT,
+                str(start_at),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for _ in range(4)
     ]
