@@ -285,7 +285,8 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
             "QuickBooks has " + by_number.loc[hit, "number"] + " with no link to the app record",
         )
     )
-    never = by_number[~hit].assign(external_id=pd.Series(pd.NA, index=by_number.index, dtype="string"))
+    never = by_number[~hit].copy()
+    never["external_id"] = pd.NA  # a scalar: assigning a Series to an empty frame would adopt its index
     parts.append(_rows(never, "missing_in_qbo", ACTIONS["missing_in_qbo"], "never pushed to QuickBooks"))
 
     # --- QuickBooks objects nobody in the app accounts for

@@ -184,3 +184,11 @@ def test_percent_rounds_down(part, whole, expected):
 def test_float_money_is_refused():
     with pytest.raises(TypeError):
         cents(1.5)  # type: ignore[arg-type]
+
+
+def test_only_an_unlinked_record_gives_one_row_not_phantom_missing_ones():
+    app, qbo, _ = world()
+    app = app[app["app_id"].isin(["i-ok", "i-nolink"])]
+    qbo = qbo[qbo["external_id"].isin(["20", "28"])]
+    result = classify(app, qbo, frame([], STRIPE_COLUMNS), Options(stripe_checked=False))
+    assert kinds_of(result.discrepancies) == [("unlinked", "i-nolink", "28")]
