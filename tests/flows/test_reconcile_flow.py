@@ -16,7 +16,11 @@ from flows.reconcile import reconcile
 from sierra_sync.settings import get_settings
 from tests.connectors.reconcile.test_reconcile_sandbox import client_of, link_of, qbo_copy
 
-PERIOD: dict[str, Any] = {"period_start": date(2000, 1, 1), "period_end": date(2099, 12, 31), "check_stripe": False}
+PERIOD: dict[str, Any] = {
+    "period_start": date(2000, 1, 1),
+    "period_end": date(2099, 12, 31),
+    "check_stripe": False,
+}
 
 
 def test_reconcile_then_repair(flow_env, tmp_path, monkeypatch):
