@@ -216,8 +216,8 @@ class AuthResult:
 
 
 def authenticate_and_count(conn: Connection, raw_key: str, now: datetime, ip: str | None) -> AuthResult:
-    """Authenticate `raw_key` and count this request against its limits, atomically; commits nothing
-    itself (run it in `engine.begin()`)."""
+    """Authenticate `raw_key` and count this request against its limits, atomically (each statement is
+    atomic on its own: run it on an autocommit connection, or commit after)."""
     t = table_of(ApiKey)
     c = t.c
     hs, ds = hour_start(now), day_start(now)

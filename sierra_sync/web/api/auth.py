@@ -73,8 +73,11 @@ def api_context(
         )
     deps = app_deps(request)
     now = now_of(deps)
-    with deps.sessions.begin() as session:
-        result = authenticate_and_count(session.connection(), creds.credentials, now, client_ip(request))
+    # Autocommit: the key's row is locked only while the statement runs, never across a Python round trip
+    # (under load a COMMIT waiting for the GIL would serialise every request of the key behind it).
+    with deps.sessions() as session:
+        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        result = authenticate_and_count(conn, creds.credentials, now, client_ip(request))
     request.state.key_id = result.key_id
     request.state.company_id = result.company_id
     request.state.rate = result.rate

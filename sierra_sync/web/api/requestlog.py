@@ -40,8 +40,9 @@ def _clean(text: str, limit: int) -> str:
 
 
 def _write(deps: AppDeps, row: dict[str, Any]) -> None:
-    with deps.sessions.begin() as session:
-        session.execute(insert(ApiRequestLog), [row])
+    with deps.sessions() as session:  # one statement, autocommitted: no BEGIN/COMMIT round trips
+        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        conn.execute(insert(ApiRequestLog), [row])
 
 
 def install_request_log(app: FastAPI, deps: AppDeps) -> None:
