@@ -1,7 +1,7 @@
 """Reconciliation history: reconciliation_runs (accuracy per run) and reconciliation_items (discrepancies).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-26 05:10:00.000000
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 import connectors.db.types
 from migrations.helpers import create_touch_triggers
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
