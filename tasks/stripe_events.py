@@ -31,7 +31,7 @@ from connectors.stripe_events import (
     run_events,
 )
 from tasks.push import flow_run_id
-from tasks.runtime import company_sync, sessions
+from tasks.runtime import app_engine, company_sync, sessions
 
 __all__ = ["backfill_stripe_event_inbox", "event_context", "inbox_handler", "process_stripe_event_inbox"]
 
@@ -78,6 +78,9 @@ def inbox_handler(factory: sessionmaker[Session] | None = None) -> Callable[[Inb
     """The handler `sierra-sync api serve` registers for provider "stripe" when no deployment is served:
     events are processed in the web process, right after they are acknowledged."""
     ctx = event_context(factory=factory)
+    # Create this process's engine now: handlers run on several threads at once, and two first calls of
+    # `engine_for` racing would each make an engine (one of them never disposed).
+    app_engine()
     return lambda event: handle_claimed(ctx, event)
 
 

@@ -18,12 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from connectors.db.models import Company, Expense, Invoice, Payment, PaymentAttempt
 from connectors.db.models.base import table_of
@@ -73,6 +74,23 @@ def fee_expense_id_for(balance_transaction_id: str) -> uuid.UUID:
 def refund_app_id(refund_id: str) -> uuid.UUID:
     """The id a Stripe refund is known by in the entity links (it has no app row of its own)."""
     return uuid.uuid5(_NAMESPACE, f"stripe-refund:{refund_id}")
+
+
+T = TypeVar("T")
+_STALE_RETRIES = 5
+
+
+def _in_transaction(sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction, again when a concurrent writer moved a row's version first (SQLite
+    has no row locks: two deliveries of one invoice's events can interleave there)."""
+    for attempt in range(_STALE_RETRIES):
+        try:
+            with sessions.begin() as session:
+                return work(session)
+        except StaleDataError:
+            if attempt == _STALE_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- facts from Stripe objects
@@ -319,12 +337,15 @@ def _ensure_payment(session: Session, facts: PaymentFacts) -> tuple[Payment, boo
 
 def record_payment(sessions: sessionmaker[Session], facts: PaymentFacts) -> PaymentRecord:
     """Record a collected payment (once) and bring its invoice's balance and status up to date."""
-    with sessions.begin() as session:
+
+    def work(session: Session) -> PaymentRecord:
         payment, created = _ensure_payment(session, facts)
         state = recompute_invoice(session, payment.invoice_id) if payment.invoice_id else None
         return PaymentRecord(
             payment.id, payment.company_id, payment.invoice_id, facts.intent_id, created, state
         )
+
+    return _in_transaction(sessions, work)
 
 
 # --------------------------------------------------------------------------- refunds
@@ -366,7 +387,8 @@ def record_refund(sessions: sessionmaker[Session], charge: Mapping[str, Any]) ->
     partially_refunded or refunded, and the invoice balance is restored by what was refunded."""
     facts = facts_from_charge(charge)
     refunded = from_minor_units(_int(charge, "amount_refunded", "charge"), facts.currency)
-    with sessions.begin() as session:
+
+    def work(session: Session) -> RefundRecord:
         payment, created = _ensure_payment(session, facts)
         target = min(refunded, Decimal(payment.amount))
         changed = target > payment.refunded_amount
@@ -381,6 +403,8 @@ def record_refund(sessions: sessionmaker[Session], charge: Mapping[str, Any]) ->
         return RefundRecord(
             record, Decimal(payment.refunded_amount), changed, _refunds(session, payment.company_id, charge)
         )
+
+    return _in_transaction(sessions, work)
 
 
 # --------------------------------------------------------------------------- failures
@@ -483,7 +507,8 @@ def flag_dispute(
     amount = from_minor_units(_int(dispute, "amount", "dispute"), currency)
     reason = dispute.get("reason") if isinstance(dispute.get("reason"), str) else None
     what = f"Stripe dispute {dispute_id} (charge {charge_id or '?'})"
-    with sessions.begin() as session:
+
+    def work(session: Session) -> DisputeRecord:
         match = []
         if charge_id:
             match.append(Payment.stripe_charge_id == charge_id)
@@ -507,6 +532,8 @@ def flag_dispute(
         return DisputeRecord(
             dispute_id, invoice.company_id, invoice.id, invoice.invoice_number, amount, reason, changed
         )
+
+    return _in_transaction(sessions, work)
 
 
 # --------------------------------------------------------------------------- fees
