@@ -85,7 +85,7 @@ def _subscribe(env: dict[str, Any]) -> dict[str, Any]:
         "/api/v1/webhooks", json={"url": env["url"], "events": ["invoice.synced", "payment.received"]}
     )
     assert r.status_code == 201, r.text
-    data = r.json()["data"]
+    data: dict[str, Any] = r.json()["data"]
     env["rec"].secret = data["secret"]
     assert data["secret"].startswith("whsec_")
     return data
