@@ -22,31 +22,45 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    # Imported here so `sierra-sync --help` stays fast and each module stays independent.
-    from sierra_sync.cli import blocks, connect, db, demo, keys, run, sandbox, web
+@app.callback()
+def _root() -> None:
+    """Sierra Suites integrations: QuickBooks Online and Stripe sync on Prefect 3."""
+    # A callback keeps Typer in group mode even when only one command is registered (see _register).
 
-    app.add_typer(db.app, name="db")
-    app.add_typer(blocks.app, name="blocks")
-    app.add_typer(keys.app, name="keys")
-    app.add_typer(connect.connect_app, name="connect")
-    app.add_typer(connect.disconnect_app, name="disconnect")
-    app.command(name="sandbox")(sandbox.sandbox)
-    app.command(name="demo")(demo.demo)
-    from sierra_sync.cli import logs, watch
 
-    app.add_typer(logs.app, name="logs")
-    app.command(name="watch")(watch.watch)
-    app.command(name="run")(run.run)
-    app.add_typer(web.webhooks_app, name="webhooks")
-    app.add_typer(web.api_app, name="api")
-    from sierra_sync.cli import health, serve
+# command -> (module under sierra_sync.cli, attribute, "group" for a Typer sub-app or "command")
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("db", "app", "group"),
+    "blocks": ("blocks", "app", "group"),
+    "keys": ("keys", "app", "group"),
+    "connect": ("connect", "connect_app", "group"),
+    "disconnect": ("connect", "disconnect_app", "group"),
+    "sandbox": ("sandbox", "sandbox", "command"),
+    "demo": ("demo", "demo", "command"),
+    "logs": ("logs", "app", "group"),
+    "watch": ("watch", "watch", "command"),
+    "run": ("run", "run", "command"),
+    "webhooks": ("web", "webhooks_app", "group"),
+    "api": ("web", "api_app", "group"),
+    "serve": ("serve", "serve", "command"),
+    "health": ("health", "health", "command"),
+    "api-keys": ("apikeys", "app", "group"),
+}
 
-    app.command(name="serve")(serve.serve)
-    app.command(name="health")(health.health)
-    from sierra_sync.cli import apikeys
 
-    app.add_typer(apikeys.app, name="api-keys")
+def _register(only: str | None = None) -> None:
+    """Register the commands; with `only`, just that one: several command modules import Prefect, which
+    costs seconds, and `sierra-sync db upgrade` should not pay for `blocks setup`."""
+    import importlib
+
+    for name, (module, attr, kind) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(f"sierra_sync.cli.{module}"), attr)
+        if kind == "group":
+            app.add_typer(target, name=name)
+        else:
+            app.command(name=name)(target)
 
 
 def _prefect_defaults() -> None:
@@ -59,7 +73,8 @@ def _prefect_defaults() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; translate SierraError into one line on stderr and its exit code."""
     _prefect_defaults()
-    _register()
+    args = sys.argv[1:] if argv is None else argv
+    _register(args[0] if args and args[0] in COMMANDS else None)
     try:
         app(args=argv, prog_name="sierra-sync")
     except SierraError as err:
