@@ -142,31 +142,37 @@ def process_event(ctx: EventContext, event: StripeEvent) -> EventOutcome:
 
 
 def _collect(ctx: EventContext, rec: record.PaymentRecord, outcome: EventOutcome) -> None:
-    """The fee expense of a collected payment, then both to QuickBooks."""
-    gateway = ctx.stripe()
-    ids = [rec.payment_id]
-    if gateway is None:
-        outcome.notes.append("no Stripe gateway configured: the fee was not read")
-    else:
-        fees = gateway.payment_fees(rec.intent_id)
-        if fees is None:
-            outcome.notes.append("Stripe has no balance transaction for this payment yet: no fee recorded")
-        else:
-            outcome.expense_id = record.record_fee(ctx.sessions, rec.payment_id, fees)
-            if outcome.expense_id is not None:
-                ids.append(outcome.expense_id)
+    """The payment to QuickBooks first (what the customer and the bookkeeper wait for), then Stripe's fee
+    as an expense and its Purchase."""
     with ctx.quickbooks(rec.company_id) as qbo:
         if qbo is None:
             outcome.notes.append("the company is not connected to QuickBooks: nothing pushed")
+        else:
+            _push(ctx, qbo, [rec.payment_id], outcome, "payment")
+        gateway = ctx.stripe()
+        if gateway is None:
+            outcome.notes.append("no Stripe gateway configured: the fee was not read")
             return
-        result = push_collected(
-            ctx.sessions, qbo.client, qbo.target, ids, trigger=ctx.trigger, flow_run_id=ctx.flow_run_id
-        )
-    outcome.qbo["push"] = {k: v for k, v in result.as_dict()["counts"].items()}
+        fees = gateway.payment_fees(rec.intent_id)
+        if fees is None:
+            outcome.notes.append("Stripe has no balance transaction for this payment yet: no fee recorded")
+            return
+        outcome.expense_id = record.record_fee(ctx.sessions, rec.payment_id, fees)
+        if outcome.expense_id is not None and qbo is not None:
+            _push(ctx, qbo, [outcome.expense_id], outcome, "fee")
+
+
+def _push(
+    ctx: EventContext, qbo: QuickBooksLink, ids: list[uuid.UUID], outcome: EventOutcome, what: str
+) -> None:
+    result = push_collected(
+        ctx.sessions, qbo.client, qbo.target, ids, trigger=ctx.trigger, flow_run_id=ctx.flow_run_id
+    )
+    outcome.qbo[what] = {k: v for k, v in result.as_dict()["counts"].items()}
     for failure in result.failures:
         # Recorded in the sync log as retrying/failed: the retry sweep (or replay-failed) takes it from here.
         outcome.notes.append(f"QuickBooks: {failure.message} ({failure.status})")
-        log.warning("Stripe %s: QuickBooks push %s: %s", rec.intent_id, failure.status, failure.message)
+        log.warning("Stripe %s: QuickBooks push %s: %s", outcome.event_id, failure.status, failure.message)
 
 
 def _invoice_note(state: record.InvoiceState | None, outcome: EventOutcome) -> str:
