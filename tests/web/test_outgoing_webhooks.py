@@ -17,7 +17,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 
-from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
+from connectors.db.models import (
+    ApiIdempotencyKey,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookSubscription,
+)
 from connectors.outgoing_webhooks import (
     SIGNATURE_HEADER,
     DeliveryPolicy,
@@ -99,6 +104,16 @@ def test_signed_delivery_fails_twice_then_succeeds(setup, sessions) -> None:
         stored = s.get(WebhookSubscription, uuid.UUID(sub["id"]))
         assert env["rec"].secret not in (stored.webhook_secret or "")
     assert "secret" not in env["client"].get(f"/api/v1/webhooks/{sub['id']}").json()["data"]
+    # A retried create (same Idempotency-Key) gets the same secret back; none is stored in clear.
+    headers = {"Idempotency-Key": "sub-1"}
+    body = {"url": env["url"], "events": ["payment.received"]}
+    made = env["client"].post("/api/v1/webhooks", json=body, headers=headers).json()["data"]
+    again = env["client"].post("/api/v1/webhooks", json=body, headers=headers).json()["data"]
+    assert again == made
+    with sessions() as s:
+        stored_answers = " ".join(str(r.response_body) for r in s.scalars(select(ApiIdempotencyKey)))
+        assert made["secret"] not in stored_answers
+    env["client"].delete(f"/api/v1/webhooks/{made['id']}")
 
     env["rec"].fail_first = 2
     clock = [datetime.now(UTC)]

@@ -86,7 +86,9 @@ def _find(session: Session, key_id: uuid.UUID, key: str) -> ApiIdempotencyKey | 
     )
 
 
-def _replay(stored: ApiIdempotencyKey, request_hash: str) -> JSONResponse:
+def _replay(
+    stored: ApiIdempotencyKey, request_hash: str, restore: Callable[[Any], Any] = lambda body: body
+) -> JSONResponse:
     if stored.request_hash != request_hash:
         raise ApiError(
             409,
@@ -94,7 +96,7 @@ def _replay(stored: ApiIdempotencyKey, request_hash: str) -> JSONResponse:
             "this Idempotency-Key was already used with a different request; use a new key",
         )
     return JSONResponse(
-        stored.response_body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+        restore(stored.response_body), status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
     )
 
 
@@ -106,9 +108,13 @@ def idempotent(
     path: str,
     body: Any,
     work: Callable[[Session], tuple[int, Any]],
+    *,
+    store: Callable[[Any], Any] = lambda body: body,
+    restore: Callable[[Any], Any] = lambda body: body,
 ) -> JSONResponse:
     """Run `work` (which writes and returns status and JSON body) once per Idempotency-Key: its answer is
-    stored in the same transaction as its effect, so a retry replays it and never writes twice."""
+    stored in the same transaction as its effect, so a retry replays it and never writes twice.
+    `store` strips what must not be stored (a secret), `restore` puts it back on a replay."""
     request_hash = hashlib.sha256(
         json.dumps([method, path, body], sort_keys=True, default=str).encode()
     ).hexdigest()
@@ -116,7 +122,7 @@ def idempotent(
         with deps.sessions() as session:
             stored = _find(session, ctx.key_id, key)
             if stored is not None:
-                return _replay(stored, request_hash)
+                return _replay(stored, request_hash, restore)
     try:
         with deps.sessions.begin() as session:
             status, payload = work(session)
@@ -129,7 +135,7 @@ def idempotent(
                         path=path,
                         request_hash=request_hash,
                         status_code=status,
-                        response_body=payload,
+                        response_body=store(payload),
                     )
                 )
                 session.flush()
@@ -141,5 +147,5 @@ def idempotent(
             stored = _find(session, ctx.key_id, key)
         if stored is None:
             raise
-        return _replay(stored, request_hash)
+        return _replay(stored, request_hash, restore)
     return JSONResponse(payload, status_code=status)

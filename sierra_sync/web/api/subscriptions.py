@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from connectors.crypto import Keyring
 from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
-from connectors.outgoing_webhooks import OUTGOING, new_secret, replay, seal_secret
+from connectors.outgoing_webhooks import OUTGOING, new_secret, open_secret, replay, seal_secret
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
 from sierra_sync.web.api.common import ERRORS, IdempotencyKey, Limit, Offset, idempotent, not_found, page
 from sierra_sync.web.api.errors import ApiError
@@ -130,9 +130,17 @@ def create_subscription(body: SubscriptionCreate, ctx: Write, deps: Deps, key: I
         session.flush()
         return 201, {"data": {**sub_json(row), "secret": secret}}
 
-    # The replayed answer of a retried create holds the secret again: it is stored like the first answer,
-    # in api_idempotency_keys, which only the key's owner can read back.
-    return idempotent(deps, ctx, key, "POST", "/api/v1/webhooks", body.model_dump(mode="json"), work)
+    def store(payload: Any) -> Any:  # the stored answer never holds the secret
+        return {"data": {k: v for k, v in payload["data"].items() if k != "secret"}}
+
+    def restore(payload: Any) -> Any:  # a replay re-opens it from the sealed column
+        with deps.sessions() as session:
+            row = session.get(WebhookSubscription, uuid.UUID(payload["data"]["id"]))
+            secret = open_secret(keyring, row.id, row.webhook_secret) if row and row.webhook_secret else None
+        return {"data": {**payload["data"], "secret": secret}}
+
+    path, dumped = "/api/v1/webhooks", body.model_dump(mode="json")
+    return idempotent(deps, ctx, key, "POST", path, dumped, work, store=store, restore=restore)
 
 
 @router.get("/webhooks/{subscription_id}", response_model=One[SubscriptionOut], summary="Get a subscription")
