@@ -48,6 +48,7 @@ __all__ = [
     "replay",
     "seal_secret",
     "sign",
+    "subscribed_events",
     "verify_signature",
 ]
 
@@ -100,6 +101,19 @@ def verify_signature(secret: str, header: str, body: bytes, now: float, toleranc
         return False
     expected = sign(secret, timestamp, body).split("v1=", 1)[1]
     return any(hmac.compare_digest(expected, given) for given in parts.get("v1", []))
+
+
+def subscribed_events(session: Session, company_id: uuid.UUID) -> set[str]:
+    """Event types at least one active outgoing subscription of the company wants (callers that emit
+    many events read this once and skip the rest)."""
+    rows = session.scalars(
+        select(WebhookSubscription.events).where(
+            WebhookSubscription.company_id == company_id,
+            WebhookSubscription.provider == OUTGOING,
+            WebhookSubscription.is_active.is_(True),
+        )
+    ).all()
+    return {event for events in rows for event in (events or [])}
 
 
 def emit_event(

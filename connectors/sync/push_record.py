@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import synclog
 from connectors.db.models import EntityLink
+from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.quickbooks import mapping
 from connectors.sync.links import save_link
 from connectors.sync.outcome import Decision, Failure, PushResult
@@ -24,6 +25,7 @@ class PushRecorder:
     target: Target
     options: PushOptions
     result: PushResult
+    _subscribed: set[str] | None = None  # event types the company's webhook subscribers want (read once)
 
     def open_attempt(self, session: Session, spec: Spec, op: Op) -> uuid.UUID:
         claimed = self.options.claimed.pop((spec.entity_type, op.row.id), None)
@@ -69,6 +71,19 @@ class PushRecorder:
         counts = self.result.count(spec.entity_type)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
         self.decide(spec, op.row, op.action, outcome, external_id)
+        if spec.entity_type == "invoice":
+            self.emit(
+                session,
+                "invoice.synced",
+                log_id,
+                {
+                    "invoice_id": str(op.row.id),
+                    "invoice_number": op.row.invoice_number,
+                    "quickbooks_id": external_id,
+                    "outcome": outcome,
+                    "total": str(op.row.total),
+                },
+            )
 
     def failed(self, session: Session, spec: Spec, row: Any, log_id: uuid.UUID, error: Exception) -> None:
         label = spec.label(row)
@@ -93,6 +108,26 @@ class PushRecorder:
             counts.failed += 1
         self.result.failures.append(Failure(spec.entity_type, row.id, label, status, code, message))
         self.decide(spec, row, "fail", message)
+        if spec.entity_type == "invoice" and status == "failed":
+            self.emit(
+                session,
+                "invoice.sync_failed",
+                log_id,
+                {
+                    "invoice_id": str(row.id),
+                    "invoice_number": row.invoice_number,
+                    "error_code": code,
+                    "message": message,
+                },
+            )
+
+    def emit(self, session: Session, event_type: str, log_id: uuid.UUID, data: dict[str, Any]) -> None:
+        """An outgoing webhook event for the company's subscribers, committed with the outcome it reports;
+        the event id comes from the sync-log row, so a replayed outcome never sends it twice."""
+        if self._subscribed is None:
+            self._subscribed = subscribed_events(session, self.target.company_id)
+        if event_type in self._subscribed:
+            emit_event(session, self.target.company_id, event_type, data, event_id=f"evt_{log_id.hex}")
 
     def fail_unsent(self, spec: Spec, row: Any, label: str, error: SierraError) -> None:
         """A record that failed before anything was sent: still an attempt, so still a sync-log row."""

@@ -12,7 +12,6 @@ from connectors.db.models.app import (
 )
 from connectors.db.models.base import Base
 from connectors.db.models.health import IntegrationHealth
-from connectors.db.models.reconciliation import ReconciliationItem, ReconciliationRun
 from connectors.db.models.integration import (
     ApiKey,
     ApiRequestLog,
@@ -31,6 +30,7 @@ from connectors.db.models.public_api import (
     WebhookDelivery,
     WebhookDeliveryAttempt,
 )
+from connectors.db.models.reconciliation import ReconciliationItem, ReconciliationRun
 
 __all__ = [
     "ApiIdempotencyKey",
