@@ -26,6 +26,7 @@ from connectors.crypto import Keyring
 from connectors.db.models import Integration
 from connectors.db.models.base import table_of
 from connectors.db.types import utcnow
+from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.quickbooks import oauth
 from sierra_sync.errors import NotFoundError, SierraError
 
@@ -161,6 +162,18 @@ class DbTokenSource:
                 row.status_message = err.message
                 row.last_sync_error = err.message
                 failure = err
+                if "integration.expired" in subscribed_events(session, row.company_id):
+                    emit_event(
+                        session,
+                        row.company_id,
+                        "integration.expired",
+                        {
+                            "integration_id": str(row.id),
+                            "provider": "quickbooks_online",
+                            "message": err.message,
+                        },
+                        event_id=f"evt_expired_{row.id.hex}_{row.token_version}",
+                    )
             else:
                 self.refreshes += 1
                 values = sealed_token_values(row.id, tokens, self.keyring, now)

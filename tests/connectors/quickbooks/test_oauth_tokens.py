@@ -174,6 +174,32 @@ def test_invalid_grant_marks_the_connection_expired(sessions, qbo, http, company
         source.access_token()
 
 
+def test_expired_connection_is_announced_to_subscribers(sessions, qbo, http, company_id):
+    from connectors.db.models import WebhookSubscription
+    from connectors.db.models.public_api import WebhookDelivery
+
+    with sessions.begin() as s:
+        s.add(
+            WebhookSubscription(
+                company_id=company_id,
+                provider="outgoing",
+                webhook_url="https://h.example/x",
+                events=["integration.expired"],
+                is_active=True,
+            )
+        )
+    integration_id, params, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
+    source = DbTokenSource(sessions, integration_id, ring, app, http, endpoints)
+    rejected = source.access_token()
+    qbo.admin("POST", "tokens/expire", {"realm_id": params["realmId"], "kind": "all"})
+    with pytest.raises(oauth.InvalidGrantError):
+        source.refresh_after_401(rejected)
+    with sessions() as s:
+        deliveries = s.scalars(select(WebhookDelivery)).all()
+    assert [d.event_type for d in deliveries] == ["integration.expired"]
+    assert "connect quickbooks" in deliveries[0].payload["data"]["message"]
+
+
 def test_eight_processes_one_expired_token_one_refresh(db, sessions, qbo, http, company_id):
     integration_id, _, *_ = _connect(sessions, qbo, http, company_id)
     with sessions.begin() as s:
