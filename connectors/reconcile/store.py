@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from connectors.db.models import ReconciliationItem, ReconciliationRun
 from connectors.db.types import utcnow
+from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.reconcile.frames import to_decimal
 
 ITEM_CHUNK = 1000
@@ -99,6 +100,21 @@ def save_run(
     ]
     for start in range(0, len(items), ITEM_CHUNK):
         session.execute(insert(ReconciliationItem), items[start : start + ITEM_CHUNK])
+    if "reconciliation.completed" in subscribed_events(session, info.company_id):
+        emit_event(
+            session,
+            info.company_id,
+            "reconciliation.completed",
+            {
+                "run_id": str(run.id),
+                "period_start": str(info.period_start),
+                "period_end": str(info.period_end),
+                "accuracy_pct": summary["accuracy_pct"],
+                "amount_accuracy_pct": summary["amount_accuracy_pct"],
+                "discrepancies": len(items),
+            },
+            event_id=f"evt_reconciliation_{run.id.hex}",
+        )
     return run.id
 
 
