@@ -101,12 +101,20 @@ def main() -> None:
                     json={"url": f"{receiver.url}/webhooks/stripe", "secret": SECRET},
                     timeout=30,
                 ).raise_for_status()
+                before = bench.admin("GET", f"stats?realm={connection.realm_id}")
                 confirmed = _pay_all(bench.sessions, gateway, company_id, args.pause_ms / 1000)
                 rows = _wait(bench.sessions, len(confirmed), timeout=120)
+                after = bench.admin("GET", f"stats?realm={connection.realm_id}")
                 deliveries = httpx.get(
                     f"{stripe_server.url}/__sandbox/webhooks/deliveries", timeout=30
                 ).json()
         _report(args, bench.sessions, rows, confirmed, deliveries["data"])
+        used = {k: after[k] - before[k] for k in ("requests_total", "batch_requests", "throttled")}
+        print(
+            f"QBO during the payments: {used['requests_total']} requests, {used['batch_requests']} batch "
+            f"requests ({used['batch_requests'] / max(len(confirmed), 1):.1f} per payment; QBO allows 40 a "
+            f"minute per realm), {used['throttled']} throttled"
+        )
 
 
 def _pay_all(sessions: Any, gateway: StripeGateway, company_id: uuid.UUID, pause: float) -> dict[str, float]:
