@@ -8,12 +8,28 @@ Tests and benchmarks use `LocalServer` to talk to a sandbox over real sockets:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from types import TracebackType
 from typing import Any
 
 import uvicorn
+
+
+class IntendedDropFilter(logging.Filter):
+    """A sandbox drops responses on purpose (apply-then-drop faults); uvicorn reports each as an ERROR.
+    Those lines are the fault injection working, not a failure: keep them out of the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "ASGI callable returned without completing response" not in record.getMessage()
+
+
+def quiet_intended_drops() -> None:
+    """Install IntendedDropFilter on uvicorn's error logger (idempotent)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, IntendedDropFilter) for f in logger.filters):
+        logger.addFilter(IntendedDropFilter())
 
 
 class LocalServer:
@@ -24,6 +40,7 @@ class LocalServer:
             app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
         )
         self._server = uvicorn.Server(config)
+        quiet_intended_drops()
         self._thread = threading.Thread(target=self._server.run, name=f"sandbox-{port}", daemon=True)
         self.host = host
         self.port = port
