@@ -79,12 +79,12 @@ def backfill_stripe_events(
         since: List events created from then (UTC). Default: the last processed event's arrival minus
             `lookback_hours`, or Stripe's 30-day retention when nothing was processed yet.
         lookback_hours: The window behind the last processed event that is listed again.
-        process: Process what was stored (off: only store it in the inbox).
+        process: Then process every waiting Stripe event, the stored ones included (off: only store).
     """
     found = backfill_stripe_event_inbox(since, lookback_hours=lookback_hours)
     summary: dict[str, Any] = {"backfill": found}
-    if process and found["stored"]:
-        processed = process_stripe_event_inbox(found["stored"], trigger="webhook")
-        _publish(processed, "Back-filled Stripe events")
+    if process:  # what was stored, plus anything still waiting in the inbox (a failed dispatch, a retry)
+        processed = process_stripe_event_inbox(None, trigger="webhook")
+        _publish(processed, "Back-filled and waiting Stripe events")
         summary["processing"] = processed
     return summary
