@@ -1,62 +1,49 @@
-"""`sierra-sync demo`: the main job on the embedded default.
+"""`sierra-sync demo [--json] [--keep-server]`: the main job on the embedded default, end to end.
 
-For now: migrate the SQLite file, seed two companies, print a summary of what the database holds.
-(The demo issue extends it to the sandboxes, a local Prefect server and a full sync.)
-"""
+The steps live in sierra_sync/demo/ (runner.py tells them in order)."""
 
 from __future__ import annotations
 
-import typer
-from sqlalchemy import func, select
+import sys
 
-from connectors.db import migrate
-from connectors.db.engine import redact_url
-from connectors.db.models import Company, Contact, Expense, Invoice, Payment
-from connectors.seed.generate import seed
-from sierra_sync.cli.common import echo_json, open_engine
-from sierra_sync.cli.db import print_seed_summary
+import typer
+
+from sierra_sync.cli.common import echo_json
 
 
 def demo(
-    companies: int = typer.Option(2, min=1, help="Companies to seed."),
-    invoices: int = typer.Option(500, min=0, help="Invoices per company."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    companies: int = typer.Option(2, min=1, max=20, help="Companies to seed."),
+    invoices: int = typer.Option(500, min=1, help="Invoices per company."),
+    keep_server: bool = typer.Option(
+        False, "--keep-server", help="Leave the Prefect server running afterwards and print its UI address."
+    ),
+    prefect_port: int = typer.Option(4200, help="Port of the demo's Prefect server (a free one if taken)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object on stdout."),
 ) -> None:
-    """Run the main job on the embedded default: migrate, seed, summarise."""
-    engine = open_engine()
-    migrate.upgrade(engine)
-    summary = seed(engine, companies=companies, invoices=invoices)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                Company.name,
-                select(func.count()).where(Contact.company_id == Company.id).scalar_subquery(),
-                select(func.count()).where(Invoice.company_id == Company.id).scalar_subquery(),
-                select(func.coalesce(func.sum(Invoice.balance), 0))
-                .where(Invoice.company_id == Company.id, Invoice.status != "void")
-                .scalar_subquery(),
-                select(func.count()).where(Payment.company_id == Company.id).scalar_subquery(),
-                select(func.count()).where(Expense.company_id == Company.id).scalar_subquery(),
-            ).order_by(Company.name)
-        ).all()
-    table = [
-        {
-            "company": r[0],
-            "customers": r[1],
-            "invoices": r[2],
-            "open_balance": str(r[3]),
-            "payments": r[4],
-            "expenses": r[5],
-        }
-        for r in rows
-    ]
+    """Seed, connect, sync both ways under injected faults, reconcile, and print the accuracy figure."""
+    from sierra_sync.demo.runner import DemoOptions, run_demo
+
+    options = DemoOptions(
+        companies=companies, invoices=invoices, keep_server=keep_server, prefect_port=prefect_port
+    )
+    figures = run_demo(options, out=sys.stderr if as_json else sys.stdout)
     if as_json:
-        echo_json({"database": redact_url(engine.url), "seed": summary.as_dict(), "companies": table})
+        echo_json(figures)
         return
-    typer.echo(f"database: {redact_url(engine.url)} (schema {migrate.current_revision(engine)})")
-    print_seed_summary(summary)
-    for row in table:
+    typer.echo("")
+    typer.echo(
+        f"QuickBooks now holds {figures['invoices_synced']} invoices, {figures['payments_synced']} payments, "
+        f"{figures['customers_synced']} customers and {figures['expenses_synced']} expenses of "
+        f"{len(figures['companies'])} companies; {figures['duplicates_in_qbo']} duplicates, "
+        f"{figures['failed']} records failed."
+    )
+    for note in figures["notes"]:
+        typer.echo(f"note: {note}")
+    for mismatch in figures["mismatches"]:
+        typer.echo(f"mismatch: {mismatch}")
+    if keep_server:
         typer.echo(
-            f"  {row['company']}: {row['customers']} customers, {row['invoices']} invoices "
-            f"(open ${row['open_balance']}), {row['payments']} payments, {row['expenses']} expenses"
+            f"Prefect UI: {figures['prefect_ui']} (runs, artifacts, deployments); stop it with "
+            f"`kill $(jq .pid .sierra/prefect/server.json)`"
         )
+    typer.echo(f"Finished in {figures['duration_s']} s. Accuracy: {figures['accuracy_pct']:.2f} %")

@@ -1,0 +1,318 @@
+"""The demo, step by step: app database, sandboxes, a Prefect server of its own, blocks, seed, OAuth,
+full sync, Stripe payments, edits on both sides, an incremental sync under injected faults, the retry
+sweep, reconciliation, health, and the accuracy figure."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import func, select
+
+from connectors.db import migrate
+from connectors.db.engine import make_engine, session_factory
+from connectors.db.models import EntityLink, IntegrationSyncLog
+from connectors.db.types import utcnow
+from connectors.seed.generate import seed
+from sierra_sync.demo import world
+from sierra_sync.demo.accuracy import Accuracy, check_company
+from sierra_sync.demo.prefect_server import PrefectServer
+from sierra_sync.demo.scenario import edit_in_app, edit_in_quickbooks
+from sierra_sync.settings import get_settings
+
+FAULTS = {"error_rate": 0.15, "drop_rate": 0.05, "throttle": 2}
+NO_FAULTS = {"error_rate": 0.0, "drop_rate": 0.0, "throttle": 0}
+# The demo keeps waits short: a real deployment keeps the defaults (1 s backoff, up to 300 s after a 429).
+DEMO_ENV = {"SIERRA_QBO_RETRY_INITIAL_WAIT": "0.2", "SIERRA_QBO_MAX_THROTTLE_WAIT": "2"}
+
+
+@dataclass
+class DemoOptions:
+    companies: int = 2
+    invoices: int = 500
+    keep_server: bool = False
+    prefect_port: int = 4200
+
+
+class Progress:
+    """One line per step with the elapsed time, on `out` (stderr when stdout carries JSON)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def say(self, text: str) -> None:
+        print(f"[{self.elapsed():5.1f}s] {text}", file=self.out, flush=True)
+
+    @contextmanager
+    def step(self, text: str) -> Iterator[Callable[[str], None]]:
+        notes: list[str] = []
+        begun = time.perf_counter()
+        print(f"[{self.elapsed():5.1f}s] {text} …", file=self.out, flush=True)
+        yield notes.append
+        detail = f": {'; '.join(notes)}" if notes else ""
+        print(f"         done in {time.perf_counter() - begun:.1f}s{detail}", file=self.out, flush=True)
+
+
+def quiet_prefect_console() -> None:
+    """Prefect's own console lines (run states, task tracebacks of retried attempts) stay out of the demo's
+    output; they still reach the Prefect server, where the UI shows them with each run."""
+    from prefect.logging.configuration import ensure_logging_setup
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"  # for a later (re)configuration
+    ensure_logging_setup()
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.setLevel(logging.CRITICAL + 1)
+    # Our own modules log per-record warnings the summary already counts.
+    logging.getLogger("sierra_sync").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="prefect")
+
+
+def reset_app_database(data_dir: Path) -> str:
+    """A fresh SQLite app database for this run (the sandboxes start empty too, so old links would lie)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = data_dir / "sierra.db"
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{db}"
+
+
+def _flow_available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def _due_retries(sessions: Any) -> tuple[int, float | None]:
+    with sessions() as session:
+        count, first = session.execute(
+            select(func.count(), func.min(IntegrationSyncLog.next_retry_at)).where(
+                IntegrationSyncLog.status == "retrying"
+            )
+        ).one()
+    wait = None if first is None else max(0.0, (first - utcnow()).total_seconds())
+    return int(count), wait
+
+
+def _open_failures(sessions: Any) -> int:
+    with sessions() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    IntegrationSyncLog.status == "failed", IntegrationSyncLog.retried_by_id.is_(None)
+                )
+            )
+            or 0
+        )
+
+
+def _links(sessions: Any, entity_type: str) -> int:
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).where(EntityLink.entity_type == entity_type)) or 0)
+
+
+def _sync_counts(result: dict[str, Any]) -> str:
+    created = updated = failed = retrying = 0
+    for company in result.get("results", []):
+        for counts in (company.get("push") or {}).get("counts", {}).values():
+            created += counts.get("created", 0) + counts.get("linked", 0)
+            updated += counts.get("updated", 0)
+            failed += counts.get("failed", 0)
+            retrying += counts.get("retrying", 0)
+    pulled = sum(
+        counts.get("created", 0) + counts.get("updated", 0) + counts.get("linked", 0)
+        for company in result.get("results", [])
+        for counts in ((company.get("pull") or {}).get("counts") or {}).values()
+    )
+    return f"{created} created, {updated} updated in QuickBooks, {pulled} pulled, {retrying} to retry"
+
+
+def run_demo(options: DemoOptions, out: TextIO) -> dict[str, Any]:
+    """Run every step; returns the figures (`accuracy_pct`, counts, `duration_s` …)."""
+    progress = Progress(out)
+    settings = get_settings()
+    data_dir = settings.data_dir.resolve()
+    if os.environ.get("SIERRA_DATABASE_URL"):
+        progress.say("note: the demo uses its own SQLite file in the data directory, not SIERRA_DATABASE_URL")
+    os.environ["SIERRA_DATABASE_URL"] = reset_app_database(data_dir)
+    for key, value in DEMO_ENV.items():
+        os.environ.setdefault(key, value)
+    get_settings.cache_clear()
+    from tasks import runtime
+
+    runtime.reset_engines()
+    url = get_settings().resolved_database_url()
+
+    server = PrefectServer(home=data_dir / "prefect", port=options.prefect_port)
+    if server.try_reuse():
+        progress.say(f"Prefect server: reusing the one at {server.ui_url}")
+    else:
+        server.launch()
+        progress.say(f"Prefect server: starting at {server.ui_url} (SQLite under {server.home})")
+    sandboxes: world.Sandboxes | None = None
+    figures: dict[str, Any] = {}
+    try:
+        engine = make_engine(url)
+        sessions = session_factory(engine)
+        with progress.step(f"App database: migrate and seed {options.companies} companies") as note:
+            migrate.upgrade(engine)
+            summary = seed(engine, companies=options.companies, invoices=options.invoices)
+            note(
+                f"{summary.invoices} invoices, {summary.payments} payments, {summary.expenses} expenses, "
+                f"{summary.customers} customers"
+            )
+        webhook_url = None  # Stripe webhooks go to the API app when the Stripe flows are installed
+        with progress.step("Sandboxes: QuickBooks Online and Stripe") as note:
+            sandboxes = world.Sandboxes.start(settings.host, webhook_url)
+            stripe_url = sandboxes.stripe.url if sandboxes.stripe else "not available"
+            note(f"QuickBooks {sandboxes.qbo.url}, Stripe {stripe_url}")
+        app_block, keys = world.local_blocks(sandboxes.qbo.url)
+        companies = world.companies(sessions)
+        with progress.step("OAuth: connect every company to its QuickBooks company") as note:
+            integrations = {cid: world.connect(sessions, app_block, keys, cid) for cid, _ in companies}
+            note(", ".join(name for _, name in companies))
+        with progress.step("Prefect server: wait until healthy, save the blocks") as note:
+            api_url = server.wait_healthy()
+            note(api_url)
+        figures = _with_prefect(
+            api_url, progress, sessions, sandboxes, app_block, keys, companies, integrations, options
+        )
+    finally:
+        if sandboxes is not None:
+            sandboxes.stop()
+        if not options.keep_server:
+            server.stop()
+    figures["duration_s"] = round(progress.elapsed(), 1)
+    if options.keep_server:
+        figures["prefect_ui"] = server.ui_url
+    return figures
+
+
+def _with_prefect(
+    api_url: str,
+    progress: Progress,
+    sessions: Any,
+    sandboxes: world.Sandboxes,
+    app_block: Any,
+    keys: Any,
+    companies: list[tuple[uuid.UUID, str]],
+    integrations: dict[uuid.UUID, uuid.UUID],
+    options: DemoOptions,
+) -> dict[str, Any]:
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # Threads (sync-all-companies runs companies on a pool) read the process-global settings, not this
+    # thread's settings context: point both at the demo's server.
+    os.environ["PREFECT_API_URL"] = api_url
+    os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
+    refresh_global_settings_context()
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        world.save_blocks(app_block, keys, sandboxes.stripe.url if sandboxes.stripe else None)
+        quiet_prefect_console()
+        from flows.operations import health_check
+        from flows.retries import retry_failed_syncs
+        from flows.sync import sync_all_companies
+        from tasks.runtime import company_sync
+
+        with progress.step("Full sync of every company (flow sync-all-companies, mode full)") as note:
+            note(_sync_counts(sync_all_companies(mode="full", max_concurrency=2)))
+        stripe_note = _stripe_payments(progress)
+        with progress.step("Edits: amounts in the app, memos and due dates in QuickBooks") as note:
+            app_edits = sum(edit_in_app(sessions, cid, invoices=20, contacts=5) for cid, _ in companies)
+            qbo_edits = 0
+            for cid, _ in companies:
+                with company_sync(cid) as cs:
+                    qbo_edits += edit_in_quickbooks(sessions, cs.client, integrations[cid], cid, invoices=10)
+            note(f"{app_edits} records in the app, {qbo_edits} invoices in QuickBooks")
+        with progress.step(
+            "Incremental sync with injected faults (15% 5xx, 5% lost responses, 429 throttling)"
+        ) as note:
+            sandboxes.qbo_admin("POST", "faults", FAULTS)
+            try:
+                note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2)))
+            finally:
+                sandboxes.qbo_admin("POST", "faults", NO_FAULTS)
+        with progress.step("Retry sweep (flow retry-failed-syncs) until nothing is due") as note:
+            sweeps = 0
+            while True:
+                due, wait = _due_retries(sessions)
+                if not due or sweeps >= 10:
+                    break
+                time.sleep(min(wait or 0.0, 10.0))
+                retry_failed_syncs(company="all")
+                sweeps += 1
+            note(f"{sweeps} sweep(s), {due} still waiting")
+        with progress.step("Catch-up incremental sync (what the 15-minute schedule does)") as note:
+            note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2)))
+        with progress.step("Reconcile: every app invoice and payment with QuickBooks, to the cent") as note:
+            total = Accuracy()
+            for cid, _ in companies:
+                with company_sync(cid) as cs:
+                    total.add(check_company(sessions, cs.client, integrations[cid], cid))
+            note(
+                f"{total.invoices_ok}/{total.invoices_expected} invoices and {total.payments_ok}/"
+                f"{total.payments_expected} payments match, {total.duplicates_in_qbo} duplicates"
+            )
+        reconcile_note = None
+        if not _flow_available("flows.reconcile"):
+            reconcile_note = "flows/reconcile.py is not installed yet: compared app and QuickBooks directly"
+        with progress.step("Health check (flow health-check)") as note:
+            health = health_check(window_hours=24, notify=False)
+            note(", ".join(f"{n} {s}" for s, n in health["totals"].items() if n))
+        _flush_prefect_logs()
+    failed = _open_failures(sessions)
+    return {
+        "accuracy_pct": total.pct,
+        "invoices_synced": _links(sessions, "invoice"),
+        "payments_synced": _links(sessions, "payment"),
+        "customers_synced": _links(sessions, "customer"),
+        "expenses_synced": _links(sessions, "expense"),
+        "invoices_checked": total.invoices_expected,
+        "payments_checked": total.payments_expected,
+        "duplicates_in_qbo": total.duplicates_in_qbo,
+        "failed": failed,
+        "mismatches": total.mismatches[:20],
+        "health": health["totals"],
+        "notes": [n for n in (stripe_note, reconcile_note) if n],
+        "companies": [name for _, name in companies],
+    }
+
+
+def _flush_prefect_logs() -> None:
+    """Send the runs' logs to the server now, while it is still up (else the exit waits on a dead server)."""
+    from prefect.logging.handlers import APILogHandler
+
+    for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, APILogHandler):
+                handler.flush()
+                return
+
+
+def _stripe_payments(progress: Progress) -> str | None:
+    if not _flow_available("flows.stripe_events"):
+        note = "Stripe payments skipped: flows/stripe_events.py is not installed yet"
+        progress.say(note)
+        return note
+    return None
+
+
+__all__ = ["DemoOptions", "run_demo"]

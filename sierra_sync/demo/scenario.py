@@ -1,0 +1,105 @@
+"""What happens to the books between syncs in the demo: edits in the app (amounts) and in QuickBooks
+(memos and due dates), chosen so the two sides never touch the same invoice."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from connectors.db.models import Contact, EntityLink, Invoice, Payment
+from connectors.quickbooks.client import QuickBooksClient, make_request_id
+
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _unpaid_invoices(session: Session, company_id: uuid.UUID) -> list[Invoice]:
+    paid = select(Payment.invoice_id).where(Payment.invoice_id.is_not(None))
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.company_id == company_id,
+                Invoice.status == "sent",
+                Invoice.deleted_at.is_(None),
+                Invoice.id.not_in(paid),
+            )
+            .options(selectinload(Invoice.lines))
+            .order_by(Invoice.invoice_number)
+        )
+    )
+
+
+def edit_in_app(sessions: sessionmaker[Session], company_id: uuid.UUID, invoices: int, contacts: int) -> int:
+    """One more unit on the first line of `invoices` unpaid invoices (totals recomputed to the cent), and
+    a new email on `contacts` customers: what an estimator and a bookkeeper change in a day."""
+    changed = 0
+    with sessions.begin() as session:
+        for inv in _unpaid_invoices(session, company_id)[:invoices]:
+            line = min(inv.lines, key=lambda li: li.line_number)
+            line.quantity += 1
+            line.amount = _money(line.quantity * line.unit_price)
+            subtotal = sum((li.amount for li in inv.lines), Decimal("0.00"))
+            taxable = sum((li.amount for li in inv.lines if li.taxable), Decimal("0.00"))
+            inv.subtotal = subtotal
+            inv.tax_amount = _money(taxable * inv.tax_rate)
+            inv.total = inv.balance = inv.subtotal + inv.tax_amount
+            inv.version += 1
+            changed += 1
+        rows = session.scalars(
+            select(Contact)
+            .where(Contact.company_id == company_id, Contact.contact_type == "customer")
+            .order_by(Contact.display_name)
+            .limit(contacts)
+        )
+        for contact in rows:
+            contact.email = f"accounts+{contact.id.hex[:6]}@example.com"
+            contact.version += 1
+            changed += 1
+    return changed
+
+
+def edit_in_quickbooks(
+    sessions: sessionmaker[Session],
+    client: QuickBooksClient,
+    integration_id: uuid.UUID,
+    company_id: uuid.UUID,
+    invoices: int,
+) -> int:
+    """A bookkeeper's edits in QuickBooks: a memo and a later due date on `invoices` invoices, taken from
+    the end of the list (the app edits take the start), so no invoice changes on both sides."""
+    with sessions() as session:
+        targets = [inv.id for inv in _unpaid_invoices(session, company_id)][-invoices:]
+        links = dict(
+            session.execute(
+                select(EntityLink.app_id, EntityLink.external_id).where(
+                    EntityLink.integration_id == integration_id,
+                    EntityLink.entity_type == "invoice",
+                    EntityLink.app_id.in_(targets),
+                )
+            ).all()
+        )
+    changed = 0
+    for app_id in targets:
+        qbo_id = links.get(app_id)
+        if qbo_id is None:
+            continue
+        current = client.read("Invoice", qbo_id)
+        due = date.fromisoformat(str(current.get("DueDate") or current["TxnDate"])) + timedelta(days=15)
+        body = {
+            "Id": current["Id"],
+            "SyncToken": current["SyncToken"],
+            "CustomerMemo": {"value": "Retention released: due date moved by 15 days (edited in QuickBooks)"},
+            "DueDate": due.isoformat(),
+        }
+        rid = make_request_id(str(integration_id), "demo-edit", qbo_id, str(current["SyncToken"]))
+        client.update("Invoice", body, rid)
+        changed += 1
+    return changed

@@ -1,0 +1,128 @@
+"""The demo's world: the local sandboxes (threads of this process), the blocks, seeded companies, and
+their QuickBooks connections made through the sandbox's real OAuth consent."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
+from blocks.quickbooks import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, LOCAL_REDIRECT_URI
+from blocks.stripe import LOCAL_STRIPE_SECRET_KEY, LOCAL_STRIPE_WEBHOOK_SECRET, save_stripe_settings
+from connectors.db.models import Company, Integration
+from connectors.quickbooks import connect as qbo_connect
+from connectors.quickbooks import oauth
+from connectors.quickbooks.settings import sample_company_settings
+from sandbox.common.server import LocalServer
+from sierra_sync.errors import SierraError
+
+
+@dataclass
+class Sandboxes:
+    """Both sandboxes on free loopback ports, stopped together."""
+
+    qbo: LocalServer
+    stripe: LocalServer | None
+    servers: list[LocalServer] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, host: str = "127.0.0.1", stripe_webhook_url: str | None = None) -> Sandboxes:
+        from sandbox.quickbooks import SandboxOptions
+        from sandbox.quickbooks import create_app as qbo_app
+
+        qbo = LocalServer(qbo_app(SandboxOptions(seed=7)), host=host).start()
+        stripe: LocalServer | None = None
+        try:
+            from sandbox.stripe import StripeSandboxOptions, WebhookEndpointOptions
+            from sandbox.stripe import create_app as stripe_app
+
+            endpoints = (
+                [WebhookEndpointOptions(stripe_webhook_url, LOCAL_STRIPE_WEBHOOK_SECRET)]
+                if stripe_webhook_url
+                else []
+            )
+            options = StripeSandboxOptions(
+                webhook_endpoints=endpoints, webhook_retry_base_seconds=0.2, webhook_retry_max_seconds=2.0
+            )
+            stripe = LocalServer(stripe_app(options), host=host).start()
+        except ImportError:  # pragma: no cover - the Stripe sandbox ships with the project
+            stripe = None
+        return cls(qbo=qbo, stripe=stripe, servers=[s for s in (qbo, stripe) if s is not None])
+
+    def qbo_admin(self, method: str, path: str, body: Any = None) -> Any:
+        resp = httpx.request(method, f"{self.qbo.url}/__sandbox/{path}", json=body, timeout=30)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+
+
+def local_blocks(qbo_url: str) -> tuple[QuickBooksAppCredentials, TokenEncryptionKeys]:
+    """The blocks the demo saves (built before the Prefect server is up, so work can start meanwhile)."""
+    app = QuickBooksAppCredentials(
+        client_id=LOCAL_CLIENT_ID,
+        client_secret=SecretStr(LOCAL_CLIENT_SECRET),
+        redirect_uri=LOCAL_REDIRECT_URI,
+        environment="local",
+        local_base_url=qbo_url,
+        webhook_verifier_token=SecretStr("local-verifier-token"),
+    )
+    return app, TokenEncryptionKeys.with_new_key()
+
+
+def save_blocks(app: QuickBooksAppCredentials, keys: TokenEncryptionKeys, stripe_url: str | None) -> None:
+    app.save(QBO_APP_BLOCK, overwrite=True)
+    keys.save(TOKEN_KEYS_BLOCK, overwrite=True)
+    if stripe_url is not None:
+        secret, webhook = LOCAL_STRIPE_SECRET_KEY, LOCAL_STRIPE_WEBHOOK_SECRET
+        save_stripe_settings(secret_key=secret, webhook_secret=webhook, api_base=stripe_url)
+
+
+def companies(sessions: sessionmaker[Session]) -> list[tuple[uuid.UUID, str]]:
+    with sessions() as session:
+        rows = session.execute(select(Company.id, Company.name).order_by(Company.name)).all()
+    return [(cid, name) for cid, name in rows]
+
+
+def connect(
+    sessions: sessionmaker[Session],
+    app_block: QuickBooksAppCredentials,
+    keys: TokenEncryptionKeys,
+    company_id: uuid.UUID,
+) -> uuid.UUID:
+    """Connect one company through the sandbox's OAuth consent (authorization code + PKCE), as a person
+    clicking "Connect to QuickBooks" would, then map the seed data to the sample company's items."""
+    app, keyring = app_block.oauth_app(), keys.keyring()
+    with httpx.Client(timeout=30) as http:
+        endpoints = oauth.discover(http, app.discovery_url)
+        auth = qbo_connect.begin(sessions, keyring, app, endpoints, company_id)
+        consent = http.get(auth.url, follow_redirects=False)
+        location = consent.headers.get("location", "")
+        if consent.status_code not in (302, 303) or not location.startswith(app.redirect_uri):
+            raise SierraError(f"the QuickBooks sandbox did not grant consent (HTTP {consent.status_code})")
+        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        integration_id = qbo_connect.complete(
+            sessions,
+            keyring,
+            app,
+            endpoints,
+            http,
+            state=query.get("state", ""),
+            code=query.get("code"),
+            realm_id=query.get("realmId"),
+            error=query.get("error"),
+        )
+    with sessions.begin() as session:
+        row = session.get(Integration, integration_id)
+        if row is not None and not row.settings:
+            row.settings = sample_company_settings().to_json()
+    return integration_id
