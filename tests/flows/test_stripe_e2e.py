@@ -18,10 +18,10 @@ from sqlalchemy import select
 from blocks.stripe import save_stripe_settings
 from connectors.db.models import EntityLink, Expense, Invoice, Payment, PaymentAttempt, WebhookEvent
 from connectors.stripe import CardDeclinedError, InvoicePayment, RetryPolicy, StripeGateway
-from flows.stripe_events import backfill_stripe_events
+from flows.stripe_events import DEPLOYMENT, backfill_stripe_events, process_stripe_events
 from sandbox.common.server import LocalServer
 from sandbox.stripe import StripeSandboxOptions, create_app
-from sierra_sync.web import AppDeps, InProcessDispatcher
+from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
 from sierra_sync.web import create_app as create_web_app
 from tasks.stripe_events import inbox_handler
 from tests import factories as f
@@ -130,7 +130,7 @@ def qbo_link(connected: Any, entity_type: str, app_id: uuid.UUID) -> str:
             select(EntityLink).where(EntityLink.entity_type == entity_type, EntityLink.app_id == app_id)
         )
         assert link is not None, f"{entity_type} {app_id} is not linked to QuickBooks"
-        return link.external_id
+        return str(link.external_id)
 
 
 def check_fee(connected: Any, invoice: Invoice, amount: Decimal) -> None:
@@ -237,3 +237,31 @@ def test_backfill_fetches_what_the_webhook_missed(env):
     assert len(qbo_payments_of(connected, qbo_link(connected, "invoice", invoice.id))) == 1
     again = backfill_stripe_events()  # nothing new the second time
     assert again["backfill"]["stored"] == [] and again["processing"]["processed"] == 0
+
+
+def test_the_deployment_path_runs_the_flow_with_the_receivers_parameters(flow_env, stripe_manual):
+    """With deployments served, the receiver calls run_deployment(name, parameters={"inbox_ids": [...]},
+    idempotency_key=…); here the call is captured and the flow run with exactly those parameters."""
+    stripe_manual.admin("POST", "reset")
+    save_stripe_settings(secret_key=KEY, webhook_secret=SECRET, api_base=stripe_manual.url)
+    calls: list[dict[str, Any]] = []
+    dispatcher = DeploymentDispatcher(run=lambda **kw: calls.append(kw))
+    web = create_web_app(
+        AppDeps(sessions=flow_env.sessions, stripe_webhook_secrets=[SECRET], dispatcher=dispatcher)
+    )
+    invoice = new_invoice(flow_env, "E2E-4")
+    with LocalServer(web) as receiver:
+        register(stripe_manual, receiver.url)
+        pay(stripe_manual, invoice)
+        stripe_manual.admin("POST", "webhooks/deliver", {"order": "queued"})
+        deadline = time.monotonic() + 10
+        while len(calls) < 3:
+            assert time.monotonic() < deadline, calls
+            time.sleep(0.05)
+    assert {c["name"] for c in calls} == {DEPLOYMENT}
+    results = [process_stripe_events(**c["parameters"]) for c in calls]
+    assert sum(r["processed"] for r in results) == 1 and sum(r["ignored"] for r in results) == 2
+    with flow_env.sessions() as s:
+        row = s.get(Invoice, invoice.id)
+        assert row is not None and (row.status, row.balance) == ("paid", D("0.00"))
+    assert process_stripe_events(**calls[-1]["parameters"])["skipped"] == 1  # a second run does nothing
