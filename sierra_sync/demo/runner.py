@@ -29,6 +29,7 @@ from sierra_sync.demo.prefect_server import PrefectServer
 from sierra_sync.demo.scenario import edit_in_app, edit_in_quickbooks
 from sierra_sync.settings import get_settings
 
+STRIPE_PAYMENTS = 3  # invoices per company paid by card (each costs QuickBooks batch requests: 40/min)
 FAULTS = {"error_rate": 0.15, "drop_rate": 0.05, "throttle": 2}
 NO_FAULTS = {"error_rate": 0.0, "drop_rate": 0.0, "throttle": 0}
 # The demo keeps waits short: a real deployment keeps the defaults (1 s backoff, up to 300 s after a 429).
@@ -234,7 +235,6 @@ def _with_prefect(
 
         with progress.step("Full sync of every company (flow sync-all-companies, mode full)") as note:
             note(_sync_counts(sync_all_companies(mode="full", max_concurrency=2)))
-        stripe_note = _stripe_payments(progress)
         with progress.step("Edits: amounts in the app, memos and due dates in QuickBooks") as note:
             app_edits = sum(edit_in_app(sessions, cid, invoices=20, contacts=5) for cid, _ in companies)
             qbo_edits = 0
@@ -260,6 +260,7 @@ def _with_prefect(
                 retry_failed_syncs(company="all")
                 sweeps += 1
             note(f"{sweeps} sweep(s), {due} still waiting")
+        stripe_note = _stripe_payments(progress, sessions, sandboxes, [cid for cid, _ in companies])
         with progress.step("Catch-up incremental sync (what the 15-minute schedule does)") as note:
             note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2)))
         with progress.step("Reconcile: every app invoice and payment with QuickBooks, to the cent") as note:
@@ -307,11 +308,29 @@ def _flush_prefect_logs() -> None:
                 return
 
 
-def _stripe_payments(progress: Progress) -> str | None:
-    if not _flow_available("flows.stripe_events"):
-        note = "Stripe payments skipped: flows/stripe_events.py is not installed yet"
-        progress.say(note)
-        return note
+def _stripe_payments(
+    progress: Progress, sessions: Any, sandboxes: world.Sandboxes, companies: list[uuid.UUID]
+) -> str | None:
+    if not _flow_available("flows.stripe_events") or sandboxes.stripe is None:
+        skipped = "Stripe payments skipped: flows/stripe_events.py or the Stripe sandbox is not installed"
+        progress.say(skipped)
+        return skipped
+    from flows.stripe_events import process_stripe_events
+    from sierra_sync.demo import stripe_step
+
+    with progress.step("Stripe: invoices paid by card, signed webhooks into the inbox") as note:
+        receiver = stripe_step.start_receiver(sessions, sandboxes.qbo.host)
+        sandboxes.servers.append(receiver)
+        stripe_step.register_endpoint(sandboxes.stripe.url, receiver.url)
+        paid = stripe_step.pay_invoices(sessions, sandboxes.stripe.url, companies, STRIPE_PAYMENTS)
+        stored = stripe_step.wait_for_webhooks(sessions, sandboxes.stripe.url, paid)
+        note(f"{paid} invoices paid, {stored} payment_intent.succeeded events stored")
+    with progress.step("Flow process-stripe-events: payments and fees into the app and QuickBooks") as note:
+        result = process_stripe_events(all_pending=True, limit=1000)
+        note(
+            f"{result.get('processed', 0)} events processed, {result.get('ignored', 0)} ignored, "
+            f"{result.get('failed', 0)} failed"
+        )
     return None
 
 

@@ -20,7 +20,7 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _unpaid_invoices(session: Session, company_id: uuid.UUID) -> list[Invoice]:
+def unpaid_invoices(session: Session, company_id: uuid.UUID) -> list[Invoice]:
     paid = select(Payment.invoice_id).where(Payment.invoice_id.is_not(None))
     return list(
         session.scalars(
@@ -42,7 +42,7 @@ def edit_in_app(sessions: sessionmaker[Session], company_id: uuid.UUID, invoices
     a new email on `contacts` customers: what an estimator and a bookkeeper change in a day."""
     changed = 0
     with sessions.begin() as session:
-        for inv in _unpaid_invoices(session, company_id)[:invoices]:
+        for inv in unpaid_invoices(session, company_id)[:invoices]:
             line = min(inv.lines, key=lambda li: li.line_number)
             line.quantity += 1
             line.amount = _money(line.quantity * line.unit_price)
@@ -76,7 +76,7 @@ def edit_in_quickbooks(
     """A bookkeeper's edits in QuickBooks: a memo and a later due date on `invoices` invoices, taken from
     the end of the list (the app edits take the start), so no invoice changes on both sides."""
     with sessions() as session:
-        targets = [inv.id for inv in _unpaid_invoices(session, company_id)][-invoices:]
+        targets = [inv.id for inv in unpaid_invoices(session, company_id)][-invoices:]
         links = dict(
             session.execute(
                 select(EntityLink.app_id, EntityLink.external_id).where(
