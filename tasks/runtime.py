@@ -4,6 +4,7 @@ connection, and a client that shares the realm's request budget with everything 
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,20 +26,23 @@ from sierra_sync.errors import NotFoundError
 from sierra_sync.settings import get_settings
 
 _ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
 
 
 def engine_for(url: str) -> Engine:
-    """One engine (and pool) per database URL per process."""
-    if url not in _ENGINES:
-        _ENGINES[url] = make_engine(url)
-    return _ENGINES[url]
+    """One engine (and pool) per database URL per process (thread-safe: fan-out threads share it)."""
+    with _ENGINES_LOCK:
+        if url not in _ENGINES:
+            _ENGINES[url] = make_engine(url)
+        return _ENGINES[url]
 
 
 def reset_engines() -> None:
     """Close every pooled connection (tests, and after a fork)."""
-    for engine in _ENGINES.values():
-        engine.dispose()
-    _ENGINES.clear()
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
 
 
 def app_engine() -> Engine:

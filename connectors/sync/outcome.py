@@ -56,6 +56,7 @@ class PushResult:
     decisions: list[Decision] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     batch_requests: int = 0
+    single_requests: int = 0
 
     def count(self, entity_type: str) -> Counts:
         return self.counts.setdefault(entity_type, Counts())
@@ -66,4 +67,5 @@ class PushResult:
             "counts": {k: asdict(v) for k, v in self.counts.items()},
             "failures": [f.as_dict() for f in self.failures],
             "batch_requests": self.batch_requests,
+            "single_requests": self.single_requests,
         }

@@ -256,9 +256,29 @@ class Pusher:
         self._prefetched = self._lookup_many(wanted)
 
     def _batch(self, items: list[BatchItem]) -> list[BatchResult]:
+        if len(items) == 1:
+            # One record (a webhook's payment, a retry): a plain call counts against the realm's 500
+            # requests/min, not its 40 batch requests/min, which bulk pushes need.
+            return [self._single(items[0])]
         requests = (len(items) + WRITE_CHUNK - 1) // WRITE_CHUNK
         self.result.batch_requests += requests
         return self.client.batch(items)
+
+    def _single(self, item: BatchItem) -> BatchResult:
+        """One batch item sent as a plain request, answered in the batch's shape."""
+        self.result.single_requests += 1
+        if item.operation == "query":
+            return BatchResult(item, query_response=self.client.query(item.query or ""))
+        if item.entity is None or item.body is None or item.request_id is None:
+            raise ValueError(f"batch item {item.bid}: a write needs an entity, a body and a request id")
+        try:
+            if item.operation == "create":
+                obj = self.client.create(item.entity, item.body, item.request_id)
+            else:
+                obj = self.client.update(item.entity, item.body, item.request_id)
+        except QuickBooksError as err:
+            return BatchResult(item, error=err)  # like a batch item's fault: this record fails alone
+        return BatchResult(item, entity=obj)
 
     # ------------------------------------------------------------------ planning
 

@@ -71,8 +71,14 @@ def test_changed_invoice_is_sent_as_sparse_update_with_sync_token(connected):
         inv.memo = "Owner asked for a copy by e-mail"
         inv.due_date = inv.issue_date.replace(day=28)
         number = inv.invoice_number
+    before = connected.qbo.admin("GET", f"stats?realm={connected.connection.realm_id}")["batch_requests"]
     result = connected.push(types=("invoice",))
     assert result.counts["invoice"].updated == 1
+    # one record: a plain read and a plain update, none of the realm's 40 batch requests a minute
+    assert (result.batch_requests, result.single_requests) == (0, 2)
+    assert (
+        connected.qbo.admin("GET", f"stats?realm={connected.connection.realm_id}")["batch_requests"] == before
+    )
     obj = next(i for i in connected.qbo_items("Invoice") if i["DocNumber"] == number)
     assert obj["SyncToken"] == "1"
     assert obj["DueDate"].endswith("-28")
