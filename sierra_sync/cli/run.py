@@ -25,6 +25,33 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+NEEDS_QUICKBOOKS = {"push-to-quickbooks", "incremental-sync", "full-sync", "replay-failed", "reconcile"}
+
+
+def _preflight(flow_name: str, params: dict[str, Any]) -> None:
+    """Catch a bad company, a missing connection or missing blocks before a flow run starts: one line,
+    instead of a failed run with a traceback in its logs."""
+    company = params.get("company")
+    if company is None or company == "all":
+        return
+    from connectors.companies import resolve_company
+    from connectors.db.engine import session_factory
+    from connectors.quickbooks.connection import load_connection
+    from sierra_sync.cli.common import open_engine, require_current_schema
+
+    engine = open_engine()
+    require_current_schema(engine)
+    with session_factory(engine)() as session:
+        found = resolve_company(session, str(company))
+        if flow_name in NEEDS_QUICKBOOKS:
+            load_connection(session, found.id)
+    if flow_name in NEEDS_QUICKBOOKS:
+        from blocks.loader import quickbooks_app, token_keys
+
+        quickbooks_app()
+        token_keys()
+
+
 def run(
     flow_name: str = typer.Argument(..., help="Dashed flow name, e.g. push-to-quickbooks."),
     company: str | None = typer.Option(None, "--company", help="Company id or exact name."),
@@ -40,10 +67,18 @@ def run(
     if company is not None:
         params["company"] = company
     flow = registry.load(flow_name)
+    flows_logger = logging.getLogger("prefect.flows")  # it would log the same complaint as an ERROR
+    level = flows_logger.level
+    flows_logger.setLevel(logging.CRITICAL)
     try:
         flow.validate_parameters(params)
     except Exception as err:  # Prefect raises ParameterTypeError / SignatureMismatchError
-        raise ConfigError(f"bad parameters for {flow_name}: {str(err).splitlines()[0]}") from None
+        lines = [line.strip(" -") for line in str(err).splitlines()]
+        detail = "; ".join(line for line in lines[1:] if line) or lines[0]
+        raise ConfigError(f"bad parameters for {flow_name}: {detail} (see the flow's docstring)") from None
+    finally:
+        flows_logger.setLevel(level)
+    _preflight(flow_name, params)
     if as_json:
         logging.getLogger("prefect").setLevel(logging.WARNING)  # stdout stays pure JSON
     state = flow(**params, return_state=True)

@@ -74,3 +74,20 @@ def test_bad_option_is_a_usage_error_without_traceback(tmp_path):
     proc = run("db", "seed", "--companies", "0", url=f"sqlite:///{tmp_path}/x.db")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "no-such-flow"], "unknown flow"),
+        (["run", "push-to-quickbooks", "--company", "Nobody Builders"], "no company"),
+        (["run", "push-to-quickbooks", "--company", "x", "--param", "dry_run=maybe"], "dry_run"),
+        (["run", "push-to-quickbooks", "--company", "x", "--param", "oops"], "key=value"),
+    ],
+)
+def test_run_bad_input_is_one_line_before_any_flow_run(tmp_path, args, needle):
+    up = run("db", "upgrade", url=f"sqlite:///{tmp_path}/r.db")
+    assert up.returncode == 0, up.stderr
+    proc = run(*args, url=f"sqlite:///{tmp_path}/r.db")
+    assert_one_line_error(proc, needle)
+    assert "ERROR" not in proc.stderr and "Traceback" not in proc.stderr
