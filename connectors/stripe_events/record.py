@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from connectors.db.models import Company, Expense, Invoice, Payment, PaymentAttempt
 from connectors.db.models.base import table_of
 from connectors.db.types import utcnow
+from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.quickbooks.mapping_refund import StripeRefund
 from connectors.redact import redact_text
 from connectors.stripe.money import from_minor_units, normalize_currency
@@ -341,6 +342,21 @@ def record_payment(sessions: sessionmaker[Session], facts: PaymentFacts) -> Paym
     def work(session: Session) -> PaymentRecord:
         payment, created = _ensure_payment(session, facts)
         state = recompute_invoice(session, payment.invoice_id) if payment.invoice_id else None
+        if created and "payment.received" in subscribed_events(session, payment.company_id):
+            emit_event(  # committed with the payment; the id comes from the intent: sent once
+                session,
+                payment.company_id,
+                "payment.received",
+                {
+                    "payment_id": str(payment.id),
+                    "invoice_id": str(payment.invoice_id) if payment.invoice_id else None,
+                    "amount": str(payment.amount),
+                    "currency": payment.currency,
+                    "method": payment.method,
+                    "stripe_payment_intent_id": facts.intent_id,
+                },
+                event_id=f"evt_payment_{payment.id.hex}",
+            )
         return PaymentRecord(
             payment.id, payment.company_id, payment.invoice_id, facts.intent_id, created, state
         )

@@ -131,6 +131,29 @@ def test_a_success_records_the_payment_and_pays_the_invoice_once(sessions, invoi
     assert len(payments) == 1 and inv.version == version  # nothing written twice, no spurious push
 
 
+def test_a_received_payment_is_announced_once_to_subscribers(sessions, invoice):
+    from connectors.db.models import WebhookSubscription
+    from connectors.db.models.public_api import WebhookDelivery
+
+    with sessions.begin() as s:
+        s.add(
+            WebhookSubscription(
+                company_id=invoice.company_id,
+                provider="outgoing",
+                is_active=True,
+                webhook_url="https://hooks.example/x",
+                events=["payment.received"],
+            )
+        )
+    ctx = EventContext(sessions)
+    process_event(ctx, event("payment_intent.succeeded", intent(invoice, 85000)))
+    process_event(ctx, event("payment_intent.succeeded", intent(invoice, 85000)))  # a redelivery
+    with sessions() as s:
+        deliveries = s.scalars(select(WebhookDelivery)).all()
+    assert [d.event_type for d in deliveries] == ["payment.received"]
+    assert deliveries[0].payload["data"]["amount"] == "850.00"
+
+
 def test_a_partial_payment_leaves_the_invoice_partially_paid(sessions, invoice):
     process_event(EventContext(sessions), event("payment_intent.succeeded", intent(invoice, 30050)))
     inv, [payment] = load(sessions, invoice)
