@@ -1,6 +1,6 @@
-"""Notifications through a Prefect notification block (SlackWebhook, AppriseNotificationBlock, any
-NotificationBlock), named by SIERRA_NOTIFY_BLOCK as "block-type-slug/block-name" or just the name of an
-AppriseNotificationBlock. Not configured: nothing is sent and nothing fails."""
+"""Notifications through a Prefect notification block (any NotificationBlock: Slack, Teams, a custom
+webhook …), named by SIERRA_NOTIFY_BLOCK as "block-type-slug/block-name", or the bare name of a SlackWebhook
+(whose url takes any apprise URL) or CustomWebhookNotificationBlock. Not configured: nothing is sent."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import cast
 
 from prefect.blocks.abstract import NotificationBlock
 from prefect.blocks.core import Block
-from prefect.blocks.notifications import AppriseNotificationBlock, SlackWebhook
+from prefect.blocks.notifications import CustomWebhookNotificationBlock, SlackWebhook
 
 log = logging.getLogger("sierra_sync.notify")
 
@@ -18,19 +18,19 @@ NOTIFY_ENV = "SIERRA_NOTIFY_BLOCK"
 
 
 def configured_block_name() -> str | None:
-    """SIERRA_NOTIFY_BLOCK: "block-type-slug/name", or a bare name of a Slack or Apprise block."""
+    """SIERRA_NOTIFY_BLOCK: "block-type-slug/name", or the bare name of a Slack or custom-webhook block."""
     return os.environ.get(NOTIFY_ENV, "").strip() or None
 
 
 def _load(name: str) -> Block:
     if "/" in name:
         return cast(Block, Block.load(name))  # sync context: the block itself
-    for cls in (SlackWebhook, AppriseNotificationBlock):
+    for cls in (SlackWebhook, CustomWebhookNotificationBlock):
         try:
             return cast(Block, cls.load(name))
         except ValueError:
             continue
-    raise ValueError(f"no Slack or Apprise notification block named {name!r}")
+    raise ValueError(f"no Slack or custom-webhook notification block named {name!r}")
 
 
 def load_notifier() -> NotificationBlock | None:

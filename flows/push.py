@@ -8,6 +8,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from flows.artifacts import publish_push
+from flows.notify import notify_sync_problems
 from tasks.push import push_entities
 from tasks.runtime import company_id_of
 
@@ -52,4 +53,6 @@ def push_to_quickbooks(
         max_retries=max_retries,
     )
     publish_push(summary, company=company, company_id=company_id, title="Dry run" if dry_run else "Push")
+    if not dry_run:
+        notify_sync_problems(company, "push-to-quickbooks", summary)
     return summary

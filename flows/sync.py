@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from connectors.db.models import Company, Integration
 from flows.artifacts import publish_push
+from flows.notify import notify_sync_problems
 from flows.push import ALL_TYPES
 from sierra_sync.errors import SierraError
 from tasks.push import push_entities
@@ -30,12 +31,14 @@ def _both_ways(company: str, *, full: bool, trigger: str) -> dict[str, Any]:
     pulled = pull_changes(company_id, full=full, trigger=trigger)
     pushed = push_entities(company_id, list(ALL_TYPES), trigger=trigger)
     publish_push(pushed, company=company, company_id=company_id, title="Full sync" if full else "Sync")
-    return {
+    result = {
         "company_id": company_id,
         "mode": "full" if full else "incremental",
         "pull": pulled,
         "push": pushed,
     }
+    notify_sync_problems(company, "full-sync" if full else "incremental-sync", result)
+    return result
 
 
 @flow(name="incremental-sync", flow_run_name=lambda: _name("incremental sync"))
