@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from sqlalchemy import Engine
 
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema
 
@@ -16,11 +17,19 @@ def health(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Show healthy / degraded / failing per connection, with what to fix (exit 1 when one is failing)."""
+    engine = open_engine()
+    try:
+        rows = _rows(engine, check)
+    finally:
+        engine.dispose()
+    _show(rows, as_json)
+
+
+def _rows(engine: Engine, check: bool) -> list[dict[str, Any]]:
     from connectors.db.engine import session_factory
     from connectors.db.types import utcnow
     from connectors.ops import health as ops
 
-    engine = open_engine()
     require_current_schema(engine)
     sessions = session_factory(engine)
     now = utcnow()
@@ -47,6 +56,10 @@ def health(
             }
             for name, h in stored
         ]
+    return rows
+
+
+def _show(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         echo_json({"connections": rows})
     elif not rows:
