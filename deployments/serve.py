@@ -60,8 +60,8 @@ def load_flow(entrypoint: str, root: Path = PROJECT_DIR) -> Flow[..., Any]:
     return flow
 
 
-def build(path: Path = PREFECT_YAML) -> list[RunnerDeployment]:
-    """One RunnerDeployment per prefect.yaml entry."""
+def build(path: Path = PREFECT_YAML, *, paused: bool = False) -> list[RunnerDeployment]:
+    """One RunnerDeployment per prefect.yaml entry (`paused`: schedules registered but not running)."""
     out: list[RunnerDeployment] = []
     for spec in load_spec(path):
         flow = load_flow(str(spec["entrypoint"]), path.parent)
@@ -73,6 +73,7 @@ def build(path: Path = PREFECT_YAML) -> list[RunnerDeployment]:
                 parameters=dict(spec.get("parameters") or {}),
                 description=spec.get("description"),
                 tags=list(spec.get("tags") or []),
+                paused=paused or None,
             ),
         )
         out.append(deployment)

@@ -43,7 +43,7 @@ def demo(
         typer.echo(f"mismatch: {mismatch}")
     if keep_server:
         typer.echo(
-            f"Prefect UI: {figures['prefect_ui']} (runs, artifacts, deployments); stop it with "
-            f"`kill $(jq .pid .sierra/prefect/server.json)`"
+            f"Prefect UI: {figures['prefect_ui']} (runs, artifacts, deployments); the next demo reuses it; "
+            f"stop it with `kill -- -{figures['prefect_server_pid']}`"
         )
     typer.echo(f"Finished in {figures['duration_s']} s. Accuracy: {figures['accuracy_pct']:.2f} %")
