@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from connectors.crypto import Keyring
 from connectors.db.models import Integration, IntegrationHealth, IntegrationSyncLog
 from connectors.db.models.base import table_of
 from connectors.db.types import utcnow
+from connectors.quickbooks.tokens import refresh_context
 from flows.operations import health_check, rotate_tokens
 from flows.push import push_to_quickbooks
 from sierra_sync.cli.main import main
@@ -97,3 +99,26 @@ def test_health_check_stores_and_shows_the_verdict(flow_env, capsys):
     shown = json.loads(capsys.readouterr().out)["connections"]
     assert [c["status"] for c in shown] == ["failing"]
     assert "authorization expired" in shown[0]["findings"]
+
+
+def test_rotate_tokens_marks_a_rejected_connection_for_reauthorization(flow_env):
+    sessions = flow_env.sessions
+    row = _integration(sessions)
+    refresh = flow_env.ring.open(row.refresh_token, refresh_context(row.id))
+    revoked = httpx.post(
+        f"{flow_env.qbo.url}/v2/oauth2/tokens/revoke",
+        json={"token": refresh},
+        auth=("local-client", "local-secret"),
+        timeout=10,
+    )
+    assert revoked.status_code == 200
+    _set(sessions, expires_at=utcnow() - timedelta(minutes=1))
+
+    result = rotate_tokens()
+
+    assert (result["counts"]["rejected"], result["counts"]["refreshed"]) == (1, 0)
+    assert any("rejected the refresh token" in w and "connect quickbooks" in w for w in result["warnings"])
+    assert refresh not in json.dumps(result)  # secrets never in results or artifacts
+    after = _integration(sessions)
+    assert after.connection_status == "expired"
+    assert health_check(notify=False)["totals"]["failing"] == 1
