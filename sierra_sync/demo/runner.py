@@ -236,6 +236,7 @@ def _with_prefect(
         from flows.sync import sync_all_companies
         from tasks.runtime import company_sync
 
+        figures_faults: dict[str, int] = {}
         with progress.step("Full sync of every company (flow sync-all-companies, mode full)") as note:
             note(_sync_counts(sync_all_companies(mode="full", max_concurrency=2)))
         with progress.step("Edits: amounts in the app, memos and due dates in QuickBooks") as note:
@@ -248,11 +249,18 @@ def _with_prefect(
         with progress.step(
             "Incremental sync with injected faults (15% 5xx, 5% lost responses, 429 throttling)"
         ) as note:
+            before = sandboxes.qbo_admin("GET", "stats")
             sandboxes.qbo_admin("POST", "faults", FAULTS)
             try:
                 note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2)))
             finally:
                 sandboxes.qbo_admin("POST", "faults", NO_FAULTS)
+            after = sandboxes.qbo_admin("GET", "stats")
+            faults = int(after["faults_injected"]) - int(before["faults_injected"])
+            throttled = int(after["throttled"]) - int(before["throttled"])
+            replays = int(after["idempotent_replays"]) - int(before["idempotent_replays"])
+            note(f"{faults} faults and {throttled} 429s injected, {replays} writes answered from requestid")
+            figures_faults.update(faults=faults, throttled=throttled, idempotent_replays=replays)
         with progress.step("Retry sweep (flow retry-failed-syncs) until nothing is due") as note:
             sweeps = 0
             while True:
@@ -301,6 +309,7 @@ def _with_prefect(
         "failed": failed,
         "mismatches": total.mismatches[:20],
         "health": health["totals"],
+        "faults_injected": figures_faults,
         "notes": [n for n in (stripe_note, reconcile_note) if n],
         "companies": [name for _, name in companies],
     }
