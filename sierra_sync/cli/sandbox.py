@@ -71,6 +71,7 @@ def sandbox(
         )
     )
     servers: list[LocalServer] = []
+    signal.signal(signal.SIGTERM, _interrupt)  # before anything starts: a stop during start-up is clean too
     try:
         servers.append(_start(LocalServer(qbo_app, host=host, port=qbo_port), "QuickBooks", qbo_port))
         typer.echo(f"QuickBooks Online sandbox: {servers[0].url}  (client id: {client_id})")
@@ -83,7 +84,6 @@ def sandbox(
         else:
             typer.echo("Stripe sandbox:            not available (sandbox.stripe has no create_app yet)")
         typer.echo("Press Ctrl-C to stop.")
-        signal.signal(signal.SIGTERM, _interrupt)  # a process manager's stop is a clean stop too
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
