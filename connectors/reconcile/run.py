@@ -66,7 +66,11 @@ def reconcile_once(
     qbo = sources.load_qbo(client, scope.start, scope.end, linked=sources.linked_external_ids(app))
     with sessions() as session:
         app = sources.close_app(session, scope.company_id, scope.integration_id, app, qbo)
-    stripe_frame = sources.load_stripe(stripe, scope.start, scope.end, app) if stripe is not None else None
+    stripe_frame = (
+        sources.load_stripe(stripe, scope.start, scope.end, app, scope.company_id)
+        if stripe is not None
+        else None
+    )
     options = Options(
         tolerance_cents=cents(scope.tolerance) or 0,
         include_drafts=scope.include_drafts,

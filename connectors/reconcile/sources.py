@@ -262,17 +262,29 @@ def stripe_row(charge: dict[str, Any], fees: dict[str, tuple[int, int]]) -> dict
     }
 
 
-def load_stripe(stripe: StripeLister, start: date, end: date, app: pd.DataFrame) -> pd.DataFrame:
-    """Stripe charges created in the period with their fee and net (from the balance transactions), plus
-    the charges app payments of the period name that were created outside it."""
+def belongs_to(charge: dict[str, Any], company_id: uuid.UUID | None, referenced: set[str]) -> bool:
+    """One Stripe account serves every company: a charge is this company's when its metadata says so
+    (copied from the payment intent sierra-sync created) or when one of the company's payments names it."""
+    if company_id is None or str(charge.get("id")) in referenced:
+        return True
+    metadata = charge.get("metadata") or {}
+    return str(metadata.get("company_id", "")) == str(company_id)
+
+
+def load_stripe(
+    stripe: StripeLister, start: date, end: date, app: pd.DataFrame, company_id: uuid.UUID | None = None
+) -> pd.DataFrame:
+    """The company's Stripe charges created in the period with their fee and net (from the balance
+    transactions), plus the charges app payments of the period name that were created outside it."""
     lo, hi = period_bounds(start, end)
     fees = {
         str(txn["source"]): (int(txn.get("fee", 0)), int(txn.get("net", 0)))
         for txn in stripe.list_balance_transactions(lo, hi)
         if txn.get("type") in ("charge", "payment") and txn.get("source")
     }
-    charges = {str(c["id"]): c for c in stripe.list_charges(lo, hi)}
     payments = app[app["entity_type"] == "payment"]
+    referenced = {str(c) for c in payments["stripe_charge_id"].dropna()}
+    charges = {str(c["id"]): c for c in stripe.list_charges(lo, hi) if belongs_to(c, company_id, referenced)}
     for charge_id in payments["stripe_charge_id"].dropna():
         if str(charge_id) not in charges:
             try:
@@ -293,6 +305,7 @@ def linked_external_ids(app: pd.DataFrame) -> dict[str, set[str]]:
 
 __all__ = [
     "app_ids_linked_to",
+    "belongs_to",
     "close_app",
     "linked_external_ids",
     "load_app",

@@ -323,17 +323,15 @@ def _reconcile(progress: Progress, companies: list[tuple[uuid.UUID, str]]) -> di
 
     matched = total = 0
     discrepancies: dict[str, int] = {}
-    with progress.step("Reconcile (flow reconcile, per company): app and QuickBooks, to the cent") as note:
+    with progress.step(
+        "Reconcile each company (flow reconcile): app, QuickBooks and Stripe, to the cent"
+    ) as note:
         for cid, _ in companies:
             result = reconcile(
                 company=str(cid),
                 period_start=date(2000, 1, 1),
                 period_end=datetime.now(UTC).date(),
                 tolerance=Decimal("0.00"),
-                # Both demo companies share the platform's Stripe account and reconcile lists every charge
-                # of the account, so each company would see the other's charges as orphans; the card
-                # payments are checked app <-> QuickBooks here and in the independent check below.
-                check_stripe=False,
             )
             matched += int(result["records_matched"])
             total += int(result["records_total"])

@@ -148,8 +148,24 @@ def seed_discrepancies(c, stripe_url):
             "confirm": True,
         }
     )
-    orphan = sdk.v1.payment_intents.create(
-        params={"amount": 4200, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+    orphan = sdk.v1.payment_intents.create(  # this company's charge that no app payment records
+        params={
+            "amount": 4200,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "metadata": {"company_id": str(c.connection.company_id)},
+        }
+    )
+    # Another company's charge on the same (platform) Stripe account: never this company's discrepancy.
+    sdk.v1.payment_intents.create(
+        params={
+            "amount": 5100,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "metadata": {"company_id": "00000000-0000-4000-8000-000000000001"},
+        }
     )
     with c.sessions.begin() as s:
         s.execute(
