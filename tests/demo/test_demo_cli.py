@@ -1,5 +1,5 @@
 """`sierra-sync demo --json` end to end, as CI runs it: its own Prefect server, both sandboxes, 2 companies x
-500 invoices, faults injected; every invoice and payment in QuickBooks exactly once, to the cent."""
+150 invoices, faults injected; every invoice and payment in QuickBooks exactly once, to the cent."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def test_demo_json_is_exact_and_quiet(tmp_path):
     env["SIERRA_DATA_DIR"] = str(tmp_path / ".sierra")
     cli = Path(sys.executable).with_name("sierra-sync")
     done = subprocess.run(
-        [str(cli), "demo", "--json", "--prefect-port", str(free_port("127.0.0.1"))],
+        # 150 invoices a company keeps the suite under 10 minutes: every step still runs (own Prefect server,
+        # OAuth, faults, webhooks, reconcile); `make demo` runs the full 2 x 500 (BENCHMARKS.md).
+        [str(cli), "demo", "--json", "--invoices", "150", "--prefect-port", str(free_port("127.0.0.1"))],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -36,8 +38,8 @@ def test_demo_json_is_exact_and_quiet(tmp_path):
     assert figures["accuracy_pct"] == 100.0, figures["mismatches"]
     assert figures["duplicates_in_qbo"] == 0
     assert figures["failed"] == 0
-    assert figures["invoices_checked"] == figures["invoices_synced"] > 800
-    assert figures["payments_synced"] >= figures["payments_checked"] > 400
+    assert figures["invoices_checked"] == figures["invoices_synced"] > 240
+    assert figures["payments_synced"] >= figures["payments_checked"] > 100
     assert figures["duration_s"] > 0
     # Progress went to stderr, with no traceback and no ERROR line on a successful run.
     assert "Full sync" in done.stderr
