@@ -38,6 +38,7 @@ log = logging.getLogger("sierra_sync.push")
 
 LOOKUP_CHUNK = 40  # values per IN (...) query
 WRITE_CHUNK = 30  # QBO's batch limit
+SMALL_LOOKUP = 3  # up to this many queries go as plain requests rather than one batch
 
 
 def _policy(settings: QuickBooksSettings, entity_type: str) -> ConflictPolicy:
@@ -256,10 +257,11 @@ class Pusher:
         self._prefetched = self._lookup_many(wanted)
 
     def _batch(self, items: list[BatchItem]) -> list[BatchResult]:
-        if len(items) == 1:
-            # One record (a webhook's payment, a retry): a plain call counts against the realm's 500
-            # requests/min, not its 40 batch requests/min, which bulk pushes need.
-            return [self._single(items[0])]
+        small_lookup = len(items) <= SMALL_LOOKUP and all(i.operation == "query" for i in items)
+        if len(items) == 1 or small_lookup:
+            # A record or two (a webhook's payment and its fee, a retry): plain calls count against the
+            # realm's 500 requests/min, not its 40 batch requests/min, which bulk pushes need.
+            return [self._single(item) for item in items]
         requests = (len(items) + WRITE_CHUNK - 1) // WRITE_CHUNK
         self.result.batch_requests += requests
         return self.client.batch(items)
