@@ -51,7 +51,7 @@ from sandbox.stripe import create_app as create_stripe
 from sierra_sync.web import AppDeps, InProcessDispatcher, create_app
 
 KEY = "sk_test_benchstripeevents0001"
-SECRET = "whsec_benchstripeevents0001"  # noqa: S105 - a made-up secret for this run
+SECRET = "whsec_bench_stripe_events"  # noqa: S105 - a made-up secret for this run
 
 
 def _quantiles(values: list[float]) -> str:

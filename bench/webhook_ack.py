@@ -27,7 +27,7 @@ from connectors.db.models import WebhookEvent
 from sandbox.common.server import LocalServer
 from sierra_sync.web import AppDeps, create_app
 
-SECRET = "whsec_benchmarksecret0001"  # noqa: S105 - a made-up secret for this run
+SECRET = "whsec_bench_webhook_ack"  # noqa: S105 - a made-up secret for this run
 
 
 def _event(i: int) -> bytes:

@@ -27,7 +27,7 @@ STRIPE_API_BASE = "https://api.stripe.com"
 
 # The local sandbox accepts any sk_test_ key; these are the published local defaults, not secrets.
 LOCAL_STRIPE_SECRET_KEY = "sk_test_localsierrasandbox0001"  # noqa: S105
-LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_localsierrasandbox0001"  # noqa: S105
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_local_sierra_sandbox"  # noqa: S105
 
 __all__ = [
     "LOCAL_STRIPE_SECRET_KEY",

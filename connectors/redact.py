@@ -52,7 +52,7 @@ _CARD_CONTAINERS = frozenset({"card", "creditcard", "paymentcard"})
 _VALUE_PATTERNS = [
     re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"\b(sk|rk|pk)_(live|test)_[0-9A-Za-z]{8,}"),
-    re.compile(r"\bwhsec_[0-9A-Za-z]{8,}"),
+    re.compile(r"\bwhsec_[0-9A-Za-z_]{8,}"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"\bAB11[0-9]{6,}[A-Za-z0-9]{10,}"),  # Intuit refresh token shape
     re.compile(r"(?i)([?&](access_token|refresh_token|client_secret|code|token)=)[^&\s]+"),
