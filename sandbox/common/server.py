@@ -35,9 +35,11 @@ def quiet_intended_drops() -> None:
 class LocalServer:
     """A uvicorn server in a daemon thread; `url` is known once `start()` returns."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning", http: str = "auto"
+    ) -> None:
         config = uvicorn.Config(
-            app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
+            app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False, http=http
         )
         self._server = uvicorn.Server(config)
         quiet_intended_drops()
