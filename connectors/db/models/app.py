@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from connectors.db.models.base import Base, SoftDelete, Timestamps, UUIDPk
+from connectors.db.models.base import Base, SoftDelete, Timestamps, UUIDPk, in_check
 from connectors.db.types import Fixed, Money, UTCDateTime
 
 INVOICE_STATUSES = ("draft", "sent", "partially_paid", "paid", "void")
@@ -56,11 +56,6 @@ EXPENSE_CATEGORIES = (
 )
 EXPENSE_PAYMENT_TYPES = ("cash", "check", "credit_card", "ach", "other")
 PROJECT_STATUSES = ("bidding", "active", "on_hold", "completed", "cancelled")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
 
 
 class Versioned:
@@ -125,7 +120,7 @@ class Contact(UUIDPk, Timestamps, SoftDelete, Versioned, Address, Base):
 
 class Project(UUIDPk, Timestamps, SoftDelete, Base):
     __tablename__ = "projects"
-    __table_args__ = (CheckConstraint(_in("status", PROJECT_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(in_check("status", PROJECT_STATUSES), name="status"),)
 
     company_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True
@@ -144,7 +139,7 @@ class Invoice(UUIDPk, Timestamps, SoftDelete, Versioned, Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("company_id", "invoice_number"),
-        CheckConstraint(_in("status", INVOICE_STATUSES), name="status"),
+        CheckConstraint(in_check("status", INVOICE_STATUSES), name="status"),
         # ROUND: SQLite keeps NUMERIC as REAL, where 0.1 + 0.2 is not exactly 0.3.
         CheckConstraint("ROUND(total - subtotal - tax_amount, 2) = 0", name="total_is_subtotal_plus_tax"),
         CheckConstraint("balance >= 0 AND balance <= total", name="balance_within_total"),
@@ -201,8 +196,8 @@ class InvoiceLineItem(UUIDPk, Timestamps, Base):
 class Payment(UUIDPk, Timestamps, SoftDelete, Versioned, Base):
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_in("method", PAYMENT_METHODS), name="method"),
-        CheckConstraint(_in("status", PAYMENT_STATUSES), name="status"),
+        CheckConstraint(in_check("method", PAYMENT_METHODS), name="method"),
+        CheckConstraint(in_check("status", PAYMENT_STATUSES), name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"),
         Index("ix_payments_company_updated", "company_id", "updated_at"),
@@ -231,7 +226,7 @@ class PaymentAttempt(UUIDPk, Timestamps, Base):
     """One try at collecting money (a Stripe PaymentIntent confirmation), successful or not."""
 
     __tablename__ = "payment_attempts"
-    __table_args__ = (CheckConstraint(_in("status", ATTEMPT_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(in_check("status", ATTEMPT_STATUSES), name="status"),)
 
     company_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True
@@ -254,8 +249,8 @@ class Expense(UUIDPk, Timestamps, SoftDelete, Versioned, Base):
 
     __tablename__ = "expenses"
     __table_args__ = (
-        CheckConstraint(_in("category", EXPENSE_CATEGORIES), name="category"),
-        CheckConstraint(_in("payment_type", EXPENSE_PAYMENT_TYPES), name="payment_type"),
+        CheckConstraint(in_check("category", EXPENSE_CATEGORIES), name="category"),
+        CheckConstraint(in_check("payment_type", EXPENSE_PAYMENT_TYPES), name="payment_type"),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_expenses_company_updated", "company_id", "updated_at"),
     )

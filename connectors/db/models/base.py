@@ -58,3 +58,9 @@ class SoftDelete:
 def table_of(model: type[Base]) -> Table:
     """The Core Table of a mapped class (typed as Table, which `__table__` is not)."""
     return cast(Table, model.__table__)
+
+
+def in_check(column: str, values: tuple[str, ...]) -> str:
+    """The SQL of a CHECK that `column` is one of `values` (fixed vocabularies: statuses, kinds)."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"

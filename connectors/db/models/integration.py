@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connectors.db.models.base import Base, Timestamps, UUIDPk
+from connectors.db.models.base import Base, Timestamps, UUIDPk, in_check
 from connectors.db.types import JSONDoc, StrList, UTCDateTime, utcnow
 
 INTEGRATION_TYPES = (
@@ -54,10 +54,6 @@ SYNC_DIRECTIONS = ("push", "pull", "bidirectional")
 INBOX_STATUSES = ("received", "processing", "processed", "failed", "ignored")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 ACTIVE = text("is_active = true")
 
 
@@ -67,8 +63,8 @@ class Integration(UUIDPk, Timestamps, Base):
     __tablename__ = "integrations"
     __table_args__ = (
         UniqueConstraint("company_id", "integration_type"),
-        CheckConstraint(_in("integration_type", INTEGRATION_TYPES), name="integration_type"),
-        CheckConstraint(_in("connection_status", CONNECTION_STATUSES), name="connection_status"),
+        CheckConstraint(in_check("integration_type", INTEGRATION_TYPES), name="integration_type"),
+        CheckConstraint(in_check("connection_status", CONNECTION_STATUSES), name="connection_status"),
         Index("idx_integrations_company", "company_id"),
         Index("idx_integrations_type", "integration_type"),
         Index("idx_integrations_active", "is_active", postgresql_where=ACTIVE, sqlite_where=ACTIVE),
@@ -129,8 +125,8 @@ class IntegrationSyncLog(UUIDPk, Timestamps, Base):
 
     __tablename__ = "integration_sync_logs"
     __table_args__ = (
-        CheckConstraint(_in("status", SYNC_LOG_STATUSES), name="status"),
-        CheckConstraint(_in("direction", SYNC_DIRECTIONS), name="direction"),
+        CheckConstraint(in_check("status", SYNC_LOG_STATUSES), name="status"),
+        CheckConstraint(in_check("direction", SYNC_DIRECTIONS), name="direction"),
         Index("idx_sync_logs_integration", "integration_id", text("created_at DESC")),
         Index("idx_sync_logs_status", "status"),
         Index("idx_sync_logs_entity", "entity_type", "entity_id"),
@@ -329,7 +325,7 @@ class WebhookEvent(UUIDPk, Timestamps, Base):
     __tablename__ = "webhook_events"
     __table_args__ = (
         UniqueConstraint("provider", "event_id"),
-        CheckConstraint(_in("status", INBOX_STATUSES), name="status"),
+        CheckConstraint(in_check("status", INBOX_STATUSES), name="status"),
         Index("ix_webhook_events_status_received", "status", "received_at"),
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connectors.db.models.base import Base, SoftDelete, Timestamps, UUIDPk
+from connectors.db.models.base import Base, SoftDelete, Timestamps, UUIDPk, in_check
 from connectors.db.types import Fixed, JSONDoc, UTCDateTime
 
 TASK_STATUSES = ("todo", "in_progress", "blocked", "done", "cancelled")
@@ -22,17 +22,13 @@ TASK_PRIORITIES = ("low", "normal", "high", "urgent")
 DELIVERY_STATUSES = ("pending", "retrying", "succeeded", "failed")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class ProjectTask(UUIDPk, Timestamps, SoftDelete, Base):
     """A task of a project (schedule item, punch-list entry)."""
 
     __tablename__ = "project_tasks"
     __table_args__ = (
-        CheckConstraint(_in("status", TASK_STATUSES), name="status"),
-        CheckConstraint(_in("priority", TASK_PRIORITIES), name="priority"),
+        CheckConstraint(in_check("status", TASK_STATUSES), name="status"),
+        CheckConstraint(in_check("priority", TASK_PRIORITIES), name="priority"),
         Index("ix_project_tasks_project_created", "project_id", "created_at"),
     )
 
@@ -78,7 +74,7 @@ class WebhookDelivery(UUIDPk, Timestamps, Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint(in_check("status", DELIVERY_STATUSES), name="status"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
     )

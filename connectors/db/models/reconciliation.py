@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connectors.db.models.base import Base, Timestamps, UUIDPk
+from connectors.db.models.base import Base, Timestamps, UUIDPk, in_check
 from connectors.db.types import Fixed, JSONDoc, Money, UTCDateTime
 
 DISCREPANCY_KINDS = (
@@ -36,10 +36,6 @@ DISCREPANCY_KINDS = (
     "unlinked",
     "rounding",
 )
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class ReconciliationRun(UUIDPk, Timestamps, Base):
@@ -91,7 +87,7 @@ class ReconciliationItem(UUIDPk, Timestamps, Base):
 
     __tablename__ = "reconciliation_items"
     __table_args__ = (
-        CheckConstraint(_in("kind", DISCREPANCY_KINDS), name="kind"),
+        CheckConstraint(in_check("kind", DISCREPANCY_KINDS), name="kind"),
         Index("ix_reconciliation_items_entity", "entity_type", "app_id"),
     )
 
