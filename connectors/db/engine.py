@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sierra_sync.errors import ConfigError, DatabaseUnavailableError
 
 SUPPORTED = ("postgresql", "sqlite")
+# A pooled PostgreSQL connection idle for longer than this is pinged before use (see `_ping_when_idle`).
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def redact_url(url: str | URL) -> str:
@@ -75,6 +78,31 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling for connections that sat idle, without a round trip per checkout.
+
+    SQLAlchemy's `pool_pre_ping` pings on every checkout: one extra round trip for every request of the
+    API. A connection used within the last `idle_seconds` is taken as alive (a server restart in that moment
+    fails one statement, and SQLAlchemy then invalidates the pool); an older one is pinged, and a dead one is
+    replaced before anyone uses it (DisconnectionError makes the pool retry with a new connection)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise DisconnectionError(f"pooled connection is gone: {type(err).__name__}") from None
+        if not alive:
+            raise DisconnectionError("pooled connection is gone")
+
+
 def make_engine(url: str, *, echo: bool = False, check: bool = True) -> Engine:
     """An engine for `url`; with `check`, connect once so a wrong URL fails here, with one clear line."""
     parsed = parse_database_url(url)
@@ -85,7 +113,7 @@ def make_engine(url: str, *, echo: bool = False, check: bool = True) -> Engine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        kwargs.update(pool_size=10, max_overflow=10)
         kwargs["connect_args"] = {"connect_timeout": 10}
     try:
         engine = create_engine(parsed, **kwargs)
@@ -95,6 +123,8 @@ def make_engine(url: str, *, echo: bool = False, check: bool = True) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
     if check:
         check_connection(engine)
     return engine
