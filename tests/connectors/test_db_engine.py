@@ -3,6 +3,8 @@ it) before anyone uses it; a recently used one is not pinged (no extra round tri
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
@@ -43,7 +45,7 @@ def test_recently_used_connection_is_not_pinged(monkeypatch: pytest.MonkeyPatch)
     pings: list[int] = []
     original = eng.dialect.do_ping
 
-    def counted_ping(dbapi_conn: object) -> bool:
+    def counted_ping(dbapi_conn: Any) -> bool:
         pings.append(1)
         return original(dbapi_conn)
 
