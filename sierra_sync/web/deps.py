@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.crypto import Keyring
@@ -50,10 +51,22 @@ class AppDeps:
     stripe_tolerance: int = STRIPE_TOLERANCE_SECONDS
     max_body_bytes: int = 1_000_000
     webhook_keyring: Keyring | None = field(default=None, repr=False)  # seals outgoing-webhook secrets
+    _autocommit: Engine | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.dispatcher is None:
             self.dispatcher = InProcessDispatcher(self.sessions)
+        bind = self.sessions.kw.get("bind")
+        if isinstance(bind, Engine):
+            self._autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
+
+    @property
+    def autocommit(self) -> Engine:
+        """The sessions' engine in autocommit mode, sharing its pool: single statements that need no
+        transaction (API key checks, list pages) run on it with no BEGIN and no ROLLBACK round trips."""
+        if self._autocommit is None:
+            raise TypeError("AppDeps.sessions must be bound to an engine (see connectors.db.engine)")
+        return self._autocommit
 
     def __repr__(self) -> str:  # never the secrets
         return (

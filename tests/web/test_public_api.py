@@ -153,6 +153,18 @@ def test_pagination_has_a_true_total_and_status_filter(api: Api) -> None:
     page = api.call("GET", "/api/v1/projects?limit=2&offset=1", key).json()
     assert page["pagination"] == {"limit": 2, "offset": 1, "total": 5, "has_more": True}
     assert len(page["data"]) == 2
+    last = api.call("GET", "/api/v1/projects?limit=2&offset=4", key).json()
+    assert last["pagination"] == {"limit": 2, "offset": 4, "total": 5, "has_more": False}
+    assert len(last["data"]) == 1
+    # A page past the end has no row to carry the total: it is still the true total.
+    past = api.call("GET", "/api/v1/projects?limit=2&offset=9", key).json()
+    assert past == {"data": [], "pagination": {"limit": 2, "offset": 9, "total": 5, "has_more": False}}
+    walked = [
+        p["id"]
+        for offset in range(0, 5, 2)
+        for p in api.call("GET", f"/api/v1/projects?limit=2&offset={offset}", key).json()["data"]
+    ]
+    assert len(walked) == len(set(walked)) == 5  # pages never repeat or skip a row
     bidding = api.call("GET", "/api/v1/projects?status=bidding", key).json()
     assert bidding["pagination"]["total"] == 2
     assert {p["status"] for p in bidding["data"]} == {"bidding"}

@@ -8,7 +8,7 @@ permission. The rate-limit state goes to `request.state.rate`; the middleware tu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -47,7 +47,7 @@ class ApiContext:
         return isinstance(modes, dict) and modes.get(mode) is True
 
 
-def app_deps(request: Request) -> AppDeps:
+async def app_deps(request: Request) -> AppDeps:
     deps: AppDeps = request.app.state.deps
     return deps
 
@@ -71,12 +71,11 @@ def api_context(
             "send your API key as `Authorization: Bearer sk_…`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    deps = app_deps(request)
+    deps: AppDeps = request.app.state.deps
     now = now_of(deps)
     # Autocommit: the key's row is locked only while the statement runs, never across a Python round trip
     # (under load a COMMIT waiting for the GIL would serialise every request of the key behind it).
-    with deps.sessions() as session:
-        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    with deps.autocommit.connect() as conn:
         result = authenticate_and_count(conn, creds.credentials, now, client_ip(request))
     request.state.key_id = result.key_id
     request.state.company_id = result.company_id
@@ -100,10 +99,10 @@ def api_context(
     return ApiContext(result.key_id, result.company_id, result.permissions or {}, result.environment or "")
 
 
-def require(resource: str, mode: str) -> Callable[[ApiContext], ApiContext]:
+def require(resource: str, mode: str) -> Callable[[ApiContext], Awaitable[ApiContext]]:
     """A dependency: the caller's context, after checking it holds `resource:mode` ('read' or 'write')."""
 
-    def check(ctx: Annotated[ApiContext, Depends(api_context)]) -> ApiContext:
+    async def check(ctx: Annotated[ApiContext, Depends(api_context)]) -> ApiContext:  # no I/O: no thread
         if not ctx.can(resource, mode):
             letter = mode[0]
             raise ApiError(

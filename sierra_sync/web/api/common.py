@@ -5,18 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Header, Query
-from fastapi.responses import JSONResponse
-from sqlalchemy import Select, func, select
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from connectors.db.models import ApiIdempotencyKey
+from connectors.db.models.base import Base, table_of
 from sierra_sync.web.api.auth import ApiContext
 from sierra_sync.web.api.errors import ApiError, ErrorBody
+from sierra_sync.web.api.schemas import Page
 from sierra_sync.web.deps import AppDeps
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "IdempotencyKey",
     "Limit",
     "Offset",
+    "columns",
     "idempotent",
     "not_found",
     "page",
@@ -57,18 +62,55 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"no {what} with that id in your company")
 
 
+def columns(
+    out: type[BaseModel], model: type[Base], **renamed: QueryableAttribute[Any]
+) -> list[ColumnElement[Any]]:
+    """The columns of `model`'s table that make `out`, labelled with `out`'s field names (`renamed` maps a
+    field to another column); fields with no such column are left to the page's `shape`."""
+    table = table_of(model)
+    picked: list[ColumnElement[Any]] = []
+    for name in out.model_fields:
+        if name in renamed:
+            picked.append(renamed[name].label(name))
+        elif name in table.c:
+            picked.append(table.c[name])
+    return picked
+
+
+@cache
+def _page_adapter(out: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(Page[out])  # type: ignore[valid-type]
+
+
 def page(
-    session: Session,
+    conn: Connection,
     query: Select[Any],
     limit: int,
     offset: int,
-    render: Callable[[Sequence[Any]], list[Any]],
-) -> dict[str, Any]:
-    """One page of `query` and the true total of rows matching it."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.scalars(query.limit(limit).offset(offset)).all()
-    return {
-        "data": render(rows),
+    out: type[BaseModel],
+    shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Response:
+    """One page of `query` (Core columns named like `out`'s fields, see `columns`) with the true total of
+    rows matching it, as the JSON of Page[out].
+
+    One statement: the total comes from `count(*) OVER ()` on the same snapshot as the rows (a second count
+    runs only for a page past the end, which has no row to carry it). Rows are validated from plain dicts
+    and serialised by pydantic, the same model the OpenAPI document shows; no ORM objects are built."""
+    result = conn.execute(query.add_columns(func.count().over().label("_total")).limit(limit).offset(offset))
+    keys = list(result.keys())[:-1]
+    rows = result.all()
+    if rows:
+        total = int(rows[-1][-1])
+    elif offset > 0:
+        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    else:
+        total = 0
+    data = [dict(zip(keys, row, strict=False)) for row in rows]
+    if shape is not None:
+        data = [shape(item) for item in data]
+    adapter = _page_adapter(out)
+    body = {
+        "data": data,
         "pagination": {
             "limit": limit,
             "offset": offset,
@@ -76,6 +118,7 @@ def page(
             "has_more": offset + len(rows) < total,
         },
     }
+    return Response(adapter.dump_json(adapter.validate_python(body)), media_type="application/json")
 
 
 def _find(session: Session, key_id: uuid.UUID, key: str) -> ApiIdempotencyKey | None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,7 +13,16 @@ from sqlalchemy.orm import Session
 
 from connectors.db.models import Contact, Project, ProjectTask
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
-from sierra_sync.web.api.common import ERRORS, IdempotencyKey, Limit, Offset, idempotent, not_found, page
+from sierra_sync.web.api.common import (
+    ERRORS,
+    IdempotencyKey,
+    Limit,
+    Offset,
+    columns,
+    idempotent,
+    not_found,
+    page,
+)
 from sierra_sync.web.api.errors import ApiError
 from sierra_sync.web.api.schemas import (
     One,
@@ -49,14 +57,6 @@ def project_json(row: Project) -> dict[str, Any]:
 
 def task_json(row: ProjectTask) -> dict[str, Any]:
     return TaskOut.model_validate(row, from_attributes=True).model_dump(mode="json")
-
-
-def _projects(rows: Sequence[Project]) -> list[Any]:
-    return [project_json(r) for r in rows]
-
-
-def _tasks(rows: Sequence[ProjectTask]) -> list[Any]:
-    return [task_json(r) for r in rows]
 
 
 def _project(session: Session, ctx: ApiContext, project_id: uuid.UUID, *, lock: bool = False) -> Project:
@@ -108,12 +108,14 @@ def list_projects(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    query = select(Project).where(Project.company_id == ctx.company_id, Project.deleted_at.is_(None))
+    query = select(*columns(ProjectOut, Project)).where(
+        Project.company_id == ctx.company_id, Project.deleted_at.is_(None)
+    )
     if status is not None:
         query = query.where(Project.status == status)
     query = query.order_by(Project.created_at.desc(), Project.id)
-    with deps.sessions() as session:
-        return page(session, query, limit, offset, _projects)
+    with deps.autocommit.connect() as conn:
+        return page(conn, query, limit, offset, ProjectOut)
 
 
 @router.post(
@@ -204,14 +206,15 @@ def list_tasks(
 ) -> Any:
     with deps.sessions() as session:
         _project(session, ctx, project_id)
-        query = select(ProjectTask).where(
+        query = select(*columns(TaskOut, ProjectTask)).where(
             ProjectTask.project_id == project_id,
             ProjectTask.company_id == ctx.company_id,
             ProjectTask.deleted_at.is_(None),
         )
         if status is not None:
             query = query.where(ProjectTask.status == status)
-        return page(session, query.order_by(ProjectTask.created_at, ProjectTask.id), limit, offset, _tasks)
+        query = query.order_by(ProjectTask.created_at, ProjectTask.id)
+        return page(session.connection(), query, limit, offset, TaskOut)
 
 
 @router.post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from connectors.db.models import Contact, Integration, IntegrationSyncLog, Invoice
 from sierra_sync.web.api.auth import ApiContext, app_deps, require
-from sierra_sync.web.api.common import ERRORS, Limit, Offset, not_found, page
+from sierra_sync.web.api.common import ERRORS, Limit, Offset, columns, not_found, page
 from sierra_sync.web.api.schemas import (
     Address,
     ContactOut,
@@ -52,8 +51,19 @@ def contact_json(row: Contact) -> dict[str, Any]:
     return out.model_dump(mode="json")
 
 
-def _contacts(rows: Sequence[Contact]) -> list[Any]:
-    return [contact_json(r) for r in rows]
+_BILLING = {
+    "line1": Contact.bill_line1,
+    "line2": Contact.bill_line2,
+    "city": Contact.bill_city,
+    "region": Contact.bill_region,
+    "postal_code": Contact.bill_postal_code,
+    "country": Contact.bill_country,
+}
+
+
+def _with_address(item: dict[str, Any]) -> dict[str, Any]:
+    item["billing_address"] = {part: item.pop(f"bill_{part}") for part in _BILLING}
+    return item
 
 
 @router.get("/contacts", response_model=Page[ContactOut], tags=["contacts"], summary="List contacts")
@@ -66,11 +76,14 @@ def list_contacts(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    query = select(Contact).where(Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None))
+    query = select(*columns(ContactOut, Contact), *(c.label(f"bill_{p}") for p, c in _BILLING.items())).where(
+        Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None)
+    )
     if contact_type is not None:
         query = query.where(Contact.contact_type == contact_type)
-    with deps.sessions() as session:
-        return page(session, query.order_by(Contact.display_name, Contact.id), limit, offset, _contacts)
+    query = query.order_by(Contact.display_name, Contact.id)
+    with deps.autocommit.connect() as conn:
+        return page(conn, query, limit, offset, ContactOut, _with_address)
 
 
 @router.get(
@@ -90,10 +103,6 @@ def get_contact(
         return {"data": contact_json(row)}
 
 
-def _invoices(rows: Sequence[Invoice]) -> list[Any]:
-    return [InvoiceOut.model_validate(r, from_attributes=True).model_dump(mode="json") for r in rows]
-
-
 @router.get("/invoices", response_model=Page[InvoiceOut], tags=["invoices"], summary="List invoices")
 def list_invoices(
     ctx: Annotated[ApiContext, Depends(require("invoices", "read"))],
@@ -104,16 +113,18 @@ def list_invoices(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    query = select(Invoice).where(Invoice.company_id == ctx.company_id, Invoice.deleted_at.is_(None))
+    query = select(*columns(InvoiceOut, Invoice)).where(
+        Invoice.company_id == ctx.company_id, Invoice.deleted_at.is_(None)
+    )
     if status is not None:
         query = query.where(Invoice.status == status)
     if customer_id is not None:
         query = query.where(Invoice.customer_id == customer_id)
     if project_id is not None:
         query = query.where(Invoice.project_id == project_id)
-    query = query.order_by(Invoice.issue_date.desc(), Invoice.invoice_number)
-    with deps.sessions() as session:
-        return page(session, query, limit, offset, _invoices)
+    query = query.order_by(Invoice.issue_date.desc(), Invoice.invoice_number, Invoice.id)
+    with deps.autocommit.connect() as conn:
+        return page(conn, query, limit, offset, InvoiceOut)
 
 
 @router.get(
@@ -135,10 +146,6 @@ def get_invoice(
         return {"data": InvoiceDetail.model_validate(row, from_attributes=True).model_dump(mode="json")}
 
 
-def _logs(rows: Sequence[IntegrationSyncLog]) -> list[Any]:
-    return [SyncLogOut.model_validate(r, from_attributes=True).model_dump(mode="json") for r in rows]
-
-
 @router.get("/sync-logs", response_model=Page[SyncLogOut], tags=["sync"], summary="List sync attempts")
 def list_sync_logs(
     ctx: Annotated[ApiContext, Depends(require("sync_logs", "read"))],
@@ -158,7 +165,7 @@ def list_sync_logs(
     offset: Offset = 0,
 ) -> Any:
     log = IntegrationSyncLog
-    query = select(log).where(log.company_id == ctx.company_id)
+    query = select(*columns(SyncLogOut, log)).where(log.company_id == ctx.company_id)
     if status is not None:
         query = query.where(log.status == status)
     if entity_type is not None:
@@ -169,8 +176,8 @@ def list_sync_logs(
         query = query.where(log.started_at >= since)
     if until is not None:
         query = query.where(log.started_at < until)
-    with deps.sessions() as session:
-        return page(session, query.order_by(log.started_at.desc(), log.id), limit, offset, _logs)
+    with deps.autocommit.connect() as conn:
+        return page(conn, query.order_by(log.started_at.desc(), log.id), limit, offset, SyncLogOut)
 
 
 @router.get(

@@ -4,7 +4,6 @@ deliveries with every attempt, and replay."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -15,7 +14,16 @@ from connectors.crypto import Keyring
 from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from connectors.outgoing_webhooks import OUTGOING, new_secret, open_secret, replay, seal_secret
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
-from sierra_sync.web.api.common import ERRORS, IdempotencyKey, Limit, Offset, idempotent, not_found, page
+from sierra_sync.web.api.common import (
+    ERRORS,
+    IdempotencyKey,
+    Limit,
+    Offset,
+    columns,
+    idempotent,
+    not_found,
+    page,
+)
 from sierra_sync.web.api.errors import ApiError
 from sierra_sync.web.api.schemas import (
     AttemptOut,
@@ -56,14 +64,6 @@ def delivery_json(row: WebhookDelivery) -> dict[str, Any]:
     return DeliveryOut.model_validate(row, from_attributes=True).model_dump(mode="json")
 
 
-def _subs(rows: Sequence[WebhookSubscription]) -> list[Any]:
-    return [sub_json(r) for r in rows]
-
-
-def _deliveries(rows: Sequence[WebhookDelivery]) -> list[Any]:
-    return [delivery_json(r) for r in rows]
-
-
 def _keyring(deps: AppDeps) -> Keyring:
     if deps.webhook_keyring is None:
         raise ApiError(
@@ -98,11 +98,12 @@ def _delivery(session: Session, ctx: ApiContext, delivery_id: uuid.UUID) -> Webh
 
 @router.get("/webhooks", response_model=Page[SubscriptionOut], summary="List webhook subscriptions")
 def list_subscriptions(ctx: Read, deps: Deps, limit: Limit = 50, offset: Offset = 0) -> Any:
-    query = select(WebhookSubscription).where(
-        WebhookSubscription.company_id == ctx.company_id, WebhookSubscription.provider == OUTGOING
+    sub = WebhookSubscription
+    query = select(*columns(SubscriptionOut, sub, url=sub.webhook_url)).where(
+        sub.company_id == ctx.company_id, sub.provider == OUTGOING
     )
-    with deps.sessions() as session:
-        return page(session, query.order_by(WebhookSubscription.created_at), limit, offset, _subs)
+    with deps.autocommit.connect() as conn:
+        return page(conn, query.order_by(sub.created_at, sub.id), limit, offset, SubscriptionOut)
 
 
 @router.post(
@@ -191,13 +192,13 @@ def list_deliveries(
 ) -> Any:
     with deps.sessions() as session:
         _sub(session, ctx, subscription_id)
-        query = select(WebhookDelivery).where(
+        query = select(*columns(DeliveryOut, WebhookDelivery)).where(
             WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.company_id == ctx.company_id
         )
         if status is not None:
             query = query.where(WebhookDelivery.status == status)
         query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
-        return page(session, query, limit, offset, _deliveries)
+        return page(session.connection(), query, limit, offset, DeliveryOut)
 
 
 @router.get(
