@@ -11,5 +11,6 @@ from sierra_sync.web import AppDeps, create_app
 
 
 def app() -> FastAPI:
-    engine = make_engine(os.environ["SIERRA_BENCH_DB_URL"])
-    return create_app(AppDeps(sessions=session_factory(engine)))
+    url = os.environ["SIERRA_BENCH_DB_URL"]
+    counters = make_engine(url, check=False, async_commit=True)  # as `sierra-sync api serve` does
+    return create_app(AppDeps(sessions=session_factory(make_engine(url)), counters_engine=counters))

@@ -27,7 +27,7 @@ def build_deps(dispatch: str) -> AppDeps:
 
     from blocks.loader import quickbooks_app, token_keys
     from blocks.stripe import stripe_webhook_secrets
-    from connectors.db.engine import session_factory
+    from connectors.db.engine import make_engine, session_factory
     from sierra_sync.cli.common import open_engine, require_current_schema
     from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
     from sierra_sync.web.dispatch import DEFAULT_DEPLOYMENTS, Dispatcher, deployment_exists
@@ -39,6 +39,9 @@ def build_deps(dispatch: str) -> AppDeps:
     engine = open_engine()
     require_current_schema(engine)
     sessions = session_factory(engine)
+    counters = None
+    if engine.dialect.name == "postgresql":  # key counters and request logs: asynchronous commit
+        counters = make_engine(get_settings().resolved_database_url(), check=False, async_commit=True)
     secrets: list[str] = []
     try:
         secrets = stripe_webhook_secrets()
@@ -70,6 +73,7 @@ def build_deps(dispatch: str) -> AppDeps:
         dispatcher=dispatcher,
         oauth_completer=completer,
         webhook_keyring=webhook_keyring,
+        counters_engine=counters,
     )
 
 

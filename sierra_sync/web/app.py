@@ -7,6 +7,8 @@ API of issue 10 mounts here later). Served by `sierra-sync webhooks serve` and `
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -27,9 +29,16 @@ def _ping(sessions: sessionmaker[Session]) -> None:
         session.execute(text("SELECT 1"))
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await run_in_threadpool(app.state.request_log.close)  # the request-log rows still queued
+
+
 def create_app(deps: AppDeps) -> FastAPI:
     """A FastAPI app bound to `deps` (no global state: two apps in one process do not share anything)."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="sierra-sync",
         summary="Webhooks (Stripe, Intuit), the QuickBooks OAuth callback and, later, the public API.",
         version="0.1.0",

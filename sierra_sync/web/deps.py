@@ -40,6 +40,10 @@ class AppDeps:
     None: the QuickBooks endpoint answers 503. `dispatcher`: who processes stored events (default: an
     in-process dispatcher with no handlers, which leaves events `received`). `oauth_completer`: finishes
     QuickBooks connections (None: the callback answers 503). `clock`: Unix seconds (tests freeze it).
+    `counters_engine`: where API-key counting, request-log batches and list pages run (default: the
+    sessions' engine); `sierra-sync api serve` passes one whose PostgreSQL connections commit
+    asynchronously, so a key's counter row is never locked across a WAL flush (see
+    connectors.db.engine.make_engine). Data writes always go through `sessions`, durably.
     """
 
     sessions: sessionmaker[Session]
@@ -51,18 +55,28 @@ class AppDeps:
     stripe_tolerance: int = STRIPE_TOLERANCE_SECONDS
     max_body_bytes: int = 1_000_000
     webhook_keyring: Keyring | None = field(default=None, repr=False)  # seals outgoing-webhook secrets
+    counters_engine: Engine | None = None
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.dispatcher is None:
             self.dispatcher = InProcessDispatcher(self.sessions)
-        bind = self.sessions.kw.get("bind")
-        if isinstance(bind, Engine):
-            self._autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
+        if self.counters_engine is None:
+            bind = self.sessions.kw.get("bind")
+            self.counters_engine = bind if isinstance(bind, Engine) else None
+        if self.counters_engine is not None:
+            self._autocommit = self.counters_engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @property
+    def counters(self) -> Engine:
+        """`counters_engine` (for batches in a transaction: the request log)."""
+        if self.counters_engine is None:
+            raise TypeError("AppDeps.sessions must be bound to an engine (see connectors.db.engine)")
+        return self.counters_engine
 
     @property
     def autocommit(self) -> Engine:
-        """The sessions' engine in autocommit mode, sharing its pool: single statements that need no
+        """`counters_engine` in autocommit mode, sharing its pool: single statements that need no
         transaction (API key checks, list pages) run on it with no BEGIN and no ROLLBACK round trips."""
         if self._autocommit is None:
             raise TypeError("AppDeps.sessions must be bound to an engine (see connectors.db.engine)")

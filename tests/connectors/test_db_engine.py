@@ -62,3 +62,17 @@ def test_recently_used_connection_is_not_pinged(monkeypatch: pytest.MonkeyPatch)
         assert _backend_pid(eng) != first  # the pool was invalidated: the next checkout is fresh
     finally:
         eng.dispose()
+
+
+def test_async_commit_engine_is_for_bookkeeping_only() -> None:
+    durable = make_engine(PG_BASE_URL)
+    bookkeeping = make_engine(PG_BASE_URL, async_commit=True)
+    try:
+        for _ in range(2):  # a new connection, then the same one back from the pool
+            with bookkeeping.connect() as conn:
+                assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+            with durable.connect() as conn:
+                assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+    finally:
+        durable.dispose()
+        bookkeeping.dispose()

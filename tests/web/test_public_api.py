@@ -41,8 +41,14 @@ ENDPOINTS: list[tuple[str, str, str, str, Any]] = [
 
 
 class Api:
-    def __init__(self, client: httpx.Client, deps: AppDeps, a: World, b: World, now: list[float]) -> None:
-        self.client, self.deps, self.a, self.b, self.now = client, deps, a, b, now
+    def __init__(
+        self, client: httpx.Client, deps: AppDeps, a: World, b: World, now: list[float], app: Any
+    ) -> None:
+        self.client, self.deps, self.a, self.b, self.now, self.app = client, deps, a, b, now, app
+
+    def flush_log(self) -> None:
+        """The request log is written in batches by a background thread: wait for what was sent so far."""
+        assert self.app.state.request_log.flush()
 
     def call(
         self, method: str, path: str, key: str | None, body: Any = None, **headers: str
@@ -60,7 +66,9 @@ def api(sessions, web_server) -> Iterator[Api]:
     now = [time.time()]
     deps = AppDeps(sessions=sessions, webhook_keyring=ring, clock=lambda: now[0])
     with web_server.serve(deps) as client:
-        yield Api(client, deps, a, b, now)
+        app = web_server.switch.app
+        yield Api(client, deps, a, b, now, app)
+        app.state.request_log.close()
 
 
 def _path(template: str, world: World) -> str:
@@ -207,6 +215,7 @@ def test_rate_limit_headers_429_and_request_log(api: Api, sessions) -> None:
     assert reset % 3600 == 0
     api.now[0] = reset + 1  # the next hour: room again
     assert api.call("GET", "/api/v1/projects", key).status_code == 200
+    api.flush_log()
     with sessions() as s:
         rows = s.scalars(select(ApiRequestLog).where(ApiRequestLog.user_agent == "matrix-test")).all()
         assert len(rows) == 3

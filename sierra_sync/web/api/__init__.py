@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from sierra_sync.web.api import projects, records, subscriptions
 from sierra_sync.web.api.errors import API_PREFIX, install_error_handlers
-from sierra_sync.web.api.requestlog import install_request_log
+from sierra_sync.web.api.requestlog import RequestLogMiddleware, RequestLogWriter
 from sierra_sync.web.deps import AppDeps
 
 __all__ = ["API_PREFIX", "install"]
@@ -37,7 +37,9 @@ def _openapi_without_422(app: FastAPI) -> None:
 
 def install(app: FastAPI, deps: AppDeps) -> None:
     install_error_handlers(app)
-    install_request_log(app, deps)
+    writer = RequestLogWriter(deps.counters)
+    app.state.request_log = writer  # create_app's lifespan closes it (flushing what is queued)
+    app.add_middleware(RequestLogMiddleware, writer=writer)
     for module in (projects, records, subscriptions):
         app.include_router(module.router)
     _openapi_without_422(app)

@@ -1,28 +1,40 @@
 """The middleware of /api/ paths: rate-limit headers on every answer to a known key, a 500 that leaks
 nothing, and one `api_request_logs` row per request (method, path, redacted query, status, time, ip, user
 agent, rate-limited flag, error code). Bodies are never stored: they may carry webhook secrets.
+
+Rows are written by `RequestLogWriter`, one background thread per process, so no request waits for its own
+log row: under load, the rows that arrive while one INSERT runs go in the next one (one round trip and one
+commit for up to `max_batch` rows). The app flushes the writer at shutdown; a process killed outright loses
+the rows it had not written yet (at most one batch).
+
+The middleware is plain ASGI (not BaseHTTPMiddleware, which runs every request in an extra task and streams
+the body through a memory channel).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from sqlalchemy import insert
-from starlette.concurrency import run_in_threadpool
+from fastapi import Request
+from sqlalchemy import Engine, insert
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.apikeys import RateState
 from connectors.db.models import ApiRequestLog
 from connectors.redact import redact
 from sierra_sync.web.api.errors import internal_error
-from sierra_sync.web.deps import AppDeps
 
-__all__ = ["install_request_log", "rate_headers"]
+__all__ = ["RequestLogMiddleware", "RequestLogWriter", "rate_headers"]
 
 log = logging.getLogger("sierra_sync.web.api")
+
+_STOP = object()
+_RETRY_DELAYS = (0.5, 2.0)  # then the batch is given up, with one ERROR line that counts it
 
 
 def rate_headers(rate: RateState) -> dict[str, str]:
@@ -39,43 +51,129 @@ def _clean(text: str, limit: int) -> str:
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:limit]
 
 
-def _write(deps: AppDeps, row: dict[str, Any]) -> None:
-    with deps.sessions() as session:  # one statement, autocommitted: no BEGIN/COMMIT round trips
-        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        conn.execute(insert(ApiRequestLog), [row])
+class RequestLogWriter:
+    """Batches `api_request_logs` rows into INSERTs from one daemon thread (started on first use).
+
+    `flush()` returns once every row added before it is stored (tests, shutdown); `close()` flushes and
+    stops the thread."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 500) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def add(self, row: dict[str, Any]) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._start:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name="api-request-log", daemon=True)
+                    self._thread.start()
+        self._queue.put(row)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        if self._thread is None or not self._thread.is_alive():
+            return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._queue.put(_STOP)
+        thread.join(timeout)
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            batch: list[dict[str, Any]] = []
+            waiters: list[threading.Event] = []
+            item = self._queue.get()
+            while True:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    waiters.append(item)
+                else:
+                    batch.append(item)
+                if stop or len(batch) >= self._max_batch:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                self._write(batch)
+            for waiter in waiters:
+                waiter.set()
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        for delay in (*_RETRY_DELAYS, None):
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(insert(ApiRequestLog), batch)
+                return
+            except Exception as exc:  # the log must never take the API down
+                if delay is None:
+                    log.error("api request log: %d row(s) not written (%s)", len(batch), type(exc).__name__)
+                    return
+                log.warning("api request log: write failed (%s); retrying", type(exc).__name__)
+                time.sleep(delay)
 
 
-def install_request_log(app: FastAPI, deps: AppDeps) -> None:
-    @app.middleware("http")
-    async def api_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if not request.url.path.startswith("/api/"):
-            return await call_next(request)
+class RequestLogMiddleware:
+    """Rate-limit headers, the last-resort 500, and the request's log row, for /api/ paths."""
+
+    def __init__(self, app: ASGIApp, writer: RequestLogWriter) -> None:
+        self.app = app
+        self.writer = writer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
+        state: dict[str, Any] = scope.setdefault("state", {})
+        status = 500
+        answered = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, answered
+            if message["type"] == "http.response.start":
+                answered = True
+                status = message["status"]
+                rate: RateState | None = state.get("rate")
+                if rate is not None:
+                    MutableHeaders(scope=message).update(rate_headers(rate))
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_headers)
         except Exception as exc:  # the one place a bug becomes a bare 500
-            response = internal_error(request, exc)
-        state = request.state
-        rate: RateState | None = getattr(state, "rate", None)
-        if rate is not None:
-            response.headers.update(rate_headers(rate))
-        elapsed_ms = int((time.perf_counter() - started) * 1000)
+            if answered:
+                raise
+            await internal_error(Request(scope), exc)(scope, receive, send_with_headers)
+        finally:
+            self.writer.add(self._row(scope, state, status, started))
+
+    @staticmethod
+    def _row(scope: Scope, state: dict[str, Any], status: int, started: float) -> dict[str, Any]:
+        request = Request(scope)
         query = {_clean(k, 100): _clean(v, 500) for k, v in request.query_params.items()}
-        row = {
-            "api_key_id": getattr(state, "key_id", None),
-            "company_id": getattr(state, "company_id", None),
-            "method": request.method[:10],
-            "path": _clean(request.url.path, 2000),
+        client = scope.get("client")
+        return {
+            "api_key_id": state.get("key_id"),
+            "company_id": state.get("company_id"),
+            "method": scope["method"][:10],
+            "path": _clean(scope["path"], 2000),
             "query_params": redact(query) if query else None,
-            "status_code": response.status_code,
-            "response_time_ms": elapsed_ms,
-            "ip_address": request.client.host[:45] if request.client else None,
+            "status_code": status,
+            "response_time_ms": int((time.perf_counter() - started) * 1000),
+            "ip_address": client[0][:45] if client else None,
             "user_agent": _clean(request.headers.get("user-agent") or "", 500) or None,
-            "rate_limit_exceeded": bool(getattr(state, "rate_limited", False)),
-            "error_code": getattr(state, "error_code", None),
+            "rate_limit_exceeded": bool(state.get("rate_limited", False)),
+            "error_code": state.get("error_code"),
         }
-        try:
-            await run_in_threadpool(_write, deps, row)
-        except Exception as exc:  # a lost log row must not turn a good answer into an error
-            log.error("api request log not written: %s", type(exc).__name__)
-        return response
