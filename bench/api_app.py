@@ -8,9 +8,11 @@ from fastapi import FastAPI
 
 from connectors.db.engine import make_engine, session_factory
 from sierra_sync.web import AppDeps, create_app
+from sierra_sync.web.app import API_THREADS
 
 
 def app() -> FastAPI:
     url = os.environ["SIERRA_BENCH_DB_URL"]
-    counters = make_engine(url, check=False, async_commit=True)  # as `sierra-sync api serve` does
+    # As `sierra-sync api serve` does: counters on an async-commit engine, one connection per API thread.
+    counters = make_engine(url, check=False, async_commit=True, pool_size=API_THREADS + 1)
     return create_app(AppDeps(sessions=session_factory(make_engine(url)), counters_engine=counters))

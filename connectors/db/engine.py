@@ -110,13 +110,16 @@ def _async_commit(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.commit()
 
 
-def make_engine(url: str, *, echo: bool = False, check: bool = True, async_commit: bool = False) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, check: bool = True, async_commit: bool = False, pool_size: int = 10
+) -> Engine:
     """An engine for `url`; with `check`, connect once so a wrong URL fails here, with one clear line.
 
     `async_commit` (PostgreSQL): COMMIT returns before the WAL reaches the disk. For bookkeeping that may
     lose its last fraction of a second if the database server itself crashes (never corrupts): API-key
     counters and request logs. Without it, every request's counter UPDATE holds the key's row lock through
-    a disk flush, which caps one key at a few hundred requests/s whatever the CPU."""
+    a disk flush, which caps one key at a few hundred requests/s whatever the CPU. `pool_size`: connections
+    kept open (PostgreSQL; 10 more may be opened, and closed again, under bursts)."""
     parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_serializer": dumps_json}
     if parsed.get_backend_name() == "sqlite":
@@ -125,7 +128,7 @@ def make_engine(url: str, *, echo: bool = False, check: bool = True, async_commi
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=10, max_overflow=10)
+        kwargs.update(pool_size=pool_size, max_overflow=10)
         kwargs["connect_args"] = {"connect_timeout": 10}
     try:
         engine = create_engine(parsed, **kwargs)

@@ -30,6 +30,7 @@ def build_deps(dispatch: str) -> AppDeps:
     from connectors.db.engine import make_engine, session_factory
     from sierra_sync.cli.common import open_engine, require_current_schema
     from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
+    from sierra_sync.web.app import API_THREADS
     from sierra_sync.web.dispatch import DEFAULT_DEPLOYMENTS, Dispatcher, deployment_exists
     from sierra_sync.web.oauth_callback import QuickBooksCallback
     from tasks.stripe_events import inbox_handler
@@ -41,7 +42,8 @@ def build_deps(dispatch: str) -> AppDeps:
     sessions = session_factory(engine)
     counters = None
     if engine.dialect.name == "postgresql":  # key counters and request logs: asynchronous commit
-        counters = make_engine(get_settings().resolved_database_url(), check=False, async_commit=True)
+        url = get_settings().resolved_database_url()
+        counters = make_engine(url, check=False, async_commit=True, pool_size=API_THREADS + 1)
     secrets: list[str] = []
     try:
         secrets = stripe_webhook_secrets()

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -29,8 +30,15 @@ def _ping(sessions: sessionmaker[Session]) -> None:
         session.execute(text("SELECT 1"))
 
 
+# Threads for sync endpoints and dependencies (anyio's default is 40). Every one of them may hold a database
+# connection: more threads than pooled connections means connections opened and closed per request (a
+# PostgreSQL backend started each time), which halved the API's throughput in bench/api_latency.py.
+API_THREADS = 20
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
     yield
     await run_in_threadpool(app.state.request_log.close)  # the request-log rows still queued
 
