@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 import typer
@@ -11,6 +12,8 @@ from sierra_sync.errors import ConfigError, SierraError
 from sierra_sync.settings import get_settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from sierra_sync.web import AppDeps
 
 webhooks_app = typer.Typer(help="The webhook receiver (Stripe, Intuit).", no_args_is_help=True)
@@ -18,6 +21,7 @@ api_app = typer.Typer(help="The web app: public API, webhooks and the OAuth call
 
 log = logging.getLogger("sierra_sync.web")
 DISPATCH_MODES = ("auto", "deployment", "in-process")
+_DISPATCH_ENV = "SIERRA_API_DISPATCH"  # how `--dispatch` reaches the worker processes of `--workers N`
 
 
 def build_deps(dispatch: str) -> AppDeps:
@@ -79,7 +83,14 @@ def build_deps(dispatch: str) -> AppDeps:
     )
 
 
-def _serve(host: str | None, port: int | None, dispatch: str) -> None:
+def worker_app() -> FastAPI:
+    """The app of one worker process of `--workers N` (uvicorn starts each with this factory)."""
+    from sierra_sync.web import create_app
+
+    return create_app(build_deps(os.environ.get(_DISPATCH_ENV, "auto")))
+
+
+def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) -> None:
     import uvicorn
 
     from sierra_sync.web import create_app
@@ -89,20 +100,33 @@ def _serve(host: str | None, port: int | None, dispatch: str) -> None:
     settings = get_settings()
     host = host or settings.host
     port = settings.api_port if port is None else port
-    deps = build_deps(dispatch)
-    typer.echo(f"sierra-sync web app on http://{host}:{port} ({deps!r})")
+    deps = build_deps(dispatch)  # also the preflight of every worker: a bad setting fails here, once
+    typer.echo(f"sierra-sync web app on http://{host}:{port} ({deps!r}, {workers} process(es))")
     typer.echo(
         "  POST /webhooks/stripe  POST /webhooks/quickbooks  GET /oauth/quickbooks/callback  GET /healthz"
     )
+    # access_log off: the OAuth callback's query string carries the authorization code.
+    options = {"host": host, "port": port, "access_log": False, "log_level": "warning"}
     try:
-        # access_log off: the OAuth callback's query string carries the authorization code.
-        uvicorn.run(create_app(deps), host=host, port=port, access_log=False, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(deps), **options)  # type: ignore[arg-type]
+        else:
+            for engine in {deps.sessions.kw["bind"], deps.counters}:  # each worker opens its own
+                engine.dispose()
+            os.environ[_DISPATCH_ENV] = dispatch
+            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         raise SierraError(f"the web app could not listen on {host}:{port}: is the port in use?") from exc
 
 
 HOST = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1).")
 PORT = typer.Option(None, help="Port (default: SIERRA_API_PORT or 8703).")
+WORKERS = typer.Option(
+    1,
+    min=1,
+    max=64,
+    help="API processes sharing the port (about one per core); rate limits hold across them.",
+)
 DISPATCH = typer.Option(
     "auto",
     help="How stored events reach processing: deployment (run_deployment), in-process, or auto "
@@ -117,6 +141,8 @@ def webhooks_serve(host: str | None = HOST, port: int | None = PORT, dispatch: s
 
 
 @api_app.command("serve")
-def api_serve(host: str | None = HOST, port: int | None = PORT, dispatch: str = DISPATCH) -> None:
+def api_serve(
+    host: str | None = HOST, port: int | None = PORT, dispatch: str = DISPATCH, workers: int = WORKERS
+) -> None:
     """Serve the web app: public REST API, webhooks and the OAuth callback, until stopped."""
-    _serve(host, port, dispatch)
+    _serve(host, port, dispatch, workers)
