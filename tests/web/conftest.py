@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,9 +62,17 @@ class WebServer:
     switch: Switch
     url: str
 
-    def serve(self, deps: AppDeps) -> httpx.Client:
-        self.switch.app = create_app(deps)
-        return httpx.Client(base_url=self.url, timeout=10)
+    @contextmanager
+    def serve(self, deps: AppDeps) -> Iterator[httpx.Client]:
+        """A client of a fresh app on `deps`; at the end the app's request log is written out and its
+        writer stopped, so no row lands during the next test (or while the tables are being emptied)."""
+        app = create_app(deps)
+        self.switch.app = app
+        try:
+            with httpx.Client(base_url=self.url, timeout=10) as client:
+                yield client
+        finally:
+            app.state.request_log.close()
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> None:

@@ -66,9 +66,7 @@ def api(sessions, web_server) -> Iterator[Api]:
     now = [time.time()]
     deps = AppDeps(sessions=sessions, webhook_keyring=ring, clock=lambda: now[0])
     with web_server.serve(deps) as client:
-        app = web_server.switch.app
-        yield Api(client, deps, a, b, now, app)
-        app.state.request_log.close()
+        yield Api(client, deps, a, b, now, web_server.switch.app)
 
 
 def _path(template: str, world: World) -> str:

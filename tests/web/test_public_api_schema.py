@@ -48,6 +48,12 @@ def served(sessions, web_server) -> Any:
 
 # PostgreSQL only: it is the stricter of the two (NUL bytes, types, lengths) and the run costs seconds.
 @pytest.mark.parametrize("migrated_db", ["postgresql"], indirect=True)
+# Hypothesis flags any change of the global `random` state while it draws a case as strategy code using
+# `random`; other threads of this process (the served app, Prefect's test-harness services) may touch it
+# then. Seen once in CI as a FlakyFailure that did not reproduce; the drawn cases are unaffected.
+@pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning"
+)
 @schema.parametrize()
 @settings(
     max_examples=6,
