@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -21,6 +21,8 @@ api_app = typer.Typer(help="The web app: public API, webhooks and the OAuth call
 
 log = logging.getLogger("sierra_sync.web")
 DISPATCH_MODES = ("auto", "deployment", "in-process")
+# access_log off: the OAuth callback's query string carries the authorization code.
+QUIET: dict[str, Any] = {"access_log": False, "log_level": "warning"}
 _DISPATCH_ENV = "SIERRA_API_DISPATCH"  # how `--dispatch` reaches the worker processes of `--workers N`
 
 
@@ -105,16 +107,22 @@ def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) 
     typer.echo(
         "  POST /webhooks/stripe  POST /webhooks/quickbooks  GET /oauth/quickbooks/callback  GET /healthz"
     )
-    # access_log off: the OAuth callback's query string carries the authorization code.
-    options = {"host": host, "port": port, "access_log": False, "log_level": "warning"}
+    app: Any = create_app(deps)
+    if workers > 1:  # each worker builds its own app (and database pools) from the factory
+        app = f"{__name__}:worker_app"
+        for engine in {deps.sessions.kw["bind"], deps.counters}:
+            engine.dispose()
+        os.environ[_DISPATCH_ENV] = dispatch
     try:
-        if workers == 1:
-            uvicorn.run(create_app(deps), **options)  # type: ignore[arg-type]
-        else:
-            for engine in {deps.sessions.kw["bind"], deps.counters}:  # each worker opens its own
-                engine.dispose()
-            os.environ[_DISPATCH_ENV] = dispatch
-            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        uvicorn.run(
+            app,
+            factory=workers > 1,
+            workers=workers,
+            host=host,
+            port=port,
+            access_log=False,
+            log_level="warning",
+        )
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         raise SierraError(f"the web app could not listen on {host}:{port}: is the port in use?") from exc
 

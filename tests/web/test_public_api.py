@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db.models import ApiKey, ApiRequestLog, Project
+from connectors.db.models import ApiKey, ApiRequestLog, Contact, Project
 from sierra_sync.web import AppDeps
 from tests.web.api_helpers import World, build_world, keyring
 
@@ -243,3 +243,25 @@ def test_unknown_route_and_internal_errors_leak_nothing(api: Api, monkeypatch) -
     assert "hunter2" not in r.text
     assert "RuntimeError" not in r.text
     assert r.json()["error"]["code"] == "internal_error"
+
+
+def test_contact_billing_address_is_the_same_in_the_list_and_alone(api: Api) -> None:
+    key = api.a.keys["all"]
+    with api.deps.sessions.begin() as s:
+        row = s.get(Contact, api.a.ids["contact"])
+        assert row is not None
+        row.bill_line1, row.bill_city, row.bill_region = "12 Main St", "Bayshore", "CA"
+        row.bill_postal_code, row.bill_country = "94326", "US"
+    expected = {
+        "line1": "12 Main St",
+        "line2": None,
+        "city": "Bayshore",
+        "region": "CA",
+        "postal_code": "94326",
+        "country": "US",
+    }
+    listed = api.call("GET", "/api/v1/contacts", key).json()["data"]
+    alone = api.call("GET", f"/api/v1/contacts/{api.a.ids['contact']}", key).json()["data"]
+    assert [c["billing_address"] for c in listed] == [expected]
+    assert alone == listed[0]
+    assert not any(k.startswith("bill_") for k in alone)

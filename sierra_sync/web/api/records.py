@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from connectors.db.models import Contact, Integration, IntegrationSyncLog, Invoice
+from connectors.db.models.base import table_of
 from sierra_sync.web.api.auth import ApiContext, app_deps, require
 from sierra_sync.web.api.common import ERRORS, Limit, Offset, columns, not_found, page
 from sierra_sync.web.api.schemas import (
@@ -33,37 +34,19 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Deps = Annotated[AppDeps, Depends(app_deps)]
 
 
-def contact_json(row: Contact) -> dict[str, Any]:
-    address = Address(
-        line1=row.bill_line1,
-        line2=row.bill_line2,
-        city=row.bill_city,
-        region=row.bill_region,
-        postal_code=row.bill_postal_code,
-        country=row.bill_country,
-    )
-    out = ContactOut.model_validate(
-        {
-            **{k: getattr(row, k) for k in ContactOut.model_fields if k != "billing_address"},
-            "billing_address": address,
-        }
-    )
-    return out.model_dump(mode="json")
-
-
-_BILLING = {
-    "line1": Contact.bill_line1,
-    "line2": Contact.bill_line2,
-    "city": Contact.bill_city,
-    "region": Contact.bill_region,
-    "postal_code": Contact.bill_postal_code,
-    "country": Contact.bill_country,
-}
+# The billing address of ContactOut is kept in the columns bill_<part> of contacts.
+_BILLING = [f"bill_{part}" for part in Address.model_fields]
 
 
 def _with_address(item: dict[str, Any]) -> dict[str, Any]:
-    item["billing_address"] = {part: item.pop(f"bill_{part}") for part in _BILLING}
+    """A contact's flat fields (bill_* included) shaped like ContactOut."""
+    item["billing_address"] = {column[5:]: item.pop(column) for column in _BILLING}
     return item
+
+
+def contact_json(row: Contact) -> dict[str, Any]:
+    fields = {k: getattr(row, k) for k in (*ContactOut.model_fields, *_BILLING) if k != "billing_address"}
+    return ContactOut.model_validate(_with_address(fields)).model_dump(mode="json")
 
 
 @router.get("/contacts", response_model=Page[ContactOut], tags=["contacts"], summary="List contacts")
@@ -76,7 +59,7 @@ def list_contacts(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    query = select(*columns(ContactOut, Contact), *(c.label(f"bill_{p}") for p, c in _BILLING.items())).where(
+    query = select(*columns(ContactOut, Contact), *(table_of(Contact).c[c] for c in _BILLING)).where(
         Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None)
     )
     if contact_type is not None:
