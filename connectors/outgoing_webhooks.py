@@ -3,8 +3,10 @@ sent signed and retried with exponential backoff, every attempt recorded.
 
 Signature (header `Sierra-Signature: t=<unix seconds>,v1=<hex>`): HMAC-SHA256 with the subscription's
 secret over `"<t>.<raw body>"`, the Stripe scheme, so receivers can reuse what they know; `verify_signature`
-is the reference check. Secrets are stored sealed (connectors.crypto.Keyring, context bound to the
-subscription id) because signing needs them back; they never reach a log line or a stored payload.
+is the reference check. Deliveries go to public https endpoints only, to the addresses vetted just before
+sending (connectors.webhook_targets), and never follow a redirect. Secrets are stored sealed
+(connectors.crypto.Keyring, context bound to the subscription id) because signing needs them back; they
+never reach a log line or a stored payload.
 
 Retries are durable: a failed attempt sets `next_attempt_at` (base x 2^(attempt-1), capped) and the sweep
 (`deliver_due`, run by the `deliver-webhooks` flow) sends what is due. Claims move `next_attempt_at` past a
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.crypto import Keyring
 from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from connectors.redact import redact_text
+from connectors.webhook_targets import UnsafeTarget, pin
 
 __all__ = [
     "EVENT_TYPES",
@@ -185,7 +188,8 @@ def replay(session: Session, delivery: WebhookDelivery, now: datetime) -> Webhoo
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """Backoff `base_delay_s` x 2^(attempt-1) capped at `max_delay_s`; `disable_after` failed deliveries
-    in a row disable the subscription; `lease_s`: how long a claimed delivery is left to its sweeper."""
+    in a row disable the subscription; `lease_s`: how long a claimed delivery is left to its sweeper;
+    `allow_private_targets`: let deliveries reach private addresses and plain http (development and tests)."""
 
     base_delay_s: float = 30.0
     max_delay_s: float = 3600.0
@@ -193,6 +197,7 @@ class DeliveryPolicy:
     timeout_s: float = 10.0
     lease_s: float = 300.0
     batch: int = 100
+    allow_private_targets: bool = False  # development only: see connectors.webhook_targets
 
     def delay(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(self.base_delay_s * 2 ** max(attempt - 1, 0), self.max_delay_s))
@@ -230,12 +235,29 @@ def _claim(sessions: sessionmaker[Session], now: datetime, policy: DeliveryPolic
 
 
 def _send(
-    client: httpx.Client, url: str, body: bytes, headers: dict[str, str]
+    client: httpx.Client, url: str, body: bytes, headers: dict[str, str], *, allow_private: bool
 ) -> tuple[int | None, str | None]:
+    """POST to the vetted addresses of `url` (the next one when one cannot be reached)."""
     try:
-        response = client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: could not reach the endpoint"
+        target = pin(url, allow_private=allow_private)
+    except UnsafeTarget as err:
+        return None, f"not sent: {err}"
+    error = "could not reach the endpoint"
+    for address_url in target.urls:
+        try:
+            response = client.post(
+                address_url,
+                content=body,
+                headers={**headers, **target.headers},
+                extensions=dict(target.extensions),
+            )
+            break
+        except httpx.ConnectError as exc:
+            error = f"{type(exc).__name__}: could not reach the endpoint"
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: could not reach the endpoint"
+    else:
+        return None, error
     if 200 <= response.status_code < 300:
         return response.status_code, None
     return response.status_code, f"the endpoint answered HTTP {response.status_code}"
@@ -293,7 +315,7 @@ def _deliver_one(
             "Sierra-Attempt": str(attempt),
         }
         t0 = time.perf_counter()
-        code, error = _send(client, url, body, headers)
+        code, error = _send(client, url, body, headers, allow_private=policy.allow_private_targets)
         duration_ms = int((time.perf_counter() - t0) * 1000)
         result.sent += 1
     finished = now()

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     qbo_port: int = Field(default=8701, description="Port of the local QuickBooks sandbox.")
     stripe_port: int = Field(default=8702, description="Port of the local Stripe sandbox.")
     api_port: int = Field(default=8703, description="Port of the API / webhook receiver.")
+    webhooks_allow_private_targets: bool = Field(
+        default=False,
+        description="Let outgoing webhooks go to private addresses (127.0.0.1, 10.x …) and plain http: "
+        "development and tests only; off, subscriptions must be public https endpoints.",
+    )
     qbo_retry_attempts: int = Field(default=4, ge=1, description="Tries per QuickBooks request (layer 1).")
     qbo_retry_initial_wait: float = Field(
         default=1.0, ge=0, description="First backoff wait in seconds (then 2x, 4x … with jitter)."

@@ -81,6 +81,7 @@ def build_deps(dispatch: str) -> AppDeps:
         dispatcher=dispatcher,
         oauth_completer=completer,
         webhook_keyring=webhook_keyring,
+        webhook_allow_private=get_settings().webhooks_allow_private_targets,
         counters_engine=counters,
     )
 

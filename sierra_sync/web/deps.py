@@ -55,6 +55,7 @@ class AppDeps:
     stripe_tolerance: int = STRIPE_TOLERANCE_SECONDS
     max_body_bytes: int = 1_000_000
     webhook_keyring: Keyring | None = field(default=None, repr=False)  # seals outgoing-webhook secrets
+    webhook_allow_private: bool = False  # subscriptions may name private addresses and http (development)
     counters_engine: Engine | None = None
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 

@@ -50,13 +50,21 @@ class Receiver:
             body = await request.body()
             ok = verify_signature(self.secret, request.headers.get(SIGNATURE_HEADER, ""), body, now=_now_s())
             self.calls.append(
-                {"valid": ok, "event": json.loads(body), "attempt": request.headers["Sierra-Attempt"]}
+                {
+                    "valid": ok,
+                    "event": json.loads(body),
+                    "attempt": request.headers["Sierra-Attempt"],
+                    "host": request.headers["Host"],
+                }
             )
             if not ok:
                 return JSONResponse({"error": "bad signature"}, status_code=400)
             if len(self.calls) <= self.fail_first:
                 return JSONResponse({"error": "down"}, status_code=500)
             return JSONResponse({"ok": True})
+
+
+LOCAL = DeliveryPolicy(allow_private_targets=True)  # the receivers of these tests listen on 127.0.0.1
 
 
 def _now_s() -> float:
@@ -78,7 +86,7 @@ def setup(sessions, web_server, receiver) -> Iterator[dict[str, Any]]:
     with sessions.begin() as s:
         company = factories.company(s)
         key = create_key(s, company.id, "hooks", parse_permissions(ALL)).raw
-    deps = AppDeps(sessions=sessions, webhook_keyring=ring)
+    deps = AppDeps(sessions=sessions, webhook_keyring=ring, webhook_allow_private=True)  # 127.0.0.1
     rec, url = receiver
     with web_server.serve(deps) as client:
         client.headers["Authorization"] = f"Bearer {key}"
@@ -121,7 +129,7 @@ def test_signed_delivery_fails_twice_then_succeeds(setup, sessions) -> None:
         ids = emit_event(s, env["company_id"], "invoice.synced", {"invoice_id": "inv-1"}, now=clock[0])
         emit_event(s, env["company_id"], "reconciliation.completed", {}, now=clock[0])  # not subscribed
     assert len(ids) == 1
-    policy = DeliveryPolicy(base_delay_s=10)
+    policy = DeliveryPolicy(base_delay_s=10, allow_private_targets=True)
     with httpx.Client(timeout=5) as http:
         first = deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0])
         assert (first.sent, first.retrying) == (1, 1)
@@ -162,7 +170,7 @@ def test_wrong_secret_is_refused_by_the_receiver(setup, sessions) -> None:
     with sessions.begin() as s:
         emit_event(s, env["company_id"], "payment.received", {"amount": "10.00"})
     with httpx.Client(timeout=5) as http:
-        result = deliver_due(sessions, env["ring"], http)
+        result = deliver_due(sessions, env["ring"], http, policy=LOCAL)
     assert result.retrying == 1
     assert env["rec"].calls[0]["valid"] is False
 
@@ -171,7 +179,7 @@ def test_repeated_failure_disables_the_subscription(setup, sessions, caplog) -> 
     env = setup
     sub = _subscribe(env)
     env["rec"].fail_first = 10_000
-    policy = DeliveryPolicy(base_delay_s=1, disable_after=2)
+    policy = DeliveryPolicy(base_delay_s=1, disable_after=2, allow_private_targets=True)
     clock = [datetime.now(UTC)]
     with sessions.begin() as s:
         for i in range(3):
@@ -197,3 +205,34 @@ def test_repeated_failure_disables_the_subscription(setup, sessions, caplog) -> 
     assert env["client"].post(f"/api/v1/webhook-deliveries/{first}/replay").status_code == 409
     again = env["client"].patch(f"/api/v1/webhooks/{sub['id']}", json={"is_active": True}).json()["data"]
     assert (again["is_active"], again["consecutive_failures"], again["disabled_reason"]) == (True, 0, None)
+
+
+def test_a_subscription_to_a_private_address_is_never_called(setup, sessions) -> None:
+    """A URL accepted while private targets were allowed (or stored before the rule) is checked again at
+    every delivery: with the rule on, nothing is sent and the attempt says why."""
+    env = setup
+    _subscribe(env)
+    with sessions.begin() as s:
+        emit_event(s, env["company_id"], "invoice.synced", {"invoice_id": "inv-9"})
+    with httpx.Client(timeout=5) as http:
+        result = deliver_due(sessions, env["ring"], http, policy=DeliveryPolicy())
+    assert (result.sent, result.retrying) == (1, 1)
+    assert env["rec"].calls == []
+    with sessions() as s:
+        attempt = s.scalars(select(WebhookDeliveryAttempt)).one()
+    assert attempt.status_code is None
+    assert attempt.error == "not sent: use an https:// URL (plain http would send your data unencrypted)"
+
+
+def test_a_host_name_is_resolved_pinned_and_sent_with_its_name(setup, sessions) -> None:
+    """`localhost` resolves to 127.0.0.1 (and often ::1 first, where nothing listens: the next address is
+    tried); the receiver sees the name in Host, not the address."""
+    env = setup
+    port = httpx.URL(env["url"]).port
+    env["url"] = f"http://localhost:{port}/hook"
+    _subscribe(env)
+    with sessions.begin() as s:
+        emit_event(s, env["company_id"], "payment.received", {"amount": "12.50"})
+    with httpx.Client(timeout=5) as http:
+        assert deliver_due(sessions, env["ring"], http, policy=LOCAL).succeeded == 1
+    assert [(c["valid"], c["host"]) for c in env["rec"].calls] == [(True, f"localhost:{port}")]

@@ -265,3 +265,30 @@ def test_contact_billing_address_is_the_same_in_the_list_and_alone(api: Api) -> 
     assert [c["billing_address"] for c in listed] == [expected]
     assert alone == listed[0]
     assert not any(k.startswith("bill_") for k in alone)
+
+
+def test_webhook_urls_must_be_public_https(api: Api) -> None:
+    key = api.a.keys["all"]
+    events = ["invoice.synced"]
+    for url, reason in [
+        ("https://169.254.169.254/latest/meta-data", "169.254.169.254 is a private or reserved address"),
+        ("https://localhost:8703/api/v1/projects", "localhost is this server itself"),
+        ("https://[::ffff:10.0.0.1]/hook", "is a private or reserved address"),
+        ("http://hooks.example.com/in", "use an https:// URL"),
+        ("https://user:pw@hooks.example.com/in", "remove the user name and password"),
+    ]:
+        refused = api.call("POST", "/api/v1/webhooks", key, {"url": url, "events": events})
+        assert refused.status_code == 400, url
+        [detail] = refused.json()["error"]["details"]
+        assert detail["field"] == "url" and reason in detail["message"], (url, detail)
+    made = api.call(
+        "POST", "/api/v1/webhooks", key, {"url": "https://hooks.example.com/in", "events": events}
+    )
+    assert made.status_code == 201, made.text
+    sub = made.json()["data"]["id"]
+    moved = api.call("PATCH", f"/api/v1/webhooks/{sub}", key, {"url": "https://10.0.0.8/in"})
+    assert moved.status_code == 400
+    assert (
+        api.call("GET", f"/api/v1/webhooks/{sub}", key).json()["data"]["url"]
+        == "https://hooks.example.com/in"
+    )

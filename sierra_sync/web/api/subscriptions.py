@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from connectors.crypto import Keyring
 from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from connectors.outgoing_webhooks import OUTGOING, new_secret, open_secret, replay, seal_secret
+from connectors.webhook_targets import UnsafeTarget, check_url
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
 from sierra_sync.web.api.common import (
     ERRORS,
@@ -72,6 +73,20 @@ def _keyring(deps: AppDeps) -> Keyring:
     return deps.webhook_keyring
 
 
+def _target(deps: AppDeps, url: str) -> str:
+    """`url` if outgoing webhooks may be sent there (see connectors.webhook_targets), else a 400 naming it."""
+    try:
+        check_url(url, allow_private=deps.webhook_allow_private)
+    except UnsafeTarget as err:
+        raise ApiError(
+            400,
+            "validation_error",
+            "the request is not valid; see details",
+            details=[{"field": "url", "message": str(err)}],
+        ) from None
+    return url
+
+
 def _sub(session: Session, ctx: ApiContext, sub_id: uuid.UUID) -> WebhookSubscription:
     row = session.scalar(
         select(WebhookSubscription).where(
@@ -115,6 +130,7 @@ def list_subscriptions(ctx: Read, deps: Deps, limit: Limit = 50, offset: Offset 
 )
 def create_subscription(body: SubscriptionCreate, ctx: Write, deps: Deps, key: IdempotencyKey = None) -> Any:
     keyring = _keyring(deps)
+    url = _target(deps, str(body.url))
 
     def work(session: Session) -> tuple[int, Any]:
         secret = new_secret()
@@ -122,7 +138,7 @@ def create_subscription(body: SubscriptionCreate, ctx: Write, deps: Deps, key: I
             id=uuid.uuid4(),
             company_id=ctx.company_id,
             provider=OUTGOING,
-            webhook_url=str(body.url),
+            webhook_url=url,
             events=list(body.events),
             is_active=True,
         )
@@ -156,10 +172,11 @@ def get_subscription(subscription_id: uuid.UUID, ctx: Read, deps: Deps) -> Any:
     summary="Change URL or events; is_active=true re-enables",
 )
 def update_subscription(subscription_id: uuid.UUID, body: SubscriptionUpdate, ctx: Write, deps: Deps) -> Any:
+    url = _target(deps, str(body.url)) if body.url is not None else None
     with deps.sessions.begin() as session:
         row = _sub(session, ctx, subscription_id)
-        if body.url is not None:
-            row.webhook_url = str(body.url)
+        if url is not None:
+            row.webhook_url = url
         if body.events is not None:
             row.events = list(body.events)
         if body.is_active is not None:
