@@ -24,7 +24,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +49,7 @@ __all__ = [
     "new_secret",
     "open_secret",
     "replay",
+    "rotate_secret",
     "seal_secret",
     "sign",
     "subscribed_events",
@@ -84,10 +85,37 @@ def open_secret(keyring: Keyring, subscription_id: uuid.UUID, sealed: str) -> st
     return keyring.open(sealed, _context(subscription_id))
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The `Sierra-Signature` header value for `body` sent at `timestamp`."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+def sign(secret: str | Sequence[str], timestamp: int, body: bytes) -> str:
+    """The `Sierra-Signature` header value for `body` sent at `timestamp`: one `v1=` per secret (two while
+    a rotated secret is still valid; a receiver accepts the delivery if any of them matches its secret)."""
+    signed = f"{timestamp}.".encode() + body
+    macs = [
+        hmac.new(one.encode(), signed, hashlib.sha256).hexdigest()
+        for one in ([secret] if isinstance(secret, str) else secret)
+    ]
+    return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
+
+
+def rotate_secret(
+    keyring: Keyring, sub: WebhookSubscription, now: datetime, previous_valid_for: timedelta
+) -> str:
+    """Give `sub` a new secret (returned, to be shown once). The current one keeps signing deliveries next
+    to it until `now + previous_valid_for`, so the receiver can switch without rejecting any; zero retires
+    it at once. A rotation during a rotation retires the oldest secret."""
+    secret = new_secret()
+    keep = previous_valid_for > timedelta(0) and sub.webhook_secret is not None
+    sub.previous_webhook_secret = sub.webhook_secret if keep else None
+    sub.previous_secret_expires_at = now + previous_valid_for if keep else None
+    sub.webhook_secret = seal_secret(keyring, sub.id, secret)
+    return secret
+
+
+def _signing_secrets(keyring: Keyring, sub: WebhookSubscription, sealed: str, now: datetime) -> list[str]:
+    secrets_ = [open_secret(keyring, sub.id, sealed)]
+    expires = sub.previous_secret_expires_at
+    if sub.previous_webhook_secret and expires is not None and expires > now:
+        secrets_.append(open_secret(keyring, sub.id, sub.previous_webhook_secret))
+    return secrets_
 
 
 def verify_signature(secret: str, header: str, body: bytes, now: float, tolerance: int = 300) -> bool:
@@ -293,14 +321,16 @@ def _deliver_one(
         sub = session.get(WebhookSubscription, delivery.subscription_id) if delivery else None
         if delivery is None or sub is None:
             return
-        url, sealed, sub_id, active = sub.webhook_url, sub.webhook_secret, sub.id, sub.is_active
+        started = now()
+        url, sub_id, active = sub.webhook_url, sub.id, sub.is_active
+        sealed = sub.webhook_secret
+        signing = _signing_secrets(keyring, sub, sealed, started) if active and sealed else []
         attempt = delivery.attempts + 1
         body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
         event_id, event_type = delivery.event_id, delivery.event_type
-    started = now()
     code: int | None
     error: str | None
-    if not active or not sealed:
+    if not signing:
         code, error = None, "the subscription is disabled"
         duration_ms = 0
     else:
@@ -308,7 +338,7 @@ def _deliver_one(
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "sierra-sync-webhooks/1",
-            SIGNATURE_HEADER: sign(open_secret(keyring, sub_id, sealed), ts, body),
+            SIGNATURE_HEADER: sign(signing, ts, body),
             "Sierra-Event-Id": event_id,
             "Sierra-Event-Type": event_type,
             "Sierra-Delivery-Id": str(delivery_id),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from connectors.db import migrate
-from connectors.db.models import Base
+from connectors.db.models import Base, Company, Project
+from connectors.db.models.base import table_of
+from sierra_sync.errors import SierraError
 
 EXPRESSION_INDEXES = {"idx_api_logs_api_key", "idx_api_logs_company", "idx_sync_logs_integration"}
 
@@ -42,3 +47,39 @@ def test_models_match_the_migrations(migrated_db):
             d for d in diff if not (d[0] in ("add_index", "remove_index") and d[1].name in EXPRESSION_INDEXES)
         ]
     assert diff == []
+
+
+def test_unique_project_codes_refuse_existing_duplicates_and_change_nothing(fresh_db):
+    engine = fresh_db.engine
+    migrate.upgrade(engine, "0006")
+    companies, projects = table_of(Company), table_of(Project)
+    company = uuid.uuid4()
+
+    def add(name: str, code: str | None) -> uuid.UUID:
+        pid = uuid.uuid4()
+        with engine.begin() as conn:
+            conn.execute(projects.insert().values(id=pid, company_id=company, name=name, code=code))
+        return pid
+
+    with engine.begin() as conn:
+        conn.execute(companies.insert().values(id=company, name="Dup Builders"))
+    add("Deck", "D-1")
+    second = add("Deck again", "D-1")
+    add("Shed", None)
+    with pytest.raises(SierraError, match=r"2 live projects with code 'D-1'.*run the migration again"):
+        migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == "0006"
+    codes = select(func.count()).select_from(projects).where(projects.c.code == "D-1")
+    with engine.connect() as conn:
+        assert conn.execute(codes).scalar_one() == 2
+    with engine.begin() as conn:
+        conn.execute(projects.update().where(projects.c.id == second).values(code="D-2"))
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    with pytest.raises(IntegrityError):
+        add("Third", "D-2")
+    # A deleted project's code can be used again, and any number of projects can have no code.
+    with engine.begin() as conn:
+        conn.execute(projects.update().where(projects.c.id == second).values(deleted_at=func.now()))
+    add("Fourth", "D-2")
+    add("Fifth", None)

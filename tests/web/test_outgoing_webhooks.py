@@ -55,6 +55,7 @@ class Receiver:
                     "event": json.loads(body),
                     "attempt": request.headers["Sierra-Attempt"],
                     "host": request.headers["Host"],
+                    "v1": request.headers.get(SIGNATURE_HEADER, "").count("v1="),
                 }
             )
             if not ok:
@@ -236,3 +237,62 @@ def test_a_host_name_is_resolved_pinned_and_sent_with_its_name(setup, sessions) 
     with httpx.Client(timeout=5) as http:
         assert deliver_due(sessions, env["ring"], http, policy=LOCAL).succeeded == 1
     assert [(c["valid"], c["host"]) for c in env["rec"].calls] == [(True, f"localhost:{port}")]
+
+
+def _deliver_one_event(env: dict[str, Any], sessions, when: datetime) -> dict[str, Any]:
+    with sessions.begin() as s:
+        emit_event(s, env["company_id"], "invoice.synced", {"at": when.isoformat()}, now=when)
+    with httpx.Client(timeout=5) as http:
+        deliver_due(sessions, env["ring"], http, policy=LOCAL, now=lambda: when)
+    call: dict[str, Any] = env["rec"].calls[-1]
+    return call
+
+
+def test_secret_rotation_keeps_the_old_secret_signing_until_it_expires(setup, sessions) -> None:
+    env = setup
+    sub = _subscribe(env)
+    old = env["rec"].secret
+    headers = {"Idempotency-Key": "rotate-1"}
+    rotated = env["client"].post(f"/api/v1/webhooks/{sub['id']}/rotate-secret", json={}, headers=headers)
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["data"]["secret"]
+    assert new.startswith("whsec_") and new != old
+    expires = datetime.fromisoformat(rotated.json()["data"]["previous_secret_expires_at"])
+    assert timedelta(hours=23, minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=24)
+    # A retried rotation (same Idempotency-Key) answers the same secret and does not rotate again.
+    again = env["client"].post(f"/api/v1/webhooks/{sub['id']}/rotate-secret", json={}, headers=headers)
+    assert again.json()["data"]["secret"] == new
+    with sessions() as s:
+        stored = " ".join(str(r.response_body) for r in s.scalars(select(ApiIdempotencyKey)))
+        row = s.get(WebhookSubscription, uuid.UUID(sub["id"]))
+        assert row is not None
+        assert new not in stored and new not in (row.webhook_secret or "")
+        assert old not in (row.previous_webhook_secret or "")
+
+    # During the grace period each delivery carries both signatures: the old and the new receiver accept.
+    now = datetime.now(UTC)
+    call = _deliver_one_event(env, sessions, now)
+    assert (call["valid"], call["v1"]) == (True, 2)
+    env["rec"].secret = new
+    assert _deliver_one_event(env, sessions, now)["valid"] is True
+    # Past the expiry only the new secret signs (the receiver refuses the far-future timestamp anyway).
+    assert _deliver_one_event(env, sessions, expires + timedelta(seconds=1))["v1"] == 1
+
+
+def test_secret_rotation_with_no_grace_retires_the_old_secret_at_once(setup, sessions) -> None:
+    env = setup
+    sub = _subscribe(env)
+    old = env["rec"].secret
+    body = {"previous_secret_valid_for_s": 0}
+    rotated = env["client"].post(f"/api/v1/webhooks/{sub['id']}/rotate-secret", json=body).json()["data"]
+    assert rotated["previous_secret_expires_at"] is None
+    call = _deliver_one_event(env, sessions, datetime.now(UTC))
+    assert (call["valid"], call["v1"]) == (False, 1)
+    env["rec"].secret = rotated["secret"]
+    assert _deliver_one_event(env, sessions, datetime.now(UTC))["valid"] is True
+    assert old != rotated["secret"]
+    too_long = env["client"].post(
+        f"/api/v1/webhooks/{sub['id']}/rotate-secret", json={"previous_secret_valid_for_s": 8 * 86_400}
+    )
+    assert too_long.status_code == 400
+    assert too_long.json()["error"]["details"][0]["field"] == "previous_secret_valid_for_s"

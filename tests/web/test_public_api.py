@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ ENDPOINTS: list[tuple[str, str, str, str, Any]] = [
     ("GET", "/api/v1/webhooks/{subscription}", "webhooks", "r", None),
     ("PATCH", "/api/v1/webhooks/{subscription}", "webhooks", "w", {"events": ["invoice.synced"]}),
     ("GET", "/api/v1/webhooks/{subscription}/deliveries", "webhooks", "r", None),
+    ("POST", "/api/v1/webhooks/{subscription}/rotate-secret", "webhooks", "w", {}),
 ]
 
 
@@ -292,3 +294,18 @@ def test_webhook_urls_must_be_public_https(api: Api) -> None:
         api.call("GET", f"/api/v1/webhooks/{sub}", key).json()["data"]["url"]
         == "https://hooks.example.com/in"
     )
+
+
+def test_concurrent_creates_of_one_project_code_make_one_project(api: Api) -> None:
+    """The check before the insert can race; the unique index settles it and the loser gets 409, not 500."""
+    key = api.a.keys["all"]
+
+    def create(n: int) -> int:
+        body = {"name": f"Garage {n}", "code": "RACE-1"}
+        return api.call("POST", "/api/v1/projects", key, body).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(create, range(16)))
+    assert statuses == [201] + [409] * 15
+    with api.deps.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Project).where(Project.code == "RACE-1")) == 1

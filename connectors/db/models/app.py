@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from connectors.db.models.base import Base, SoftDelete, Timestamps, UUIDPk, in_check
 from connectors.db.types import Fixed, Money, UTCDateTime
 
+LIVE_CODE = text("code IS NOT NULL AND deleted_at IS NULL")
 INVOICE_STATUSES = ("draft", "sent", "partially_paid", "paid", "void")
 PAYMENT_METHODS = ("card", "ach", "check", "cash", "wire", "other")
 PAYMENT_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded", "void")
@@ -120,7 +122,18 @@ class Contact(UUIDPk, Timestamps, SoftDelete, Versioned, Address, Base):
 
 class Project(UUIDPk, Timestamps, SoftDelete, Base):
     __tablename__ = "projects"
-    __table_args__ = (CheckConstraint(in_check("status", PROJECT_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(in_check("status", PROJECT_STATUSES), name="status"),
+        # A code names one live project of a company (two concurrent creates cannot both take it).
+        Index(
+            "uq_projects_company_code_live",
+            "company_id",
+            "code",
+            unique=True,
+            postgresql_where=LIVE_CODE,
+            sqlite_where=LIVE_CODE,
+        ),
+    )
 
     company_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True

@@ -192,6 +192,10 @@ class WebhookSubscription(UUIDPk, Timestamps, Base):
     provider: Mapped[str] = mapped_column(String(50), nullable=False)
     webhook_url: Mapped[str] = mapped_column(Text, nullable=False)
     webhook_secret: Mapped[str | None] = mapped_column(Text)  # ciphertext
+    # Outgoing subscriptions: after a rotation the previous secret (ciphertext) also signs deliveries until
+    # it expires, so receivers can switch without rejecting a delivery.
+    previous_webhook_secret: Mapped[str | None] = mapped_column(Text)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     events: Mapped[list[str]] = mapped_column(StrList, nullable=False, default=list)
     external_webhook_id: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.db.models import Contact, Project, ProjectTask
@@ -86,18 +87,30 @@ def _check_refs(
                 "the request is not valid; see details",
                 details=[{"field": "customer_id", "message": "no contact with that id in your company"}],
             )
-    code = values.get("code")
-    if code is not None:
-        clash = session.scalar(
-            select(Project.id).where(
-                Project.company_id == ctx.company_id,
-                Project.code == code,
-                Project.deleted_at.is_(None),
-                Project.id != project_id if project_id else Project.id.is_not(None),
-            )
+    _check_code(session, ctx, values.get("code"), project_id)
+
+
+def _check_code(session: Session, ctx: ApiContext, code: str | None, project_id: uuid.UUID | None) -> None:
+    """409 when another live project of the company has `code` (the unique index also enforces it)."""
+    if code is None:
+        return
+    clash = session.scalar(
+        select(Project.id).where(
+            Project.company_id == ctx.company_id,
+            Project.code == code,
+            Project.deleted_at.is_(None),
+            Project.id != project_id if project_id else Project.id.is_not(None),
         )
-        if clash is not None:
-            raise ApiError(409, "conflict", f"project code {code!r} is already used by project {clash}")
+    )
+    if clash is not None:
+        raise ApiError(409, "conflict", f"project code {code!r} is already used by project {clash}")
+
+
+def _lost_code_race(deps: AppDeps, ctx: ApiContext, code: str | None, project_id: uuid.UUID | None) -> None:
+    """After an IntegrityError: a concurrent request took the code between our check and our write (the
+    unique index refused ours), so answer 409 as the check would have; other integrity errors propagate."""
+    with deps.sessions() as session:
+        _check_code(session, ctx, code, project_id)
 
 
 @router.get("/projects", response_model=Page[ProjectOut], summary="List projects")
@@ -135,7 +148,12 @@ def create_project(body: ProjectCreate, ctx: WriteProjects, deps: Deps, key: Ide
         session.flush()
         return 201, {"data": project_json(row)}
 
-    return idempotent(deps, ctx, key, "POST", "/api/v1/projects", body.model_dump(mode="json"), work)
+    dumped = body.model_dump(mode="json")
+    try:
+        return idempotent(deps, ctx, key, "POST", "/api/v1/projects", dumped, work)
+    except IntegrityError:
+        _lost_code_race(deps, ctx, values.get("code"), None)
+        raise
 
 
 @router.get("/projects/{project_id}", response_model=One[ProjectOut], summary="Get a project")
@@ -149,6 +167,14 @@ def get_project(project_id: uuid.UUID, ctx: ReadProjects, deps: Deps) -> Any:
 )
 def update_project(project_id: uuid.UUID, body: ProjectUpdate, ctx: WriteProjects, deps: Deps) -> Any:
     values = body.model_dump(exclude_unset=True)
+    try:
+        return _update_project(project_id, values, ctx, deps)
+    except IntegrityError:
+        _lost_code_race(deps, ctx, values.get("code"), project_id)
+        raise
+
+
+def _update_project(project_id: uuid.UUID, values: dict[str, Any], ctx: ApiContext, deps: AppDeps) -> Any:
     with deps.sessions.begin() as session:
         row = _project(session, ctx, project_id, lock=True)
         _check_refs(session, ctx, values, row.id)

@@ -298,6 +298,10 @@ class SubscriptionOut(BaseModel):
     error_count: int
     last_triggered_at: datetime | None
     created_at: datetime
+    previous_secret_expires_at: datetime | None = Field(
+        None,
+        description="After a secret rotation: until when deliveries are also signed with the old secret.",
+    )
 
 
 class SubscriptionCreated(SubscriptionOut):
@@ -331,6 +335,17 @@ class SubscriptionUpdate(Input):
         if self.events is not None and len(set(self.events)) != len(self.events):
             raise ValueError("events must not repeat")
         return self
+
+
+class SecretRotation(Input):
+    previous_secret_valid_for_s: int = Field(
+        86_400,
+        ge=0,
+        le=7 * 86_400,
+        description="Seconds the current secret keeps signing deliveries next to the new one (each delivery "
+        "then carries two `v1=` signatures), so your receiver can switch without rejecting any; 0 retires "
+        "it at once. At most 7 days.",
+    )
 
 
 class AttemptOut(BaseModel):

@@ -4,6 +4,8 @@ deliveries with every attempt, and replay."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -12,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from connectors.crypto import Keyring
 from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
-from connectors.outgoing_webhooks import OUTGOING, new_secret, open_secret, replay, seal_secret
+from connectors.outgoing_webhooks import (
+    OUTGOING,
+    new_secret,
+    open_secret,
+    replay,
+    rotate_secret,
+    seal_secret,
+)
 from connectors.webhook_targets import UnsafeTarget, check_url
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
 from sierra_sync.web.api.common import (
@@ -33,6 +42,7 @@ from sierra_sync.web.api.schemas import (
     DeliveryStatus,
     One,
     Page,
+    SecretRotation,
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionOut,
@@ -147,17 +157,25 @@ def create_subscription(body: SubscriptionCreate, ctx: Write, deps: Deps, key: I
         session.flush()
         return 201, {"data": {**sub_json(row), "secret": secret}}
 
-    def store(payload: Any) -> Any:  # the stored answer never holds the secret
+    path, dumped = "/api/v1/webhooks", body.model_dump(mode="json")
+    store, restore = _secret_answer(deps, keyring)
+    return idempotent(deps, ctx, key, "POST", path, dumped, work, store=store, restore=restore)
+
+
+def _secret_answer(deps: AppDeps, keyring: Keyring) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """(store, restore) for an answer that shows a secret: the stored answer never holds it, a replay
+    re-opens the subscription's current secret from the sealed column."""
+
+    def store(payload: Any) -> Any:
         return {"data": {k: v for k, v in payload["data"].items() if k != "secret"}}
 
-    def restore(payload: Any) -> Any:  # a replay re-opens it from the sealed column
+    def restore(payload: Any) -> Any:
         with deps.sessions() as session:
             row = session.get(WebhookSubscription, uuid.UUID(payload["data"]["id"]))
             secret = open_secret(keyring, row.id, row.webhook_secret) if row and row.webhook_secret else None
         return {"data": {**payload["data"], "secret": secret}}
 
-    path, dumped = "/api/v1/webhooks", body.model_dump(mode="json")
-    return idempotent(deps, ctx, key, "POST", path, dumped, work, store=store, restore=restore)
+    return store, restore
 
 
 @router.get("/webhooks/{subscription_id}", response_model=One[SubscriptionOut], summary="Get a subscription")
@@ -185,6 +203,36 @@ def update_subscription(subscription_id: uuid.UUID, body: SubscriptionUpdate, ct
             row.is_active = body.is_active
         session.flush()
         return {"data": sub_json(row)}
+
+
+@router.post(
+    "/webhooks/{subscription_id}/rotate-secret",
+    response_model=One[SubscriptionCreated],
+    summary="Replace the signing secret (the answer holds the new one, once); the old one can keep signing "
+    "for a while",
+    responses=UNAVAILABLE,
+)
+def rotate_subscription_secret(
+    subscription_id: uuid.UUID,
+    ctx: Write,
+    deps: Deps,
+    body: SecretRotation | None = None,
+    key: IdempotencyKey = None,
+) -> Any:
+    keyring = _keyring(deps)
+    rotation = body or SecretRotation()
+    now = now_of(deps)
+
+    def work(session: Session) -> tuple[int, Any]:
+        row = _sub(session, ctx, subscription_id)
+        secret = rotate_secret(keyring, row, now, timedelta(seconds=rotation.previous_secret_valid_for_s))
+        session.flush()
+        return 200, {"data": {**sub_json(row), "secret": secret}}
+
+    path = f"/api/v1/webhooks/{subscription_id}/rotate-secret"
+    store, restore = _secret_answer(deps, keyring)
+    dumped = rotation.model_dump(mode="json")
+    return idempotent(deps, ctx, key, "POST", path, dumped, work, store=store, restore=restore)
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, summary="Delete a subscription")
