@@ -6,6 +6,7 @@ Revises: 0006
 Create Date: 2026-11-26 10:00:00.000000
 """
 
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ def _refuse_duplicate_codes() -> None:
         .all()
     )
     if clashes:
-        listed = "; ".join(f"company {c} has {n} live projects with code {code!r}" for c, code, n in clashes)
+        listed = "; ".join(f"company {uuid.UUID(str(c))} has {n} live projects with code {code!r}" for c, code, n in clashes)
         raise SierraError(
             f"cannot enforce unique project codes: {listed}. Give each of those projects its own code "
             "(PATCH /api/v1/projects/<id>), then run the migration again; nothing was changed."
