@@ -37,7 +37,9 @@ def _refuse_duplicate_codes() -> None:
         .all()
     )
     if clashes:
-        listed = "; ".join(f"company {uuid.UUID(str(c))} has {n} live projects with code {code!r}" for c, code, n in clashes)
+        listed = "; ".join(
+            f"company {uuid.UUID(str(c))} has {n} live projects with code {code!r}" for c, code, n in clashes
+        )
         raise SierraError(
             f"cannot enforce unique project codes: {listed}. Give each of those projects its own code "
             "(PATCH /api/v1/projects/<id>), then run the migration again; nothing was changed."
