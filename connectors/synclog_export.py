@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, Text, cast, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from connectors.csvsafe import safe_row
 from connectors.db.models import IntegrationSyncLog
 from connectors.db.models.base import table_of
 from connectors.db.models.integration import SYNC_LOG_STATUSES
@@ -200,7 +201,7 @@ def export_sync_logs(
                 entity_types=entity_types,
                 chunk_size=chunk_size,
             ):
-                writer.writerow(cells)
+                writer.writerow(safe_row(cells))
                 count += 1
             handle.flush()
             os.fsync(handle.fileno())

@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from connectors.csvsafe import safe_cell
+
 CSV_FIELDS = (
     "entity_type",
     "kind",
@@ -32,7 +34,7 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
     return path
 
 

