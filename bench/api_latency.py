@@ -3,6 +3,7 @@
 python -m bench.api_latency                                   # wrk, 50 connections, 15 s, 2 API workers
 python -m bench.api_latency --connections 50 --duration 30 --workers 2 --projects 200
 python -m bench.api_latency --tool httpx                       # no wrk: an asyncio/httpx load process
+python -m bench.api_latency --think-ms 250   # each client pauses 250 ms between requests (wrk only)
 
 Every request authenticates its key (SHA-256 lookup), is counted against the key's hourly and daily limits
 (one atomic UPDATE), reads one page of 50 projects with the true total, and writes its api_request_logs
@@ -87,9 +88,11 @@ def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the API did not start")
 
 
-def _wrk(target: str, key: str, connections: int, duration: int, threads: int) -> dict[str, float]:
+def _wrk(
+    target: str, key: str, connections: int, duration: int, threads: int, think_ms: int = 0
+) -> dict[str, float]:
     subprocess.run([str(HERE / "install_wrk.sh")], check=True)
-    env = {**os.environ, "SIERRA_BENCH_API_KEY": key}
+    env = {**os.environ, "SIERRA_BENCH_API_KEY": key, "SIERRA_BENCH_THINK_MS": str(think_ms)}
     cmd = [
         "wrk",
         f"-t{threads}",
@@ -158,6 +161,12 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=200)
     parser.add_argument("--tool", choices=("wrk", "httpx"), default="wrk")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=0,
+        help="pause of each client between requests (wrk); 0: send again as soon as answered",
+    )
     args = parser.parse_args()
 
     url, key = _setup(args.url, args.schema, args.projects)
@@ -168,7 +177,7 @@ def main() -> None:
         if args.tool == "wrk" and shutil.which("wrk") is None:
             subprocess.run([str(HERE / "install_wrk.sh")], check=False)
         if args.tool == "wrk" and shutil.which("wrk"):
-            figures = _wrk(target, key, args.connections, args.duration, args.threads)
+            figures = _wrk(target, key, args.connections, args.duration, args.threads, args.think_ms)
         else:
             # The load runs in its own process so it never shares a CPU-bound event loop with the server.
             code = (
@@ -194,7 +203,9 @@ def main() -> None:
     tool = "wrk" if args.tool == "wrk" and shutil.which("wrk") else "httpx"
     print(
         f"GET /api/v1/projects (page of 50 of {args.projects}, true total), PostgreSQL, request log on, "
-        f"{args.workers} API workers, {args.connections} concurrent clients ({tool}), {args.duration} s"
+        f"{args.workers} API workers, {args.connections} concurrent clients ({tool}"
+        + (f", {args.think_ms} ms pause between a client's requests" if args.think_ms else "")
+        + f"), {args.duration} s"
     )
     print(
         f"  requests {figures['requests']:.0f} ({figures['rps']:.0f}/s), errors {figures['errors']:.0f}, "
