@@ -11,33 +11,14 @@ python -m bench.api_floor --workers 1,2,3 --duration 30
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import time
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.api_latency import PG, _free_port, _setup, _wrk
+from bench.api_latency import PG, _setup, _wrk, serve
 from connectors.db.engine import make_engine
-
-
-def _serve(conninfo: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SIERRA_BENCH_CONNINFO": conninfo}
-    cmd = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--factory", "--port", str(port)]
-    cmd += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(cmd, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the floor app did not start")
+from sierra_sync.demo.prefect_server import free_port
 
 
 def _check(port: int, key: str, projects: int) -> None:
@@ -71,8 +52,8 @@ def main() -> None:
     )
     try:
         for workers in (int(w) for w in args.workers.split(",")):
-            port = _free_port()
-            proc = _serve(conninfo, port, workers)
+            port = free_port("127.0.0.1")
+            proc = serve("bench.floor_app:app", {"SIERRA_BENCH_CONNINFO": conninfo}, port, workers, "/")
             try:
                 _check(port, key, args.projects)
                 figures = _wrk(f"http://127.0.0.1:{port}/", key, args.connections, args.duration, 2)

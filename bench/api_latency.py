@@ -18,7 +18,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,15 +31,10 @@ from connectors.apikeys import create_key, parse_permissions
 from connectors.db import migrate
 from connectors.db.engine import make_engine, session_factory
 from connectors.db.models import ApiRequestLog, Company, Project
+from sierra_sync.demo.prefect_server import free_port
 
 HERE = Path(__file__).resolve().parent
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _setup(base_url: str, schema: str, projects: int) -> tuple[str, str]:
@@ -72,20 +66,21 @@ def _setup(base_url: str, schema: str, projects: int) -> tuple[str, str]:
     return url, key
 
 
-def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SIERRA_BENCH_DB_URL": url}
-    cmd = [sys.executable, "-m", "uvicorn", "bench.api_app:app", "--factory", "--port", str(port)]
+def serve(factory: str, env: dict[str, str], port: int, workers: int, ready: str) -> subprocess.Popen[bytes]:
+    """`uvicorn --factory factory` with `workers` processes on `port`, once `ready` answers without a 5xx."""
+    cmd = [sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port)]
     cmd += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(cmd, env=env)
+    proc = subprocess.Popen(cmd, env={**os.environ, **env})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{ready}", timeout=1).status_code < 500:
                 return proc
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     proc.terminate()
-    raise SystemExit("the API did not start")
+    raise SystemExit(f"{factory} did not start")
 
 
 def _wrk(
@@ -170,8 +165,8 @@ def main() -> None:
     args = parser.parse_args()
 
     url, key = _setup(args.url, args.schema, args.projects)
-    port = _free_port()
-    proc = _serve(url, port, args.workers)
+    port = free_port("127.0.0.1")
+    proc = serve("bench.api_app:app", {"SIERRA_BENCH_DB_URL": url}, port, args.workers, "/healthz")
     target = f"http://127.0.0.1:{port}/api/v1/projects"
     try:
         if args.tool == "wrk" and shutil.which("wrk") is None:

@@ -110,12 +110,16 @@ def rotate_secret(
     return secret
 
 
-def _signing_secrets(keyring: Keyring, sub: WebhookSubscription, sealed: str, now: datetime) -> list[str]:
-    secrets_ = [open_secret(keyring, sub.id, sealed)]
+def _signing_secrets(keyring: Keyring, sub: WebhookSubscription, now: datetime) -> list[str]:
+    """The secrets that sign `sub`'s deliveries at `now`: none for a disabled subscription, else the current
+    one and, until it expires, the one it replaced."""
+    if not sub.is_active or not sub.webhook_secret:
+        return []
+    sealed = [sub.webhook_secret]
     expires = sub.previous_secret_expires_at
     if sub.previous_webhook_secret and expires is not None and expires > now:
-        secrets_.append(open_secret(keyring, sub.id, sub.previous_webhook_secret))
-    return secrets_
+        sealed.append(sub.previous_webhook_secret)
+    return [open_secret(keyring, sub.id, one) for one in sealed]
 
 
 def verify_signature(secret: str, header: str, body: bytes, now: float, tolerance: int = 300) -> bool:
@@ -322,9 +326,8 @@ def _deliver_one(
         if delivery is None or sub is None:
             return
         started = now()
-        url, sub_id, active = sub.webhook_url, sub.id, sub.is_active
-        sealed = sub.webhook_secret
-        signing = _signing_secrets(keyring, sub, sealed, started) if active and sealed else []
+        url, sub_id = sub.webhook_url, sub.id
+        signing = _signing_secrets(keyring, sub, started)
         attempt = delivery.attempts + 1
         body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
         event_id, event_type = delivery.event_id, delivery.event_type

@@ -115,15 +115,7 @@ def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) 
             engine.dispose()
         os.environ[_DISPATCH_ENV] = dispatch
     try:
-        uvicorn.run(
-            app,
-            factory=workers > 1,
-            workers=workers,
-            host=host,
-            port=port,
-            access_log=False,
-            log_level="warning",
-        )
+        uvicorn.run(app, factory=workers > 1, workers=workers, host=host, port=port, **QUIET)
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         raise SierraError(f"the web app could not listen on {host}:{port}: is the port in use?") from exc
 

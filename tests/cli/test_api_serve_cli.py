@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,11 @@ from sqlalchemy import func, select
 
 from connectors.apikeys import create_key, parse_permissions
 from connectors.db.models import ApiRequestLog
+from sierra_sync.demo.prefect_server import free_port
 from tests import factories
 
 CLI = [sys.executable, "-m", "sierra_sync"]
 REQUESTS = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -47,7 +41,7 @@ def test_two_workers_share_the_rate_count_and_flush_the_log_on_stop(db, sessions
         key = create_key(
             s, company.id, "ops", parse_permissions("projects:r"), rate_limit_per_hour=REQUESTS
         ).raw
-    port = _free_port()
+    port = free_port("127.0.0.1")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIERRA_")}
     env.update(SIERRA_DATABASE_URL=db.url, PREFECT_API_URL=prefect_api)
     args = ["api", "serve", "--workers", "2", "--port", str(port), "--dispatch", "in-process"]
