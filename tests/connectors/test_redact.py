@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 
 from connectors.redact import REDACTED, redact, redact_headers, redact_text
+from tests import fixtures
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = fixtures.ROOT
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 
-from tests import factories
+from tests import factories, fixtures
 from tests.web.conftest import intuit_signature
 
-FIXTURE = pathlib.Path("/work/shared/fixtures/quickbooks/webhook_notification.json")
+FIXTURE = fixtures.QUICKBOOKS / "webhook_notification.json"
 
 
 def _legacy_body() -> bytes:

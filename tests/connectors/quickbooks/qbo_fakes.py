@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
+from tests import fixtures
 
-FIXTURES = Path("/work/shared/fixtures/quickbooks")
+FIXTURES = fixtures.QUICKBOOKS
 BASE = "https://sandbox-quickbooks.api.intuit.com"
 REALM = "9130350000000001"
 

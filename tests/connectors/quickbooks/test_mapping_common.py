@@ -24,8 +24,9 @@ from connectors.quickbooks.mapping import (
     resolve_conflict,
 )
 from connectors.quickbooks.mapping_common import plain_number, to_decimal
+from tests import fixtures
 
-FIXTURES = pathlib.Path("/work/shared/fixtures/quickbooks")
+FIXTURES = fixtures.QUICKBOOKS
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 D = Decimal
 

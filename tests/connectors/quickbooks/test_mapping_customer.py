@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,8 +17,9 @@ from connectors.quickbooks.mapping import (
     dumps_qbo,
     sparse_update,
 )
+from tests import fixtures
 
-FIXTURES = pathlib.Path("/work/shared/fixtures/quickbooks")
+FIXTURES = fixtures.QUICKBOOKS
 
 
 def load(name: str) -> dict[str, Any]:

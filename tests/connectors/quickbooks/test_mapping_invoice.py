@@ -1,9 +1,8 @@
-"""Invoice mapping against the real QBO captures in ../shared/fixtures/quickbooks/."""
+"""Invoice mapping against the real QBO captures in tests/fixtures/quickbooks/."""
 
 from __future__ import annotations
 
 import json
-import pathlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,8 +21,9 @@ from connectors.quickbooks.mapping import (
     qbo_invoice_to_values,
 )
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
+from tests import fixtures
 
-FIXTURES = pathlib.Path("/work/shared/fixtures/quickbooks")
+FIXTURES = fixtures.QUICKBOOKS
 D = Decimal
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,8 +22,9 @@ from connectors.quickbooks.mapping import (
     ref_value,
 )
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
+from tests import fixtures
 
-FIXTURES = pathlib.Path("/work/shared/fixtures/quickbooks")
+FIXTURES = fixtures.QUICKBOOKS
 D = Decimal
 CAPTURE_SETTINGS = parse_settings(
     {"accounts": {"deposit_to": {"value": "1150040000", "name": "Hyphen Wallet"}}}

@@ -15,18 +15,16 @@ from __future__ import annotations
 import json
 import re
 import threading
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from sandbox.common.server import LocalServer
 from sandbox.quickbooks.webhooks import sign
+from tests import fixtures
 from tests.sandbox.quickbooks.conftest import BASIC, Sandbox
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "quickbooks"
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared QBO fixtures not available")
+FIXTURES = fixtures.QUICKBOOKS
 
 
 class Num(str):

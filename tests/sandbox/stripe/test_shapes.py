@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import fixtures
 from tests.sandbox.stripe.conftest import RunningSandbox
 
-FIXTURES = Path("/work/shared/fixtures/stripe")
+FIXTURES = fixtures.STRIPE
 FREE_FORM = {"metadata"}  # keys chosen by the API user, not by Stripe
 
 
