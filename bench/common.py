@@ -21,8 +21,9 @@ from connectors.crypto import Keyring, generate_key
 from connectors.db import migrate
 from connectors.db.engine import make_engine, session_factory
 from connectors.db.models import Company, Integration, Invoice
-from connectors.quickbooks import connect, oauth
+from connectors.kit import connect, oauth
 from connectors.quickbooks.connection import Connection, load_connection
+from connectors.quickbooks.provider import QUICKBOOKS
 from connectors.quickbooks.settings import sample_company_settings
 from connectors.seed.generate import seed
 from sandbox.common.server import LocalServer
@@ -38,7 +39,7 @@ class Bench:
     engine: Any
     ring: Keyring
     key_text: str
-    app: oauth.OAuthApp
+    app: oauth.App
     db_url: str
 
     def admin(self, method: str, path: str, json: Any = None) -> Any:
@@ -51,19 +52,18 @@ class Bench:
 
     def connect(self, company_id: uuid.UUID) -> Connection:
         with httpx.Client(timeout=30) as http:
-            endpoints = oauth.discover(http, self.app.discovery_url)
-            auth = connect.begin(self.sessions, self.ring, self.app, endpoints, company_id)
+            self.app = oauth.discover(http, self.app)
+            auth = connect.begin(self.sessions, self.ring, self.app, company_id)
             location = httpx.get(auth.url, follow_redirects=False, timeout=30).headers["location"]
             params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
             integration_id = connect.complete(
                 self.sessions,
                 self.ring,
                 self.app,
-                endpoints,
                 http,
                 state=params["state"],
                 code=params["code"],
-                realm_id=params["realmId"],
+                callback={"realmId": params["realmId"]},
             )
         with self.sessions.begin() as s:
             s.execute(
@@ -97,13 +97,13 @@ def bench_env(options: SandboxOptions, db_url: str | None = None) -> Iterator[Be
         migrate.upgrade(engine)
         key_text = generate_key()
         ring = Keyring.from_encoded({"bench": key_text}, {"bench": KEY_CREATED})
-        app = oauth.OAuthApp(
+        app = oauth.App(
+            provider=QUICKBOOKS,
+            environment="local",
             client_id=options.client_id,
             client_secret=options.client_secret,
             redirect_uri="http://127.0.0.1:9/callback",
-            environment="local",
-            discovery_url=f"{server.url}/.well-known/openid_configuration",
-            api_base_url=server.url,
+            local_base=server.url,
         )
         try:
             yield Bench(server.url, session_factory(engine), engine, ring, key_text, app, url)

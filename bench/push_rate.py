@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 
 from bench.common import Stopwatch, bench_env
+from connectors.kit.ratelimit import Limits, RealmLimiter
 from connectors.quickbooks.client import RetryPolicy
 from connectors.quickbooks.connection import open_client
-from connectors.quickbooks.ratelimit import Limits, RealmLimiter
 from connectors.sync.push import Pusher
 from connectors.sync.push_types import Target
 from sandbox.quickbooks import SandboxOptions

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
+from connectors.kit.ratelimit import RealmLimiter
 from connectors.quickbooks.batch import BatchItem
 from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from connectors.quickbooks.query import select
-from connectors.quickbooks.ratelimit import RealmLimiter
 from sandbox.common.server import LocalServer
 from sandbox.quickbooks import SandboxOptions, create_app
 

@@ -98,7 +98,9 @@ def main() -> None:
             gateway = StripeGateway(KEY, base_url=stripe_server.url)
             ctx = EventContext(bench.sessions, gateway=lambda: gateway, quickbooks=quickbooks)
             dispatcher = InProcessDispatcher(bench.sessions, {"stripe": lambda e: handle_claimed(ctx, e)})
-            web = create_app(AppDeps(bench.sessions, stripe_webhook_secrets=[SECRET], dispatcher=dispatcher))
+            web = create_app(
+                AppDeps(bench.sessions, webhook_secrets={"stripe": [SECRET]}, dispatcher=dispatcher)
+            )
             with LocalServer(web) as receiver:
                 httpx.post(
                     f"{stripe_server.url}/__sandbox/webhook_endpoints",

@@ -98,7 +98,7 @@ def main() -> None:
         engine = make_engine(url)
         migrate.upgrade(engine)
         sessions = session_factory(engine)
-        app = create_app(AppDeps(sessions=sessions, stripe_webhook_secrets=[SECRET]))
+        app = create_app(AppDeps(sessions=sessions, webhook_secrets={"stripe": [SECRET]}))
         print(
             f"database: {engine.dialect.name}; events: {args.events} (+ every {args.duplicate_every}th again)"
         )

@@ -3,13 +3,15 @@
 from blocks.encryption import TokenEncryptionKeys
 from blocks.loader import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK
 from blocks.quickbooks import QuickBooksAppCredentials
+from blocks.stripe import StripeConnectCredentials
 
-ALL_BLOCKS: list[type] = [QuickBooksAppCredentials, TokenEncryptionKeys]
+ALL_BLOCKS: list[type] = [QuickBooksAppCredentials, StripeConnectCredentials, TokenEncryptionKeys]
 
 __all__ = [
     "ALL_BLOCKS",
     "QBO_APP_BLOCK",
     "TOKEN_KEYS_BLOCK",
     "QuickBooksAppCredentials",
+    "StripeConnectCredentials",
     "TokenEncryptionKeys",
 ]

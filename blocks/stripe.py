@@ -12,30 +12,43 @@ module; tasks and the web app call `stripe_gateway()` and pass plain values down
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from prefect.blocks.system import Secret
 from prefect.variables import Variable
+from pydantic import Field
 
 from blocks.loader import load_block
+from blocks.provider import ProviderAppCredentials
+from connectors.kit.provider import Provider
 from connectors.stripe import RetryPolicy, StripeGateway
 from connectors.stripe.gateway import validate_base_url
+from connectors.stripe.provider import STRIPE
 from sierra_sync.errors import ConfigError
 
 STRIPE_SECRET_KEY_BLOCK = "sierra-stripe-secret-key"  # noqa: S105 - a block name
 STRIPE_WEBHOOK_SECRET_BLOCK = "sierra-stripe-webhook-secret"  # noqa: S105 - a block name
 STRIPE_API_BASE_VARIABLE = "sierra-stripe-api-base"
 STRIPE_API_BASE = "https://api.stripe.com"
+STRIPE_CONNECT_BLOCK = "sierra-stripe-connect"
+LOCAL_STRIPE_CONNECT_CLIENT_ID = "ca_localsierrasandbox"
+LOCAL_STRIPE_REDIRECT_URI = "http://127.0.0.1:8703/oauth/stripe/callback"
 
 # The local sandbox accepts any sk_test_ key; these are the published local defaults, not secrets.
 LOCAL_STRIPE_SECRET_KEY = "sk_test_localsierrasandbox0001"  # noqa: S105
 LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_local_sierra_sandbox"  # noqa: S105
 
 __all__ = [
+    "LOCAL_STRIPE_CONNECT_CLIENT_ID",
+    "LOCAL_STRIPE_REDIRECT_URI",
     "LOCAL_STRIPE_SECRET_KEY",
     "LOCAL_STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_BASE",
     "STRIPE_API_BASE_VARIABLE",
+    "STRIPE_CONNECT_BLOCK",
     "STRIPE_SECRET_KEY_BLOCK",
     "STRIPE_WEBHOOK_SECRET_BLOCK",
+    "StripeConnectCredentials",
     "save_stripe_settings",
     "stripe_api_base",
     "stripe_gateway",
@@ -96,3 +109,27 @@ def save_stripe_settings(*, secret_key: str | None, webhook_secret: str | None, 
     Variable.set(STRIPE_API_BASE_VARIABLE, url, overwrite=True)
     saved.append(STRIPE_API_BASE_VARIABLE)
     return saved
+
+
+class StripeConnectCredentials(ProviderAppCredentials):
+    """The platform's Stripe Connect settings: its Connect client id (`ca_…`), the redirect URI registered in
+    the Connect settings, and the environment. The OAuth client secret is the platform's secret key: unless
+    given here, it is read from the `sierra-stripe-secret-key` block (one place for the key)."""
+
+    _block_type_name = "Sierra Stripe Connect"
+    _block_type_slug = "sierra-stripe-connect"
+    _description = (
+        "Stripe Connect OAuth settings (client id, redirect URI) of the sierra-sync platform account."
+    )
+    provider: ClassVar[Provider] = STRIPE
+
+    client_id: str = Field(description="The platform's Connect client id (ca_…), from the Connect settings.")
+    redirect_uri: str = Field(
+        default=LOCAL_STRIPE_REDIRECT_URI,
+        description="Redirect URI registered in the Connect settings; the OAuth callback of the web app.",
+    )
+
+    def client_secret_value(self) -> str:
+        if self.client_secret is not None:
+            return self.client_secret.get_secret_value()
+        return stripe_secret_key()

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.crypto import Keyring
 from connectors.db.models import Integration, OAuthState
 from connectors.db.models.base import table_of
-from connectors.quickbooks.connect import verifier_context
-from connectors.quickbooks.tokens import access_context, refresh_context
+from connectors.kit.connect import verifier_context
+from connectors.kit.tokens import access_context, refresh_context
 
 
 @dataclass

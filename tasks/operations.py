@@ -9,11 +9,13 @@ from typing import Any
 import httpx
 from prefect import get_run_logger, task
 
+from blocks.apps import configured_apps
 from blocks.loader import TOKEN_KEYS_BLOCK, token_keys
 from connectors.db.types import utcnow
 from connectors.keyrotation import reseal_all
-from connectors.ops import health, tokens
-from tasks.runtime import credentials, sessions
+from connectors.kit import upkeep
+from connectors.ops import health
+from tasks.runtime import sessions
 
 
 @task(name="rotate-encryption-key")
@@ -45,14 +47,14 @@ def rotate_key_if_old(max_age_days: float) -> dict[str, Any]:
 
 @task(name="refresh-tokens")
 def refresh_tokens(refresh_within_minutes: int, reauthorize_within_days: int) -> dict[str, Any]:
-    """Refresh due access tokens of every connection; flag those a person must reconnect."""
+    """Refresh due access tokens of every connection of every configured provider (and keep unused refresh
+    tokens alive); flag those a person must reconnect."""
     logger = get_run_logger()
-    creds = credentials()
     with httpx.Client(timeout=30) as http:
-        report = tokens.refresh_all(
+        report = upkeep.refresh_all(
             sessions(),
-            creds.keyring,
-            creds.app,
+            token_keys().keyring(),
+            configured_apps(),
             http,
             refresh_within=timedelta(minutes=refresh_within_minutes),
             reauthorize_within=timedelta(days=reauthorize_within_days),

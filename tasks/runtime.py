@@ -17,10 +17,10 @@ from blocks.loader import quickbooks_app, token_keys
 from connectors.companies import resolve_company
 from connectors.crypto import Keyring
 from connectors.db.engine import make_engine, session_factory
-from connectors.quickbooks import oauth
+from connectors.kit import oauth
+from connectors.kit.ratelimit import shared_limiter
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
 from connectors.quickbooks.connection import Connection, load_connection, open_client
-from connectors.quickbooks.ratelimit import shared_limiter
 from connectors.sync.push_types import Target
 from sierra_sync.errors import NotFoundError
 from sierra_sync.settings import get_settings
@@ -62,7 +62,7 @@ def company_id_of(value: str) -> uuid.UUID:
 
 @dataclass(frozen=True)
 class Credentials:
-    app: oauth.OAuthApp
+    app: oauth.App
     keyring: Keyring
 
 

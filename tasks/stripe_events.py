@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blocks.stripe import stripe_gateway
 from connectors.db.models import Integration
 from connectors.inbox import InboxEvent
-from connectors.quickbooks.connect import INTEGRATION_TYPE
+from connectors.quickbooks.connection import INTEGRATION_TYPE
 from connectors.stripe.gateway import StripeGateway
 from connectors.stripe_events import (
     EventContext,

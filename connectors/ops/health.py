@@ -184,7 +184,7 @@ def assess(
     webhooks = dict(
         session.execute(
             select(WebhookEvent.company_id, func.max(WebhookEvent.received_at))
-            .where(WebhookEvent.provider.in_(("quickbooks", "intuit")))
+            .where(WebhookEvent.provider == "quickbooks_online")
             .group_by(WebhookEvent.company_id)
         ).all()
     )

@@ -1,6 +1,6 @@
 """The QuickBooks Online API client: one `httpx.Client` per connection, typed errors, layer-1 retries.
 
-    with QuickBooksClient("https://quickbooks.api.intuit.com", realm_id, QuickBooksAuth(tokens)) as qbo:
+    with QuickBooksClient("https://quickbooks.api.intuit.com", realm_id, BearerAuth(tokens)) as qbo:
         invoice = qbo.create("Invoice", body, request_id=make_request_id(integration_id, "invoice", 42, 3))
         for customer in qbo.query_all(select("Customer").where("Active", "=", True)):
             ...
@@ -15,33 +15,30 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import random
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from connectors.kit.auth import BearerAuth, TokenSource
+from connectors.kit.errors import ProviderError
+from connectors.kit.ratelimit import Limiter, NoLimiter, Pausable
+from connectors.kit.retry import RetryPolicy, run_with_retries
 from connectors.quickbooks import batch as batch_mod
 from connectors.quickbooks import cdc as cdc_mod
-from connectors.quickbooks.auth import QuickBooksAuth, TokenSource
 from connectors.quickbooks.classify import classify
 from connectors.quickbooks.codec import dumps
 from connectors.quickbooks.errors import (
     BaseURLError,
     NetworkError,
-    QuickBooksError,
     ServerError,
     ThrottledError,
 )
 from connectors.quickbooks.query import Select, paginate
-from connectors.quickbooks.ratelimit import Limiter, NoLimiter, Pausable
 from connectors.redact import redact_text
 
 __all__ = [
@@ -131,27 +128,10 @@ def _check_request_id(request_id: str, limit: int = 50) -> str:
     return request_id
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Layer-1 retries: `max_attempts` tries in all; waits of initial_wait·2ⁿ (capped) + up to `jitter` s.
-
-    A 429 (or a 5xx with Retry-After) waits what the server asked, or 60 s, capped at `max_server_wait`.
-    `sleep` is injectable so tests do not wait.
-    """
-
-    max_attempts: int = 4
-    initial_wait: float = 1.0
-    max_wait: float = 30.0
-    jitter: float = 1.0
-    max_server_wait: float = 300.0
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random, compare=False)
-
-
 class QuickBooksClient:
     """A QBO API client for one company (realm); use it as a context manager (it owns one httpx.Client).
 
-    `auth` is a `QuickBooksAuth`, any `httpx.Auth`, or a `TokenSource` (wrapped in `QuickBooksAuth`).
+    `auth` is a `BearerAuth`, any `httpx.Auth`, or a `TokenSource` (wrapped in `BearerAuth`).
     `limiter` is entered around every HTTP attempt (see `ratelimit.py`); `transport` is for tests.
     """
 
@@ -172,7 +152,7 @@ class QuickBooksClient:
         self.minor_version = minor_version
         self.limiter: Limiter = limiter if limiter is not None else NoLimiter()
         self.retry = retry or RetryPolicy()
-        http_auth = auth if isinstance(auth, httpx.Auth) else QuickBooksAuth(auth)
+        http_auth = auth if isinstance(auth, httpx.Auth) else BearerAuth(auth)
         self._http = httpx.Client(
             base_url=f"{self.base_url}/v3/company/{self.realm_id}/",
             auth=http_auth,
@@ -371,45 +351,28 @@ class QuickBooksClient:
                 request_id=request_id,
             )
 
-        retrying = Retrying(
-            stop=stop_after_attempt(max(1, self.retry.max_attempts)),
-            wait=self._wait,
-            retry=retry_if_exception(lambda exc: isinstance(exc, QuickBooksError) and exc.retryable),
-            sleep=self.retry.sleep,
-            before_sleep=lambda state: self._before_retry(state, method, path, query),
-            reraise=True,
-        )
-        return retrying(attempt)
+        def on_retry(exc: ProviderError, wait: float, attempt_number: int) -> None:
+            if isinstance(exc, ThrottledError) and isinstance(self.limiter, Pausable):
+                self.limiter.pause(wait)  # the whole realm goes quiet, not just this request
+            log.warning(
+                "QBO %s %s failed with %s (code %s, HTTP %s); attempt %d of %d, retrying in %.1f s",
+                method,
+                self._display(path, query),
+                type(exc).__name__,
+                exc.code,
+                exc.status,
+                attempt_number,
+                self.retry.max_attempts,
+                wait,
+            )
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, QuickBooksError) and exc.retry_after is not None:
-            return min(float(exc.retry_after), self.retry.max_server_wait)
-        base = min(self.retry.initial_wait * 2.0 ** (state.attempt_number - 1), self.retry.max_wait)
-        return float(base + self.retry.rng.uniform(0, self.retry.jitter))
+        return run_with_retries(self.retry, attempt, on_retry)
 
     def _display(self, path: str, query: Mapping[str, str]) -> str:
         # Only the query string can carry free text; the realm and path are validated ids (and a 16-digit
         # realm id would otherwise be masked as a card number).
         shown = redact_text("&".join(f"{k}={v}" for k, v in query.items()))
         return f"{self.base_url}/v3/company/{self.realm_id}/{path}?{shown}"
-
-    def _before_retry(self, state: RetryCallState, method: str, path: str, query: Mapping[str, str]) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        if isinstance(exc, ThrottledError) and isinstance(self.limiter, Pausable):
-            self.limiter.pause(wait)  # the whole realm goes quiet, not just this request
-        log.warning(
-            "QBO %s %s failed with %s (code %s, HTTP %s); attempt %d of %d, retrying in %.1f s",
-            method,
-            self._display(path, query),
-            type(exc).__name__,
-            getattr(exc, "code", None),
-            getattr(exc, "status", None),
-            state.attempt_number,
-            self.retry.max_attempts,
-            wait,
-        )
 
 
 def _entity_of(data: Any, entity: str) -> dict[str, Any]:

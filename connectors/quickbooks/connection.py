@@ -9,19 +9,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.crypto import Keyring
-from connectors.db.models import Integration
-from connectors.quickbooks import oauth
-from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
-from connectors.quickbooks.ratelimit import Limiter
+from connectors.kit import oauth
+from connectors.kit.connection import load_stored_connection
+from connectors.kit.ratelimit import Limiter
+from connectors.kit.retry import RetryPolicy
+from connectors.kit.tokens import DbTokenSource
+from connectors.quickbooks.client import QuickBooksClient
+from connectors.quickbooks.provider import QUICKBOOKS
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
-from connectors.quickbooks.tokens import DbTokenSource, ReauthorizationRequiredError
-from sierra_sync.errors import NotFoundError
 
-INTEGRATION_TYPE = "quickbooks_online"
+INTEGRATION_TYPE = QUICKBOOKS.name
 
 
 @dataclass(frozen=True)
@@ -34,22 +34,11 @@ class Connection:
 
 def load_connection(session: Session, company_id: uuid.UUID) -> Connection:
     """The company's QuickBooks connection, or one line saying how to make it usable."""
-    row = session.scalar(
-        select(Integration).where(
-            Integration.company_id == company_id, Integration.integration_type == INTEGRATION_TYPE
-        )
+    stored = load_stored_connection(session, company_id, QUICKBOOKS)
+    assert stored.external_company_id is not None  # load_stored_connection checks it
+    return Connection(
+        stored.integration_id, stored.company_id, stored.external_company_id, parse_settings(stored.settings)
     )
-    if row is None:
-        raise NotFoundError(
-            "this company is not connected to QuickBooks; run `sierra-sync connect quickbooks --company …`"
-        )
-    if row.connection_status != "connected" or not row.external_company_id:
-        raise ReauthorizationRequiredError(
-            row.status_message
-            or f"this company's QuickBooks connection is {row.connection_status}; "
-            "run `sierra-sync connect quickbooks --company …`"
-        )
-    return Connection(row.id, row.company_id, row.external_company_id, parse_settings(row.settings))
 
 
 @contextmanager
@@ -57,7 +46,7 @@ def open_client(
     sessions: sessionmaker[Session],
     connection: Connection,
     keyring: Keyring,
-    app: oauth.OAuthApp,
+    app: oauth.App,
     *,
     limiter: Limiter | None = None,
     retry: RetryPolicy | None = None,

@@ -3,7 +3,7 @@
 Grouped by what the caller should do next (the Singer SDK habit):
 
 * retry the same request (same `requestid`): `ThrottledError`, `ServerError`, `NetworkError`;
-* refresh the token (done once by `QuickBooksAuth`; a second 401 is final): `AuthenticationError`;
+* refresh the token (done once by `BearerAuth`; a second 401 is final): `AuthenticationError`;
 * re-read and decide (conflict policy): `StaleObjectError`;
 * look the existing object up and link it: `DuplicateDocNumberError`, `DuplicateNameError`;
 * fix the data or the connection, then run again: everything else.
@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 
+from connectors.kit.errors import ProviderError
 from connectors.redact import redact_text
-from sierra_sync.errors import ConfigError, SierraError
+from sierra_sync.errors import ConfigError
 
 __all__ = [
     "AuthenticationError",
@@ -37,17 +38,14 @@ __all__ = [
 ]
 
 
-class QuickBooksError(SierraError):
+class QuickBooksError(ProviderError):
     """A failed QuickBooks Online request.
 
-    Attributes: `code` (the QBO fault code as a string, e.g. "5010", or None), `status` (HTTP status, 0 when
-    no response arrived), `element` (the field QBO blames, e.g. "Line.DetailType"), `detail` (QBO's detail
-    text, redacted), `fault_type` (e.g. "ValidationFault"), `request_id` (the `requestid` sent with a write)
-    `intuit_tid` (Intuit's transaction id header, for support tickets) and `retry_after` (seconds the server
-    asked us to wait, from Retry-After; None when it did not say).
+    Besides the kit's `code` (the QBO fault code as a string, e.g. "5010", or None), `status`, `request_id`
+    (the `requestid` sent with a write) and `retry_after`: `element` (the field QBO blames, e.g.
+    "Line.DetailType"), `detail` (QBO's detail text, redacted), `fault_type` (e.g. "ValidationFault") and
+    `intuit_tid` (Intuit's transaction id header, for support tickets).
     """
-
-    retryable = False
 
     def __init__(
         self,
@@ -62,17 +60,11 @@ class QuickBooksError(SierraError):
         intuit_tid: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(redact_text(message), code=code)
-        self.retry_after = retry_after
-        self.status = status
+        super().__init__(message, code=code, status=status, request_id=request_id, retry_after=retry_after)
         self.element = element
         self.detail = redact_text(detail) if detail is not None else None
         self.fault_type = fault_type
-        self.request_id = request_id
         self.intuit_tid = intuit_tid
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, status={self.status}, message={self.message!r})"
 
 
 class AuthenticationError(QuickBooksError):

@@ -20,8 +20,9 @@ from typing import Any
 
 import stripe
 
+from connectors.kit.errors import ProviderError
 from connectors.redact import redact_text
-from sierra_sync.errors import ConfigError, SierraError
+from sierra_sync.errors import ConfigError
 
 __all__ = [
     "CardDeclinedError",
@@ -40,15 +41,13 @@ __all__ = [
 ]
 
 
-class StripeApiError(SierraError):
+class StripeApiError(ProviderError):
     """A failed Stripe request.
 
-    Attributes: `code` (Stripe's error code, e.g. `card_declined`), `status` (HTTP status, 0 when no answer
-    arrived), `param` (the parameter Stripe blames), `request_id` (Stripe's `req_…`, for support),
-    `idempotency_key` (the key the request carried, if any) and `error_type` (Stripe's `type`).
+    Besides the kit's `code` (Stripe's error code, e.g. `card_declined`), `status` and `request_id`
+    (Stripe's `req_…`, for support): `param` (the parameter Stripe blames), `idempotency_key` (the key the
+    request carried, if any) and `error_type` (Stripe's `type`).
     """
-
-    retryable = False
 
     def __init__(
         self,
@@ -61,15 +60,10 @@ class StripeApiError(SierraError):
         idempotency_key: str | None = None,
         error_type: str | None = None,
     ) -> None:
-        super().__init__(redact_text(message), code=code)
-        self.status = status
+        super().__init__(message, code=code, status=status, request_id=request_id)
         self.param = param
-        self.request_id = request_id
         self.idempotency_key = idempotency_key
         self.error_type = error_type
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, status={self.status}, message={self.message!r})"
 
 
 class StripeNetworkError(StripeApiError):

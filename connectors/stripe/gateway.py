@@ -18,11 +18,8 @@ successor gets Stripe's saved answer instead of a second intent or refund.
 from __future__ import annotations
 
 import logging
-import random
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -34,10 +31,11 @@ from stripe.params import (
     PaymentIntentCreateParams,
     RefundCreateParams,
 )
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from connectors.kit.errors import ProviderError
+from connectors.kit.retry import RetryPolicy, run_with_retries
 from connectors.redact import redact_text
-from connectors.stripe.errors import StripeApiError, StripeConfigError, StripeInvalidRequestError, classify
+from connectors.stripe.errors import StripeConfigError, StripeInvalidRequestError, classify
 from connectors.stripe.money import AmountError, normalize_currency, to_minor_units
 from connectors.stripe.types import (
     BalanceTransactionInfo,
@@ -115,23 +113,6 @@ def validate_base_url(base_url: str | None) -> str | None:
     if parts.username or parts.password or parts.query:
         raise StripeConfigError("Stripe API base URL must not carry credentials or a query string")
     return base_url.rstrip("/")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Layer-1 retries: `max_attempts` tries in all, waits of initial_wait·2ⁿ (1 s, 2 s, 4 s …, capped at
-    `max_wait`) plus up to `jitter` s. `sleep` is injectable so tests do not wait."""
-
-    max_attempts: int = 4
-    initial_wait: float = 1.0
-    max_wait: float = 8.0
-    jitter: float = 0.5
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random, compare=False)
-
-    def wait_seconds(self, attempt_number: int) -> float:
-        base = min(self.initial_wait * 2.0 ** (attempt_number - 1), self.max_wait)
-        return float(base + self.rng.uniform(0, self.jitter))
 
 
 def backfill_start(since: datetime, now: datetime | None = None) -> tuple[datetime, bool]:
@@ -424,25 +405,11 @@ class StripeGateway:
             except stripe.StripeError as exc:
                 raise classify(exc, context=context, idempotency_key=idempotency_key) from None
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.max_attempts),
-            wait=lambda state: self.retry.wait_seconds(state.attempt_number),
-            retry=retry_if_exception(lambda e: isinstance(e, StripeApiError) and e.retryable),
-            sleep=self.retry.sleep,
-            before_sleep=_log_retry,
-            reraise=True,
-        )
-        return retrying(attempt)
+        return run_with_retries(self.retry, attempt, _log_retry)
 
 
-def _log_retry(state: RetryCallState) -> None:
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
-    log.warning(
-        "Stripe call failed (attempt %d), retrying: %s",
-        state.attempt_number,
-        redact_text(getattr(error, "message", str(error))),
-    )
+def _log_retry(error: ProviderError, wait: float, attempt_number: int) -> None:
+    log.warning("Stripe call failed (attempt %d), retrying in %.1f s: %s", attempt_number, wait, error)
 
 
 def _bind(fn: Callable[..., T], params: Any) -> Callable[[], T]:

@@ -7,9 +7,13 @@ import typer
 from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
 from blocks.quickbooks import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, LOCAL_REDIRECT_URI
 from blocks.stripe import (
+    LOCAL_STRIPE_CONNECT_CLIENT_ID,
+    LOCAL_STRIPE_REDIRECT_URI,
     LOCAL_STRIPE_SECRET_KEY,
     LOCAL_STRIPE_WEBHOOK_SECRET,
     STRIPE_API_BASE,
+    STRIPE_CONNECT_BLOCK,
+    StripeConnectCredentials,
     save_stripe_settings,
 )
 from sierra_sync.cli.common import echo_json
@@ -38,6 +42,14 @@ def setup(
         None, envvar="SIERRA_STRIPE_WEBHOOK_SECRET", help="Stripe webhook signing secret (whsec_…)."
     ),
     stripe_api_base: str | None = typer.Option(None, help="Stripe API base URL (default: Stripe's)."),
+    stripe_connect_client_id: str | None = typer.Option(
+        None,
+        envvar="SIERRA_STRIPE_CONNECT_CLIENT_ID",
+        help="Stripe Connect client id (ca_…): lets companies connect their own Stripe accounts.",
+    ),
+    stripe_redirect_uri: str | None = typer.Option(
+        None, help="Redirect URI registered in the Stripe Connect settings."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Save the QuickBooks app credentials block, the Stripe key and webhook-secret blocks and, if
@@ -72,11 +84,25 @@ def setup(
         stripe_webhook_secret = stripe_webhook_secret or LOCAL_STRIPE_WEBHOOK_SECRET
         stripe_api_base = stripe_api_base or f"http://{settings.host}:{settings.stripe_port}"
     stripe_api_base = stripe_api_base or STRIPE_API_BASE
-    block.oauth_app()  # validates the URLs (https unless loopback) before anything is saved
+    connect_block: StripeConnectCredentials | None = None
+    if local or stripe_connect_client_id:
+        connect_block = StripeConnectCredentials(
+            client_id=stripe_connect_client_id or LOCAL_STRIPE_CONNECT_CLIENT_ID,
+            redirect_uri=stripe_redirect_uri
+            or LOCAL_STRIPE_REDIRECT_URI.replace("8703", str(settings.api_port)),
+            environment="local" if local else "production",
+            local_base_url=stripe_api_base if local else None,
+        )
+    for checked in (block, connect_block):  # the URLs (https unless loopback), before anything is saved
+        if checked is not None:
+            checked.check()
     stripe_saved = save_stripe_settings(  # validates everything Stripe before saving any of it
         secret_key=stripe_secret_key, webhook_secret=stripe_webhook_secret, api_base=stripe_api_base
     )
     block.save(QBO_APP_BLOCK, overwrite=True)
+    if connect_block is not None:
+        connect_block.save(STRIPE_CONNECT_BLOCK, overwrite=True)
+        stripe_saved.append(STRIPE_CONNECT_BLOCK)
     created_keys = False
     try:
         TokenEncryptionKeys.load(TOKEN_KEYS_BLOCK)

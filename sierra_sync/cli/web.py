@@ -31,14 +31,15 @@ def build_deps(dispatch: str) -> AppDeps:
     and its endpoint answers 503 until `sierra-sync blocks setup` has been run."""
     from prefect.settings import PREFECT_API_URL
 
-    from blocks.loader import quickbooks_app, token_keys
-    from blocks.stripe import stripe_webhook_secrets
+    from blocks.apps import configured_apps, configured_webhook_secrets
+    from blocks.loader import token_keys
     from connectors.db.engine import make_engine, session_factory
+    from connectors.kit.registry import PROVIDERS
     from sierra_sync.cli.common import open_engine, require_current_schema
     from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
     from sierra_sync.web.app import API_THREADS
     from sierra_sync.web.dispatch import DEFAULT_DEPLOYMENTS, Dispatcher, deployment_exists
-    from sierra_sync.web.oauth_callback import QuickBooksCallback
+    from sierra_sync.web.oauth_callback import OAuthCallbacks
     from tasks.stripe_events import inbox_handler
 
     if dispatch not in DISPATCH_MODES:
@@ -50,24 +51,16 @@ def build_deps(dispatch: str) -> AppDeps:
     if engine.dialect.name == "postgresql":  # key counters and request logs: asynchronous commit
         url = get_settings().resolved_database_url()
         counters = make_engine(url, check=False, async_commit=True, pool_size=API_THREADS + 1)
-    secrets: list[str] = []
+    secrets = configured_webhook_secrets()
+    apps = configured_apps()
+    keyring = None
     try:
-        secrets = stripe_webhook_secrets()
+        keyring = token_keys().keyring()  # seals tokens and the secrets of outgoing-webhook subscriptions
     except ConfigError as err:
-        log.warning("Stripe webhooks disabled: %s", err.message)
-    verifier, completer = None, None
-    try:
-        block = quickbooks_app()
-        if block.webhook_verifier_token is not None:
-            verifier = block.webhook_verifier_token.get_secret_value()
-        completer = QuickBooksCallback(sessions, token_keys().keyring(), block.oauth_app())
-    except ConfigError as err:
-        log.warning("QuickBooks webhooks and OAuth callback disabled: %s", err.message)
-    webhook_keyring = None
-    try:
-        webhook_keyring = token_keys().keyring()  # seals the secrets of outgoing-webhook subscriptions
-    except ConfigError as err:
-        log.warning("outgoing webhook subscriptions disabled: %s", err.message)
+        log.warning("OAuth callbacks and outgoing webhook subscriptions disabled: %s", err.message)
+    for name in sorted(set(PROVIDERS) - set(secrets)):
+        log.warning("%s webhooks disabled: no signing secret saved (sierra-sync blocks setup)", name)
+    callbacks = OAuthCallbacks(sessions, keyring, apps) if keyring is not None and apps else None
     dispatcher: Dispatcher
     served = dispatch == "auto" and bool(PREFECT_API_URL.value())
     if dispatch == "deployment" or (served and deployment_exists(DEFAULT_DEPLOYMENTS["stripe"])):
@@ -76,11 +69,10 @@ def build_deps(dispatch: str) -> AppDeps:
         dispatcher = InProcessDispatcher(sessions, {"stripe": inbox_handler(sessions)})
     return AppDeps(
         sessions=sessions,
-        stripe_webhook_secrets=secrets,
-        quickbooks_verifier_token=verifier,
+        webhook_secrets=secrets,
         dispatcher=dispatcher,
-        oauth_completer=completer,
-        webhook_keyring=webhook_keyring,
+        oauth=callbacks,
+        webhook_keyring=keyring,
         webhook_allow_private=get_settings().webhooks_allow_private_targets,
         counters_engine=counters,
     )

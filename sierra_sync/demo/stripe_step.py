@@ -25,7 +25,7 @@ def start_receiver(sessions: sessionmaker[Session], host: str) -> LocalServer:
     from sierra_sync.web import AppDeps
     from sierra_sync.web import create_app as create_web_app
 
-    deps = AppDeps(sessions=sessions, stripe_webhook_secrets=[LOCAL_STRIPE_WEBHOOK_SECRET])
+    deps = AppDeps(sessions=sessions, webhook_secrets={"stripe": [LOCAL_STRIPE_WEBHOOK_SECRET]})
     return LocalServer(create_web_app(deps), host=host).start()
 
 

@@ -15,13 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
 from blocks.quickbooks import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, LOCAL_REDIRECT_URI
-from blocks.stripe import LOCAL_STRIPE_SECRET_KEY, LOCAL_STRIPE_WEBHOOK_SECRET, save_stripe_settings
-from connectors.db.models import Company, Integration
-from connectors.quickbooks import connect as qbo_connect
-from connectors.quickbooks import oauth
-from connectors.quickbooks.settings import sample_company_settings
+from blocks.stripe import (
+    LOCAL_STRIPE_CONNECT_CLIENT_ID,
+    LOCAL_STRIPE_SECRET_KEY,
+    LOCAL_STRIPE_WEBHOOK_SECRET,
+    STRIPE_CONNECT_BLOCK,
+    StripeConnectCredentials,
+    save_stripe_settings,
+)
+from connectors.db.models import Company
+from connectors.kit import connect as kit_connect
+from connectors.kit import oauth
 from sandbox.common.server import LocalServer
 from sierra_sync.errors import SierraError
+from sierra_sync.web.oauth_callback import finish_connection
 
 
 @dataclass
@@ -85,6 +92,9 @@ def save_blocks(app: QuickBooksAppCredentials, keys: TokenEncryptionKeys, stripe
     if stripe_url is not None:
         secret, webhook = LOCAL_STRIPE_SECRET_KEY, LOCAL_STRIPE_WEBHOOK_SECRET
         save_stripe_settings(secret_key=secret, webhook_secret=webhook, api_base=stripe_url)
+        StripeConnectCredentials(
+            client_id=LOCAL_STRIPE_CONNECT_CLIENT_ID, environment="local", local_base_url=stripe_url
+        ).save(STRIPE_CONNECT_BLOCK, overwrite=True)
 
 
 def companies(sessions: sessionmaker[Session]) -> list[tuple[uuid.UUID, str]]:
@@ -103,26 +113,11 @@ def connect(
     clicking "Connect to QuickBooks" would, then map the seed data to the sample company's items."""
     app, keyring = app_block.oauth_app(), keys.keyring()
     with httpx.Client(timeout=30) as http:
-        endpoints = oauth.discover(http, app.discovery_url)
-        auth = qbo_connect.begin(sessions, keyring, app, endpoints, company_id)
+        app = oauth.discover(http, app)
+        auth = kit_connect.begin(sessions, keyring, app, company_id)
         consent = http.get(auth.url, follow_redirects=False)
         location = consent.headers.get("location", "")
         if consent.status_code not in (302, 303) or not location.startswith(app.redirect_uri):
             raise SierraError(f"the QuickBooks sandbox did not grant consent (HTTP {consent.status_code})")
         query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        integration_id = qbo_connect.complete(
-            sessions,
-            keyring,
-            app,
-            endpoints,
-            http,
-            state=query.get("state", ""),
-            code=query.get("code"),
-            realm_id=query.get("realmId"),
-            error=query.get("error"),
-        )
-    with sessions.begin() as session:
-        row = session.get(Integration, integration_id)
-        if row is not None and not row.settings:
-            row.settings = sample_company_settings().to_json()
-    return integration_id
+        return finish_connection(sessions, keyring, app, http, query)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.crypto import Keyring
 from sierra_sync.web.dispatch import Dispatcher, InProcessDispatcher
-from sierra_sync.web.signatures import STRIPE_TOLERANCE_SECONDS
 
 __all__ = ["AppDeps", "OAuthCompleter"]
 
@@ -23,23 +22,25 @@ log = logging.getLogger("sierra_sync.web")
 
 
 class OAuthCompleter(Protocol):
-    """Finishes a QuickBooks authorization from the callback's query; returns the integration id and
-    raises SierraError (with a message for the user) when it cannot."""
+    """Finishes a provider's authorization from its callback's query; returns the integration id and raises
+    SierraError (with a message for the user) when it cannot (see web/oauth_callback.OAuthCallbacks)."""
 
-    def __call__(
-        self, *, state: str, code: str | None, realm_id: str | None, error: str | None
-    ) -> uuid.UUID: ...
+    def configured(self, provider: str) -> bool: ...
+
+    def complete(self, provider: str, query: Mapping[str, str]) -> uuid.UUID: ...
 
 
 @dataclass
 class AppDeps:
     """Everything `create_app` needs.
 
-    `stripe_webhook_secrets`: the endpoint signing secret(s) (`whsec_…`; two during a rotation); empty: the
-    Stripe endpoint answers 503 (not configured). `quickbooks_verifier_token`: Intuit's verifier token;
-    None: the QuickBooks endpoint answers 503. `dispatcher`: who processes stored events (default: an
-    in-process dispatcher with no handlers, which leaves events `received`). `oauth_completer`: finishes
-    QuickBooks connections (None: the callback answers 503). `clock`: Unix seconds (tests freeze it).
+    `webhook_secrets`: per provider name, the secret(s) its webhooks are signed with (Stripe's `whsec_…`,
+    Intuit's verifier token; two during a rotation); a provider without any: its endpoint answers 503 (not
+    configured). `dispatcher`: who processes stored events (default: an in-process dispatcher with no
+    handlers, which leaves events `received`). `oauth`: finishes connections of the configured providers
+    (None: every callback answers 503). `clock`: Unix seconds (tests freeze it). `webhook_tolerance`:
+    overrides every timestamped scheme's replay window (seconds). `public_base_url`: this app's public URL,
+    for providers that sign the notification URL (Square).
     `counters_engine`: where API-key counting, request-log batches and list pages run (default: the
     sessions' engine); `sierra-sync api serve` passes one whose PostgreSQL connections commit
     asynchronously, so a key's counter row is never locked across a WAL flush (see
@@ -47,12 +48,12 @@ class AppDeps:
     """
 
     sessions: sessionmaker[Session]
-    stripe_webhook_secrets: Sequence[str] = ()
-    quickbooks_verifier_token: str | None = field(default=None, repr=False)
+    webhook_secrets: Mapping[str, Sequence[str]] = field(default_factory=dict, repr=False)
     dispatcher: Dispatcher | None = None
-    oauth_completer: OAuthCompleter | None = None
+    oauth: OAuthCompleter | None = None
     clock: Callable[[], float] = time.time
-    stripe_tolerance: int = STRIPE_TOLERANCE_SECONDS
+    webhook_tolerance: int | None = None
+    public_base_url: str | None = None
     max_body_bytes: int = 1_000_000
     webhook_keyring: Keyring | None = field(default=None, repr=False)  # seals outgoing-webhook secrets
     webhook_allow_private: bool = False  # subscriptions may name private addresses and http (development)
@@ -84,8 +85,5 @@ class AppDeps:
         return self._autocommit
 
     def __repr__(self) -> str:  # never the secrets
-        return (
-            f"AppDeps(stripe_secrets={len(self.stripe_webhook_secrets)}, "
-            f"quickbooks_verifier={'set' if self.quickbooks_verifier_token else 'unset'}, "
-            f"dispatcher={type(self.dispatcher).__name__})"
-        )
+        signed = ",".join(sorted(p for p, secrets in self.webhook_secrets.items() if secrets)) or "none"
+        return f"AppDeps(webhooks={signed}, dispatcher={type(self.dispatcher).__name__})"

@@ -39,7 +39,7 @@ log = logging.getLogger("sierra_sync.web.dispatch")
 # provider -> "flow-name/deployment-name" (the flows land with the process-stripe-events work).
 DEFAULT_DEPLOYMENTS = {
     "stripe": "process-stripe-events/process-stripe-events",
-    "quickbooks": "process-quickbooks-events/process-quickbooks-events",
+    "quickbooks_online": "process-quickbooks-events/process-quickbooks-events",
 }
 
 EventHandler = Callable[[InboxEvent], str]

@@ -1,8 +1,8 @@
-"""GET /oauth/quickbooks/callback: Intuit's redirect after consent, finished by the same code path as
-`sierra-sync connect` (`connectors.quickbooks.connect.complete`: single-use state, PKCE, sealed tokens).
+"""GET /oauth/{provider}/callback: any provider's redirect after consent, finished by the same code path as
+`sierra-sync connect` (`connectors.kit.connect.complete`: single-use state, PKCE, sealed tokens).
 
 The query carries `code` and `state`: they are never logged (uvicorn's access log is off in `api serve`,
-and our own lines name only the outcome).
+and our own lines name only the outcome). Everything echoed into the page is escaped.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import html
 import logging
 import threading
 import uuid
+from collections.abc import Mapping
 
 import httpx
 from fastapi import APIRouter, Request
@@ -19,53 +20,75 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from connectors.crypto import Keyring
-from connectors.quickbooks import connect as qbo_connect
-from connectors.quickbooks import oauth
-from sierra_sync.errors import SierraError
+from connectors.kit import connect, oauth
+from connectors.kit.registry import get_adapter
+from sierra_sync.errors import NotFoundError, SierraError
 from sierra_sync.web.deps import AppDeps
 
-__all__ = ["QuickBooksCallback", "router"]
+__all__ = ["OAuthCallbacks", "finish_connection", "router"]
 
 log = logging.getLogger("sierra_sync.web.oauth")
 
 
-class QuickBooksCallback:
-    """An `OAuthCompleter` for QuickBooks: discovers Intuit's endpoints once, then completes each
-    callback with `connect.complete`."""
+def finish_connection(
+    sessions: sessionmaker[Session],
+    keyring: Keyring,
+    app: oauth.App,
+    http: httpx.Client,
+    query: Mapping[str, str],
+) -> uuid.UUID:
+    """Complete a connection from the callback's query (what the CLI's loopback server and the web app both
+    do); a new connection to a local sandbox starts with the adapter's sample mappings."""
+    adapter = get_adapter(app.provider.name)
+    initial = adapter.local_settings() if app.environment == "local" and adapter.local_settings else None
+    return connect.complete(
+        sessions,
+        keyring,
+        app,
+        http,
+        state=query.get("state", ""),
+        code=query.get("code"),
+        callback=query,
+        error=query.get("error"),
+        initial_settings=initial,
+    )
+
+
+class OAuthCallbacks:
+    """Finishes connections of every configured provider; discovers each provider's endpoints once."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         keyring: Keyring,
-        app: oauth.OAuthApp,
+        apps: Mapping[str, oauth.App],
         *,
         http: httpx.Client | None = None,
     ) -> None:
         self.sessions = sessions
         self.keyring = keyring
-        self.app = app
+        self._apps = dict(apps)
+        self._discovered: set[str] = set()
         self.http = http or httpx.Client(timeout=30)
-        self._endpoints: oauth.Endpoints | None = None
         self._lock = threading.Lock()
 
-    def endpoints(self) -> oauth.Endpoints:
-        with self._lock:
-            if self._endpoints is None:
-                self._endpoints = oauth.discover(self.http, self.app.discovery_url)
-            return self._endpoints
+    def configured(self, provider: str) -> bool:
+        """True when `provider`'s app is known here (no I/O)."""
+        return provider in self._apps
 
-    def __call__(self, *, state: str, code: str | None, realm_id: str | None, error: str | None) -> uuid.UUID:
-        return qbo_connect.complete(
-            self.sessions,
-            self.keyring,
-            self.app,
-            self.endpoints(),
-            self.http,
-            state=state,
-            code=code,
-            realm_id=realm_id,
-            error=error,
-        )
+    def app(self, provider: str) -> oauth.App | None:
+        with self._lock:
+            app = self._apps.get(provider)
+            if app is not None and provider not in self._discovered:
+                app = self._apps[provider] = oauth.discover(self.http, app)
+                self._discovered.add(provider)
+            return app
+
+    def complete(self, provider: str, query: Mapping[str, str]) -> uuid.UUID:
+        app = self.app(provider)
+        if app is None:
+            raise SierraError(f"{provider} is not configured here; run `sierra-sync blocks setup`")
+        return finish_connection(self.sessions, self.keyring, app, self.http, query)
 
 
 def _page(title: str, text: str, status: int) -> HTMLResponse:
@@ -79,25 +102,29 @@ def _page(title: str, text: str, status: int) -> HTMLResponse:
 def router(deps: AppDeps) -> APIRouter:
     api = APIRouter(tags=["oauth"])
 
-    @api.get("/oauth/quickbooks/callback", summary="Intuit's OAuth redirect: finish a QuickBooks connection")
-    async def quickbooks_callback(request: Request) -> HTMLResponse:
-        completer = deps.oauth_completer
-        if completer is None:
-            log.error("a QuickBooks OAuth callback arrived but the QuickBooks app is not configured")
-            return _page("QuickBooks is not configured here", "Run `sierra-sync blocks setup` first.", 503)
-        q = request.query_params
-        state = q.get("state")
-        if not state:
-            log.warning("QuickBooks OAuth callback without state refused")
-            return _page("QuickBooks was not connected", "The callback has no state; start again.", 400)
+    @api.get("/oauth/{provider}/callback", summary="A provider's OAuth redirect: finish its connection")
+    async def oauth_callback(provider: str, request: Request) -> HTMLResponse:
         try:
-            integration_id = await run_in_threadpool(
-                completer, state=state, code=q.get("code"), realm_id=q.get("realmId"), error=q.get("error")
+            declared = get_adapter(provider).provider
+        except NotFoundError:
+            return _page(
+                "Unknown provider", "This callback belongs to no provider of this installation.", 404
             )
+        title = declared.title
+        callbacks = deps.oauth
+        if callbacks is None or not callbacks.configured(declared.name):
+            log.error("a %s OAuth callback arrived but the %s app is not configured", title, title)
+            return _page(f"{title} is not configured here", "Run `sierra-sync blocks setup` first.", 503)
+        query = dict(request.query_params)
+        if not query.get("state"):
+            log.warning("%s OAuth callback without state refused", title)
+            return _page(f"{title} was not connected", "The callback has no state; start again.", 400)
+        try:
+            integration_id = await run_in_threadpool(callbacks.complete, declared.name, query)
         except SierraError as err:
-            log.warning("QuickBooks OAuth callback refused: %s", err.message)
-            return _page("QuickBooks was not connected", err.message, 400)
-        log.info("QuickBooks connected through the OAuth callback (integration %s)", integration_id)
-        return _page("QuickBooks is connected", "You can close this window.", 200)
+            log.warning("%s OAuth callback refused: %s", title, err.message)
+            return _page(f"{title} was not connected", err.message, 400)
+        log.info("%s connected through the OAuth callback (integration %s)", title, integration_id)
+        return _page(f"{title} is connected", "You can close this window.", 200)
 
     return api

@@ -1,24 +1,23 @@
-"""POST /webhooks/stripe and POST /webhooks/quickbooks: verify, store in the inbox, answer, then dispatch.
+"""POST /webhooks/{provider}: verify, store in the inbox, answer, then dispatch; for any declared provider.
 
-Order of work per request: read the raw body; verify its signature (401/400 otherwise); parse it (400 when
-malformed); insert it into the inbox in one transaction (503 when the database is unavailable, so the
-sender retries: nothing validly signed is dropped); answer 200; then, in a background task after the
-answer, hand the new events to the dispatcher. A duplicate delivery is acknowledged and not dispatched.
-Log lines name the provider, event ids and reasons; never a secret, a signature or the raw body.
+Order of work per request: read the raw body (at most the provider's declared size); answer a verification
+handshake when it is one (Dropbox's challenge, Graph's validationToken, Adobe Sign's client id, Slack's
+url_verification after its signature); verify the provider's declared proof (401/400 otherwise); parse it
+with the provider's adapter (400 when malformed); insert its events into the inbox in one transaction, each
+with its company (503 when the database is unavailable, so the sender retries: nothing validly signed is
+dropped); answer 200; then, in a background task after the answer, hand the new events to the dispatcher.
+A duplicate delivery is acknowledged and not dispatched. Log lines name the provider, event ids and
+reasons; never a secret, a signature or the raw body.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,239 +26,60 @@ from starlette.concurrency import run_in_threadpool
 from connectors import inbox
 from connectors.db.models import Company, Integration
 from connectors.inbox import InboxEvent, NewEvent
-from sierra_sync.errors import SierraError
+from connectors.kit.adapter import Adapter, MalformedEventError, WebhookEvent
+from connectors.kit.registry import get_adapter
+from connectors.kit.webhooks import SignatureError, handshake_answer, verify
+from sierra_sync.errors import NotFoundError, SierraError
 from sierra_sync.web.deps import AppDeps
-from sierra_sync.web.signatures import SignatureError, verify_intuit, verify_stripe
 
-__all__ = [
-    "MalformedEventError",
-    "QuickBooksNotification",
-    "parse_quickbooks",
-    "parse_stripe",
-    "router",
-]
+__all__ = ["router", "store_webhook_events"]
 
 log = logging.getLogger("sierra_sync.web.webhooks")
-
-_OPERATIONS = {
-    "Create": "created",
-    "Update": "updated",
-    "Delete": "deleted",
-    "Void": "voided",
-    "Merge": "merged",
-}
-_MAX_EVENT_ID = 255
-
-
-class MalformedEventError(ValueError):
-    """The body is not a webhook of the expected shape; `str(err)` says what is wrong (safe to log)."""
-
-
-# --------------------------------------------------------------------------- parsing (pure)
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MalformedEventError("the body is not valid JSON") from None
-
-
-def parse_stripe(body: bytes) -> dict[str, Any]:
-    """A Stripe event envelope (`id` evt_…, `type`), or `MalformedEventError`."""
-    event = _json(body)
-    if not isinstance(event, dict):
-        raise MalformedEventError("a Stripe event must be a JSON object")
-    event_id, event_type = event.get("id"), event.get("type")
-    if not isinstance(event_id, str) or not event_id or len(event_id) > _MAX_EVENT_ID:
-        raise MalformedEventError("the Stripe event has no usable id")
-    if not isinstance(event_type, str) or not event_type:
-        raise MalformedEventError("the Stripe event has no type")
-    if event.get("object", "event") != "event":
-        raise MalformedEventError("the body is not a Stripe event object")
-    return event
-
-
-@dataclass(frozen=True)
-class QuickBooksNotification:
-    """One entity change from Intuit, in either format, with a stable event id.
-
-    `payload` is normalised for processing: format, realmId, entity, entityId, operation (past tense:
-    created, updated, deleted, voided, merged), occurredAt, deletedId (merges) and the original item.
-    """
-
-    event_id: str
-    event_type: str
-    realm_id: str
-    payload: dict[str, Any]
-
-
-def _stable_id(*parts: str) -> str:
-    text = ":".join(parts)
-    if len(text) <= _MAX_EVENT_ID:
-        return text
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def _text(item: Mapping[str, Any], key: str, where: str) -> str:
-    value = item.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value:
-        raise MalformedEventError(f"{where} lacks {key}")
-    return value
-
-
-def _legacy(body: Mapping[str, Any]) -> list[QuickBooksNotification]:
-    notes = body.get("eventNotifications")
-    if not isinstance(notes, list) or not notes:
-        raise MalformedEventError("eventNotifications must be a non-empty list")
-    out: list[QuickBooksNotification] = []
-    for note in notes:
-        if not isinstance(note, Mapping):
-            raise MalformedEventError("each eventNotification must be an object")
-        realm = _text(note, "realmId", "an eventNotification")
-        change = note.get("dataChangeEvent")
-        entities = change.get("entities") if isinstance(change, Mapping) else None
-        if not isinstance(entities, list):
-            raise MalformedEventError("an eventNotification lacks dataChangeEvent.entities")
-        for entity in entities:
-            if not isinstance(entity, Mapping):
-                raise MalformedEventError("each entity change must be an object")
-            name = _text(entity, "name", "an entity change")
-            entity_id = _text(entity, "id", "an entity change")
-            operation = _text(entity, "operation", "an entity change")
-            updated = _text(entity, "lastUpdated", "an entity change")
-            past = _OPERATIONS.get(operation, operation.lower())
-            out.append(
-                QuickBooksNotification(
-                    event_id=_stable_id("legacy", realm, name, entity_id, operation, updated),
-                    event_type=f"qbo.{name.lower()}.{past}",
-                    realm_id=realm,
-                    payload={
-                        "format": "legacy",
-                        "realmId": realm,
-                        "entity": name,
-                        "entityId": entity_id,
-                        "operation": past,
-                        "occurredAt": updated,
-                        "deletedId": entity.get("deletedId"),
-                        "notification": dict(entity),
-                    },
-                )
-            )
-    return out
-
-
-def _cloudevents(items: Sequence[Any]) -> list[QuickBooksNotification]:
-    out: list[QuickBooksNotification] = []
-    for item in items:
-        if not isinstance(item, Mapping):
-            raise MalformedEventError("each CloudEvent must be an object")
-        event_id = _text(item, "id", "a CloudEvent")
-        event_type = _text(item, "type", "a CloudEvent")
-        realm = _text(item, "intuitaccountid", "a CloudEvent")
-        parts = event_type.split(".")
-        if len(parts) < 3 or parts[0] != "qbo":
-            raise MalformedEventError("a CloudEvent type must look like qbo.<entity>.<operation>.v1")
-        data = item.get("data")
-        out.append(
-            QuickBooksNotification(
-                event_id=_stable_id("ce", event_id),
-                event_type=event_type,
-                realm_id=realm,
-                payload={
-                    "format": "cloudevents",
-                    "realmId": realm,
-                    "entity": parts[1],
-                    "entityId": item.get("intuitentityid"),
-                    "operation": parts[2],
-                    "occurredAt": item.get("time"),
-                    "deletedId": data.get("deletedId") if isinstance(data, Mapping) else None,
-                    "notification": dict(item),
-                },
-            )
-        )
-    if not out:
-        raise MalformedEventError("the CloudEvents list is empty")
-    return out
-
-
-def parse_quickbooks(body: bytes) -> list[QuickBooksNotification]:
-    """Every entity change in an Intuit webhook body: the legacy `eventNotifications` object or a
-    CloudEvents array. `MalformedEventError` when it is neither."""
-    data = _json(body)
-    if isinstance(data, list):
-        return _cloudevents(data)
-    if isinstance(data, Mapping):
-        return _legacy(data)
-    raise MalformedEventError("an Intuit webhook is an eventNotifications object or a CloudEvents array")
 
 
 # --------------------------------------------------------------------------- storing
 
 
-def _stripe_owner(session: Session, event: Mapping[str, Any]) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-    """(company, stripe integration) of an event, from the object's metadata.company_id when it names a
-    company that exists here; (None, None) otherwise (payouts, objects made outside sierra-sync)."""
-    data = event.get("data")
-    obj = data.get("object") if isinstance(data, Mapping) else None
-    metadata = obj.get("metadata") if isinstance(obj, Mapping) else None
-    raw = metadata.get("company_id") if isinstance(metadata, Mapping) else None
-    try:
-        company_id = uuid.UUID(str(raw)) if raw else None
-    except ValueError:
-        return None, None
-    if company_id is None or session.get(Company, company_id) is None:
-        return None, None
-    integration_id = session.scalar(
-        select(Integration.id).where(
-            Integration.company_id == company_id, Integration.integration_type == "stripe"
-        )
-    )
-    return company_id, integration_id
-
-
-def _store_stripe(sessions: sessionmaker[Session], event: dict[str, Any], raw: str) -> list[inbox.Stored]:
-    with sessions.begin() as session:
-        company_id, integration_id = _stripe_owner(session, event)
-        new = NewEvent(
-            provider="stripe",
-            event_id=str(event["id"]),
-            event_type=str(event["type"]),
-            raw_payload=raw,
-            payload=event,
-            company_id=company_id,
-            integration_id=integration_id,
-        )
-        return inbox.store_events(session, [new])
-
-
-def _store_quickbooks(
-    sessions: sessionmaker[Session], notes: Sequence[QuickBooksNotification], raw: str
-) -> list[inbox.Stored]:
-    with sessions.begin() as session:
-        owners: dict[str, tuple[uuid.UUID | None, uuid.UUID | None]] = {}
-        for realm in {n.realm_id for n in notes}:
-            row = session.execute(
-                select(Integration.company_id, Integration.id).where(
-                    Integration.integration_type == "quickbooks_online",
-                    Integration.external_company_id == realm,
-                )
-            ).first()
-            owners[realm] = (row[0], row[1]) if row else (None, None)
-        new = [
-            NewEvent(
-                provider="quickbooks",
-                event_id=n.event_id,
-                event_type=n.event_type,
-                raw_payload=raw,
-                payload=n.payload,
-                company_id=owners[n.realm_id][0],
-                integration_id=owners[n.realm_id][1],
+def _owner(session: Session, provider: str, event: WebhookEvent) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """(company, integration) of an event: the company it names when that company exists here, else the
+    connection whose provider account is the event's tenant; (None, None) when neither is known."""
+    if event.company_id is not None and session.get(Company, event.company_id) is not None:
+        integration_id = session.scalar(
+            select(Integration.id).where(
+                Integration.company_id == event.company_id, Integration.integration_type == provider
             )
-            for n in notes
-        ]
+        )
+        return event.company_id, integration_id
+    if event.tenant_id:
+        row = session.execute(
+            select(Integration.company_id, Integration.id).where(
+                Integration.integration_type == provider, Integration.external_company_id == event.tenant_id
+            )
+        ).first()
+        if row is not None:
+            return row[0], row[1]
+    return None, None
+
+
+def store_webhook_events(
+    sessions: sessionmaker[Session], provider: str, events: Sequence[WebhookEvent], raw: str
+) -> list[inbox.Stored]:
+    """Insert a verified body's events into the inbox, each with its company (one transaction)."""
+    with sessions.begin() as session:
+        new = []
+        for event in events:
+            company_id, integration_id = _owner(session, provider, event)
+            new.append(
+                NewEvent(
+                    provider=provider,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    raw_payload=raw,
+                    payload=event.payload,
+                    company_id=company_id,
+                    integration_id=integration_id,
+                )
+            )
         return inbox.store_events(session, new)
 
 
@@ -327,60 +147,73 @@ async def _body(request: Request, deps: AppDeps, provider: str) -> bytes | JSONR
     return body
 
 
+def _parse(adapter: Adapter, body: bytes) -> tuple[list[WebhookEvent], str]:
+    assert adapter.parse_webhook is not None
+    events = list(adapter.parse_webhook(body))
+    stored = adapter.scrub_webhook(body) if adapter.scrub_webhook else body
+    return events, stored.decode("utf-8", errors="replace")
+
+
 def router(deps: AppDeps) -> APIRouter:
-    """The webhook endpoints, bound to `deps`."""
+    """The webhook endpoint of every declared provider, bound to `deps`."""
     api = APIRouter(tags=["webhooks"])
 
-    @api.post("/webhooks/stripe", summary="Receive a Stripe event (verified with Stripe-Signature)")
-    async def stripe_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:
-        body = await _body(request, deps, "stripe")
+    async def receive(provider: str, request: Request, background: BackgroundTasks) -> Response:
+        try:
+            adapter = get_adapter(provider)
+        except NotFoundError:
+            return JSONResponse({"error": f"no provider called {provider!r} receives webhooks here"}, 404)
+        name, spec = adapter.provider.name, adapter.provider.webhooks
+        if spec.scheme == "none" or adapter.parse_webhook is None:
+            return JSONResponse({"error": f"{adapter.provider.title} sends no webhooks"}, status_code=404)
+        body = await _body(request, deps, name)
         if isinstance(body, JSONResponse):
             return body
-        if not deps.stripe_webhook_secrets:
-            log.error(
-                "a Stripe webhook arrived but no signing secret is configured (sierra-sync blocks setup)"
-            )
-            return JSONResponse({"error": "the Stripe endpoint is not configured"}, status_code=503)
+        query, headers = dict(request.query_params), dict(request.headers)
+        early = handshake_answer(spec, request.method, query, headers, body, verified=False)
+        if early is not None:
+            return Response(early.body, early.status, early.headers, media_type=early.media_type)
+        secrets = deps.webhook_secrets.get(name, ())
+        if not secrets:
+            log.error("a %s webhook arrived but no secret is configured (sierra-sync blocks setup)", name)
+            return JSONResponse({"error": f"the {name} endpoint is not configured"}, status_code=503)
+        if deps.webhook_tolerance is not None:
+            spec = spec.model_copy(update={"tolerance_s": deps.webhook_tolerance})
+        url = (
+            f"{deps.public_base_url.rstrip('/')}{request.url.path}"
+            if deps.public_base_url
+            else str(request.url)
+        )
         try:
-            verify_stripe(
-                body,
-                request.headers.get("stripe-signature"),
-                deps.stripe_webhook_secrets,
-                now=deps.clock(),
-                tolerance=deps.stripe_tolerance,
-            )
-            event = parse_stripe(body)
+            verify(spec, body, headers, secrets, now=deps.clock(), url=url)
+            late = handshake_answer(spec, request.method, query, headers, body, verified=True)
+            if late is not None:
+                return Response(late.body, late.status, late.headers, media_type=late.media_type)
+            events, raw = _parse(adapter, body)
         except SignatureError as err:
-            return _reject("stripe", err.status, err.reason, request, len(body))
+            return _reject(name, err.status, err.reason, request, len(body))
         except MalformedEventError as err:
-            return _reject("stripe", 400, str(err), request, len(body))
+            return _reject(name, 400, str(err), request, len(body))
+        if not events:  # a signed, empty delivery (Xero's intent-to-receive): nothing to store
+            return JSONResponse({"received": 0, "duplicates": 0})
         try:
-            stored = await run_in_threadpool(_store_stripe, deps.sessions, event, body.decode())
+            stored = await run_in_threadpool(store_webhook_events, deps.sessions, name, events, raw)
         except (SQLAlchemyError, SierraError) as err:
-            return _unavailable("stripe", err)
-        return _acknowledge("stripe", stored, background, deps)
+            return _unavailable(name, err)
+        return _acknowledge(name, stored, background, deps)
 
-    @api.post("/webhooks/quickbooks", summary="Receive Intuit change notifications (intuit-signature)")
-    async def quickbooks_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:
-        body = await _body(request, deps, "quickbooks")
-        if isinstance(body, JSONResponse):
-            return body
-        if not deps.quickbooks_verifier_token:
-            log.error(
-                "an Intuit webhook arrived but no verifier token is configured (sierra-sync blocks setup)"
-            )
-            return JSONResponse({"error": "the QuickBooks endpoint is not configured"}, status_code=503)
-        try:
-            verify_intuit(body, request.headers.get("intuit-signature"), deps.quickbooks_verifier_token)
-            notes = parse_quickbooks(body)
-        except SignatureError as err:
-            return _reject("quickbooks", err.status, err.reason, request, len(body))
-        except MalformedEventError as err:
-            return _reject("quickbooks", 400, str(err), request, len(body))
-        try:
-            stored = await run_in_threadpool(_store_quickbooks, deps.sessions, notes, body.decode())
-        except (SQLAlchemyError, SierraError) as err:
-            return _unavailable("quickbooks", err)
-        return _acknowledge("quickbooks", stored, background, deps)
-
+    api.add_api_route(
+        "/webhooks/{provider}",
+        receive,
+        methods=["POST"],
+        summary="Receive a provider's webhook (verified as the provider declares: Stripe-Signature, "
+        "intuit-signature, ...)",
+    )
+    api.add_api_route(
+        "/webhooks/{provider}",
+        receive,
+        methods=["GET"],
+        summary="Answer a provider's verification handshake (Dropbox challenge, Graph validationToken)",
+        include_in_schema=False,
+    )
     return api

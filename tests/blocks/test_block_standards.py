@@ -8,12 +8,13 @@ import pytest
 from prefect.types import SecretDict
 from pydantic import SecretStr
 
-from blocks import ALL_BLOCKS, QuickBooksAppCredentials, TokenEncryptionKeys
+from blocks import ALL_BLOCKS, QuickBooksAppCredentials, StripeConnectCredentials, TokenEncryptionKeys
 from blocks.loader import load_block
 from sierra_sync.errors import ConfigError
 
 SECRET_FIELDS = {
     QuickBooksAppCredentials: {"client_secret", "webhook_verifier_token"},
+    StripeConnectCredentials: {"client_secret"},
     TokenEncryptionKeys: {"keys"},
 }
 
@@ -25,6 +26,9 @@ def _examples():
             client_secret=SecretStr("top-secret-value"),
             environment="local",
             webhook_verifier_token=SecretStr("verifier-secret-value"),
+        ),
+        StripeConnectCredentials: StripeConnectCredentials(
+            client_id="ca_example", client_secret=SecretStr("sk_test_top-secret-value"), environment="local"
         ),
         TokenEncryptionKeys: TokenEncryptionKeys.with_new_key(),
     }
@@ -58,6 +62,9 @@ def test_block_round_trips_and_hides_secrets(prefect_api, block):
     loaded = block.load(name)
     assert loaded.model_dump() == example.model_dump()
     shown = repr(loaded) + str(loaded.model_dump())
+    if isinstance(loaded, StripeConnectCredentials):
+        assert loaded.client_secret_value() == "sk_test_top-secret-value"
+        assert "top-secret-value" not in shown
     if isinstance(loaded, QuickBooksAppCredentials):
         assert loaded.client_secret.get_secret_value() == "top-secret-value"
         assert "top-secret-value" not in shown and "verifier-secret-value" not in shown

@@ -11,8 +11,9 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from connectors.db import migrate
-from connectors.db.models import Base, Company, Project
+from connectors.db.models import Base, Company, Project, WebhookEvent
 from connectors.db.models.base import table_of
+from connectors.db.types import utcnow
 from sierra_sync.errors import SierraError
 
 EXPRESSION_INDEXES = {"idx_api_logs_api_key", "idx_api_logs_company", "idx_sync_logs_integration"}
@@ -83,3 +84,31 @@ def test_unique_project_codes_refuse_existing_duplicates_and_change_nothing(fres
         conn.execute(projects.update().where(projects.c.id == second).values(deleted_at=func.now()))
     add("Fourth", "D-2")
     add("Fifth", None)
+
+
+def test_inbox_rows_take_the_registry_provider_names_and_none_is_lost(fresh_db):
+    engine = fresh_db.engine
+    migrate.upgrade(engine, "0007")
+    events = table_of(WebhookEvent)
+    with engine.begin() as conn:
+        for provider, event_id in (("quickbooks", "legacy:1"), ("quickbooks", "ce:2"), ("stripe", "evt_1")):
+            conn.execute(
+                events.insert().values(
+                    id=uuid.uuid4(),
+                    provider=provider,
+                    event_id=event_id,
+                    raw_payload="{}",
+                    received_at=utcnow(),
+                )
+            )
+    migrate.upgrade(engine, "0008")
+    query = select(events.c.provider, events.c.event_id).order_by(events.c.provider, events.c.event_id)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == [
+            ("quickbooks_online", "ce:2"),
+            ("quickbooks_online", "legacy:1"),
+            ("stripe", "evt_1"),
+        ]
+    migrate.downgrade(engine, "0007")
+    with engine.connect() as conn:
+        assert [p for p, _ in conn.execute(query).all()] == ["quickbooks", "quickbooks", "stripe"]

@@ -15,7 +15,7 @@ from connectors.crypto import Keyring
 from connectors.db.models import Integration, IntegrationHealth, IntegrationSyncLog
 from connectors.db.models.base import table_of
 from connectors.db.types import utcnow
-from connectors.quickbooks.tokens import refresh_context
+from connectors.kit.tokens import refresh_context
 from flows.operations import health_check, rotate_tokens
 from flows.push import push_to_quickbooks
 from sierra_sync.cli.main import main

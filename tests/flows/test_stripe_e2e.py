@@ -59,7 +59,9 @@ def env(flow_env, stripe_manual) -> Iterator[Any]:
     save_stripe_settings(secret_key=KEY, webhook_secret=SECRET, api_base=stripe_manual.url)
     sessions = flow_env.sessions
     dispatcher = InProcessDispatcher(sessions, {"stripe": inbox_handler(sessions)})
-    web = create_web_app(AppDeps(sessions=sessions, stripe_webhook_secrets=[SECRET], dispatcher=dispatcher))
+    web = create_web_app(
+        AppDeps(sessions=sessions, webhook_secrets={"stripe": [SECRET]}, dispatcher=dispatcher)
+    )
     with LocalServer(web) as receiver:
         yield flow_env, stripe_manual, receiver.url
 
@@ -247,7 +249,7 @@ def test_the_deployment_path_runs_the_flow_with_the_receivers_parameters(flow_en
     calls: list[dict[str, Any]] = []
     dispatcher = DeploymentDispatcher(run=lambda **kw: calls.append(kw))
     web = create_web_app(
-        AppDeps(sessions=flow_env.sessions, stripe_webhook_secrets=[SECRET], dispatcher=dispatcher)
+        AppDeps(sessions=flow_env.sessions, webhook_secrets={"stripe": [SECRET]}, dispatcher=dispatcher)
     )
     invoice = new_invoice(flow_env, "E2E-4")
     with LocalServer(web) as receiver:

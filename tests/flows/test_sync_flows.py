@@ -34,8 +34,8 @@ def test_incremental_sync_both_ways_without_ping_pong(flow_env):
     obj = next(c for c in flow_env.qbo_items("Customer") if c["Id"] == link.external_id)
     flow_env.qbo.admin("POST", "clock", {"advance_seconds": 2})
     with httpx.Client() as http:
+        from connectors.kit.tokens import DbTokenSource
         from connectors.quickbooks.client import QuickBooksClient
-        from connectors.quickbooks.tokens import DbTokenSource
 
         source = DbTokenSource(
             flow_env.sessions, flow_env.connection.integration_id, flow_env.ring, flow_env.app, http

@@ -157,8 +157,7 @@ def receiver(sessions, web_server) -> Iterator[Receiver]:
     now = [time.time()]
     deps = AppDeps(
         sessions=sessions,
-        stripe_webhook_secrets=[STRIPE_SECRET, OLD_STRIPE_SECRET],
-        quickbooks_verifier_token=VERIFIER,
+        webhook_secrets={"stripe": [STRIPE_SECRET, OLD_STRIPE_SECRET], "quickbooks_online": [VERIFIER]},
         dispatcher=dispatcher,
         clock=lambda: now[0],
     )

@@ -1,4 +1,5 @@
-"""GET /oauth/quickbooks/callback completes a connection against the QBO sandbox (connect.complete)."""
+"""GET /oauth/{provider}/callback completes a QuickBooks connection against the QBO sandbox (the kit's
+connect.complete; /oauth/quickbooks/ is the alias Intuit apps registered before the kit)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from connectors.db.models import Integration, WebhookEvent
-from connectors.quickbooks import connect, oauth
+from connectors.kit import connect, oauth
 from sierra_sync.web import AppDeps
-from sierra_sync.web.oauth_callback import QuickBooksCallback
+from sierra_sync.web.oauth_callback import OAuthCallbacks
 from tests import factories
 from tests.connectors.quickbooks import oauth_helpers as h
 from tests.web.conftest import VERIFIER, wait_for
@@ -29,8 +30,8 @@ def callback_app(sessions, qbo, http, web_server):
     app, ring = h.local_app(qbo.url), h.keyring()
     deps = AppDeps(
         sessions=sessions,
-        quickbooks_verifier_token=VERIFIER,
-        oauth_completer=QuickBooksCallback(sessions, ring, app, http=http),
+        webhook_secrets={"quickbooks_online": [VERIFIER]},
+        oauth=OAuthCallbacks(sessions, ring, {"quickbooks_online": app}, http=http),
     )
     with web_server.serve(deps) as client:
         yield client, app, ring
@@ -39,8 +40,8 @@ def callback_app(sessions, qbo, http, web_server):
 def _consent(sessions, http, app, ring):
     with sessions.begin() as s:
         company_id = factories.company(s).id
-    endpoints = oauth.discover(http, app.discovery_url)
-    auth = connect.begin(sessions, ring, app, endpoints, company_id)
+    app = oauth.discover(http, app)
+    auth = connect.begin(sessions, ring, app, company_id)
     return company_id, h.consent(auth.url)
 
 
@@ -49,13 +50,13 @@ def test_the_callback_connects_the_company_and_logs_no_code(callback_app, sessio
     company_id, params = _consent(sessions, http, app, ring)
     with caplog.at_level(logging.DEBUG):
         response = client.get(f"/oauth/quickbooks/callback?{urlencode(params)}")
-    assert response.status_code == 200 and "QuickBooks is connected" in response.text
+    assert response.status_code == 200 and "QuickBooks Online is connected" in response.text
     with sessions() as s:
         row = s.scalar(select(Integration).where(Integration.company_id == company_id))
         assert row is not None and row.connection_status == "connected"
         assert row.external_company_id == params["realmId"]
     ours = " ".join(r.getMessage() for r in caplog.records if r.name.startswith(("sierra_sync", "uvicorn")))
-    assert "QuickBooks connected through the OAuth callback" in ours
+    assert "QuickBooks Online connected through the OAuth callback" in ours
     assert params["code"] not in ours and params["state"] not in ours
     # The state is single use: replaying the same redirect is refused with a page that says what to do.
     again = client.get(f"/oauth/quickbooks/callback?{urlencode(params)}")
@@ -98,7 +99,7 @@ def test_connected_realm_maps_real_signed_intuit_webhooks(callback_app, sessions
 
     def stored():
         with sessions() as s:
-            return list(s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "quickbooks")))
+            return list(s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "quickbooks_online")))
 
     wait_for(lambda: stored())
     [row] = stored()

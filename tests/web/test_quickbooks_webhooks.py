@@ -43,7 +43,7 @@ def test_legacy_notifications_become_one_row_per_entity_with_stable_ids(receiver
     body = _legacy_body()
     response = receiver.post_quickbooks(body)
     assert response.status_code == 200 and response.json() == {"received": 2, "duplicates": 0}
-    rows = receiver.rows("quickbooks")
+    rows = receiver.rows("quickbooks_online")
     assert [(r.event_id, r.event_type) for r in rows] == [
         ("legacy:1185883450:Customer:1:Create:2015-10-05T14:42:19-0700", "qbo.customer.created"),
         ("legacy:1185883450:Vendor:1:Create:2015-10-05T14:42:19-0700", "qbo.vendor.created"),
@@ -53,13 +53,13 @@ def test_legacy_notifications_become_one_row_per_entity_with_stable_ids(receiver
     assert rows[0].raw_payload == body.decode()
     # Intuit's retry of the same body: acknowledged, nothing new.
     assert receiver.post_quickbooks(body).json() == {"received": 0, "duplicates": 2}
-    assert len(receiver.rows("quickbooks")) == 2
+    assert len(receiver.rows("quickbooks_online")) == 2
 
 
 def test_cloudevents_use_their_own_ids_and_unknown_realms_stay_unmapped(receiver):
     response = receiver.post_quickbooks(_cloudevents_body("ce-1", "ce-2"))
     assert response.status_code == 200 and response.json()["received"] == 2
-    rows = receiver.rows("quickbooks")
+    rows = receiver.rows("quickbooks_online")
     assert [r.event_id for r in rows] == ["ce:ce-1", "ce:ce-2"]
     assert rows[0].event_type == "qbo.invoice.updated.v1"
     assert rows[0].payload["entityId"] == "130" and rows[0].payload["realmId"] == "9341453000000001"

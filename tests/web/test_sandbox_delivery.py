@@ -94,7 +94,7 @@ def test_no_secret_reaches_any_log_line(receiver, stripe_sandbox, sessions, capl
     lines = [f"{r.name} {r.getMessage()}" for r in caplog.records]
     text = "\n".join(lines)
     assert any("rejected stripe webhook" in line for line in lines)
-    assert any("rejected quickbooks webhook" in line for line in lines)
+    assert any("rejected quickbooks_online webhook" in line for line in lines)
     signatures = [h.split("v1=")[1] for h in (good, forged, stale)] + [intuit_signature(qbo_body)]
     for secret in (STRIPE_SECRET, VERIFIER, API_KEY, "sk_live_notallowedhere00001", *signatures):
         assert secret not in text

@@ -137,7 +137,7 @@ def test_the_tolerance_edge_is_accepted(receiver):
 
 def test_a_database_outage_answers_503_so_stripe_retries(tmp_path, web_server):
     broken = sessionmaker(create_engine(f"sqlite:///{tmp_path}/empty.db"))  # no tables: every insert fails
-    deps = AppDeps(sessions=broken, stripe_webhook_secrets=[STRIPE_SECRET])
+    deps = AppDeps(sessions=broken, webhook_secrets={"stripe": [STRIPE_SECRET]})
     import stripe
 
     body = stripe_event("evt_db_down")

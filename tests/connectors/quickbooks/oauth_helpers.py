@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from connectors.crypto import Keyring, generate_key
-from connectors.quickbooks import oauth
+from connectors.kit import oauth
+from connectors.quickbooks.provider import QUICKBOOKS
 
 KEY_TEXT = generate_key()
 KEY_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -20,14 +21,14 @@ def keyring(extra: dict[str, str] | None = None) -> Keyring:
     return Keyring.from_encoded(keys, created)
 
 
-def local_app(base_url: str, secret: str = "local-secret") -> oauth.OAuthApp:
-    return oauth.OAuthApp(
+def local_app(base_url: str, secret: str = "local-secret") -> oauth.App:
+    return oauth.App(
+        provider=QUICKBOOKS,
+        environment="local",
         client_id="local-client",
         client_secret=secret,
         redirect_uri="http://127.0.0.1:9/oauth/quickbooks/callback",
-        environment="local",
-        discovery_url=f"{base_url}/.well-known/openid_configuration",
-        api_base_url=base_url,
+        local_base=base_url,
     )
 
 
@@ -40,23 +41,21 @@ def consent(url: str) -> dict[str, str]:
 
 
 def connect_company(sessions, qbo_url: str, http: httpx.Client, company_id, ring: Keyring | None = None):
-    """Run the whole consent against the sandbox; returns (integration id, callback params, app, endpoints,
-    keyring)."""
-    from connectors.quickbooks import connect
+    """Run the whole consent against the sandbox; returns (integration id, callback params, app, keyring)."""
+    from connectors.kit import connect
 
     app, ring = local_app(qbo_url), ring or keyring()
-    endpoints = oauth.discover(http, app.discovery_url)
-    auth = connect.begin(sessions, ring, app, endpoints, company_id)
+    app = oauth.discover(http, app)
+    auth = connect.begin(sessions, ring, app, company_id)
     params = consent(auth.url)
     integration_id = connect.complete(
         sessions,
         ring,
         app,
-        endpoints,
         http,
         state=params["state"],
         code=params.get("code"),
-        realm_id=params.get("realmId"),
+        callback=params,
         error=params.get("error"),
     )
-    return integration_id, params, app, endpoints, ring
+    return integration_id, params, app, ring

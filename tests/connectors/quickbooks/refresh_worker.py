@@ -10,8 +10,8 @@ import uuid
 import httpx
 
 from connectors.db.engine import make_engine, session_factory
-from connectors.quickbooks.oauth import InvalidGrantError
-from connectors.quickbooks.tokens import DbTokenSource
+from connectors.kit.oauth import InvalidGrantError
+from connectors.kit.tokens import DbTokenSource
 from tests.connectors.quickbooks.oauth_helpers import keyring, local_app
 
 

@@ -17,8 +17,8 @@ from connectors.crypto import generate_key
 from connectors.db.models import Integration, OAuthState
 from connectors.db.types import utcnow
 from connectors.keyrotation import reseal_all
-from connectors.quickbooks import connect, oauth
-from connectors.quickbooks.tokens import DbTokenSource, ReauthorizationRequiredError
+from connectors.kit import connect, oauth
+from connectors.kit.tokens import DbTokenSource, ReauthorizationRequiredError
 from tests import factories
 from tests.connectors.quickbooks import oauth_helpers as h
 
@@ -67,37 +67,38 @@ def test_connect_round_trip_stores_sealed_tokens(sessions, qbo, http, company_id
 
 def test_pkce_challenge_is_sent_and_checked(sessions, qbo, http, company_id):
     app, ring = h.local_app(qbo.url), h.keyring()
-    endpoints = oauth.discover(http, app.discovery_url)
-    auth = connect.begin(sessions, ring, app, endpoints, company_id)
+    app = oauth.discover(http, app)
+    auth = connect.begin(sessions, ring, app, company_id)
     assert "code_challenge_method=S256" in auth.url and "code_challenge=" in auth.url
     params = h.consent(auth.url)
     with pytest.raises(oauth.InvalidGrantError):  # the right code with the wrong verifier is refused
-        oauth.exchange_code(http, app, endpoints, params["code"], "a-wrong-verifier-" + "x" * 40)
+        oauth.exchange_code(http, app, params["code"], "a-wrong-verifier-" + "x" * 40)
 
 
 def test_state_is_single_use_and_forgeries_are_refused(sessions, qbo, http, company_id):
-    _, params, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
+    _, params, app, ring = _connect(sessions, qbo, http, company_id)
     with pytest.raises(connect.ConnectError, match="already used"):
-        connect.complete(sessions, ring, app, endpoints, http, state=params["state"], code="x", realm_id="1")
+        connect.complete(
+            sessions, ring, app, http, state=params["state"], code="x", callback={"realmId": "1"}
+        )
     with pytest.raises(connect.ConnectError, match="CSRF"):
-        connect.complete(sessions, ring, app, endpoints, http, state="forged", code="x", realm_id="1")
+        connect.complete(sessions, ring, app, http, state="forged", code="x", callback={"realmId": "1"})
 
 
 def test_expired_state_is_refused(sessions, qbo, http, company_id):
     app, ring = h.local_app(qbo.url), h.keyring()
-    endpoints = oauth.discover(http, app.discovery_url)
-    auth = connect.begin(sessions, ring, app, endpoints, company_id, ttl=timedelta(seconds=-1))
+    app = oauth.discover(http, app)
+    auth = connect.begin(sessions, ring, app, company_id, ttl=timedelta(seconds=-1))
     params = h.consent(auth.url)
     with pytest.raises(connect.ConnectError, match="expired"):
         connect.complete(
             sessions,
             ring,
             app,
-            endpoints,
             http,
             state=params["state"],
             code=params["code"],
-            realm_id=params["realmId"],
+            callback={"realmId": params["realmId"]},
         )
 
 
@@ -110,26 +111,25 @@ def test_denied_consent_says_to_try_again(sessions, qbo, http, company_id):
 def test_wrong_client_secret_is_one_actionable_error(sessions, qbo, http, company_id):
     app = h.local_app(qbo.url, secret="not-the-secret")
     ring = h.keyring()
-    endpoints = oauth.discover(http, app.discovery_url)
-    auth = connect.begin(sessions, ring, app, endpoints, company_id)
+    app = oauth.discover(http, app)
+    auth = connect.begin(sessions, ring, app, company_id)
     params = h.consent(auth.url)
     with pytest.raises(oauth.InvalidClientError) as err:
         connect.complete(
             sessions,
             ring,
             app,
-            endpoints,
             http,
             state=params["state"],
             code=params["code"],
-            realm_id=params["realmId"],
+            callback={"realmId": params["realmId"]},
         )
     assert "blocks setup" in err.value.message and "not-the-secret" not in err.value.message
 
 
 def test_valid_token_is_reused_and_near_expiry_refreshes(sessions, qbo, http, company_id):
-    integration_id, _, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
-    source = DbTokenSource(sessions, integration_id, ring, app, http, endpoints)
+    integration_id, _, app, ring = _connect(sessions, qbo, http, company_id)
+    source = DbTokenSource(sessions, integration_id, ring, app, http)
     first = source.access_token()
     assert source.access_token() == first and source.refreshes == 0
     with sessions.begin() as s:
@@ -149,9 +149,9 @@ def test_valid_token_is_reused_and_near_expiry_refreshes(sessions, qbo, http, co
 
 
 def test_401_after_another_worker_refreshed_uses_its_token(sessions, qbo, http, company_id):
-    integration_id, _, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
-    a = DbTokenSource(sessions, integration_id, ring, app, http, endpoints)
-    b = DbTokenSource(sessions, integration_id, ring, app, http, endpoints)
+    integration_id, _, app, ring = _connect(sessions, qbo, http, company_id)
+    a = DbTokenSource(sessions, integration_id, ring, app, http)
+    b = DbTokenSource(sessions, integration_id, ring, app, http)
     stale = a.access_token()
     fresh = b.refresh_after_401(stale)
     assert a.refresh_after_401(stale) == fresh
@@ -159,8 +159,8 @@ def test_401_after_another_worker_refreshed_uses_its_token(sessions, qbo, http, 
 
 
 def test_invalid_grant_marks_the_connection_expired(sessions, qbo, http, company_id):
-    integration_id, params, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
-    source = DbTokenSource(sessions, integration_id, ring, app, http, endpoints)
+    integration_id, params, app, ring = _connect(sessions, qbo, http, company_id)
+    source = DbTokenSource(sessions, integration_id, ring, app, http)
     rejected = source.access_token()
     qbo.admin("POST", "tokens/expire", {"realm_id": params["realmId"], "kind": "all"})
     with pytest.raises(oauth.InvalidGrantError, match="Reconnect"):
@@ -188,8 +188,8 @@ def test_expired_connection_is_announced_to_subscribers(sessions, qbo, http, com
                 is_active=True,
             )
         )
-    integration_id, params, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
-    source = DbTokenSource(sessions, integration_id, ring, app, http, endpoints)
+    integration_id, params, app, ring = _connect(sessions, qbo, http, company_id)
+    source = DbTokenSource(sessions, integration_id, ring, app, http)
     rejected = source.access_token()
     qbo.admin("POST", "tokens/expire", {"realm_id": params["realmId"], "kind": "all"})
     with pytest.raises(oauth.InvalidGrantError):
@@ -239,8 +239,8 @@ def test_eight_processes_one_expired_token_one_refresh(db, sessions, qbo, http, 
 
 
 def test_disconnect_revokes_at_intuit_and_wipes_locally(sessions, qbo, http, company_id):
-    integration_id, _, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
-    assert connect.disconnect(sessions, ring, app, endpoints, http, company_id) is True
+    integration_id, _, app, ring = _connect(sessions, qbo, http, company_id)
+    assert connect.disconnect(sessions, ring, app, http, company_id) is True
     tokens = qbo.admin("GET", "tokens")
     assert all(t["revoked"] for t in tokens["refresh_tokens"])
     with sessions() as s:
@@ -251,8 +251,8 @@ def test_disconnect_revokes_at_intuit_and_wipes_locally(sessions, qbo, http, com
 
 
 def test_key_rotation_reseals_every_token(sessions, qbo, http, company_id):
-    integration_id, _, app, endpoints, old_ring = _connect(sessions, qbo, http, company_id)
-    token = DbTokenSource(sessions, integration_id, old_ring, app, http, endpoints).access_token()
+    integration_id, _, app, old_ring = _connect(sessions, qbo, http, company_id)
+    token = DbTokenSource(sessions, integration_id, old_ring, app, http).access_token()
     new_ring = h.keyring({"k2": generate_key()})
     assert new_ring.current.key_id == "k2"
     report = reseal_all(sessions, new_ring)
@@ -262,15 +262,15 @@ def test_key_rotation_reseals_every_token(sessions, qbo, http, company_id):
         row = s.get(Integration, integration_id)
         assert row is not None and row.token_key_id == "k2"
         assert row.access_token is not None and row.access_token.startswith("v1.k2.")
-    assert DbTokenSource(sessions, integration_id, new_ring, app, http, endpoints).access_token() == token
+    assert DbTokenSource(sessions, integration_id, new_ring, app, http).access_token() == token
     with pytest.raises(Exception, match="k2"):
-        DbTokenSource(sessions, integration_id, old_ring, app, http, endpoints).access_token()
+        DbTokenSource(sessions, integration_id, old_ring, app, http).access_token()
 
 
 def test_no_token_reaches_a_log_record(sessions, qbo, http, company_id, caplog):
     caplog.set_level(logging.DEBUG)
-    integration_id, _, app, endpoints, ring = _connect(sessions, qbo, http, company_id)
-    source = DbTokenSource(sessions, integration_id, ring, app, http, endpoints)
+    integration_id, _, app, ring = _connect(sessions, qbo, http, company_id)
+    source = DbTokenSource(sessions, integration_id, ring, app, http)
     source.refresh_after_401(source.access_token())
     access, refresh = _issued(qbo)
     assert len(access) >= 2

@@ -1,4 +1,4 @@
-"""QuickBooksAuth: bearer header, one refresh and one re-send on a 401, never more."""
+"""BearerAuth: bearer header, one refresh and one re-send on a 401, never more."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from connectors.quickbooks.auth import QuickBooksAuth, TokenSource
+from connectors.kit.auth import BearerAuth, TokenSource
 from tests.connectors.quickbooks.qbo_fakes import FakeTokens
 
 
@@ -17,7 +17,7 @@ def test_fake_is_a_token_source():
 
 def test_generator_stepped_by_hand():
     tokens = FakeTokens()
-    flow = QuickBooksAuth(tokens).sync_auth_flow(httpx.Request("GET", "https://q.example/v3/x"))
+    flow = BearerAuth(tokens).sync_auth_flow(httpx.Request("GET", "https://q.example/v3/x"))
     request = next(flow)
     assert request.headers["Authorization"] == "Bearer tok-0"
     again = flow.send(httpx.Response(401, request=request))
@@ -29,7 +29,7 @@ def test_generator_stepped_by_hand():
 
 def test_success_needs_no_refresh():
     tokens = FakeTokens()
-    flow = QuickBooksAuth(tokens).sync_auth_flow(httpx.Request("GET", "https://q.example/"))
+    flow = BearerAuth(tokens).sync_auth_flow(httpx.Request("GET", "https://q.example/"))
     request = next(flow)
     with pytest.raises(StopIteration):
         flow.send(httpx.Response(200, request=request))
@@ -44,7 +44,7 @@ def test_401_then_success_over_a_client():
         seen.append(request.headers["Authorization"])
         return httpx.Response(200 if request.headers["Authorization"] == "Bearer tok-1" else 401)
 
-    with httpx.Client(auth=QuickBooksAuth(tokens), transport=httpx.MockTransport(handler)) as client:
+    with httpx.Client(auth=BearerAuth(tokens), transport=httpx.MockTransport(handler)) as client:
         assert client.get("https://q.example/").status_code == 200
     assert seen == ["Bearer tok-0", "Bearer tok-1"]
     assert tokens.refreshes == 1
@@ -59,7 +59,7 @@ def test_threads_sharing_a_rejected_token_refresh_once():
             return httpx.Response(401)
         return httpx.Response(200)
 
-    auth = QuickBooksAuth(tokens)
+    auth = BearerAuth(tokens)
     results: list[int] = []
 
     def worker() -> None:
@@ -81,7 +81,7 @@ def test_async_use_is_refused():
 
     async def go() -> None:
         async with httpx.AsyncClient(
-            auth=QuickBooksAuth(FakeTokens()), transport=httpx.MockTransport(lambda r: httpx.Response(200))
+            auth=BearerAuth(FakeTokens()), transport=httpx.MockTransport(lambda r: httpx.Response(200))
         ) as client:
             await client.get("https://q.example/")
 

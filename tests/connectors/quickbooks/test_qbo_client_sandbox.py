@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors.kit.ratelimit import Limits, RealmLimiter
 from connectors.quickbooks import errors
 from connectors.quickbooks.batch import BatchItem
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy, make_request_id
 from connectors.quickbooks.query import select
-from connectors.quickbooks.ratelimit import Limits, RealmLimiter
 from sandbox.common.server import LocalServer
 from sandbox.quickbooks import Clock, QboSandbox, SandboxOptions, create_app
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.db.models.integration import RateLimitWindow
-from connectors.quickbooks.ratelimit import (
+from connectors.kit.ratelimit import (
     DatabaseBudget,
     LimiterRegistry,
     Limits,

@@ -58,7 +58,7 @@ def connected(engine, sessions, qbo):
     with sessions() as s:
         company_id = s.scalar(select(Company.id))
     with httpx.Client(timeout=30) as http:
-        integration_id, _, app, _, ring = h.connect_company(sessions, qbo.url, http, company_id)
+        integration_id, _, app, ring = h.connect_company(sessions, qbo.url, http, company_id)
     with sessions.begin() as s:
         s.execute(update(Integration).where(Integration.id == integration_id).values(settings=SETTINGS))
     with sessions() as s:

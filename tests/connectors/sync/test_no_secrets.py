@@ -9,8 +9,8 @@ import logging
 from sqlalchemy import select
 
 from connectors.db.models import EntityLink, Integration, IntegrationSyncLog
+from connectors.kit.tokens import DbTokenSource
 from connectors.quickbooks.client import QuickBooksClient
-from connectors.quickbooks.tokens import DbTokenSource
 
 
 def test_connect_refresh_and_sync_leak_no_secret(connected, caplog):

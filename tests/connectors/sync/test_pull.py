@@ -25,10 +25,10 @@ from connectors.db.models import (
     SyncCursor,
 )
 from connectors.db.types import utcnow
+from connectors.kit.tokens import DbTokenSource
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
 from connectors.quickbooks.connection import open_client
 from connectors.quickbooks.mapping import qbo_meta
-from connectors.quickbooks.tokens import DbTokenSource
 from connectors.sync.pull import Puller
 from connectors.sync.pull_types import PullOptions, PullResult
 from connectors.sync.push_types import Target

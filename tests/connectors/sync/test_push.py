@@ -19,8 +19,8 @@ from connectors.db.models import (
     Invoice,
     Payment,
 )
+from connectors.kit.tokens import DbTokenSource
 from connectors.quickbooks.client import QuickBooksClient
-from connectors.quickbooks.tokens import DbTokenSource
 
 
 def _app_invoices(sessions):

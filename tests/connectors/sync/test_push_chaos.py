@@ -40,7 +40,7 @@ def _setup(engine, sessions, qbo, invoices):
         )
         company_id = s.scalar(select(Company.id))
     with httpx.Client(timeout=30) as http:
-        integration_id, _, app, _, ring = h.connect_company(sessions, qbo.url, http, company_id)
+        integration_id, _, app, ring = h.connect_company(sessions, qbo.url, http, company_id)
     with sessions.begin() as s:
         s.execute(
             update(Integration)

@@ -1,6 +1,8 @@
-"""Per-realm request budgets: in-process (rate + concurrency) and, for several workers, in the database.
+"""Per-connection request budgets, for any provider: in-process (rate + concurrency) and, for several
+workers, in the database. The key is the provider's tenant (a QuickBooks realm id, a Xero tenant id).
 
-QBO allows per company (realm) 500 requests a minute, 10 at a time, and 40 batch requests a minute.
+The budgets come from the provider's declaration (`Limits.from_rate`); QuickBooks allows per company
+(realm) 500 requests a minute, 10 at a time, and 40 batch requests a minute (the defaults here).
 
 * `RealmLimiter` keeps those limits inside one process: a sliding one-minute window per bucket and a
   semaphore for concurrency. `acquire()` blocks until a request may go and holds a slot while it runs.
@@ -25,6 +27,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.db.models.integration import RateLimitWindow
+from connectors.kit.provider import Rate
 
 __all__ = [
     "DatabaseBudget",
@@ -77,6 +80,15 @@ class Limits:
     # We stamp a request before sending it, QuickBooks when it arrives: with uneven delays, 40 requests in
     # our 60 s can be 41 in theirs, and every 429 costs a 60 s pause. Pace on a slightly longer window.
     margin_s: float = 1.5
+
+    @classmethod
+    def from_rate(cls, rate: Rate) -> Limits:
+        """The per-minute budgets and concurrency a provider declares."""
+        return cls(
+            requests_per_minute=rate.requests_per_minute,
+            concurrent=rate.concurrent,
+            batch_per_minute=rate.batch_per_minute,
+        )
 
 
 class _SlidingWindow:
@@ -276,9 +288,16 @@ class LimiterRegistry:
             return limiter
 
 
-_PROCESS_REGISTRY = LimiterRegistry()
+_PROCESS_REGISTRIES: dict[Limits, LimiterRegistry] = {}
+_REGISTRIES_LOCK = threading.Lock()
 
 
-def shared_limiter(realm_id: str, *, engine: Engine | None = None) -> RealmLimiter:
-    """The process-wide limiter of `realm_id` (what flows and tasks pass as `limiter=`)."""
-    return _PROCESS_REGISTRY.for_realm(realm_id, engine=engine)
+def shared_limiter(
+    realm_id: str, *, engine: Engine | None = None, limits: Limits | None = None
+) -> RealmLimiter:
+    """The process-wide limiter of `realm_id` under `limits` (QuickBooks' by default): what flows and tasks
+    pass as `limiter=`."""
+    limits = limits or Limits()
+    with _REGISTRIES_LOCK:
+        registry = _PROCESS_REGISTRIES.setdefault(limits, LimiterRegistry(limits))
+    return registry.for_realm(realm_id, engine=engine)

@@ -1,7 +1,9 @@
-"""Bearer authentication for the QBO API as an `httpx.Auth`: add the token, refresh once on a 401, re-send.
+"""Bearer authentication for any provider's API as an `httpx.Auth`: add the token, refresh once on a 401,
+re-send.
 
 Where tokens come from (the encrypted `integrations` row, one refresh at a time across processes) is the
-`TokenSource`'s business; this module only asks it for a token and, after a 401, for a better one.
+`TokenSource`'s business (connectors/kit/tokens.py); this module only asks it for a token and, after a 401,
+for a better one.
 """
 
 from __future__ import annotations
@@ -12,24 +14,24 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-__all__ = ["QuickBooksAuth", "TokenSource"]
+__all__ = ["BearerAuth", "TokenSource"]
 
 
 @runtime_checkable
 class TokenSource(Protocol):
-    """Hands out access tokens for one QuickBooks connection."""
+    """Hands out access tokens for one stored connection."""
 
     def access_token(self) -> str:
         """A valid access token; the implementation refreshes first when fewer than 5 minutes remain."""
         ...
 
     def refresh_after_401(self, rejected_token: str) -> str:
-        """QBO rejected `rejected_token`: refresh once, unless another worker already replaced it, and
-        return the token to use now. Raises a `SierraError` when the connection must be re-authorized."""
+        """The provider rejected `rejected_token`: refresh once, unless another worker already replaced
+        it, and return the token to use now. Raises a `SierraError` when a person must re-authorize."""
         ...
 
 
-class QuickBooksAuth(httpx.Auth):
+class BearerAuth(httpx.Auth):
     """`Authorization: Bearer <token>` on every request; on a 401, one refresh and one re-send, no more.
 
     `sync_auth_flow` is overridden (not `auth_flow`) because refreshing is blocking I/O and is serialised by
@@ -59,5 +61,5 @@ class QuickBooksAuth(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if request.method:  # always: the yield below only makes this an async generator
-            raise TypeError("QuickBooksAuth refreshes tokens with blocking I/O; use it with httpx.Client")
+            raise TypeError("BearerAuth refreshes tokens with blocking I/O; use it with httpx.Client")
         yield request
