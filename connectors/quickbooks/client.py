@@ -19,15 +19,15 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 import httpx
 
-from connectors.kit.auth import BearerAuth, TokenSource
+from connectors.kit.auth import TokenSource
 from connectors.kit.errors import ProviderError
+from connectors.kit.http import ApiClient, Idempotency
 from connectors.kit.ratelimit import Limiter, NoLimiter, Pausable
-from connectors.kit.retry import RetryPolicy, run_with_retries
+from connectors.kit.retry import RetryPolicy
 from connectors.quickbooks import batch as batch_mod
 from connectors.quickbooks import cdc as cdc_mod
 from connectors.quickbooks.classify import classify
@@ -128,12 +128,17 @@ def _check_request_id(request_id: str, limit: int = 50) -> str:
     return request_id
 
 
-class QuickBooksClient:
+class QuickBooksClient(ApiClient):
     """A QBO API client for one company (realm); use it as a context manager (it owns one httpx.Client).
 
     `auth` is a `BearerAuth`, any `httpx.Auth`, or a `TokenSource` (wrapped in `BearerAuth`).
-    `limiter` is entered around every HTTP attempt (see `ratelimit.py`); `transport` is for tests.
+    `limiter` is entered around every HTTP attempt (see connectors/kit/ratelimit.py); `transport` is for
+    tests. Retries, the limiter and classification are the kit's `ApiClient`; requestids travel in the
+    query, as Intuit wants them.
     """
+
+    title = "QuickBooks"
+    logger = log
 
     def __init__(
         self,
@@ -150,31 +155,23 @@ class QuickBooksClient:
         self.base_url = validate_base_url(base_url)
         self.realm_id = _check_id("realm id", realm_id)
         self.minor_version = minor_version
-        self.limiter: Limiter = limiter if limiter is not None else NoLimiter()
-        self.retry = retry or RetryPolicy()
-        http_auth = auth if isinstance(auth, httpx.Auth) else BearerAuth(auth)
-        self._http = httpx.Client(
-            base_url=f"{self.base_url}/v3/company/{self.realm_id}/",
-            auth=http_auth,
+        super().__init__(
+            f"{self.base_url}/v3/company/{self.realm_id}/",
+            auth,
+            classify=classify,
+            network_error=lambda message, request_id: NetworkError(message, request_id=request_id),
+            idempotency=Idempotency(query="requestid"),
+            retry=retry,
+            limiter=limiter if limiter is not None else NoLimiter(),
             transport=transport,
             timeout=timeout,
-            headers={"Accept": "application/json", "User-Agent": "sierra-sync/0.1"},
-            follow_redirects=False,
         )
+        self.limiter: Limiter
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def __enter__(self) -> QuickBooksClient:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+    def on_retry(self, error: ProviderError, wait: float, attempt_number: int, shown: str) -> None:
+        if isinstance(error, ThrottledError) and isinstance(self.limiter, Pausable):
+            self.limiter.pause(wait)  # the whole realm goes quiet, not just this request
+        super().on_retry(error, wait, attempt_number, shown)
 
     # ------------------------------------------------------------------ reads
 
@@ -322,57 +319,26 @@ class QuickBooksClient:
         query: dict[str, str] = {"minorversion": str(self.minor_version)}
         query.update(params or {})
         if request_id is not None:
-            query["requestid"] = _check_request_id(request_id, 36 if batch else 50)
-        headers: dict[str, str] = {}
+            _check_request_id(request_id, 36 if batch else 50)
         if json is not None:
             content = dumps(json)
             content_type = "application/json"
-        if content_type:
-            headers["Content-Type"] = content_type
+        return self.send(
+            method,
+            path,
+            params=query,
+            content=content,
+            content_type=content_type,
+            idempotency_key=request_id,
+            batch=batch,
+            context=context,
+        )
 
-        def attempt() -> Any:
-            with self.limiter.acquire(batch=batch):
-                try:
-                    response = self._http.request(
-                        method, path, params=query, content=content, headers=headers
-                    )
-                except (httpx.TransportError, httpx.DecodingError) as exc:
-                    raise NetworkError(
-                        f"QuickBooks {context or path} got no usable answer ({type(exc).__name__}); "
-                        "check the network; it is safe to run the sync again (the same requestid is sent).",
-                        request_id=request_id,
-                    ) from exc
-            log.debug("QBO %s %s -> %s", method, self._display(path, query), response.status_code)
-            return classify(
-                response.status_code,
-                response.headers,
-                response.content,
-                context=context,
-                request_id=request_id,
-            )
-
-        def on_retry(exc: ProviderError, wait: float, attempt_number: int) -> None:
-            if isinstance(exc, ThrottledError) and isinstance(self.limiter, Pausable):
-                self.limiter.pause(wait)  # the whole realm goes quiet, not just this request
-            log.warning(
-                "QBO %s %s failed with %s (code %s, HTTP %s); attempt %d of %d, retrying in %.1f s",
-                method,
-                self._display(path, query),
-                type(exc).__name__,
-                exc.code,
-                exc.status,
-                attempt_number,
-                self.retry.max_attempts,
-                wait,
-            )
-
-        return run_with_retries(self.retry, attempt, on_retry)
-
-    def _display(self, path: str, query: Mapping[str, str]) -> str:
+    def shown(self, method: str, path: str, params: Mapping[str, str]) -> str:
         # Only the query string can carry free text; the realm and path are validated ids (and a 16-digit
         # realm id would otherwise be masked as a card number).
-        shown = redact_text("&".join(f"{k}={v}" for k, v in query.items()))
-        return f"{self.base_url}/v3/company/{self.realm_id}/{path}?{shown}"
+        query = redact_text("&".join(f"{k}={v}" for k, v in params.items()))
+        return f"{method} {self.base_url}/v3/company/{self.realm_id}/{path}?{query}"
 
 
 def _entity_of(data: Any, entity: str) -> dict[str, Any]:

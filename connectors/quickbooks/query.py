@@ -14,12 +14,15 @@ Paging is STARTPOSITION (1-based) / MAXRESULTS (at most 1000), with a loop guard
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from connectors.kit.pagination import OffsetPages, Page
+from connectors.kit.pagination import PaginationError as KitPaginationError
+from connectors.kit.pagination import paginate as kit_paginate
 from sierra_sync.errors import SierraError
 
 __all__ = [
@@ -199,21 +202,13 @@ def paginate(
         raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
     if default_order and not query.order and ("*" in query.fields or default_order in query.fields):
         query = query.order_by(default_order)
-    start = 1
-    previous: Sequence[Any] = ()
-    for _ in range(max_pages):
-        rows = result_rows(fetch(query.render(start=start, max_results=page_size)), query.entity)
-        ids = [r.get("Id") for r in rows]
-        if rows and ids == list(previous):
-            raise PaginationError(
-                f"QuickBooks returned the same page twice for {query.entity} at STARTPOSITION {start}; "
-                "stopped paging to avoid a loop"
-            )
-        yield from rows
-        if len(rows) < page_size:
-            return
-        previous = ids
-        start += len(rows)
-    raise PaginationError(
-        f"paging {query.entity} did not end after {max_pages} pages of {page_size}; narrow the query"
-    )
+
+    def page(params: dict[str, Any]) -> Page:
+        text = query.render(start=params["start"], max_results=params["size"])
+        return Page(result_rows(fetch(text), query.entity))
+
+    try:
+        for row in kit_paginate(page, OffsetPages(page_size), max_pages=max_pages, what=query.entity):
+            yield dict(row)
+    except KitPaginationError as err:
+        raise PaginationError(f"QuickBooks: {err}") from None

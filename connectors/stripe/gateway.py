@@ -33,6 +33,7 @@ from stripe.params import (
 )
 
 from connectors.kit.errors import ProviderError
+from connectors.kit.pagination import CursorPages, Page, PaginationError, paginate
 from connectors.kit.retry import RetryPolicy, run_with_retries
 from connectors.redact import redact_text
 from connectors.stripe.errors import StripeConfigError, StripeInvalidRequestError, classify
@@ -326,21 +327,20 @@ class StripeGateway:
         )
 
     def _list(
-        self, context: str, fn: Callable[..., Any], params: dict[str, Any], max_pages: int = 100_000
+        self, context: str, fn: Callable[..., Any], params: Mapping[str, Any], max_pages: int = 100_000
     ) -> Iterator[dict[str, Any]]:
-        after: str | None = None
-        for _ in range(max_pages):
-            page = self._call(context, _bind(fn, {**params, **({"starting_after": after} if after else {})}))
-            data = _dict(page)
-            items = data.get("data") or []
-            yield from (dict(item) for item in items)
-            if not data.get("has_more") or not items:
-                return
-            last = str(items[-1]["id"])
-            if last == after:  # loop guard: a server that does not move the cursor
-                raise StripeInvalidRequestError(f"Stripe returned the same page twice after {after}")
-            after = last
-        raise StripeInvalidRequestError(f"{context} stopped after {max_pages} pages")
+        """Every object of a Stripe list, page by page (starting_after + has_more, with the kit's guard)."""
+
+        def page(query: dict[str, Any]) -> Page:
+            data = _dict(self._call(context, _bind(fn, query)))
+            return Page(data.get("data") or [], has_more=bool(data.get("has_more")))
+
+        strategy = CursorPages(limit=int(params.get("limit", 100)), extra=params)
+        try:
+            for row in paginate(page, strategy, max_pages=max_pages, what=context):
+                yield dict(row)
+        except PaginationError as err:
+            raise StripeInvalidRequestError(f"Stripe: {err}") from None
 
     # ----------------------------------------------------------------- events
 
@@ -378,23 +378,8 @@ class StripeGateway:
         params: EventListParams = {"created": {"gte": int(start.timestamp())}, "limit": page_size}
         if types:
             params["types"] = list(types)
-        after: str | None = None
-        for _ in range(max_pages):
-            page_params: EventListParams = {**params}
-            if after:
-                page_params["starting_after"] = after
-            page = self._call("list Stripe events", _bind(self._client.v1.events.list, page_params))
-            data = _dict(page)
-            items = data.get("data") or []
-            for item in items:
-                yield StripeEvent.from_dict(item)
-            if not data.get("has_more") or not items:
-                return
-            last = str(items[-1]["id"])
-            if last == after:  # loop guard: a server that does not move the cursor
-                raise StripeInvalidRequestError(f"Stripe returned the same events page twice after {after}")
-            after = last
-        raise StripeInvalidRequestError(f"listing Stripe events stopped after {max_pages} pages")
+        for item in self._list("list Stripe events", self._client.v1.events.list, params, max_pages):
+            yield StripeEvent.from_dict(item)
 
     # ----------------------------------------------------------------- retries and translation
 
