@@ -15,6 +15,7 @@ Rules (DESIGN.md, "Tokens"), the same for every provider:
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,7 +117,8 @@ def refresh_due(row: Integration, now: datetime, margin: timedelta) -> bool:
 class DbTokenSource:
     """Hands out access tokens for one stored connection of `app.provider` (see connectors/kit/auth.py).
 
-    `assertion`: for JWT-bearer providers, makes the signed assertion a re-mint sends.
+    `assertion`: for JWT-bearer providers, makes the signed assertion a re-mint sends. `settle`: how long
+    an invalid_grant waits for a sibling's refresh to land before the connection is declared expired.
     """
 
     sessions: sessionmaker[Session]
@@ -127,6 +129,8 @@ class DbTokenSource:
     margin: timedelta | None = None
     clock: Callable[[], datetime] = utcnow
     assertion: Callable[[], str] | None = None
+    settle: timedelta = timedelta(seconds=2)
+    sleep: Callable[[float], None] = time.sleep
     refreshes: int = 0  # how many refresh grants this instance sent (for tests and metrics)
     _discovered: bool = False
 
@@ -198,7 +202,6 @@ class DbTokenSource:
         return oauth.refresh(self.http, self._app(), refresh_token)
 
     def _refresh(self, *, seen_version: int, rejected: str | None) -> str:
-        failure: oauth.InvalidGrantError | None = None
         with self.sessions() as session, session.begin():
             row = lock_integration(session, self.integration_id)
             self._check_connected(row)
@@ -209,11 +212,11 @@ class DbTokenSource:
             if someone_refreshed and still_good and current is not None:
                 return current
             now = self.clock()
+            used_version = row.token_version
             try:
                 tokens = self._grant(row)
             except oauth.InvalidGrantError as err:
                 failure = err
-                used_version = row.token_version
             else:
                 self.refreshes += 1
                 values = sealed_token_values(
@@ -234,21 +237,27 @@ class DbTokenSource:
         return self._after_invalid_grant(failure, used_version)
 
     def _after_invalid_grant(self, err: oauth.InvalidGrantError, used_version: int) -> str:
-        """invalid_grant: a sibling may have rotated the token outside our lock; only if none did, the
-        connection is expired (and a person told)."""
-        row = self._read()
-        if row.token_version != used_version and self._usable(row):
-            log.info(
-                "the %s refresh token of %s was rotated by another worker: using its token",
-                self.title,
-                row.id,
-            )
-            return self.keyring.open(row.access_token or "", access_context(row.id))
-        log.warning("%s refused the refresh token of integration %s: invalid_grant", self.title, row.id)
+        """invalid_grant: a sibling outside our lock (a lock that timed out, another deployment, a writer
+        that was waiting for our lock) may have rotated the token; give its write `settle` to land, re-read,
+        and use its token. Only if nobody did is the connection expired (and a person told): that stops
+        every sync until someone reconnects, so a moment of patience first is cheap."""
+        deadline = time.monotonic() + self.settle.total_seconds()
+        while True:
+            row = self._read()
+            if row.token_version != used_version and self._usable(row):
+                log.info("the %s token of %s was refreshed by another worker: using it", self.title, row.id)
+                return self.keyring.open(row.access_token or "", access_context(row.id))
+            if time.monotonic() >= deadline:
+                break
+            self.sleep(0.05)
         with self.sessions() as session, session.begin():
             row = lock_integration(session, self.integration_id)
+            if row.token_version != used_version and self._usable(row):
+                log.info("the %s token of %s was refreshed by another worker: using it", self.title, row.id)
+                return self.keyring.open(row.access_token or "", access_context(row.id))
             if row.token_version != used_version:
-                raise err  # changed meanwhile, but not usable: let the caller retry
+                raise err  # changed meanwhile but not usable: the caller's retry reads it again
+            log.warning("%s refused the refresh token of integration %s: invalid_grant", self.title, row.id)
             row.connection_status = "expired"
             row.is_connected = False
             row.status_message = err.message
