@@ -277,6 +277,8 @@ def test_webhook_urls_must_be_public_https(api: Api) -> None:
         ("https://169.254.169.254/latest/meta-data", "169.254.169.254 is a private or reserved address"),
         ("https://localhost:8703/api/v1/projects", "localhost is this server itself"),
         ("https://[::ffff:10.0.0.1]/hook", "is a private or reserved address"),
+        ("https://[2002:a9fe:a9fe::1]/hook", "is a private or reserved address (it holds 169.254.169.254)"),
+        ("https://hooks.example.com:6379/in", "port 6379 is not allowed"),
         ("http://hooks.example.com/in", "use an https:// URL"),
         ("https://user:pw@hooks.example.com/in", "remove the user name and password"),
     ]:
