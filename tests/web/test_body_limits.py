@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from connectors.apikeys import create_key, parse_permissions
 from connectors.db.models import Project, WebhookEvent
@@ -130,3 +131,23 @@ def test_a_webhook_body_past_the_limit_is_413_while_reading(
     declared = raw_http.post(server.url, path, {**JSON, **header}, length=LIMIT + 1)
     assert declared.status == 413, declared.body
     assert server.count(WebhookEvent) == 0
+
+
+def test_the_key_is_checked_once_per_request(server: Server) -> None:
+    """Checking the key before the body costs no second look-up: one statement on api_keys per request."""
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "api_keys" in statement:
+            statements.append(statement.split()[0].upper())
+
+    engine = server.deps.counters
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        headers = {"Authorization": f"Bearer {server.key}"}
+        created = httpx.post(f"{server.url}/api/v1/projects", json={"name": "Once"}, headers=headers)
+        assert created.status_code == 201, created.text
+        assert httpx.get(f"{server.url}/api/v1/projects", headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["UPDATE", "UPDATE"]
