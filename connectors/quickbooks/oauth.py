@@ -58,8 +58,9 @@ def is_loopback(url: str) -> bool:
 
 
 def require_https(url: str, what: str) -> None:
+    """ConfigError (one line) unless `url` is https with a host, or plain http to a loopback host."""
     parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(url)):
+    if not parts.hostname or (parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(url))):
         raise ConfigError(f"{what} must use https (plain http is allowed only on loopback): {url}")
 
 
@@ -88,6 +89,8 @@ class OAuthApp:
     def __post_init__(self) -> None:
         require_https(self.discovery_url, "the OAuth discovery URL")
         require_https(self.api_base_url, "the QuickBooks API base URL")
+        if self.environment != "local":  # Intuit sends the authorization code there: never in clear
+            require_https(self.redirect_uri, f"the redirect URI of a {self.environment} Intuit app")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ waits for Intuit's callback; with `--no-browser` against the local sandbox it wa
 
 from __future__ import annotations
 
+import html
 import threading
 import uuid
 import webbrowser
@@ -50,11 +51,15 @@ def _callback_app(path: str, finish: object, outcome: _Outcome) -> Starlette:
             )
             page = "<h1>QuickBooks is connected</h1><p>You can close this window.</p>"
             status = 200
-        except SierraError as err:
+        except SierraError as err:  # its message may echo the query (Intuit's `error=`): text, never HTML
             outcome.error = err
-            page, status = f"<h1>QuickBooks was not connected</h1><p>{err.message}</p>", 400
+            page, status = f"<h1>QuickBooks was not connected</h1><p>{html.escape(err.message)}</p>", 400
         outcome.done.set()
-        return HTMLResponse(page, status_code=status)
+        return HTMLResponse(
+            f"<!doctype html><meta charset=utf-8><title>sierra-sync</title>{page}",
+            status_code=status,
+            headers={"Cache-Control": "no-store"},
+        )
 
     return Starlette(routes=[Route(path, callback)])
 

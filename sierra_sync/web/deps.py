@@ -53,9 +53,10 @@ class AppDeps:
     oauth_completer: OAuthCompleter | None = None
     clock: Callable[[], float] = time.time
     stripe_tolerance: int = STRIPE_TOLERANCE_SECONDS
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = 1_000_000  # the largest request body read (webhooks and API): 413 past it
     webhook_keyring: Keyring | None = field(default=None, repr=False)  # seals outgoing-webhook secrets
     webhook_allow_private: bool = False  # subscriptions may name private addresses and http (development)
+    webhook_ports: frozenset[int] = frozenset()  # ports subscriptions may name besides 443 and 8443
     counters_engine: Engine | None = None
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 

@@ -1,10 +1,12 @@
 """POST /webhooks/stripe and POST /webhooks/quickbooks: verify, store in the inbox, answer, then dispatch.
 
-Order of work per request: read the raw body; verify its signature (401/400 otherwise); parse it (400 when
-malformed); insert it into the inbox in one transaction (503 when the database is unavailable, so the
-sender retries: nothing validly signed is dropped); answer 200; then, in a background task after the
-answer, hand the new events to the dispatcher. A duplicate delivery is acknowledged and not dispatched.
-Log lines name the provider, event ids and reasons; never a secret, a signature or the raw body.
+Order of work per request: refuse what needs no body (503 when the endpoint is not configured, 401 without a
+signature header); read the raw body, at most `AppDeps.max_body_bytes` (413 past it, the rest unread);
+verify its signature (401/400 otherwise); parse it (400 when malformed); insert it into the inbox in one
+transaction (503 when the database is unavailable, so the sender retries: nothing validly signed is
+dropped); answer 200; then, in a background task after the answer, hand the new events to the dispatcher.
+A duplicate delivery is acknowledged and not dispatched. Log lines name the provider, event ids and reasons;
+never a secret, a signature or the raw body.
 """
 
 from __future__ import annotations
@@ -318,13 +320,18 @@ def _acknowledge(
 
 
 async def _body(request: Request, deps: AppDeps, provider: str) -> bytes | JSONResponse:
+    """The raw body, read up to `deps.max_body_bytes`: 413 for a larger declared length (nothing read) or
+    as soon as a body (chunked) passes the limit while read; the rest is never read."""
+    limit = deps.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > deps.max_body_bytes:
+    if declared and declared.isdigit() and int(declared) > limit:
         return _reject(provider, 413, "the body is too large for a webhook", request, int(declared))
-    body = await request.body()
-    if len(body) > deps.max_body_bytes:
-        return _reject(provider, 413, "the body is too large for a webhook", request, len(body))
-    return body
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return _reject(provider, 413, "the body is too large for a webhook", request, len(body))
+    return bytes(body)
 
 
 def router(deps: AppDeps) -> APIRouter:
@@ -333,18 +340,21 @@ def router(deps: AppDeps) -> APIRouter:
 
     @api.post("/webhooks/stripe", summary="Receive a Stripe event (verified with Stripe-Signature)")
     async def stripe_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:
-        body = await _body(request, deps, "stripe")
-        if isinstance(body, JSONResponse):
-            return body
         if not deps.stripe_webhook_secrets:
             log.error(
                 "a Stripe webhook arrived but no signing secret is configured (sierra-sync blocks setup)"
             )
             return JSONResponse({"error": "the Stripe endpoint is not configured"}, status_code=503)
+        signature = request.headers.get("stripe-signature")
+        if not signature:  # refused before the body is read
+            return _reject("stripe", 401, "missing Stripe-Signature header", request, 0)
+        body = await _body(request, deps, "stripe")
+        if isinstance(body, JSONResponse):
+            return body
         try:
             verify_stripe(
                 body,
-                request.headers.get("stripe-signature"),
+                signature,
                 deps.stripe_webhook_secrets,
                 now=deps.clock(),
                 tolerance=deps.stripe_tolerance,
@@ -362,16 +372,19 @@ def router(deps: AppDeps) -> APIRouter:
 
     @api.post("/webhooks/quickbooks", summary="Receive Intuit change notifications (intuit-signature)")
     async def quickbooks_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:
-        body = await _body(request, deps, "quickbooks")
-        if isinstance(body, JSONResponse):
-            return body
         if not deps.quickbooks_verifier_token:
             log.error(
                 "an Intuit webhook arrived but no verifier token is configured (sierra-sync blocks setup)"
             )
             return JSONResponse({"error": "the QuickBooks endpoint is not configured"}, status_code=503)
+        signature = request.headers.get("intuit-signature")
+        if not signature:  # refused before the body is read
+            return _reject("quickbooks", 401, "missing intuit-signature header", request, 0)
+        body = await _body(request, deps, "quickbooks")
+        if isinstance(body, JSONResponse):
+            return body
         try:
-            verify_intuit(body, request.headers.get("intuit-signature"), deps.quickbooks_verifier_token)
+            verify_intuit(body, signature, deps.quickbooks_verifier_token)
             notes = parse_quickbooks(body)
         except SignatureError as err:
             return _reject("quickbooks", err.status, err.reason, request, len(body))
