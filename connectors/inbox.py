@@ -4,7 +4,9 @@ The receiver calls `store_events` (insert; the unique (provider, event_id) confl
 received": acknowledged, not stored or processed again). Processing (a flow, or an in-process handler)
 claims an event with `claim`, then ends it with `finish` (processed / ignored) or `fail` (retryable by a
 later claim until `max_attempts`). `pending` lists events nobody has claimed (a dispatcher that failed, a
-crashed worker) for a sweep. Raw bodies are kept as received; error messages pass through `redact_text`.
+crashed worker) for a sweep. Raw bodies are kept as received, but for client secrets: Stripe's
+`client_secret` values and ephemeral keys are never stored (`strip_client_secrets`: "[REDACTED]" in their
+place, in the payload and in the raw text); error messages pass through `redact_text`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.db.models import WebhookEvent
 from connectors.db.models.base import table_of
 from connectors.db.types import utcnow
-from connectors.redact import redact_text
+from connectors.redact import redact_text, strip_client_secrets, strip_client_secrets_json
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -115,8 +117,8 @@ def store_events(
                 event_type=event.event_type,
                 company_id=event.company_id,
                 integration_id=event.integration_id,
-                raw_payload=event.raw_payload,
-                payload=event.payload,
+                raw_payload=strip_client_secrets_json(event.raw_payload),
+                payload=strip_client_secrets(event.payload),
                 status="received",
                 attempts=0,
                 received_at=now,

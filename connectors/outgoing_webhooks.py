@@ -221,7 +221,8 @@ def replay(session: Session, delivery: WebhookDelivery, now: datetime) -> Webhoo
 class DeliveryPolicy:
     """Backoff `base_delay_s` x 2^(attempt-1) capped at `max_delay_s`; `disable_after` failed deliveries
     in a row disable the subscription; `lease_s`: how long a claimed delivery is left to its sweeper;
-    `allow_private_targets`: let deliveries reach private addresses and plain http (development and tests)."""
+    `allow_private_targets`: let deliveries reach private addresses and plain http (development and tests);
+    `extra_ports`: ports allowed besides 443 and 8443 (see connectors.webhook_targets)."""
 
     base_delay_s: float = 30.0
     max_delay_s: float = 3600.0
@@ -230,6 +231,7 @@ class DeliveryPolicy:
     lease_s: float = 300.0
     batch: int = 100
     allow_private_targets: bool = False  # development only: see connectors.webhook_targets
+    extra_ports: frozenset[int] = frozenset()
 
     def delay(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(self.base_delay_s * 2 ** max(attempt - 1, 0), self.max_delay_s))
@@ -267,11 +269,11 @@ def _claim(sessions: sessionmaker[Session], now: datetime, policy: DeliveryPolic
 
 
 def _send(
-    client: httpx.Client, url: str, body: bytes, headers: dict[str, str], *, allow_private: bool
+    client: httpx.Client, url: str, body: bytes, headers: dict[str, str], policy: DeliveryPolicy
 ) -> tuple[int | None, str | None]:
     """POST to the vetted addresses of `url` (the next one when one cannot be reached)."""
     try:
-        target = pin(url, allow_private=allow_private)
+        target = pin(url, allow_private=policy.allow_private_targets, extra_ports=policy.extra_ports)
     except UnsafeTarget as err:
         return None, f"not sent: {err}"
     error = "could not reach the endpoint"
@@ -348,7 +350,7 @@ def _deliver_one(
             "Sierra-Attempt": str(attempt),
         }
         t0 = time.perf_counter()
-        code, error = _send(client, url, body, headers, allow_private=policy.allow_private_targets)
+        code, error = _send(client, url, body, headers, policy)
         duration_ms = int((time.perf_counter() - t0) * 1000)
         result.sent += 1
     finished = now()

@@ -3,10 +3,17 @@
 It removes OAuth tokens, client secrets, API keys, webhook secrets, Authorization headers and card data,
 by key (anywhere in nested dicts and lists) and by value pattern (bearer tokens, Stripe keys, JWTs and
 Luhn-valid card numbers inside free text), and returns a new structure: the input is never modified.
+A value pattern covers the whole secret: the project's own keys and webhook secrets end in
+`secrets.token_urlsafe`, whose letters include "-" and "_".
+
+`strip_client_secrets` (and `strip_client_secrets_json` for the text as received) is the narrow version for
+provider objects that are stored whole (the webhook inbox): only Stripe's client secrets and ephemeral keys
+go, everything else stays as it was.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -49,13 +56,24 @@ _SECRET_KEYS = frozenset(
 _CARD_KEYS = frozenset({"number", "cvc", "expmonth", "expyear", "fingerprint"})
 _CARD_CONTAINERS = frozenset({"card", "creditcard", "paymentcard"})
 
+# Stripe's client secrets: `pi_…_secret_…` (PaymentIntent), `seti_…_secret_…` (SetupIntent),
+# `cs_test_…_secret_…` (Checkout and other sessions), legacy `src_client_secret_…`, and ephemeral keys
+# `ek_live_…`. Whoever holds one can act on the object from a browser: they are for the customer's device,
+# never for storage.
+_CLIENT_SECRET = re.compile(
+    r"\b(?:[a-z]{2,8}_(?:(?:live|test)_)?(?=[0-9A-Za-z]*[0-9])[0-9A-Za-z]{8,}_secret_[0-9A-Za-z]{8,}"
+    r"|src_client_secret_[0-9A-Za-z_-]+"
+    r"|ek_(?:live|test)_[0-9A-Za-z_-]{8,})"
+)
+_MAY_HOLD_CLIENT_SECRET = re.compile(r"(?i)secret|ek_")
 _VALUE_PATTERNS = [
     re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\b(sk|rk|pk)_(live|test)_[0-9A-Za-z]{8,}"),
-    re.compile(r"\bwhsec_[0-9A-Za-z_]{8,}"),
+    re.compile(r"\b(sk|rk|pk)_(live|test)_[0-9A-Za-z_-]{8,}"),
+    re.compile(r"\bwhsec_[0-9A-Za-z_-]{8,}"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"\bAB11[0-9]{6,}[A-Za-z0-9]{10,}"),  # Intuit refresh token shape
     re.compile(r"(?i)([?&](access_token|refresh_token|client_secret|code|token)=)[^&\s]+"),
+    _CLIENT_SECRET,
 ]
 _CARD_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
@@ -122,3 +140,63 @@ def redact(value: Any, *, _key: str = "", _in_card: bool = False) -> Any:
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers as a plain dict with credentials removed (Authorization, Cookie, signatures…)."""
     return {k: str(v) for k, v in redact(dict(headers)).items()}
+
+
+def redact_values(values: Mapping[str, str]) -> dict[str, str]:
+    """Each value whole, or "[REDACTED]" when it holds a secret (by its key or anywhere in its text, whatever
+    the key): a query string's values, where a partly masked value could still give away the rest."""
+    masked = redact(dict(values))
+    return {k: v if masked[k] == v and redact_text(v) == v else REDACTED for k, v in values.items()}
+
+
+def _strip(value: Any, found: set[str]) -> Any:
+    if isinstance(value, Mapping):
+        ephemeral_key = value.get("object") == "ephemeral_key"
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            norm = _norm(str(k))
+            if v is not None and (norm == "clientsecret" or (ephemeral_key and norm == "secret")):
+                found.add(v if isinstance(v, str) else json.dumps(v))
+                out[k] = REDACTED
+            else:
+                out[k] = _strip(v, found)
+        return out
+    if isinstance(value, list | tuple):
+        return [_strip(v, found) for v in value]
+    if isinstance(value, str) and _MAY_HOLD_CLIENT_SECRET.search(value):
+        found.update(m.group(0) for m in _CLIENT_SECRET.finditer(value))
+        return _CLIENT_SECRET.sub(REDACTED, value)
+    return value
+
+
+def strip_client_secrets(value: Any) -> Any:
+    """A copy of a provider object (a Stripe event) without client secrets: every `client_secret` field,
+    the `secret` of an ephemeral key, and such values inside text (a 3-D Secure redirect URL carries
+    `payment_intent_client_secret=…`) become "[REDACTED]"; everything else is kept as it is."""
+    return _strip(value, set())
+
+
+def strip_client_secrets_json(text: str) -> str:
+    """A JSON document as received (a webhook body) without client secrets: `text` itself when it holds
+    none; else the same text with each one replaced by "[REDACTED]", so it still parses to
+    `strip_client_secrets(json.loads(text))`; when that cannot be done in place, that stripped document
+    re-serialised. Text that is not JSON gets the value patterns only."""
+    if not _MAY_HOLD_CLIENT_SECRET.search(text):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return _CLIENT_SECRET.sub(REDACTED, text)
+    found: set[str] = set()
+    stripped = _strip(document, found)
+    if not found:
+        return text
+    out = text
+    for secret in sorted(found, key=len, reverse=True):
+        out = out.replace(json.dumps(secret)[1:-1], REDACTED)  # as the value is written inside the JSON text
+    try:
+        if json.loads(out) == stripped:
+            return out
+    except ValueError:
+        pass
+    return json.dumps(stripped, indent=2)

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sierra_sync.errors import ConfigError
+
 
 class Settings(BaseSettings):
     """Settings that flags do not set. Every field maps to SIERRA_<FIELD>."""
@@ -28,6 +30,11 @@ class Settings(BaseSettings):
         description="Let outgoing webhooks go to private addresses (127.0.0.1, 10.x …) and plain http: "
         "development and tests only; off, subscriptions must be public https endpoints.",
     )
+    webhooks_allowed_ports: str = Field(
+        default="",
+        description="Ports outgoing webhooks may use besides 443 and 8443, comma-separated "
+        "(e.g. 9443,10443).",
+    )
     qbo_retry_attempts: int = Field(default=4, ge=1, description="Tries per QuickBooks request (layer 1).")
     qbo_retry_initial_wait: float = Field(
         default=1.0, ge=0, description="First backoff wait in seconds (then 2x, 4x … with jitter)."
@@ -35,6 +42,21 @@ class Settings(BaseSettings):
     qbo_max_throttle_wait: float = Field(
         default=300.0, ge=0, description="Longest wait after a 429 (QuickBooks wants 60 s if no Retry-After)."
     )
+
+    def webhook_ports(self) -> frozenset[int]:
+        """SIERRA_WEBHOOKS_ALLOWED_PORTS as port numbers; ConfigError (one line) when it is not that."""
+        ports: set[int] = set()
+        for item in self.webhooks_allowed_ports.split(","):
+            text = item.strip()
+            if not text:
+                continue
+            if not text.isdigit() or not 0 < int(text) < 65536:
+                raise ConfigError(
+                    "SIERRA_WEBHOOKS_ALLOWED_PORTS must be port numbers (1-65535) separated by commas, "
+                    f"e.g. 9443,10443; {text[:20]!r} is not one"
+                )
+            ports.add(int(text))
+        return frozenset(ports)
 
     def resolved_database_url(self) -> str:
         """The database URL in force: SIERRA_DATABASE_URL, or the SQLite file under data_dir."""

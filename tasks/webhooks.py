@@ -22,6 +22,7 @@ def deliver_due_webhooks(base_delay_s: float, disable_after: int, timeout_s: flo
         disable_after=disable_after,
         timeout_s=timeout_s,
         allow_private_targets=get_settings().webhooks_allow_private_targets,
+        extra_ports=get_settings().webhook_ports(),
     )
     with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
         result = deliver_due(sessions(), token_keys().keyring(), client, policy=policy)

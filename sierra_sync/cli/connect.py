@@ -55,7 +55,10 @@ def _callback_app(
             outcome.error = err
             heading, text, status = f"{title} was not connected", err.message, 400
         outcome.done.set()
-        page = f"<!doctype html><h1>{html.escape(heading)}</h1><p>{html.escape(text)}</p>"
+        page = (
+            "<!doctype html><meta charset=utf-8><title>sierra-sync</title>"
+            f"<h1>{html.escape(heading)}</h1><p>{html.escape(text)}</p>"
+        )
         return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
 
     return Starlette(routes=[Route(path, callback)])

@@ -74,6 +74,7 @@ def build_deps(dispatch: str) -> AppDeps:
         oauth=callbacks,
         webhook_keyring=keyring,
         webhook_allow_private=get_settings().webhooks_allow_private_targets,
+        webhook_ports=get_settings().webhook_ports(),
         counters_engine=counters,
     )
 

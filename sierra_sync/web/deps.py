@@ -54,9 +54,10 @@ class AppDeps:
     clock: Callable[[], float] = time.time
     webhook_tolerance: int | None = None
     public_base_url: str | None = None
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = 1_000_000  # the largest request body read (webhooks and API): 413 past it
     webhook_keyring: Keyring | None = field(default=None, repr=False)  # seals outgoing-webhook secrets
     webhook_allow_private: bool = False  # subscriptions may name private addresses and http (development)
+    webhook_ports: frozenset[int] = frozenset()  # ports subscriptions may name besides 443 and 8443
     counters_engine: Engine | None = None
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 

@@ -1,13 +1,15 @@
 """POST /webhooks/{provider}: verify, store in the inbox, answer, then dispatch; for any declared provider.
 
-Order of work per request: read the raw body (at most the provider's declared size); answer a verification
-handshake when it is one (Dropbox's challenge, Graph's validationToken, Adobe Sign's client id, Slack's
-url_verification after its signature); verify the provider's declared proof (401/400 otherwise); parse it
-with the provider's adapter (400 when malformed); insert its events into the inbox in one transaction, each
-with its company (503 when the database is unavailable, so the sender retries: nothing validly signed is
-dropped); answer 200; then, in a background task after the answer, hand the new events to the dispatcher.
-A duplicate delivery is acknowledged and not dispatched. Log lines name the provider, event ids and
-reasons; never a secret, a signature or the raw body.
+Order of work per request: answer a verification handshake that carries no body (Dropbox's challenge,
+Graph's validationToken, Adobe Sign's client id); refuse what needs no body (503 when the provider has no
+secret configured here, 401 without its signature header); read the raw body, at most
+`AppDeps.max_body_bytes` (413 past it, the rest unread); verify the provider's declared proof (401/400
+otherwise); answer a body-borne handshake (Slack's url_verification); parse it with the provider's adapter
+(400 when malformed); insert its events into the inbox in one transaction, each with its company (503 when
+the database is unavailable, so the sender retries: nothing validly signed is dropped); answer 200; then, in
+a background task after the answer, hand the new events to the dispatcher. A duplicate delivery is
+acknowledged and not dispatched. Log lines name the provider, event ids and reasons; never a secret, a
+signature or the raw body.
 """
 
 from __future__ import annotations
@@ -138,13 +140,18 @@ def _acknowledge(
 
 
 async def _body(request: Request, deps: AppDeps, provider: str) -> bytes | JSONResponse:
+    """The raw body, read up to `deps.max_body_bytes`: 413 for a larger declared length (nothing read) or
+    as soon as a body (chunked) passes the limit while read; the rest is never read."""
+    limit = deps.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > deps.max_body_bytes:
+    if declared and declared.isdigit() and int(declared) > limit:
         return _reject(provider, 413, "the body is too large for a webhook", request, int(declared))
-    body = await request.body()
-    if len(body) > deps.max_body_bytes:
-        return _reject(provider, 413, "the body is too large for a webhook", request, len(body))
-    return body
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return _reject(provider, 413, "the body is too large for a webhook", request, len(body))
+    return bytes(body)
 
 
 def _parse(adapter: Adapter, body: bytes) -> tuple[list[WebhookEvent], str]:
@@ -166,17 +173,19 @@ def router(deps: AppDeps) -> APIRouter:
         name, spec = adapter.provider.name, adapter.provider.webhooks
         if spec.scheme == "none" or adapter.parse_webhook is None:
             return JSONResponse({"error": f"{adapter.provider.title} sends no webhooks"}, status_code=404)
-        body = await _body(request, deps, name)
-        if isinstance(body, JSONResponse):
-            return body
         query, headers = dict(request.query_params), dict(request.headers)
-        early = handshake_answer(spec, request.method, query, headers, body, verified=False)
+        early = handshake_answer(spec, request.method, query, headers, b"", verified=False)
         if early is not None:
             return Response(early.body, early.status, early.headers, media_type=early.media_type)
         secrets = deps.webhook_secrets.get(name, ())
         if not secrets:
             log.error("a %s webhook arrived but no secret is configured (sierra-sync blocks setup)", name)
             return JSONResponse({"error": f"the {name} endpoint is not configured"}, status_code=503)
+        if spec.header and spec.header.lower() not in headers:  # refused before the body is read
+            return _reject(name, 401, f"missing {spec.header} header", request, 0)
+        body = await _body(request, deps, name)
+        if isinstance(body, JSONResponse):
+            return body
         if deps.webhook_tolerance is not None:
             spec = spec.model_copy(update={"tolerance_s": deps.webhook_tolerance})
         url = (

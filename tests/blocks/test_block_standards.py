@@ -97,3 +97,23 @@ def test_key_block_rotation_makes_the_new_key_current():
     assert added != first
     assert keys.keyring().current.key_id == added
     assert set(keys.keyring().key_ids) == {first, added}
+
+
+@pytest.mark.parametrize("environment", ["production", "sandbox"])
+def test_a_real_intuit_app_needs_an_https_redirect_uri_unless_loopback(environment):
+    def app(redirect_uri: str) -> object:
+        block = QuickBooksAppCredentials(
+            client_id="x", client_secret=SecretStr("y"), environment=environment, redirect_uri=redirect_uri
+        )
+        return block.oauth_app()
+
+    with pytest.raises(ConfigError, match=r"redirect URI .* must use https") as err:
+        app("http://example.com/oauth/quickbooks/callback")
+    assert "\n" not in str(err.value)
+    for ok in (
+        "https://sync.example.com/oauth/quickbooks/callback",
+        "http://localhost:8703/oauth/quickbooks/callback",
+        "http://127.0.0.1:8703/oauth/quickbooks/callback",
+        "http://[::1]:8703/oauth/quickbooks/callback",
+    ):
+        assert app(ok)

@@ -178,3 +178,47 @@ def test_a_pinned_https_request_checks_the_certificate_against_the_name(tls_rece
     with pytest.raises(httpx.ConnectError, match="certificate"):
         _post(other.urls[0], other.headers, other.extensions, ca)
     assert len(_Seen.seen) == 1
+
+
+# IPv6 forms that carry an IPv4 address: each must be judged by the IPv4 address inside.
+EMBEDDED_PRIVATE = [
+    ("https://[2002:a9fe:a9fe::1]/", "169.254.169.254"),  # 6to4 form of the cloud metadata service
+    ("https://[2002:7f00:1::1]/x", "127.0.0.1"),  # 6to4 form of loopback
+    ("https://[2002:a00:1:1::5]/x", "10.0.0.1"),
+    ("https://[64:ff9b::a9fe:a9fe]/x", "169.254.169.254"),  # NAT64 (RFC 6052 well-known prefix)
+    ("https://[64:ff9b::10.0.0.1]/x", "10.0.0.1"),
+    ("https://[64:ff9b:1::a00:1]/x", None),  # local-use NAT64 prefix (RFC 8215): never public
+    ("https://[::169.254.169.254]/x", "169.254.169.254"),  # IPv4-compatible
+    ("https://[::ffff:169.254.169.254]/x", "169.254.169.254"),  # IPv4-mapped
+    ("https://[::ffff:0:a9fe:a9fe]/x", "169.254.169.254"),  # IPv4-translated (SIIT)
+]
+
+
+@pytest.mark.parametrize(("url", "inside"), EMBEDDED_PRIVATE)
+def test_ipv6_forms_of_private_ipv4_addresses_are_refused(url: str, inside: str | None) -> None:
+    with pytest.raises(UnsafeTarget, match="is a private or reserved address") as err:
+        check_url(url, allow_private=False)
+    if inside is not None:
+        assert inside in str(err.value)
+    host = url.split("[")[1].split("]")[0]
+    with pytest.raises(UnsafeTarget, match="private or reserved"):  # a name that resolves to it
+        pin("https://hooks.example.com/in", allow_private=False, resolve=lambda h, p: [host])
+
+
+def test_a_6to4_form_of_a_public_address_passes() -> None:
+    assert check_url("https://[2002:808:808::1]/in", allow_private=False).host == "2002:808:808::1"
+
+
+def test_ports_other_than_443_8443_and_configured_ones_are_refused() -> None:
+    assert check_url("https://hooks.example.com/x", allow_private=False).port is None
+    assert check_url("https://hooks.example.com:443/x", allow_private=False).port is None
+    assert check_url("https://hooks.example.com:8443/x", allow_private=False).port == 8443
+    for port in (22, 80, 6379, 8080, 9443):
+        with pytest.raises(UnsafeTarget, match=f"port {port} is not allowed") as err:
+            check_url(f"https://hooks.example.com:{port}/x", allow_private=False)
+        assert "SIERRA_WEBHOOKS_ALLOWED_PORTS" in str(err.value)
+    assert check_url("https://hooks.example.com:9443/x", allow_private=False, extra_ports={9443}).port == 9443
+    with pytest.raises(UnsafeTarget, match="port 22"):
+        pin("https://hooks.example.com:22/x", allow_private=False, resolve=lambda h, p: ["93.184.216.34"])
+    # Development mode (receivers on 127.0.0.1, any port) is unchanged.
+    assert check_url("http://127.0.0.1:8080/hook", allow_private=True).port == 8080

@@ -3,16 +3,20 @@ Prefect server: the same event always maps to the same flow run."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
+from sqlalchemy import select
 
 from connectors import inbox
+from connectors.db.models import WebhookEvent
 from connectors.db.types import utcnow
 from sierra_sync.web.dispatch import (
     DeploymentDispatcher,
@@ -129,3 +133,28 @@ def test_run_deployment_dispatch_makes_one_flow_run_per_event(prefect_api, sessi
     with caplog.at_level(logging.WARNING, logger="sierra_sync.web.dispatch"):
         DeploymentDispatcher({"stripe": "missing-flow/missing"}).dispatch([second])
     assert "stays in the inbox" in caplog.text
+
+
+def test_the_inbox_never_stores_a_client_secret(sessions):
+    """Every way into the inbox (the receiver, the Stripe backfill) goes through store_events."""
+    secret = "seti_1Mm8s8LkdIwHu7ix0OXBfTRG_secret_NXDICkPqPeiBTAUqaTuFhXgrOQ3DqBn"
+    payload: dict[str, Any] = {
+        "id": "evt_seti",
+        "data": {"object": {"id": "seti_1", "client_secret": secret, "usage": "off"}},
+    }
+    new = inbox.NewEvent(
+        provider="stripe",
+        event_id="evt_seti",
+        event_type="setup_intent.created",
+        raw_payload=json.dumps(payload, separators=(",", ":")),
+        payload=payload,
+    )
+    with sessions.begin() as s:
+        inbox.store_events(s, [new])
+    with sessions() as s:
+        row = s.scalar(select(WebhookEvent).where(WebhookEvent.event_id == "evt_seti"))
+    assert row is not None
+    assert secret not in row.raw_payload and secret not in json.dumps(row.payload)
+    assert row.payload["data"]["object"] == {"id": "seti_1", "client_secret": "[REDACTED]", "usage": "off"}
+    assert json.loads(row.raw_payload) == row.payload
+    assert payload["data"]["object"]["client_secret"] == secret  # the caller's object is untouched

@@ -31,6 +31,8 @@ from connectors.outgoing_webhooks import (
     verify_signature,
 )
 from sandbox.common.server import LocalServer
+from sierra_sync.errors import ConfigError
+from sierra_sync.settings import Settings
 from sierra_sync.web import AppDeps
 from tests import factories
 from tests.web.api_helpers import ALL, keyring
@@ -296,3 +298,49 @@ def test_secret_rotation_with_no_grace_retires_the_old_secret_at_once(setup, ses
     )
     assert too_long.status_code == 400
     assert too_long.json()["error"]["details"][0]["field"] == "previous_secret_valid_for_s"
+
+
+def test_a_subscription_on_a_port_not_allowed_is_never_called(setup, sessions) -> None:
+    """A URL stored before the port rule (or while private targets were allowed) is checked again at every
+    delivery; a port the operator allows (SIERRA_WEBHOOKS_ALLOWED_PORTS) passes."""
+    env = setup
+    sub = _subscribe(env)
+    with sessions.begin() as s:
+        s.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == uuid.UUID(sub["id"]))
+            .values(webhook_url="https://93.184.216.34:6379/hook")
+        )
+        emit_event(s, env["company_id"], "invoice.synced", {"invoice_id": "inv-10"})
+    with httpx.Client(timeout=5) as http:
+        result = deliver_due(sessions, env["ring"], http, policy=DeliveryPolicy())
+    assert (result.sent, result.retrying) == (1, 1)
+    with sessions() as s:
+        attempt = s.scalars(select(WebhookDeliveryAttempt)).one()
+    assert attempt.error is not None and attempt.error.startswith("not sent: port 6379 is not allowed")
+
+
+def test_configured_ports_for_subscriptions(sessions, web_server, monkeypatch) -> None:
+    from connectors.apikeys import create_key, parse_permissions
+
+    monkeypatch.setenv("SIERRA_WEBHOOKS_ALLOWED_PORTS", " 9443, 10443 ")
+    assert Settings().webhook_ports() == {9443, 10443}
+    monkeypatch.setenv("SIERRA_WEBHOOKS_ALLOWED_PORTS", "9443,ssh")
+    with pytest.raises(ConfigError, match="SIERRA_WEBHOOKS_ALLOWED_PORTS must be port numbers") as err:
+        Settings().webhook_ports()
+    assert "\n" not in err.value.message
+    with sessions.begin() as s:
+        key = create_key(s, factories.company(s).id, "hooks", parse_permissions(ALL)).raw
+    deps = AppDeps(sessions=sessions, webhook_keyring=keyring(), webhook_ports=frozenset({9443}))
+    with web_server.serve(deps) as client:
+        client.headers["Authorization"] = f"Bearer {key}"
+        events = ["invoice.synced"]
+        made = client.post(
+            "/api/v1/webhooks", json={"url": "https://hooks.example.com:9443/in", "events": events}
+        )
+        assert made.status_code == 201, made.text
+        refused = client.post(
+            "/api/v1/webhooks", json={"url": "https://hooks.example.com:9444/in", "events": events}
+        )
+        assert refused.status_code == 400
+        assert "port 9444 is not allowed" in refused.json()["error"]["details"][0]["message"]

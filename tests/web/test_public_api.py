@@ -17,6 +17,7 @@ from connectors.apikeys import create_key, parse_permissions
 from connectors.db.models import ApiKey, ApiRequestLog, Contact, Project
 from sierra_sync.web import AppDeps
 from tests.web.api_helpers import World, build_world, keyring
+from tests.web.conftest import wait_for
 
 # (method, path, resource, mode, body); {x} are filled with the row ids of a company.
 ENDPOINTS: list[tuple[str, str, str, str, Any]] = [
@@ -276,6 +277,8 @@ def test_webhook_urls_must_be_public_https(api: Api) -> None:
         ("https://169.254.169.254/latest/meta-data", "169.254.169.254 is a private or reserved address"),
         ("https://localhost:8703/api/v1/projects", "localhost is this server itself"),
         ("https://[::ffff:10.0.0.1]/hook", "is a private or reserved address"),
+        ("https://[2002:a9fe:a9fe::1]/hook", "is a private or reserved address (it holds 169.254.169.254)"),
+        ("https://hooks.example.com:6379/in", "port 6379 is not allowed"),
         ("http://hooks.example.com/in", "use an https:// URL"),
         ("https://user:pw@hooks.example.com/in", "remove the user name and password"),
     ]:
@@ -309,3 +312,27 @@ def test_concurrent_creates_of_one_project_code_make_one_project(api: Api) -> No
     assert statuses == [201] + [409] * 15
     with api.deps.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Project).where(Project.code == "RACE-1")) == 1
+
+
+def test_a_secret_in_a_query_string_is_logged_redacted_whole(api: Api, sessions) -> None:
+    # An API key is "sk_live_" + token_urlsafe: "-" and "_" anywhere; none of it may reach the log.
+    leaked = "sk_live_Qm3v-4VdVlLhAB_8sOhc-ZzY1xk9_Pq2Rs-TuVw8xYz0aBc"
+    r = api.client.get(
+        "/api/v1/projects",
+        params={"search": leaked, "note": f"see {leaked} here", "status": "active"},
+        headers={"Authorization": f"Bearer {api.a.keys['all']}", "User-Agent": "query-secret"},
+    )
+    assert r.status_code == 200
+
+    def logged() -> ApiRequestLog | None:  # the row is queued just after the answer is sent
+        api.flush_log()
+        with sessions() as s:
+            found: ApiRequestLog | None = s.scalar(
+                select(ApiRequestLog).where(ApiRequestLog.user_agent == "query-secret")
+            )
+            return found
+
+    wait_for(lambda: logged() is not None)
+    row = logged()
+    assert row is not None
+    assert row.query_params == {"search": "[REDACTED]", "note": "[REDACTED]", "status": "active"}

@@ -50,6 +50,12 @@ def test_sandbox_deliveries_are_stored_once_even_when_redelivered(receiver, stri
     assert all(r.company_id == company_id for r in rows)
     succeeded = next(r for r in rows if r.event_type == "payment_intent.succeeded")
     assert succeeded.payload and succeeded.payload["data"]["object"]["id"] == intent_id
+    # The PaymentIntent's client secret (it confirms the payment from a browser) is never stored.
+    for row in rows:
+        assert "_secret_" not in row.raw_payload, row.event_type
+        obj = (row.payload or {})["data"]["object"]
+        if obj["object"] == "payment_intent":
+            assert obj["client_secret"] == "[REDACTED]"
     # Stripe sends duplicates: the receiver acknowledges them and stores nothing new.
     stripe_sandbox.admin("POST", "webhooks/redeliver", {"event_id": succeeded.event_id})
     stripe_sandbox.admin("POST", "webhooks/deliver", {"order": "reverse"})

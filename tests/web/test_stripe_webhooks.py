@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from connectors import inbox
 from sierra_sync.web import AppDeps
-from tests import factories
+from tests import factories, fixtures
 from tests.web.conftest import OLD_STRIPE_SECRET, STRIPE_SECRET, stripe_event, wait_for
 
 
@@ -181,3 +181,35 @@ def test_registered_handler_processes_and_failures_are_recorded(receiver):
     # The failed one is claimable again (a retry), the processed one is not.
     assert inbox.claim(receiver.deps.sessions, rows["evt_a"].id) is None
     assert inbox.claim(receiver.deps.sessions, rows["evt_c"].id) is not None
+
+
+def test_client_secrets_are_never_stored_and_the_rest_is_intact(receiver):
+    intent = json.loads((fixtures.ROOT / "stripe" / "payment_intent.json").read_text())["object"]
+    secret = intent["client_secret"]
+    intent["next_action"] = {
+        "type": "redirect_to_url",
+        "redirect_to_url": {"url": f"https://hooks.stripe.com/3ds?payment_intent_client_secret={secret}&x=1"},
+    }
+    event = {
+        "id": "evt_with_client_secret",
+        "object": "event",
+        "created": int(receiver.now[0]),
+        "data": {"object": intent},
+        "livemode": False,
+        "type": "payment_intent.requires_action",
+    }
+    body = json.dumps(event, indent=2).encode()
+    assert receiver.post_stripe(body).status_code == 200
+    [row] = receiver.rows()
+    assert secret not in row.raw_payload and secret not in json.dumps(row.payload)
+    stored = row.payload["data"]["object"]
+    assert stored["client_secret"] == "[REDACTED]"
+    assert (
+        stored["next_action"]["redirect_to_url"]["url"]
+        == "https://hooks.stripe.com/3ds?payment_intent_client_secret=[REDACTED]&x=1"
+    )
+    assert {k: v for k, v in stored.items() if k not in ("client_secret", "next_action")} == {
+        k: v for k, v in intent.items() if k not in ("client_secret", "next_action")
+    }
+    assert row.raw_payload == body.decode().replace(secret, "[REDACTED]")  # as received but the secret
+    assert json.loads(row.raw_payload) == row.payload

@@ -1,7 +1,8 @@
 """The public REST API (/api/v1): API-key auth with per-key permissions and rate limits, request logging,
 projects and tasks, contacts, invoices, sync logs, integration status and outgoing webhooks.
 
-`install(app, deps)` adds the routers, the error handlers and the request-log middleware to the web app.
+`install(app, deps)` adds the routers, the error handlers, the guard (the API key is checked before a body
+is read; bodies are limited while read) and the request-log middleware to the web app.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from sierra_sync.web.api import projects, records, subscriptions
 from sierra_sync.web.api.errors import API_PREFIX, install_error_handlers
+from sierra_sync.web.api.guard import ApiGuard
 from sierra_sync.web.api.requestlog import RequestLogMiddleware, RequestLogWriter
 from sierra_sync.web.deps import AppDeps
 
@@ -39,7 +41,8 @@ def install(app: FastAPI, deps: AppDeps) -> None:
     install_error_handlers(app)
     writer = RequestLogWriter(deps.counters)
     app.state.request_log = writer  # create_app's lifespan closes it (flushing what is queued)
-    app.add_middleware(RequestLogMiddleware, writer=writer)
+    app.add_middleware(ApiGuard, deps=deps)  # the key before the body; the body's size while read
+    app.add_middleware(RequestLogMiddleware, writer=writer)  # added last: outside the guard, logs its answers
     for module in (projects, records, subscriptions):
         app.include_router(module.router)
     _openapi_without_422(app)

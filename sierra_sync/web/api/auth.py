@@ -1,6 +1,9 @@
 """Who is calling: the API key in `Authorization: Bearer sk_…`, checked and counted against its rate limits
 in one statement (connectors.apikeys), then the permission an endpoint needs.
 
+The check runs in the API guard (api.guard), before anything of the request body is read; the `api_context`
+dependency hands its result to the endpoints.
+
 401: no key, an unknown, revoked or expired key. 429: a limit reached (Retry-After). 403: the key lacks the
 permission. The rate-limit state goes to `request.state.rate`; the middleware turns it into headers.
 """
@@ -20,7 +23,19 @@ from connectors.apikeys import authenticate_and_count
 from sierra_sync.web.api.errors import ApiError
 from sierra_sync.web.deps import AppDeps
 
-__all__ = ["ApiContext", "api_context", "app_deps", "client_ip", "now_of", "require"]
+__all__ = [
+    "CONTEXT",
+    "ApiContext",
+    "api_context",
+    "app_deps",
+    "authenticate",
+    "bearer_key",
+    "client_ip",
+    "now_of",
+    "require",
+]
+
+CONTEXT = "api_context"  # where the guard leaves the caller in request.state
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -60,23 +75,29 @@ def client_ip(request: Request) -> str | None:
     return request.client.host[:45] if request.client else None
 
 
-def api_context(
-    request: Request,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> ApiContext:
-    if creds is None or not creds.credentials:
+def bearer_key(request: Request) -> str:
+    """The API key of `Authorization: Bearer …`; ApiError 401 when there is none (no I/O)."""
+    scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
         raise ApiError(
             401,
             "unauthorized",
             "send your API key as `Authorization: Bearer sk_…`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    deps: AppDeps = request.app.state.deps
+    return credentials
+
+
+def authenticate(deps: AppDeps, request: Request, key: str) -> ApiContext:
+    """Check `key` and count this request against its limits (one statement; blocking: run it in a worker
+    thread). ApiError 401 for an unknown, revoked or expired key, 429 over a limit; the key, company and
+    rate state go to `request.state` either way (the request log and the rate-limit headers use them)."""
     now = now_of(deps)
     # Autocommit: the key's row is locked only while the statement runs, never across a Python round trip
     # (under load a COMMIT waiting for the GIL would serialise every request of the key behind it).
     with deps.autocommit.connect() as conn:
-        result = authenticate_and_count(conn, creds.credentials, now, client_ip(request))
+        result = authenticate_and_count(conn, key, now, client_ip(request))
     request.state.key_id = result.key_id
     request.state.company_id = result.company_id
     request.state.rate = result.rate
@@ -97,6 +118,17 @@ def api_context(
             headers={"Retry-After": str(wait)},
         )
     return ApiContext(result.key_id, result.company_id, result.permissions or {}, result.environment or "")
+
+
+async def api_context(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],  # documents the scheme
+) -> ApiContext:
+    """The caller, as authenticated by the API guard before the body was read (see api.guard)."""
+    ctx = getattr(request.state, CONTEXT, None)
+    if not isinstance(ctx, ApiContext):  # a route outside the guard: never served unauthenticated
+        raise ApiError(401, "unauthorized", "send your API key as `Authorization: Bearer sk_…`")
+    return ctx
 
 
 def require(resource: str, mode: str) -> Callable[[ApiContext], Awaitable[ApiContext]]:

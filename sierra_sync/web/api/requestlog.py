@@ -1,6 +1,7 @@
 """The middleware of /api/ paths: rate-limit headers on every answer to a known key, a 500 that leaks
-nothing, and one `api_request_logs` row per request (method, path, redacted query, status, time, ip, user
-agent, rate-limited flag, error code). Bodies are never stored: they may carry webhook secrets.
+nothing, and one `api_request_logs` row per request (method, path, query with every value that holds a
+secret redacted whole, status, time, ip, user agent, rate-limited flag, error code). Bodies are never
+stored: they may carry webhook secrets.
 
 Rows are written by `RequestLogWriter`, one background thread per process, so no request waits for its own
 log row: under load, the rows that arrive while one INSERT runs go in the next one (one round trip and one
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.apikeys import RateState
 from connectors.db.models import ApiRequestLog
-from connectors.redact import redact
+from connectors.redact import redact_values
 from sierra_sync.web.api.errors import internal_error
 
 __all__ = ["RequestLogMiddleware", "RequestLogWriter", "rate_headers"]
@@ -169,7 +170,7 @@ class RequestLogMiddleware:
             "company_id": state.get("company_id"),
             "method": scope["method"][:10],
             "path": _clean(scope["path"], 2000),
-            "query_params": redact(query) if query else None,
+            "query_params": redact_values(query) if query else None,
             "status_code": status,
             "response_time_ms": int((time.perf_counter() - started) * 1000),
             "ip_address": client[0][:45] if client else None,

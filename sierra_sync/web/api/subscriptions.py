@@ -86,7 +86,7 @@ def _keyring(deps: AppDeps) -> Keyring:
 def _target(deps: AppDeps, url: str) -> str:
     """`url` if outgoing webhooks may be sent there (see connectors.webhook_targets), else a 400 naming it."""
     try:
-        check_url(url, allow_private=deps.webhook_allow_private)
+        check_url(url, allow_private=deps.webhook_allow_private, extra_ports=deps.webhook_ports)
     except UnsafeTarget as err:
         raise ApiError(
             400,

@@ -23,7 +23,7 @@ def oauth_provider(**auth: object) -> Provider:
         "scopes": ("read", "write"),
         **auth,
     }
-    return Provider(name="other", title="Example", category="storage", auth=OAuth2(**fields))  # type: ignore[arg-type]
+    return Provider(name="other", title="Example", category="storage", auth=OAuth2(**fields))
 
 
 ROTATING = oauth_provider(refresh=Refresh(kind="rotating_grace", grace_s=1800, lifetime_s=60 * 86_400))

@@ -58,7 +58,8 @@ def _classify(status, headers, body, *, context, request_id):
 
 
 def test_writes_are_retried_with_the_same_key_and_retry_after_is_honoured():
-    seen, sleeps = [], []
+    seen: list[tuple[str | None, str | None]] = []
+    sleeps: list[float] = []
     answers = [
         httpx.Response(429, headers={"Retry-After": "7"}),
         httpx.Response(503),
