@@ -82,7 +82,7 @@ class App:
     def __post_init__(self) -> None:
         object.__setattr__(self, "endpoints", self.provider.endpoints(self.environment, self.local_base))
         title = self.provider.title
-        require_https(self.redirect_uri, f"the {title} redirect URI")
+        require_https(self.redirect_uri, f"the {title} redirect URI (where the authorization code is sent)")
         for name, url in self.endpoints:
             if isinstance(url, str):
                 require_https(url, f"the {title} {name.replace('_', ' ')} URL")
