@@ -61,7 +61,11 @@ def test_not_equal(realm: Client) -> None:
     assert len(query(api, shouted)["Account"]) == len(assets) - 1
     # Numbers compare as numbers.
     for amount in (40, 60):
-        line = {"DetailType": "SalesItemLineDetail", "Amount": amount, "SalesItemLineDetail": {}}
+        line: dict[str, Any] = {
+            "DetailType": "SalesItemLineDetail",
+            "Amount": amount,
+            "SalesItemLineDetail": {},
+        }
         api.post("/invoice", json={"CustomerRef": {"value": "1"}, "Line": [line]})
     assert [
         i["TotalAmt"] for i in query(api, "select * from Invoice where TotalAmt != '40.0'")["Invoice"]
