@@ -367,7 +367,7 @@ class QboSandbox:
             return qbo_json({"CompanyInfo": self._company_info(realm), "time": api_time(now, realm.tz)})
         entity = URL_NAMES.get(resource)
         if entity is None:
-            if "/" in resource or resource in _OWN_ROUTES:
+            if not resource or "/" in resource or resource in _OWN_ROUTES:
                 raise self._no_resource(req)
             # An entity name QBO does not serve here: Intuit answers "Operation bankrule is not supported."
             raise faults.unsupported(resource)

@@ -236,6 +236,7 @@ def test_paths_without_a_resource(realm: Client) -> None:
         ("POST", f"/invoice/{inv['Id']}"),
         ("GET", "/companyinfo"),
         ("GET", "/query/1"),
+        ("GET", "/"),
     ):
         response = api.request(method, path, params={"minorversion": "75"})
         error = fault(response)
