@@ -58,6 +58,9 @@ GET_QUERY_MAX = 1000  # longer queries go as POST application/text (URLs have li
 _REQUEST_ID_NAMESPACE = uuid.UUID("6f0e2d3a-5b1c-5e8f-9a47-3c2b1d0e9f11")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Intuit documents the void of these as a sparse update with include=void (`operation=void` is for Invoice
+# and the other types); its PHP SDK special-cases payment and salesreceipt the same way.
+VOID_BY_UPDATE = frozenset({"Payment", "SalesReceipt", "BillPayment"})
 
 
 def make_request_id(
@@ -255,21 +258,38 @@ class QuickBooksClient(ApiClient):
         return self._operation("delete", entity, entity_id, sync_token, request_id)
 
     def void(self, entity: str, entity_id: object, sync_token: str, request_id: str) -> dict[str, Any]:
-        """`POST /{entity}?operation=void` (invoices, payments, receipts…); returns the voided object."""
+        """Void a transaction the way Intuit documents it for its type; returns the voided object.
+
+        Payment, SalesReceipt and BillPayment: `POST /{entity}?operation=update&include=void` with a sparse
+        body; the others (Invoice, ...): `POST /{entity}?operation=void`.
+        """
+        if _check_name("entity", entity) in VOID_BY_UPDATE:
+            return self._operation("update", entity, entity_id, sync_token, request_id, include="void")
         return self._operation("void", entity, entity_id, sync_token, request_id)
 
     def _operation(
-        self, operation: str, entity: str, entity_id: object, sync_token: str, request_id: str
+        self,
+        operation: str,
+        entity: str,
+        entity_id: object,
+        sync_token: str,
+        request_id: str,
+        include: str | None = None,
     ) -> dict[str, Any]:
         name = _check_name("entity", entity)
         oid = _check_id(f"{name} id", entity_id)
+        params = {"operation": operation}
+        body: dict[str, Any] = {"Id": oid, "SyncToken": str(sync_token)}
+        if include is not None:
+            params["include"] = include
+            body["sparse"] = True
         data = self.request(
             "POST",
             name.lower(),
-            params={"operation": operation},
-            json={"Id": oid, "SyncToken": str(sync_token)},
+            params=params,
+            json=body,
             request_id=request_id,
-            context=f"{operation} {name} {oid}",
+            context=f"{include or operation} {name} {oid}",
         )
         return _entity_of(data, name)
 

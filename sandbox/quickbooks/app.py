@@ -24,6 +24,7 @@ import uuid
 from collections.abc import MutableMapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from sandbox.common.faults import Decision, FaultInjector, FaultSettings, drop_response
 from sandbox.quickbooks import admin, expenses, faults, names, payments, txn  # noqa: F401  (they register entity types)
@@ -32,6 +33,7 @@ from sandbox.quickbooks.cdc import cdc
 from sandbox.quickbooks.clock import Clock
 from sandbox.quickbooks.entities import URL_NAMES, Ctx, Engine
 from sandbox.quickbooks.http import Receive, Request, Response, Send, admin_json, qbo_json, read_request
+from sandbox.quickbooks.includes import ALLOW_DUPLICATE_DOCNUM, INVOICE_LINK, VOID, parse_include, with_links
 from sandbox.quickbooks.oauth import OAuth
 from sandbox.quickbooks.options import SandboxOptions
 from sandbox.quickbooks.persist import Persistence
@@ -50,6 +52,8 @@ log = logging.getLogger("sandbox.quickbooks")
 API_PREFIX = "/v3/company/"
 THROTTLE_MESSAGE = "message=ThrottleExceeded; errorCode=003001; statusCode=429"
 THROTTLE_DETAIL = "The request limit was reached.  Try again later"
+# Resources of the accounting API that are not entities (their other paths and methods have no resource).
+_OWN_ROUTES = frozenset({"query", "cdc", "batch", "companyinfo"})
 
 
 class QboSandbox:
@@ -223,6 +227,8 @@ class QboSandbox:
         realm_id = parts[0]
         resource = parts[1].lower() if len(parts) > 1 else ""
         item_id = parts[2] if len(parts) > 2 else None
+        if len(parts) > 3:  # /invoice/{id}/pdf, /invoice/{id}/send, ...: not served here
+            resource = "/".join([resource, *(p.lower() for p in parts[3:])])
         tid = [(b"intuit_tid", f"{self._tid_prefix}-{next(self._tid_seq):08x}".encode())]
         auth = self.oauth.authenticate(req.headers.get("authorization"), realm_id)
         realm = self.store.realms.get(realm_id)
@@ -259,7 +265,8 @@ class QboSandbox:
         is_write = req.method == "POST" and resource not in ("query",)
         body: Any = None
         body_error: QboFault | None = None
-        if req.method == "POST" and resource != "query":
+        # Only routes that take a JSON body read one: an unknown route answers as unknown whatever it sent.
+        if req.method == "POST" and (is_batch or (resource in URL_NAMES and item_id is None)):
             try:
                 body = loads(req.body) if req.body else None
             except ValueError:
@@ -330,13 +337,16 @@ class QboSandbox:
     def _dispatch(self, req: Request, ctx: Ctx, resource: str, item_id: str | None, body: Any) -> Response:
         realm = ctx.realm
         now = ctx.now
-        if resource == "query" and req.method in ("GET", "POST"):
+        include = parse_include(req.q("include"))
+        if resource == "query" and req.method in ("GET", "POST") and item_id is None:
             text = req.q("query") if req.method == "GET" else req.body.decode("utf-8", "replace")
             result = run_query(
                 realm, text or "", self.options.max_results_cap, self.options.default_max_results
             )
+            if INVOICE_LINK in include and isinstance(result.get("Invoice"), list):
+                result["Invoice"] = [self._linked(realm, inv) for inv in result["Invoice"]]
             return qbo_json({"QueryResponse": result, "time": api_time(now, realm.tz)})
-        if resource == "cdc" and req.method == "GET":
+        if resource == "cdc" and req.method == "GET" and item_id is None:
             result = cdc(
                 realm,
                 req.q("entities"),
@@ -347,25 +357,46 @@ class QboSandbox:
                 self.options.cdc_too_old,
             )
             return qbo_json(result | {"time": api_time(now, realm.tz)})
-        if resource == "batch" and req.method == "POST":
+        if resource == "batch" and req.method == "POST" and item_id is None:
             items = batch_items(body)
             out = run_batch(
                 Engine(ctx), items, self.options.max_results_cap, self.options.default_max_results
             )
             return qbo_json({"BatchItemResponse": out, "time": api_time(now, realm.tz)})
-        if resource == "companyinfo" and req.method == "GET":
+        if resource == "companyinfo" and req.method == "GET" and item_id is not None:
             return qbo_json({"CompanyInfo": self._company_info(realm), "time": api_time(now, realm.tz)})
         entity = URL_NAMES.get(resource)
         if entity is None:
-            raise faults.unsupported(f"Could not find resource for relative : /{resource}")
+            if not resource or "/" in resource or resource in _OWN_ROUTES:
+                raise self._no_resource(req)
+            # An entity name QBO does not serve here: Intuit answers "Operation bankrule is not supported."
+            raise faults.unsupported(resource)
         engine = Engine(ctx)
         if req.method == "GET" and item_id is not None:
-            return qbo_json({entity: engine.read(entity, item_id), "time": api_time(now, realm.tz)})
-        if req.method == "POST" and item_id is None:
-            include = (req.q("include") or "").lower()
-            data = engine.write(entity, body, req.q("operation"), "allowduplicatedocnum" in include)
-            return qbo_json({entity: data, "time": api_time(now, realm.tz)})
-        raise faults.unsupported(f"{req.method} /{resource}")
+            data = engine.read(entity, item_id)
+        elif req.method == "POST" and item_id is None:
+            data = engine.write(
+                entity,
+                body,
+                req.q("operation"),
+                ALLOW_DUPLICATE_DOCNUM in include,
+                include_void=VOID in include,
+            )
+        else:
+            raise self._no_resource(req)
+        if entity == "Invoice" and INVOICE_LINK in include:
+            data = self._linked(realm, data)
+        return qbo_json({entity: data, "time": api_time(now, realm.tz)})
+
+    def _linked(self, realm: Realm, invoice: dict[str, Any]) -> dict[str, Any]:
+        """An invoice with its `InvoiceLink` (include=invoiceLink), when QBO would issue one."""
+        return with_links(realm.id, invoice, self.options.online_payments)
+
+    def _no_resource(self, req: Request) -> QboFault:
+        """QBO's answer to a path or method it has no resource for (a 400 "Unsupported Operation")."""
+        query = urlencode(req.query, doseq=True)
+        full = f"{self.base_url(req)}{req.path}{'?' + query if query else ''}"
+        return faults.unsupported(f"Could not find resource for relative : {req.path} of full path: {full}")
 
     def _company_info(self, realm: Realm) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.quickbooks import faults
+from sandbox.quickbooks.document import client_document, merge_sparse
 from sandbox.quickbooks.store import Realm, Record, Store
 from sandbox.quickbooks.wire import QboFault, meta_time, normalize_numbers
 
@@ -80,6 +81,8 @@ class EntitySpec:
     creatable: bool = True
     deletable: bool = False
     voidable: bool = False
+    void_by_update: bool = False  # also voided by `operation=update&include=void` (Payment, SalesReceipt)
+    read_only: tuple[str, ...] = ()  # computed attributes a client may send; QBO ignores what it sends
     name_key: str | None = None  # field that must be unique (6240)
     name_group: tuple[str, ...] = ()  # entity types sharing that name list
     docnumber_unique: bool = False  # 6140 unless include=allowduplicatedocnum
@@ -221,7 +224,8 @@ class Engine:
         if not spec.creatable and not seed:
             raise faults.unsupported(f"Create for {entity}")
         lines = LineIds(spec.first_line_id)
-        content = self._finish(spec, spec.compute(self.ctx, self._clean(body), None, lines))
+        document = client_document(body, spec.read_only)
+        content = self._finish(spec, spec.compute(self.ctx, document, None, lines))
         entity_id = str(body["Id"]) if seed and body.get("Id") not in (None, "") else None
         if entity_id is not None and self.realm.get(entity, entity_id) is not None:
             raise faults.business(f"{entity} {entity_id} already exists")
@@ -273,10 +277,9 @@ class Engine:
         rec, entity_id = self._existing(entity, body)
         old = rec.data
         if body.get("sparse") is True:
-            merged = self._clean(old)
-            merged.update(self._clean(body))
+            merged = merge_sparse(old, body, spec.read_only)
         else:
-            merged = self._clean(body)
+            merged = client_document(body, spec.read_only)
         lines = LineIds(rec.next_line)
         content = self._finish(spec, spec.compute(self.ctx, merged, rec, lines))
         self._check_unique(spec, content, entity_id, allow_dup_docnumber)
@@ -323,12 +326,13 @@ class Engine:
         self.ctx.events.append((entity, entity_id, "Delete", self.ctx.now))
         return {"status": "Deleted", "domain": "QBO", "Id": entity_id}
 
-    def void(self, entity: str, body: Any) -> dict[str, Any]:
-        """POST /{entity}?operation=void: amounts zeroed, PrivateNote "Voided", SyncToken + 1."""
+    def void(self, entity: str, body: Any, by_update: bool = False) -> dict[str, Any]:
+        """POST /{entity}?operation=void, or `operation=update&include=void` (`by_update`) for the types whose
+        void Intuit documents that way: amounts zeroed, "Voided" put before PrivateNote, SyncToken + 1."""
         spec = self._spec(entity)
         if not isinstance(body, dict):
             raise faults.invalid_property("Property Name:request body must be a JSON object")
-        if not spec.voidable or spec.void is None:
+        if not spec.voidable or spec.void is None or (by_update and not spec.void_by_update):
             raise faults.unsupported("Void")
         rec, entity_id = self._existing(entity, body)
         if spec.before_remove is not None:
@@ -352,9 +356,13 @@ class Engine:
         self.ctx.events.append((entity, entity_id, "Void", self.ctx.now))
         return data
 
-    def write(self, entity: str, body: Any, operation: str | None, allow_dup: bool) -> dict[str, Any]:
-        """Dispatch a POST /{entity}[?operation=...] or a batch item by operation name."""
+    def write(
+        self, entity: str, body: Any, operation: str | None, allow_dup: bool, include_void: bool = False
+    ) -> dict[str, Any]:
+        """Dispatch a POST /{entity}[?operation=...][&include=void] or a batch item by operation name."""
         op = (operation or "").lower()
+        if include_void and op in ("", "update"):
+            return self.void(entity, body, by_update=True)
         if op == "delete":
             return self.delete(entity, body)
         if op == "void":

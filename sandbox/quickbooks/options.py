@@ -71,6 +71,7 @@ class SandboxOptions:
     # Companies.
     timezone: str = "America/Los_Angeles"  # offset of `time` and MetaData (follows daylight saving)
     multicurrency: bool = True  # entities carry CurrencyRef/ExchangeRate/Home* amounts, as in the captures
+    online_payments: bool = True  # companies take online payments: include=invoiceLink gets a link
     # Determinism and wiring.
     clock: Clock | None = None  # injectable clock; None: real time
     seed: int | None = None  # makes fault draws and generated tokens' randomness reproducible (faults only)

@@ -18,6 +18,7 @@ from sandbox.quickbooks.txnbase import (
     common_header,
     customer_balance,
     home_amount,
+    voided_note,
 )
 from sandbox.quickbooks.wire import money, to_decimal
 
@@ -150,7 +151,7 @@ def _void_payment(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     out["TotalAmt"] = 0
     out["UnappliedAmt"] = 0
     out["Line"] = []
-    out["PrivateNote"] = "Voided"
+    out["PrivateNote"] = voided_note(data.get("PrivateNote"))
     return out
 
 
@@ -175,6 +176,7 @@ register(
         compute=compute_payment,
         deletable=True,
         voidable=True,
+        void_by_update=True,
         void=_void_payment,
         sparse_empty=("Line",),
         after_write=_payment_after,

@@ -1,11 +1,13 @@
 """The QBO query language: a parser (4000 on a parse error) and an evaluator over one realm.
 
-    SELECT * | COUNT(*) | field[, field...] FROM Entity
-    [WHERE field op value [AND ...]]      op: = < > <= >= IN (...) LIKE '%x%'
-    [ORDERBY field [ASC|DESC][, ...]] [STARTPOSITION n] [MAXRESULTS m]
+    SELECT * | COUNT(*) | item[, item...] FROM Entity        item: * or a field (`*, Sku` = every field)
+    [WHERE field op value [AND ...]]      op: = != < > <= >= IN (...) LIKE '%x%'
+    [ORDERBY | ORDER BY field [ASC|DESC][, ...]] [STARTPOSITION n] [MAXRESULTS m]
 
 Keywords and field names are case-insensitive; string literals use single quotes with `\\'` escaping.
-No OR, no joins. A column query returns partial objects marked `"sparse": true`. Name lists (customers,
+No OR, no joins. A column query returns partial objects marked `"sparse": true`; a select list with `*`
+anywhere in it returns whole objects. STARTPOSITION and MAXRESULTS take unsigned integers (a sign is a
+parse error); STARTPOSITION 0 counts as 1, MAXRESULTS above the cap is capped. Name lists (customers,
 items, accounts...) answer active objects only unless the WHERE clause mentions Active.
 """
 
@@ -147,8 +149,9 @@ class _Parser:
         return tok.text
 
     def integer(self) -> int:
+        """An unsigned integer (STARTPOSITION, MAXRESULTS): `-1` or `2.5` is a parse error."""
         tok = self.peek()
-        if tok.kind != "num" or not tok.text.lstrip("-").isdigit():
+        if tok.kind != "num" or not tok.text.isdigit():
             raise self.fail("<INTEGER>")
         self.next()
         return int(tok.text)
@@ -171,19 +174,14 @@ class _Parser:
         fields: list[str] | None = None
         count = False
         tok = self.peek()
-        if tok.kind == "punct" and tok.text == "*":
-            self.next()
-        elif tok.keyword == "count":
+        if tok.keyword == "count":
             self.next()
             self.punct("(")
             self.punct("*")
             self.punct(")")
             count = True
         else:
-            fields = [self.ident()]
-            while self.peek().kind == "punct" and self.peek().text == ",":
-                self.next()
-                fields.append(self.ident())
+            fields = self.select_list()
         self.keyword("from")
         entity = self.ident()
         query = Query(entity=entity, fields=fields, count=count)
@@ -213,6 +211,21 @@ class _Parser:
                 raise self.fail("<EOF>")
         return query
 
+    def select_list(self) -> list[str] | None:
+        """`item[, item...]` where an item is `*` or a field; None (whole objects) when `*` is in it."""
+        items = [self.select_item()]
+        while self.peek().kind == "punct" and self.peek().text == ",":
+            self.next()
+            items.append(self.select_item())
+        return None if "*" in items else items
+
+    def select_item(self) -> str:
+        tok = self.peek()
+        if tok.kind == "punct" and tok.text == "*":
+            self.next()
+            return "*"
+        return self.ident()
+
     def order_item(self) -> tuple[list[str], bool]:
         path = self.ident().split(".")
         desc = False
@@ -223,7 +236,7 @@ class _Parser:
     def condition(self) -> Condition:
         path = self.ident().split(".")
         tok = self.peek()
-        if tok.kind == "op" and tok.text in ("=", "<", ">", "<=", ">="):
+        if tok.kind == "op" and tok.text in ("=", "!=", "<", ">", "<=", ">="):
             self.next()
             return Condition(path, tok.text, [self.value()])
         if tok.keyword == "in":
@@ -244,7 +257,7 @@ class _Parser:
 def parse(text: str) -> Query:
     """Parse a query; QboFault 4000 with Intuit's parser message on a syntax error."""
     if not text or not text.strip():
-        raise faults.query_parse(_encountered("<EOF>", 1, '"SELECT"'))
+        raise faults.query_parse("The query provided was empty")
     return _Parser(text).parse()
 
 
@@ -319,6 +332,8 @@ class _Cmp:
         try:
             if cond.op == "=":
                 return bool(a == b)
+            if cond.op == "!=":
+                return bool(a != b)  # a row without the field never matches (SQL's NULL)
             if cond.op == "<":
                 return bool(a < b)
             if cond.op == ">":

@@ -27,12 +27,17 @@ from sandbox.quickbooks.txnbase import (
     line_id,
     lines_in,
     prev_line_ids,
+    voided_note,
 )
 from sandbox.quickbooks.wire import QboFault, money, plain, to_decimal, txn_date
 
 __all__: list[str] = []
 
 CENT = Decimal("0.01")
+# Sales forms that may name no customer (Intuit: only Line, plus DepositToAccountRef for a refund).
+_CUSTOMER_OPTIONAL = frozenset({"SalesReceipt", "RefundReceipt"})
+# Attributes QBO computes: whatever a client sends for them is ignored.
+_SALES_READ_ONLY = ("TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "RemainingCredit", "InvoiceLink")
 
 
 # ---------------------------------------------------------------- sales forms
@@ -52,6 +57,16 @@ def _custom_fields(ctx: Ctx, given: Any) -> list[dict[str, Any]]:
             entry["StringValue"] = value["StringValue"]
         out.append(entry)
     return out
+
+
+def _is_zero(value: Any) -> bool:
+    """True for a numeric zero (`0`, `0.0`, `"0"`); False for anything else, None included."""
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        return to_decimal(value) == 0
+    except QboFault:
+        return False
 
 
 def _next_docnumber(ctx: Ctx, entity: str) -> str:
@@ -78,13 +93,19 @@ def _sales_item_line(
         item = lookup(ctx, "Item", item_ref, "Line.SalesItemLineDetail.ItemRef")
     qty = detail_in.get("Qty")
     price = detail_in.get("UnitPrice")
+    unpriced = _is_zero(qty) and _is_zero(price)  # SDKs' defaults next to an Amount: QBO keeps the Amount
     if line.get("Amount") is None:
         if qty is None or price is None:
             raise faults.required("Line.Amount")
         amount = money(to_decimal(qty) * to_decimal(price))
     else:
         amount = amount_of(line)
-    if qty is not None and price is not None and money(to_decimal(qty) * to_decimal(price)) != amount:
+    if (
+        qty is not None
+        and price is not None
+        and not unpriced
+        and money(to_decimal(qty) * to_decimal(price)) != amount
+    ):
         raise QboFault(
             "6070",
             "A business validation error has occurred while processing your request",
@@ -179,9 +200,11 @@ def _sales_form(kind: str) -> Any:
 
     def compute(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: LineIds) -> dict[str, Any]:
         prev_data = prev.data if prev else {}
-        if body.get("CustomerRef") is None:
+        customer: Record | None = None
+        if body.get("CustomerRef") is not None:
+            customer = lookup(ctx, "Customer", body["CustomerRef"], "CustomerRef")
+        elif kind not in _CUSTOMER_OPTIONAL:
             raise faults.required("CustomerRef")
-        customer = lookup(ctx, "Customer", body["CustomerRef"], "CustomerRef")
         lines = lines_in(body)
         prev_ids = prev_line_ids(prev)
         out: dict[str, Any] = dict(body)
@@ -259,11 +282,12 @@ def _sales_form(kind: str) -> Any:
         out["Line"] = built_lines
         after = bool(body.get("ApplyTaxAfterDiscount", False))
         out["TxnTaxDetail"], tax = _tax(ctx, body.get("TxnTaxDetail"), taxable, discount, subtotal, after)
-        out["CustomerRef"] = {"value": customer.data["Id"], "name": customer.data.get("DisplayName", "")}
+        if customer is not None:
+            out["CustomerRef"] = {"value": customer.data["Id"], "name": customer.data.get("DisplayName", "")}
         for slot in ("BillAddr", "ShipAddr"):
             if body.get(slot) is not None:
                 out[slot] = address(ctx, body[slot], prev_data.get(slot))
-            elif isinstance(customer.data.get(slot), dict) and slot not in prev_data:
+            elif customer is not None and isinstance(customer.data.get(slot), dict) and slot not in prev_data:
                 out[slot] = copy.deepcopy(customer.data[slot])
         if "BillAddr" in out or "ShipAddr" in out:
             out["FreeFormAddress"] = False
@@ -329,8 +353,7 @@ def _void_sales(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     for key in ("TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance"):
         if key in out:
             out[key] = 0
-    note = data.get("PrivateNote")
-    out["PrivateNote"] = f"Voided - {note}" if note and not str(note).startswith("Voided") else "Voided"
+    out["PrivateNote"] = voided_note(data.get("PrivateNote"))
     return out
 
 
@@ -401,6 +424,8 @@ for _kind in ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceip
             compute=_sales_form(_kind),
             deletable=True,
             voidable=_kind in ("Invoice", "SalesReceipt"),
+            void_by_update=_kind == "SalesReceipt",
+            read_only=_SALES_READ_ONLY,
             void=_void_sales,
             docnumber_unique=True,
             last_modified_by=True,

@@ -23,6 +23,7 @@ __all__ = [
     "lines_in",
     "prev_line_ids",
     "today",
+    "voided_note",
 ]
 
 ZERO = Decimal(0)
@@ -71,12 +72,20 @@ def common_header(ctx: Ctx, body: dict[str, Any], prev: Record | None, out: dict
         out["TxnDate"] = prev_data.get("TxnDate", today(ctx))
     if ctx.multicurrency:
         out["CurrencyRef"] = currency(ctx, body.get("CurrencyRef"), prev_data or None)
-        out["ExchangeRate"] = plain(
-            body.get("ExchangeRate", prev_data.get("ExchangeRate", 1)), "ExchangeRate"
-        )
+        if out["CurrencyRef"].get("value") == ctx.realm.home_currency[0]:
+            out["ExchangeRate"] = 1  # the home currency's rate is 1 whatever is sent (SDKs send 0 or 1)
+        else:
+            out["ExchangeRate"] = plain(
+                body.get("ExchangeRate", prev_data.get("ExchangeRate", 1)), "ExchangeRate"
+            )
     else:
         out.pop("CurrencyRef", None)
         out.pop("ExchangeRate", None)
+
+
+def voided_note(note: Any) -> str:
+    """PrivateNote after a void: "Voided", put before any text already there ("Voided - <note>")."""
+    return f"Voided - {note}" if isinstance(note, str) and note else "Voided"
 
 
 def home_amount(ctx: Ctx, out: dict[str, Any], amount_key: str, home_key: str) -> None:

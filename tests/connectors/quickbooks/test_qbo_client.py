@@ -153,10 +153,24 @@ def test_delete_and_void(operation, name):
         result = getattr(qbo, operation)("Invoice", "33", "3", request_id="rid-1")
     req = rec.requests[0]
     assert req.url.params["operation"] == operation
+    assert "include" not in req.url.params
     assert req.url.params["requestid"] == "rid-1"
     assert json.loads(req.content) == {"Id": "33", "SyncToken": "3"}
     if operation == "delete":
         assert result["status"] == "Deleted"
+
+
+@pytest.mark.parametrize("entity", ["Payment", "SalesReceipt", "BillPayment"])
+def test_payments_and_receipts_are_voided_by_a_sparse_update_with_include_void(entity):
+    # Intuit documents these voids as `operation=update&include=void` with a sparse body, not operation=void.
+    rec = Recorder(json_response(200, {entity: {"Id": "7", "SyncToken": "2", "TotalAmt": 0}}))
+    with make_client(rec) as qbo:
+        voided = qbo.void(entity, "7", "1", request_id="rid-v")
+    req = rec.requests[0]
+    assert req.url.path.endswith(f"/{entity.lower()}")
+    assert (req.url.params["operation"], req.url.params["include"]) == ("update", "void")
+    assert json.loads(req.content) == {"Id": "7", "SyncToken": "1", "sparse": True}
+    assert voided["SyncToken"] == "2"
 
 
 def test_a_write_without_requestid_is_refused():

@@ -156,6 +156,34 @@ def test_crud_and_a_customer_called_obrien(qbo, company):
     assert company.sleeps == []
 
 
+def test_void_payment_and_sales_receipt_over_http(qbo, company):
+    # Voided the documented way (include=void): amounts zeroed, "Voided" noted, the invoice owed again.
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 90,
+        "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+    }
+    with client_for(qbo, company) as client:
+        inv = client.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [line]}, "void-inv")
+        link = [{"TxnId": inv["Id"], "TxnType": "Invoice"}]
+        payment = client.create(
+            "Payment",
+            {"CustomerRef": {"value": "1"}, "TotalAmt": 90, "Line": [{"Amount": 90, "LinkedTxn": link}]},
+            "void-pay",
+        )
+        assert client.read("Invoice", inv["Id"])["Balance"] == 0
+        voided = client.void("Payment", payment["Id"], payment["SyncToken"], "void-pay-v")
+        assert (voided["TotalAmt"], voided["PrivateNote"], voided["SyncToken"]) == (0, "Voided", "1")
+        assert client.read("Invoice", inv["Id"])["Balance"] == 90
+        receipt = client.create("SalesReceipt", {"Line": [line]}, "void-sr")
+        gone = client.void("SalesReceipt", receipt["Id"], receipt["SyncToken"], "void-sr-v")
+        assert (gone["TotalAmt"], gone["PrivateNote"]) == (0, "Voided")
+        invoice_void = client.void(
+            "Invoice", inv["Id"], client.read("Invoice", inv["Id"])["SyncToken"], "void-inv-v"
+        )
+        assert invoice_void["TotalAmt"] == 0 and invoice_void["PrivateNote"] == "Voided"
+
+
 def test_unknown_realm_is_one_clear_error(qbo, company):
     client = client_for(qbo, company, realm_id="4620816365999999999")
     with client, pytest.raises(errors.UnknownRealmError) as info:
