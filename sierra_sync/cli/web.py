@@ -40,6 +40,7 @@ def build_deps(dispatch: str) -> AppDeps:
     from sierra_sync.web.app import API_THREADS
     from sierra_sync.web.dispatch import DEFAULT_DEPLOYMENTS, Dispatcher, deployment_exists
     from sierra_sync.web.oauth_callback import OAuthCallbacks
+    from tasks.quickbooks_events import inbox_handler as quickbooks_handler
     from tasks.stripe_events import inbox_handler
 
     if dispatch not in DISPATCH_MODES:
@@ -66,7 +67,8 @@ def build_deps(dispatch: str) -> AppDeps:
     if dispatch == "deployment" or (served and deployment_exists(DEFAULT_DEPLOYMENTS["stripe"])):
         dispatcher = DeploymentDispatcher()
     else:
-        dispatcher = InProcessDispatcher(sessions, {"stripe": inbox_handler(sessions)})
+        handlers = {"stripe": inbox_handler(sessions), "quickbooks_online": quickbooks_handler(sessions)}
+        dispatcher = InProcessDispatcher(sessions, handlers)
     return AppDeps(
         sessions=sessions,
         webhook_secrets=secrets,
