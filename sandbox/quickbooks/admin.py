@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from sandbox.quickbooks.attachments import serve_file
 from sandbox.quickbooks.entities import Engine
 from sandbox.quickbooks.http import Request, Response, admin_json
 from sandbox.quickbooks.query import resolve_entity
@@ -65,6 +66,8 @@ async def _route(app: QboSandbox, req: Request) -> Response:
     head = parts[0] if parts else ""
     if head == "reset" and method == "POST":
         return _reset(app)
+    if head == "attachments" and method == "GET" and len(parts) == 3:
+        return serve_file(app.store.realms.get(parts[1]), parts[2], req, app.clock.timestamp())
     if head == "realms":
         return _realms(app, req, parts[1:])
     if head == "faults":

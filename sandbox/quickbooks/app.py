@@ -9,7 +9,8 @@ Routes (paths as Intuit's, all on one host):
     /oauth2/v1/tokens/bearer             POST  token
     /v2/oauth2/tokens/revoke             POST  revoke (also /oauth2/v1/tokens/revoke)
     /v1/openid_connect/userinfo          GET   userinfo;   /op/v1/jwks GET: the id_token signing key
-    /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo)
+    /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo, and the
+                                         resources of resources.py: preferences, upload, download, ...)
     /__sandbox/...                       admin API (admin.py)
 """
 
@@ -26,7 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from sandbox.common.faults import Decision, FaultInjector, FaultSettings, drop_response
-from sandbox.quickbooks import admin, expenses, faults, names, payments, txn  # noqa: F401  (they register entity types)
+from sandbox.quickbooks import admin, entity_modules, expenses, faults, names, payments, txn  # noqa: F401  (register types)
 from sandbox.quickbooks.batch import batch_items, run_batch
 from sandbox.quickbooks.cdc import cdc
 from sandbox.quickbooks.clock import Clock
@@ -36,6 +37,7 @@ from sandbox.quickbooks.oauth import OAuth
 from sandbox.quickbooks.options import SandboxOptions
 from sandbox.quickbooks.persist import Persistence
 from sandbox.quickbooks.query import run as run_query
+from sandbox.quickbooks.resources import RESOURCES, Call, raw_body
 from sandbox.quickbooks.seed import seed_realm
 from sandbox.quickbooks.stats import Stats
 from sandbox.quickbooks.store import Realm, Store
@@ -259,7 +261,7 @@ class QboSandbox:
         is_write = req.method == "POST" and resource not in ("query",)
         body: Any = None
         body_error: QboFault | None = None
-        if req.method == "POST" and resource != "query":
+        if req.method == "POST" and resource != "query" and not raw_body(resource):
             try:
                 body = loads(req.body) if req.body else None
             except ValueError:
@@ -355,6 +357,11 @@ class QboSandbox:
             return qbo_json({"BatchItemResponse": out, "time": api_time(now, realm.tz)})
         if resource == "companyinfo" and req.method == "GET":
             return qbo_json({"CompanyInfo": self._company_info(realm), "time": api_time(now, realm.tz)})
+        special = RESOURCES.get(resource)
+        if special is not None:
+            answer = special.handler(Call(Engine(ctx), req, item_id, body, self.base_url(req)))
+            if answer is not None:
+                return answer
         entity = URL_NAMES.get(resource)
         if entity is None:
             raise faults.unsupported(f"Could not find resource for relative : /{resource}")

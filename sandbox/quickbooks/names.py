@@ -13,7 +13,7 @@ from sandbox.quickbooks import faults
 from sandbox.quickbooks.entities import Ctx, EntitySpec, LineIds, register
 from sandbox.quickbooks.store import Record
 
-__all__ = ["address", "currency", "lookup", "ref_id", "value_only"]
+__all__ = ["address", "currency", "lookup", "party_ref", "ref_id", "value_only"]
 
 ADDR_ORDER = ("Id", "Line1", "Line2", "Line3", "Line4", "Line5", "City", "Country", "CountrySubDivisionCode")
 NAME_GROUP = ("Customer", "Vendor", "Employee")
@@ -45,6 +45,17 @@ def lookup(ctx: Ctx, entity: str, ref: Any, element: str) -> Record:
     if rec is None or rec.data.get("Active") is False:
         raise faults.not_found()
     return rec
+
+
+def party_ref(ctx: Ctx, ref: Any, element: str) -> dict[str, Any]:
+    """A reference to a customer, vendor or employee (`type` optional): `{value, name, type}`; 610 if none."""
+    value = ref_id(ref, element)
+    wanted = ref.get("type") if isinstance(ref, dict) else None
+    for kind in (wanted,) if wanted in NAME_GROUP else NAME_GROUP:
+        rec = ctx.realm.get(str(kind), value)
+        if rec is not None and rec.data.get("Active") is not False:
+            return {"value": value, "name": rec.data.get("DisplayName", ""), "type": kind}
+    raise faults.not_found()
 
 
 def value_only(ref: Any, element: str) -> dict[str, Any]:
