@@ -13,6 +13,7 @@ from sandbox.quickbooks.attachments import serve_file
 from sandbox.quickbooks.entities import Engine
 from sandbox.quickbooks.http import Request, Response, admin_json
 from sandbox.quickbooks.query import resolve_entity
+from sandbox.quickbooks.seed import BOOKS
 from sandbox.quickbooks.wire import QboFault, loads
 
 if TYPE_CHECKING:
@@ -177,9 +178,9 @@ def _realms(app: QboSandbox, req: Request, rest: list[str]) -> Response:
         if req.method != "POST":
             raise AdminError(404, "use GET or POST /__sandbox/realms")
         body = _body(req)
-        seed = body.get("seed", "sample")
-        if seed not in ("sample", "empty"):
-            raise AdminError(400, "seed must be 'sample' or 'empty'")
+        seed = body.get("seed")
+        if seed is not None and seed not in BOOKS:
+            raise AdminError(400, "seed must be 'sample', 'lists' or 'empty'")
         custom = body.get("custom_fields")
         if custom is not None:
             if not isinstance(custom, list):
@@ -195,7 +196,7 @@ def _realms(app: QboSandbox, req: Request, rest: list[str]) -> Response:
             str(realm_id) if realm_id is not None else None,
             body.get("name"),
             body.get("timezone"),
-            sample=seed == "sample",
+            books=seed,
             custom_fields=custom,
         )
         out: dict[str, Any] = realm.meta()

@@ -103,16 +103,16 @@ class QboSandbox:
         realm_id: str | None = None,
         name: str | None = None,
         timezone: str | None = None,
-        sample: bool = True,
+        books: str | None = None,
         custom_fields: list[dict[str, Any]] | None = None,
     ) -> Realm:
-        """A new company with the sample books (or empty books)."""
+        """A new company with the books asked for ("sample", "lists", "empty"; default `new_company`)."""
         if realm_id is not None and realm_id in self.store.realms:
             raise ValueError(f"realm {realm_id} already exists")
         realm = self.store.new_realm(realm_id, name, timezone or self.options.timezone)
         if custom_fields is not None:
             realm.custom_fields = custom_fields
-        seed_realm(self.ctx(realm), sample)
+        seed_realm(self.ctx(realm), books or self.options.new_company)
         return realm
 
     def ctx(self, realm: Realm) -> Ctx:

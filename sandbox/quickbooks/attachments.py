@@ -131,6 +131,14 @@ def compute_attachable(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids:
     return out
 
 
+def _query_view(data: dict[str, Any]) -> dict[str, Any]:
+    """Queries filter on `AttachableRef.EntityRef.type/value` (Intuit's documented query): the first link."""
+    refs = data.get("AttachableRef")
+    if isinstance(refs, list) and refs and isinstance(refs[0], dict):
+        return {**data, "AttachableRef": refs[0]}
+    return data
+
+
 def _after(ctx: Ctx, entity_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
     if new is None or new.get("status") == "Deleted":
         ctx.store.drop_file(ctx.realm, entity_id)
@@ -283,9 +291,9 @@ register(
         ),
         compute=compute_attachable,
         deletable=True,
-        total_count=True,
         sparse_empty=("AttachableRef",),
         after_write=_after,
+        query_view=_query_view,
         webhook=False,
     )
 )

@@ -95,7 +95,6 @@ register(
         ),
         compute=compute_transfer,
         deletable=True,
-        total_count=True,
     )
 )
 register(

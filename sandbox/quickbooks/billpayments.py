@@ -188,7 +188,6 @@ register(
         deletable=True,
         voidable=True,
         void=_void,
-        total_count=True,
         sparse_empty=("Line",),
         after_write=_after,
     )

@@ -24,6 +24,20 @@ CURRENCY_NAMES = {
     "CAD": "Canadian Dollar",
     "AUD": "Australian Dollar",
     "MXN": "Mexican Peso",
+    "NZD": "New Zealand Dollar",
+    "JPY": "Japanese Yen",
+    "CHF": "Swiss Franc",
+    "CNY": "Chinese Yuan Renminbi",
+    "INR": "Indian Rupee",
+    "SEK": "Swedish Krona",
+    "NOK": "Norwegian Krone",
+    "DKK": "Danish Krone",
+    "ZAR": "South African Rand",
+    "HKD": "Hong Kong Dollar",
+    "SGD": "Singapore Dollar",
+    "BRL": "Brazilian Real",
+    "PHP": "Philippine Peso",
+    "ANG": "Dutch Guilder",
 }
 
 
@@ -324,10 +338,19 @@ def compute_passthrough(
 
 
 def compute_currency(ctx: Ctx, body: dict[str, Any], prev: Record | None, lines: LineIds) -> dict[str, Any]:
-    """CompanyCurrency: Code required, Name from the ISO table when missing."""
+    """CompanyCurrency: a three-letter ISO 4217 Code (not the home currency, not changed once set) in a
+    multicurrency company; Name from the ISO table; deleted by Active false."""
     code = _require_name(body, "Code")
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        raise faults.invalid_property(f"Property Name:Code {code!r} is not a three-letter ISO 4217 code")
+    if not ctx.multicurrency:
+        raise faults.business("Multicurrency is not enabled for this company (Preferences.CurrencyPrefs)")
+    if code == ctx.realm.home_currency[0]:
+        raise faults.business(f"{code} is the home currency")
+    if prev is not None and prev.data.get("Code") != code:
+        raise faults.business("The Code of a currency cannot change")
     out = dict(body)
-    out.setdefault("Name", CURRENCY_NAMES.get(code, code))
+    out["Name"] = CURRENCY_NAMES.get(code, prev.data.get("Name", code) if prev else code)
     out.setdefault("Active", True)
     return out
 
@@ -526,6 +549,7 @@ register(
         ),
         compute=compute_passthrough,
         creatable=False,
+        webhook=False,
     )
 )
 register(
@@ -543,6 +567,7 @@ register(
         ),
         compute=compute_passthrough,
         creatable=False,
+        webhook=False,
     )
 )
 register(
@@ -554,5 +579,6 @@ register(
         total_count=True,
         result_key="CompanyCurrency",
         default_order=("Id", True),
+        webhook_name="Currency",
     )
 )

@@ -254,7 +254,9 @@ def _custom_fields(ctx: Ctx, given: Any) -> list[dict[str, Any]]:
     }
     out = []
     for definition in ctx.realm.custom_fields:
-        entry: dict[str, Any] = {k: definition[k] for k in ("DefinitionId", "Name", "Type") if k in definition}
+        entry: dict[str, Any] = {
+            k: definition[k] for k in ("DefinitionId", "Name", "Type") if k in definition
+        }
         value = values.get(str(definition.get("DefinitionId")), {})
         if value.get("StringValue") not in (None, ""):
             entry["StringValue"] = value["StringValue"]
@@ -369,7 +371,6 @@ register(
         ),
         compute=compute_purchase_order,
         deletable=True,
-        total_count=True,
         sparse_empty=("Line", "LinkedTxn"),
         sparse_id_only=("VendorAddr", "ShipAddr"),
     )

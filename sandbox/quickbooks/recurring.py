@@ -264,6 +264,5 @@ register(
         custom_write=write_template,
         query_view=_view,
         webhook=False,
-        total_count=True,
     )
 )

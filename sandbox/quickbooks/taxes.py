@@ -34,10 +34,12 @@ def compute_tax_agency(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids:
         raise faults.required("DisplayName")
     if len(name) > 100:
         raise faults.invalid_property("Property Name:DisplayName is longer than 100 characters")
-    out: dict[str, Any] = dict(body)
-    out.setdefault("TaxTrackedOnSales", True)
-    out.setdefault("TaxTrackedOnPurchases", False)
+    out: dict[str, Any] = {k: v for k, v in body.items() if v not in (None, "")}
+    out["TaxTrackedOnSales"] = True  # read-only at Intuit: an agency made through the API tracks sales tax
+    out["TaxTrackedOnPurchases"] = False
     out.setdefault("TaxAgencyConfig", "USER_DEFINED")
+    for key in ("LastFileDate", "TaxRegistrationNumber"):
+        out.pop(key, None)  # read-only
     return out
 
 
