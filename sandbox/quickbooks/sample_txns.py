@@ -4,7 +4,8 @@ deposit of a payment, ...). They are seeded through the normal computation, so t
 are the sandbox's own.
 
 Sales documents are numbered `SAMPLE-1001`...: an app pushing its own invoices numbered from 1001 (as this
-project's does) must not meet the sample's numbers (6140). Ids start at 140, clear of the list ids.
+project's does) must not meet the sample's numbers (6140). Ids are 140-177, clear of the list ids.
+Amy's Bird Sanctuary (customer 1) has a paid invoice only: its balance stays 0.
 """
 
 from __future__ import annotations
@@ -299,6 +300,94 @@ def transactions(today: date) -> list[tuple[str, dict[str, Any]]]:
                 "ToAccountRef": _ref("36"),
                 "Amount": "500.00",
                 "PrivateNote": "Monthly savings",
+            },
+        ),
+        (
+            "Invoice",
+            {
+                "Id": "170",
+                "DocNumber": "SAMPLE-1009",
+                "TxnDate": day(25),
+                "CustomerRef": _ref("8"),
+                "Line": [_sale("14", 4, 20, "TAX", "Sod")],
+                "TxnTaxDetail": ca_tax,
+            },
+        ),
+        (
+            "Payment",
+            {
+                "Id": "171",
+                "TxnDate": day(16),
+                "CustomerRef": _ref("8"),
+                "TotalAmt": "86.40",
+                "PaymentMethodRef": _ref("2"),
+                "PaymentRefNum": "2064",
+                "Line": [{"Amount": "86.40", "LinkedTxn": [{"TxnId": "170", "TxnType": "Invoice"}]}],
+            },
+        ),
+        (
+            "Invoice",
+            {
+                "Id": "172",
+                "DocNumber": "SAMPLE-1010",
+                "TxnDate": day(22),
+                "CustomerRef": _ref("9"),
+                "Line": [_sale("5", 1, 275, "TAX", "Rock Fountain")],
+                "TxnTaxDetail": ca_tax,
+            },
+        ),
+        (
+            "Payment",
+            {
+                "Id": "173",
+                "TxnDate": day(13),
+                "CustomerRef": _ref("9"),
+                "TotalAmt": "100.00",
+                "PaymentMethodRef": _ref("1"),
+                "Line": [{"Amount": "100.00", "LinkedTxn": [{"TxnId": "172", "TxnType": "Invoice"}]}],
+            },
+        ),
+        (
+            "Invoice",
+            {
+                "Id": "174",
+                "DocNumber": "SAMPLE-1011",
+                "TxnDate": day(19),
+                "CustomerRef": _ref("5"),
+                "Line": [_sale("7", 6, 50, desc="Installation of landscape design")],
+            },
+        ),
+        (
+            "Payment",
+            {
+                "Id": "175",
+                "TxnDate": day(4),
+                "CustomerRef": _ref("5"),
+                "TotalAmt": "300.00",
+                "PaymentMethodRef": _ref("5"),
+                "Line": [{"Amount": "300.00", "LinkedTxn": [{"TxnId": "174", "TxnType": "Invoice"}]}],
+            },
+        ),
+        (
+            "Invoice",
+            {
+                "Id": "176",
+                "DocNumber": "SAMPLE-1012",
+                "TxnDate": day(33),
+                "CustomerRef": _ref("1"),
+                "Line": [_sale("1", 1, 108, desc="Bird house installation")],
+            },
+        ),
+        (
+            "Payment",
+            {
+                "Id": "177",
+                "TxnDate": day(27),
+                "CustomerRef": _ref("1"),
+                "TotalAmt": "108.00",
+                "PaymentMethodRef": _ref("2"),
+                "PaymentRefNum": "1053",
+                "Line": [{"Amount": "108.00", "LinkedTxn": [{"TxnId": "176", "TxnType": "Invoice"}]}],
             },
         ),
         (

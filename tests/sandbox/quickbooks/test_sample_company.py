@@ -82,7 +82,13 @@ def test_the_sample_company(qbo: Sandbox) -> None:
         )
         assert api.get("/customer/12").json()["Customer"]["Balance"] == 97
         open_invoices = query(api, "select * from Invoice where Balance > '0'")["Invoice"]
-        assert {i["DocNumber"] for i in open_invoices} == {"SAMPLE-1004", "SAMPLE-1005", "SAMPLE-1006"}
+        assert {i["DocNumber"] for i in open_invoices} == {
+            "SAMPLE-1004",
+            "SAMPLE-1005",
+            "SAMPLE-1006",
+            "SAMPLE-1010",
+        }
+        assert api.get("/customer/9").json()["Customer"]["Balance"] == 197  # a job: 297 less 100 paid
         assert (
             api.get("/bill/151").json()["Bill"]["Balance"] == 0
             and api.get("/bill/152").json()["Bill"]["Balance"] == 114.09
@@ -97,7 +103,8 @@ def test_the_sample_company(qbo: Sandbox) -> None:
         dates = {i["TxnDate"] for i in query(api, "select * from Invoice")["Invoice"]}
         assert max(dates) < "2025-06-10"  # dated before the company was made
         created = api.post("/customer", json={"DisplayName": "New One"}).json()["Customer"]
-        assert int(created["Id"]) > 160  # the counter is above every seeded id
+        assert int(created["Id"]) > 177  # the counter is above every seeded id
+        assert api.get("/customer/1").json()["Customer"]["Balance"] == 0  # its sample invoice is paid
 
 
 def test_seeding_sends_no_webhook(qbo: Sandbox) -> None:
@@ -135,6 +142,6 @@ def test_new_company_option_sets_the_default_books() -> None:
         realm_id, _ = sandbox.realm()
         assert "Invoice" not in sandbox.admin("GET", f"realms/{realm_id}")["entity_counts"]
         sample_id, _ = sandbox.realm(seed="sample")
-        assert sandbox.admin("GET", f"realms/{sample_id}")["entity_counts"]["Invoice"] == 4
+        assert sandbox.admin("GET", f"realms/{sample_id}")["entity_counts"]["Invoice"] == 8
     finally:
         server.stop()
