@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sandbox.quickbooks.attachments import serve_file
-from sandbox.quickbooks.entities import Engine
+from sandbox.quickbooks.entities import SPECS, Engine
 from sandbox.quickbooks.http import Request, Response, admin_json
 from sandbox.quickbooks.query import resolve_entity
 from sandbox.quickbooks.seed import BOOKS
@@ -230,7 +230,10 @@ def _realms(app: QboSandbox, req: Request, rest: list[str]) -> Response:
             created = []
             for body in bodies:
                 try:
-                    created.append(engine.create(entity, body, seed=True))
+                    if SPECS[entity].custom_write is not None:  # RecurringTransaction, ExchangeRate
+                        created.append(engine.write(entity, body, "create", True))
+                    else:
+                        created.append(engine.create(entity, body, seed=True))
                 except QboFault as fault:
                     return admin_json({"error": f"{fault.code} {fault.detail}", "fault": fault.fault()}, 400)
             ctx.events.clear()

@@ -128,8 +128,11 @@ def test_bill_template_query_update_delete(books: Client) -> None:
     assert code_of(api.get(f"/recurringtransaction/{bill['Id']}")) == "610"
 
 
-def test_template_faults_and_batch(books: Client) -> None:
-    _, api = books
+def test_template_faults_batch_and_admin_seeding(qbo: Sandbox, books: Client) -> None:
+    realm_id, api = books
+    [seeded] = qbo.seed(realm_id, "RecurringTransaction", [invoice_template("Seeded")])
+    read = api.get(f"/recurringtransaction/{seeded['Invoice']['Id']}").json()
+    assert read["RecurringTransaction"] == seeded
     no_info = invoice_template("x")
     del no_info["Invoice"]["RecurringInfo"]
     assert code_of(api.post("/recurringtransaction", json=no_info)) == "2020"
