@@ -175,6 +175,16 @@ def test_upload_faults_per_file_and_per_request(books: Client) -> None:
     )
 
 
+def test_upload_requestid_is_idempotent(qbo: Sandbox, books: Client) -> None:
+    realm_id, api = books
+    files = {"file_content_0": ("plan.pdf", PDF, "application/pdf")}
+    first = api.post("/upload", params={"requestid": "upload-1"}, files=files)
+    again = api.post("/upload", params={"requestid": "upload-1"}, files=files)
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    files_now = qbo.admin("GET", f"realms/{realm_id}/entities/Attachable")["items"]
+    assert sum(1 for a in files_now if a.get("FileName") == "plan.pdf") == 1
+
+
 def test_uploaded_files_survive_a_restart(tmp_path: Path) -> None:
     state = str(tmp_path / "qbo.sqlite")
     server, sandbox = make_sandbox(state_file=state)
