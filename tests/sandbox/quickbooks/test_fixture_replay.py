@@ -6,8 +6,9 @@ few enumerations. Ids, times, tokens and generated values may differ. Intuit's d
 captures in places (float text `100.0`, enum spellings, keys of non-multicurrency books): they are compared
 leniently (types, and only the keys they have, minus a documented list of doc-only keys).
 
-The worlds the fixtures assume (customer 59, items 23 and 3, classes, currencies, JE 760, invoice 130, ...)
-are seeded through the admin API; the app knows nothing about fixtures.
+The worlds the fixtures assume (customer 59, item 23, classes, JE 760, invoice 130, ...) are seeded through the
+admin API on top of the sample company (which has Intuit's currencies 1-3, customers 6, 8, 20, 24, items 3, 4,
+14, vendor 31); the app knows nothing about fixtures.
 """
 
 from __future__ import annotations
