@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.fidelity import quickbooks
 from bench.fidelity.runner import HarnessError, SuiteResult
 
-Runner = Callable[[Path, Path, Sequence[str]], SuiteResult]
+Runner = Callable[[Path, Path, Sequence[str], int], SuiteResult]
 SUITES: dict[str, Runner] = {"quickbooks": quickbooks.run}
 
 
@@ -33,6 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(".sierra/fidelity"), help="where the venvs live")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every failure and its reason")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=150,
+        help="added to every sandbox API request, as the real services take (default 150; some suites name "
+        "records after the current second and collide when requests answer in microseconds)",
+    )
     args = parser.parse_args(argv)
     chosen = [(name, getattr(args, name)) for name in SUITES if getattr(args, name)]
     if not chosen:
@@ -40,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pytest_args = ["-k", args.keyword] if args.keyword else []
     try:
         for name, checkout in chosen:
-            result = SUITES[name](checkout, args.cache.resolve(), pytest_args)
+            result = SUITES[name](checkout, args.cache.resolve(), pytest_args, args.latency_ms)
             print(result.summary(), flush=True)
             if args.verbose:
                 for failure in sorted(result.failures(), key=lambda o: o.nodeid):

@@ -29,10 +29,12 @@ def requirements(checkout: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")] + list(EXTRA_REQUIREMENTS)
 
 
-def run(checkout_dir: Path, cache: Path, pytest_args: Sequence[str] = ()) -> SuiteResult:
+def run(checkout_dir: Path, cache: Path, pytest_args: Sequence[str] = (), latency_ms: int = 0) -> SuiteResult:
     checkout = check_checkout(checkout_dir, "tests/integration/test_base.py", REPO)
     python = ensure_venv(cache, NAME, requirements(checkout))
-    options = SandboxOptions(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, requests_per_minute=0)
+    options = SandboxOptions(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, requests_per_minute=0, latency_ms=latency_ms
+    )
     with LocalServer(create_app(options)) as server:
         realm = httpx.post(
             f"{server.url}/__sandbox/realms", json={"tokens": True, "name": "Fidelity Sample Co"}, timeout=30

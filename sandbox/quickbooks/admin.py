@@ -9,9 +9,11 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sandbox.quickbooks.entities import Engine
+from sandbox.quickbooks.attachments import serve_file
+from sandbox.quickbooks.entities import SPECS, Engine
 from sandbox.quickbooks.http import Request, Response, admin_json
 from sandbox.quickbooks.query import resolve_entity
+from sandbox.quickbooks.seed import BOOKS
 from sandbox.quickbooks.wire import QboFault, loads
 
 if TYPE_CHECKING:
@@ -65,6 +67,8 @@ async def _route(app: QboSandbox, req: Request) -> Response:
     head = parts[0] if parts else ""
     if head == "reset" and method == "POST":
         return _reset(app)
+    if head == "attachments" and method == "GET" and len(parts) == 3:
+        return serve_file(app.store.realms.get(parts[1]), parts[2], req, app.clock.timestamp())
     if head == "realms":
         return _realms(app, req, parts[1:])
     if head == "faults":
@@ -174,9 +178,9 @@ def _realms(app: QboSandbox, req: Request, rest: list[str]) -> Response:
         if req.method != "POST":
             raise AdminError(404, "use GET or POST /__sandbox/realms")
         body = _body(req)
-        seed = body.get("seed", "sample")
-        if seed not in ("sample", "empty"):
-            raise AdminError(400, "seed must be 'sample' or 'empty'")
+        seed = body.get("seed")
+        if seed is not None and seed not in BOOKS:
+            raise AdminError(400, "seed must be 'sample', 'lists' or 'empty'")
         custom = body.get("custom_fields")
         if custom is not None:
             if not isinstance(custom, list):
@@ -192,7 +196,7 @@ def _realms(app: QboSandbox, req: Request, rest: list[str]) -> Response:
             str(realm_id) if realm_id is not None else None,
             body.get("name"),
             body.get("timezone"),
-            sample=seed == "sample",
+            books=seed,
             custom_fields=custom,
         )
         out: dict[str, Any] = realm.meta()
@@ -226,7 +230,10 @@ def _realms(app: QboSandbox, req: Request, rest: list[str]) -> Response:
             created = []
             for body in bodies:
                 try:
-                    created.append(engine.create(entity, body, seed=True))
+                    if SPECS[entity].custom_write is not None:  # RecurringTransaction, ExchangeRate
+                        created.append(engine.write(entity, body, "create", True))
+                    else:
+                        created.append(engine.create(entity, body, seed=True))
                 except QboFault as fault:
                     return admin_json({"error": f"{fault.code} {fault.detail}", "fault": fault.fault()}, 400)
             ctx.events.clear()

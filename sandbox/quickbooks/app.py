@@ -9,7 +9,8 @@ Routes (paths as Intuit's, all on one host):
     /oauth2/v1/tokens/bearer             POST  token
     /v2/oauth2/tokens/revoke             POST  revoke (also /oauth2/v1/tokens/revoke)
     /v1/openid_connect/userinfo          GET   userinfo;   /op/v1/jwks GET: the id_token signing key
-    /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo)
+    /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo, and the
+                                         resources of resources.py: preferences, upload, download, ...)
     /__sandbox/...                       admin API (admin.py)
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.common.faults import Decision, FaultInjector, FaultSettings, drop_response
-from sandbox.quickbooks import admin, expenses, faults, names, payments, txn  # noqa: F401  (they register entity types)
+from sandbox.quickbooks import admin, entity_modules, expenses, faults, names, payments, txn  # noqa: F401  (register types)
 from sandbox.quickbooks.batch import batch_items, run_batch
 from sandbox.quickbooks.cdc import cdc
 from sandbox.quickbooks.clock import Clock
@@ -38,6 +39,7 @@ from sandbox.quickbooks.oauth import OAuth
 from sandbox.quickbooks.options import SandboxOptions
 from sandbox.quickbooks.persist import Persistence
 from sandbox.quickbooks.query import run as run_query
+from sandbox.quickbooks.resources import RESOURCES, Call, raw_body
 from sandbox.quickbooks.seed import seed_realm
 from sandbox.quickbooks.stats import Stats
 from sandbox.quickbooks.store import Realm, Store
@@ -105,16 +107,16 @@ class QboSandbox:
         realm_id: str | None = None,
         name: str | None = None,
         timezone: str | None = None,
-        sample: bool = True,
+        books: str | None = None,
         custom_fields: list[dict[str, Any]] | None = None,
     ) -> Realm:
-        """A new company with the sample books (or empty books)."""
+        """A new company with the books asked for ("sample", "lists", "empty"; default `new_company`)."""
         if realm_id is not None and realm_id in self.store.realms:
             raise ValueError(f"realm {realm_id} already exists")
         realm = self.store.new_realm(realm_id, name, timezone or self.options.timezone)
         if custom_fields is not None:
             realm.custom_fields = custom_fields
-        seed_realm(self.ctx(realm), sample)
+        seed_realm(self.ctx(realm), books or self.options.new_company)
         return realm
 
     def ctx(self, realm: Realm) -> Ctx:
@@ -265,8 +267,10 @@ class QboSandbox:
         is_write = req.method == "POST" and resource not in ("query",)
         body: Any = None
         body_error: QboFault | None = None
-        # Only routes that take a JSON body read one: an unknown route answers as unknown whatever it sent.
-        if req.method == "POST" and (is_batch or (resource in URL_NAMES and item_id is None)):
+        # Only routes that take a JSON body read one: an unknown route answers as unknown whatever it sent;
+        # special resources (/upload is multipart) say whether they take one.
+        takes_json = is_batch or (resource in URL_NAMES and item_id is None) or resource in RESOURCES
+        if req.method == "POST" and takes_json and not raw_body(resource):
             try:
                 body = loads(req.body) if req.body else None
             except ValueError:
@@ -365,6 +369,11 @@ class QboSandbox:
             return qbo_json({"BatchItemResponse": out, "time": api_time(now, realm.tz)})
         if resource == "companyinfo" and req.method == "GET" and item_id is not None:
             return qbo_json({"CompanyInfo": self._company_info(realm), "time": api_time(now, realm.tz)})
+        special = RESOURCES.get(resource)
+        if special is not None:
+            answer = special.handler(Call(Engine(ctx), req, item_id, body, self.base_url(req)))
+            if answer is not None:
+                return answer
         entity = URL_NAMES.get(resource)
         if entity is None:
             if not resource or "/" in resource or resource in _OWN_ROUTES:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.quickbooks import faults
-from sandbox.quickbooks.entities import SPECS, Engine
+from sandbox.quickbooks.entities import SPECS, URL_NAMES, Engine
 from sandbox.quickbooks.query import run as run_query
 from sandbox.quickbooks.wire import QboFault
 
@@ -43,14 +43,15 @@ def _one(engine: Engine, item: Any, max_cap: int, default_max: int) -> dict[str,
     names = [k for k in item if k not in _NOT_ENTITY]
     if len(names) != 1:
         raise faults.required("operation")
-    entity = names[0]
+    given = names[0]
+    entity = given if given in SPECS else URL_NAMES.get(given.lower(), given)  # CreditCardPayment
     if entity not in SPECS:
         raise faults.unsupported(f"{entity}")
     operation = item.get("operation")
     if operation is None:
         raise faults.required("operation")
     options = str(item.get("optionsData") or "")
-    data = engine.write(entity, item[entity], str(operation), "allowduplicatedocnum" in options.lower())
+    data = engine.write(entity, item[given], str(operation), "allowduplicatedocnum" in options.lower())
     return {entity: data}
 
 

@@ -47,6 +47,16 @@ class Ctx:
     now: datetime
     multicurrency: bool
     events: list[tuple[str, str, str, datetime]] = field(default_factory=list)
+    # Per-request values a route hands to a compute function (e.g. the file of an /upload).
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+    def notify(self, entity: str, entity_id: str, operation: str) -> None:
+        """Record a change for webhooks, under Intuit's webhook name, unless the type has none."""
+        spec = SPECS.get(entity)
+        if spec is not None and not spec.webhook:
+            return
+        name = spec.webhook_name if spec is not None and spec.webhook_name else entity
+        self.events.append((name, entity_id, operation, self.now))
 
     def touch(self, entity: str, entity_id: str) -> None:
         """Record a change made as a side effect (e.g. a payment lowering an invoice's Balance)."""
@@ -59,7 +69,7 @@ class Ctx:
             meta["LastUpdatedTime"] = meta_time(self.now, self.realm.tz)
         rec.updated = self.now
         self.store.save(self.realm, entity, entity_id)
-        self.events.append((entity, entity_id, "Update", self.now))
+        self.notify(entity, entity_id, "Update")
 
     def save_quietly(self, entity: str, entity_id: str) -> None:
         """Persist a change that QBO does not version (e.g. a customer's running Balance)."""
@@ -69,6 +79,7 @@ class Ctx:
 Compute = Callable[[Ctx, dict[str, Any], "Record | None", LineIds], dict[str, Any]]
 Effect = Callable[[Ctx, str, "dict[str, Any] | None", "dict[str, Any] | None"], None]
 Check = Callable[[Ctx, dict[str, Any]], None]
+Writer = Callable[["Engine", Any, str, bool], dict[str, Any]]  # engine, body, operation, allow_dup
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ class EntitySpec:
     order: tuple[str, ...]
     compute: Compute
     creatable: bool = True
+    updatable: bool | None = None  # None: as creatable (Preferences: update only; TaxAgency: create only)
     deletable: bool = False
     voidable: bool = False
     void_by_update: bool = False  # also voided by `operation=update&include=void` (Payment, SalesReceipt)
@@ -97,6 +109,18 @@ class EntitySpec:
     after_write: Effect | None = None  # side effects on other entities
     before_remove: Check | None = None  # refuses a delete/void (e.g. linked transactions)
     void: Callable[[Ctx, dict[str, Any]], dict[str, Any]] | None = None
+    custom_write: Writer | None = None  # replaces create/update/delete (RecurringTransaction, ExchangeRate)
+    query_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # what WHERE/ORDERBY look at
+    # Rows every query page lists on top of MAXRESULTS (Intuit's pseudo tax codes, see names.py)
+    always_listed: Callable[[dict[str, Any]], bool] | None = None
+    aliases: tuple[str, ...] = ()  # more URL / query names (creditcardpayment -> CreditCardPaymentTxn)
+    webhook: bool = True  # False: Intuit sends no webhook for this type
+    webhook_name: str | None = None  # the entity name webhooks use when it differs (Currency)
+
+    @property
+    def can_update(self) -> bool:
+        """Whether POST with an Id updates this type."""
+        return self.creatable if self.updatable is None else self.updatable
 
     @property
     def key(self) -> str:
@@ -112,6 +136,8 @@ def register(spec: EntitySpec) -> EntitySpec:
     """Add an entity type (names.py and txn.py call this at import)."""
     SPECS[spec.name] = spec
     URL_NAMES[spec.name.lower()] = spec.name
+    for alias in spec.aliases:
+        URL_NAMES[alias.lower()] = spec.name
     return spec
 
 
@@ -251,7 +277,7 @@ class Engine:
         if spec.after_write is not None:
             spec.after_write(self.ctx, entity_id, None, data)
         self.ctx.store.save(self.realm, entity, entity_id)
-        self.ctx.events.append((entity, entity_id, "Create", self.ctx.now))
+        self.ctx.notify(entity, entity_id, "Create")
         return data
 
     def _existing(self, entity: str, body: dict[str, Any]) -> tuple[Record, str]:
@@ -272,7 +298,7 @@ class Engine:
         spec = self._spec(entity)
         if not isinstance(body, dict):
             raise faults.invalid_property("Property Name:request body must be a JSON object")
-        if not spec.creatable:
+        if not spec.can_update:
             raise faults.unsupported(f"Update for {entity}")
         rec, entity_id = self._existing(entity, body)
         old = rec.data
@@ -298,7 +324,7 @@ class Engine:
         if spec.after_write is not None:
             spec.after_write(self.ctx, entity_id, old, data)
         self.ctx.store.save(self.realm, entity, entity_id)
-        self.ctx.events.append((entity, entity_id, "Update", self.ctx.now))
+        self.ctx.notify(entity, entity_id, "Update")
         return data
 
     def delete(self, entity: str, body: Any) -> dict[str, Any]:
@@ -323,7 +349,7 @@ class Engine:
         if spec.after_write is not None:
             spec.after_write(self.ctx, entity_id, old, None)
         self.ctx.store.save(self.realm, entity, entity_id)
-        self.ctx.events.append((entity, entity_id, "Delete", self.ctx.now))
+        self.ctx.notify(entity, entity_id, "Delete")
         return {"status": "Deleted", "domain": "QBO", "Id": entity_id}
 
     def void(self, entity: str, body: Any, by_update: bool = False) -> dict[str, Any]:
@@ -353,7 +379,7 @@ class Engine:
         if spec.after_write is not None:
             spec.after_write(self.ctx, entity_id, old, data)
         self.ctx.store.save(self.realm, entity, entity_id)
-        self.ctx.events.append((entity, entity_id, "Void", self.ctx.now))
+        self.ctx.notify(entity, entity_id, "Void")
         return data
 
     def write(
@@ -363,6 +389,9 @@ class Engine:
         op = (operation or "").lower()
         if include_void and op in ("", "update"):
             return self.void(entity, body, by_update=True)
+        spec = self._spec(entity)
+        if spec.custom_write is not None:
+            return spec.custom_write(self, body, op, allow_dup)
         if op == "delete":
             return self.delete(entity, body)
         if op == "void":

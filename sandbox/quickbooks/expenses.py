@@ -6,7 +6,8 @@ from typing import Any
 
 from sandbox.quickbooks import faults
 from sandbox.quickbooks.entities import Ctx, EntitySpec, LineIds, register
-from sandbox.quickbooks.names import account_ref, lookup, value_only
+from sandbox.quickbooks.expenselines import expense_lines
+from sandbox.quickbooks.names import account_ref, lookup, party_ref
 from sandbox.quickbooks.store import Record
 from sandbox.quickbooks.txnbase import (
     SYSTEM_KEYS,
@@ -36,44 +37,60 @@ def compute_purchase(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: L
         raise faults.required("PaymentType")
     out: dict[str, Any] = dict(body)
     out["AccountRef"] = account_ref(ctx, body["AccountRef"], "AccountRef", None)
-    prev_ids = prev_line_ids(prev)
-    lines_out: list[dict[str, Any]] = []
-    total = ZERO
-    for line in lines_in(body):
-        detail_type = line.get("DetailType")
-        if detail_type not in ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"):
-            raise faults.required("Line.DetailType")
-        amount = amount_of(line)
-        detail = dict(line.get(detail_type) or {})
-        if detail_type == "AccountBasedExpenseLineDetail":
-            if detail.get("AccountRef") is None:
-                raise faults.required("Line.AccountBasedExpenseLineDetail.AccountRef")
-            detail["AccountRef"] = account_ref(ctx, detail["AccountRef"], "AccountRef", None)
-            detail.setdefault("BillableStatus", "NotBillable")
-            detail["TaxCodeRef"] = value_only(detail.get("TaxCodeRef", {"value": "NON"}), "TaxCodeRef")
-        else:
-            item = lookup(ctx, "Item", detail.get("ItemRef"), "Line.ItemBasedExpenseLineDetail.ItemRef")
-            detail["ItemRef"] = {"value": item.data["Id"], "name": item.data.get("Name", "")}
-        built: dict[str, Any] = {"Id": line_id(line, prev_ids, ids)}
-        if line.get("Description") is not None:
-            built["Description"] = line["Description"]
-        built.update({"Amount": amount, "DetailType": detail_type, detail_type: detail})
-        lines_out.append(built)
-        total += amount
-    out["Line"] = lines_out
-    out["TotalAmt"] = money(total)
+    out["Line"], out["TotalAmt"] = expense_lines(ctx, body, prev, ids)
     common_header(ctx, body, prev, out)
     if body.get("EntityRef") is not None:
-        ref = dict(body["EntityRef"])
-        out["EntityRef"] = ref
+        out["EntityRef"] = party_ref(ctx, body["EntityRef"], "EntityRef")
     return out
 
 
+DEPOSIT_LINKABLE = ("Payment", "SalesReceipt", "RefundReceipt", "JournalEntry", "Transfer")
+
+
+def _deposit_detail(ctx: Ctx, line: dict[str, Any]) -> dict[str, Any]:
+    detail = dict(line.get("DepositLineDetail") or {})
+    if detail.get("AccountRef") is None:
+        raise faults.required("Line.DepositLineDetail.AccountRef")
+    detail["AccountRef"] = account_ref(ctx, detail["AccountRef"], "Line.DepositLineDetail.AccountRef", None)
+    if detail.get("Entity") is not None:
+        detail["Entity"] = party_ref(ctx, detail["Entity"], "Line.DepositLineDetail.Entity")
+    if detail.get("PaymentMethodRef") is not None:
+        method = lookup(
+            ctx, "PaymentMethod", detail["PaymentMethodRef"], "Line.DepositLineDetail.PaymentMethodRef"
+        )
+        detail["PaymentMethodRef"] = {"value": method.data["Id"], "name": method.data.get("Name", "")}
+    if detail.get("ClassRef") is not None:
+        cls = lookup(ctx, "Class", detail["ClassRef"], "Line.DepositLineDetail.ClassRef")
+        detail["ClassRef"] = {"value": cls.data["Id"], "name": cls.data.get("Name", "")}
+    if detail.get("CheckNum") == "":
+        detail.pop("CheckNum")
+    return detail
+
+
+def _deposit_links(ctx: Ctx, line: dict[str, Any]) -> list[dict[str, Any]]:
+    links = []
+    for link in line["LinkedTxn"]:
+        kind = link.get("TxnType") if isinstance(link, dict) else None
+        if kind not in DEPOSIT_LINKABLE:
+            raise faults.invalid_property(
+                f"Property Name:Line.LinkedTxn.TxnType must be one of {', '.join(DEPOSIT_LINKABLE)}"
+            )
+        target = lookup(ctx, str(kind), {"value": link.get("TxnId")}, "Line.LinkedTxn.TxnId")
+        links.append(
+            {"TxnId": target.data["Id"], "TxnType": kind, "TxnLineId": str(link.get("TxnLineId", "0"))}
+        )
+    return links
+
+
 def compute_deposit(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: LineIds) -> dict[str, Any]:
-    """Deposit: DepositToAccountRef required; lines from accounts or linked payments; TotalAmt = lines."""
+    """Deposit into a Bank or Other Current Asset account: lines from accounts, or linked payments /
+    sales receipts (funds leaving Undeposited Funds); TotalAmt = lines - CashBack."""
     if body.get("DepositToAccountRef") is None:
         raise faults.required("DepositToAccountRef")
     out: dict[str, Any] = dict(body)
+    target = lookup(ctx, "Account", body["DepositToAccountRef"], "DepositToAccountRef")
+    if target.data.get("AccountType") not in ("Bank", "Other Current Asset"):
+        raise faults.business("Deposits go into a Bank or Other Current Asset account")
     out["DepositToAccountRef"] = account_ref(ctx, body["DepositToAccountRef"], "DepositToAccountRef", None)
     prev_ids = prev_line_ids(prev)
     lines_out: list[dict[str, Any]] = []
@@ -83,19 +100,32 @@ def compute_deposit(ctx: Ctx, body: dict[str, Any], prev: Record | None, ids: Li
         built: dict[str, Any] = {
             "Id": line_id(line, prev_ids, ids),
             "LineNum": len(lines_out) + 1,
-            "Amount": amount,
         }
+        if line.get("Description") not in (None, ""):
+            built["Description"] = line["Description"]
+        built["Amount"] = amount
         if line.get("LinkedTxn"):
-            built["LinkedTxn"] = line["LinkedTxn"]
+            built["LinkedTxn"] = _deposit_links(ctx, line)
         else:
-            detail = dict(line.get("DepositLineDetail") or {})
-            if detail.get("AccountRef") is None:
-                raise faults.required("Line.DepositLineDetail.AccountRef")
-            detail["AccountRef"] = account_ref(ctx, detail["AccountRef"], "AccountRef", None)
             built["DetailType"] = "DepositLineDetail"
-            built["DepositLineDetail"] = detail
+            built["DepositLineDetail"] = _deposit_detail(ctx, line)
         lines_out.append(built)
         total += amount
+    cash_back = body.get("CashBack")
+    if isinstance(cash_back, dict) and cash_back.get("Amount") not in (None, 0):
+        if cash_back.get("AccountRef") is None:
+            raise faults.required("CashBack.AccountRef")
+        back = money(cash_back["Amount"], "CashBack.Amount")
+        if back > total:
+            raise faults.business("The cash back amount is more than the deposit total")
+        out["CashBack"] = {
+            **cash_back,
+            "AccountRef": account_ref(ctx, cash_back["AccountRef"], "CashBack.AccountRef", None),
+            "Amount": back,
+        }
+        total -= back
+    else:
+        out.pop("CashBack", None)
     out["Line"] = lines_out
     out["TotalAmt"] = money(total)
     common_header(ctx, body, prev, out)
@@ -190,6 +220,7 @@ register(
             "ExchangeRate",
             "PrivateNote",
             "Line",
+            "CashBack",
         ),
         compute=compute_deposit,
         deletable=True,

@@ -13,7 +13,7 @@ from sandbox.quickbooks import faults
 from sandbox.quickbooks.entities import Ctx, EntitySpec, LineIds, register
 from sandbox.quickbooks.store import Record
 
-__all__ = ["address", "currency", "lookup", "ref_id", "value_only"]
+__all__ = ["address", "currency", "lookup", "party_ref", "ref_id", "value_only"]
 
 ADDR_ORDER = ("Id", "Line1", "Line2", "Line3", "Line4", "Line5", "City", "Country", "CountrySubDivisionCode")
 NAME_GROUP = ("Customer", "Vendor", "Employee")
@@ -24,10 +24,27 @@ CURRENCY_NAMES = {
     "CAD": "Canadian Dollar",
     "AUD": "Australian Dollar",
     "MXN": "Mexican Peso",
+    "NZD": "New Zealand Dollar",
+    "JPY": "Japanese Yen",
+    "CHF": "Swiss Franc",
+    "CNY": "Chinese Yuan Renminbi",
+    "INR": "Indian Rupee",
+    "SEK": "Swedish Krona",
+    "NOK": "Norwegian Krone",
+    "DKK": "Danish Krone",
+    "ZAR": "South African Rand",
+    "HKD": "Hong Kong Dollar",
+    "SGD": "Singapore Dollar",
+    "BRL": "Brazilian Real",
+    "PHP": "Philippine Peso",
+    "ANG": "Dutch Guilder",
 }
 
 
 # ---------------------------------------------------------------- reference helpers
+
+
+PSEUDO_TAX_CODES = ("TAX", "NON", "CustomSalesTax")
 
 
 def ref_id(ref: Any, element: str) -> str:
@@ -45,6 +62,17 @@ def lookup(ctx: Ctx, entity: str, ref: Any, element: str) -> Record:
     if rec is None or rec.data.get("Active") is False:
         raise faults.not_found()
     return rec
+
+
+def party_ref(ctx: Ctx, ref: Any, element: str) -> dict[str, Any]:
+    """A reference to a customer, vendor or employee (`type` optional): `{value, name, type}`; 610 if none."""
+    value = ref_id(ref, element)
+    wanted = ref.get("type") if isinstance(ref, dict) else None
+    for kind in (wanted,) if wanted in NAME_GROUP else NAME_GROUP:
+        rec = ctx.realm.get(str(kind), value)
+        if rec is not None and rec.data.get("Active") is not False:
+            return {"value": value, "name": rec.data.get("DisplayName", ""), "type": kind}
+    raise faults.not_found()
 
 
 def value_only(ref: Any, element: str) -> dict[str, Any]:
@@ -313,10 +341,19 @@ def compute_passthrough(
 
 
 def compute_currency(ctx: Ctx, body: dict[str, Any], prev: Record | None, lines: LineIds) -> dict[str, Any]:
-    """CompanyCurrency: Code required, Name from the ISO table when missing."""
+    """CompanyCurrency: a three-letter ISO 4217 Code (not the home currency, not changed once set) in a
+    multicurrency company; Name from the ISO table; deleted by Active false."""
     code = _require_name(body, "Code")
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        raise faults.invalid_property(f"Property Name:Code {code!r} is not a three-letter ISO 4217 code")
+    if not ctx.multicurrency:
+        raise faults.business("Multicurrency is not enabled for this company (Preferences.CurrencyPrefs)")
+    if code == ctx.realm.home_currency[0]:
+        raise faults.business(f"{code} is the home currency")
+    if prev is not None and prev.data.get("Code") != code:
+        raise faults.business("The Code of a currency cannot change")
     out = dict(body)
-    out.setdefault("Name", CURRENCY_NAMES.get(code, code))
+    out["Name"] = CURRENCY_NAMES.get(code, prev.data.get("Name", code) if prev else code)
     out.setdefault("Active", True)
     return out
 
@@ -515,6 +552,12 @@ register(
         ),
         compute=compute_passthrough,
         creatable=False,
+        webhook=False,
+        # Intuit's known TaxCode query behaviour (python-quickbooks' TaxCode test, Intuit's developer forum
+        # "Setting maxresults on TaxCode query returns incorrect number of records"): the three pseudo codes
+        # TAX, NON and CustomSalesTax (ids that are their names) come first on every page, on top of
+        # MAXRESULTS.
+        always_listed=lambda data: data.get("Id") in PSEUDO_TAX_CODES,
     )
 )
 register(
@@ -532,6 +575,7 @@ register(
         ),
         compute=compute_passthrough,
         creatable=False,
+        webhook=False,
     )
 )
 register(
@@ -543,5 +587,6 @@ register(
         total_count=True,
         result_key="CompanyCurrency",
         default_order=("Id", True),
+        webhook_name="Currency",
     )
 )

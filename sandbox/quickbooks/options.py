@@ -72,6 +72,9 @@ class SandboxOptions:
     timezone: str = "America/Los_Angeles"  # offset of `time` and MetaData (follows daylight saving)
     multicurrency: bool = True  # entities carry CurrencyRef/ExchangeRate/Home* amounts, as in the captures
     online_payments: bool = True  # companies take online payments: include=invoiceLink gets a link
+    # What a new company starts with (consent or admin API without "seed"): "sample" (Intuit-like lists and
+    # transactions), "lists" (the same lists, no transactions) or "empty".
+    new_company: Literal["sample", "lists", "empty"] = "sample"
     # Determinism and wiring.
     clock: Clock | None = None  # injectable clock; None: real time
     seed: int | None = None  # makes fault draws and generated tokens' randomness reproducible (faults only)

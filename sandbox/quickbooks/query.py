@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.quickbooks import faults
-from sandbox.quickbooks.entities import SPECS, EntitySpec
+from sandbox.quickbooks.entities import SPECS, URL_NAMES, EntitySpec
 from sandbox.quickbooks.store import Realm
 from sandbox.quickbooks.wire import QboFault, parse_time
 
@@ -264,7 +264,7 @@ def parse(text: str) -> Query:
 def resolve_entity(name: str) -> EntitySpec:
     """The spec for a FROM name (case-insensitive; `Currency` means CompanyCurrency); 4001 when unknown."""
     lowered = name.lower()
-    target = ALIASES.get(lowered)
+    target = ALIASES.get(lowered) or URL_NAMES.get(lowered)
     if target is None:
         target = next((n for n in SPECS if n.lower() == lowered), None)
     if target is None:
@@ -413,7 +413,8 @@ def run(realm: Realm, text: str, max_cap: int = 1000, default_max: int = 100) ->
     spec = resolve_entity(query.entity)
     cmp = _Cmp(realm)
     tests = [cmp.compile(c) for c in query.where]
-    rows = [rec.data for rec in realm.live(spec.name) if all(t(rec.data) for t in tests)]
+    view = spec.query_view or (lambda data: data)  # what WHERE and ORDERBY see (RecurringTransaction: Type)
+    rows = [rec.data for rec in realm.live(spec.name) if all(t(view(rec.data)) for t in tests)]
     if spec.name_key and not any(c.path[-1].lower() == "active" for c in query.where):
         # Name lists answer active objects only unless the query asks about Active (as QBO does).
         rows = [d for d in rows if d.get("Active", True) is not False]
@@ -421,10 +422,14 @@ def run(realm: Realm, text: str, max_cap: int = 1000, default_max: int = 100) ->
         return {"totalCount": len(rows)}
     order = query.order or [([spec.default_order[0]], spec.default_order[1])]
     for path, desc in reversed(order):
-        rows.sort(key=lambda d, p=path: cmp.sort_key(_get(d, p)), reverse=desc)  # type: ignore[misc]
+        rows.sort(key=lambda d, p=path: cmp.sort_key(_get(view(d), p)), reverse=desc)  # type: ignore[misc]
     total = len(rows)
     limit = default_max if query.max_results is None else max(0, min(query.max_results, max_cap))
-    page = rows[query.start - 1 : query.start - 1 + limit]
+    extra: list[dict[str, Any]] = []
+    if spec.always_listed is not None:
+        extra = [d for d in rows if spec.always_listed(d)]
+        rows = [d for d in rows if not spec.always_listed(d)]
+    page = extra + rows[query.start - 1 : query.start - 1 + limit]
     if not page:
         return {}
     if query.fields is not None:

@@ -1,12 +1,25 @@
-"""A new company's starting books, modelled on Intuit's US sample company (same ids where known)."""
+"""A new company's starting books, modelled on Intuit's US sample company (same ids where known).
+
+Three kinds of books (`BOOKS`): "sample" (the lists below and in sample_lists.py, plus the transactions of
+sample_txns.py), "lists" (the same lists, no transactions) and "empty" (nothing). Every company has its
+Preferences, whatever its books.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from sandbox.quickbooks import exchange, recurring
 from sandbox.quickbooks.entities import Ctx, Engine
+from sandbox.quickbooks.preferences import default_preferences
+from sandbox.quickbooks.sample_lists import CURRENCIES, lists
+from sandbox.quickbooks.sample_txns import attachables, templates, transactions
+from sandbox.quickbooks.txnbase import today
 
-__all__ = ["DEFAULT_CUSTOM_FIELDS", "SAMPLE", "seed_realm"]
+__all__ = ["BOOKS", "DEFAULT_CUSTOM_FIELDS", "SAMPLE", "seed_realm"]
+
+BOOKS = ("sample", "lists", "empty")
 
 DEFAULT_CUSTOM_FIELDS: list[dict[str, Any]] = [{"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"}]
 COMPANY_ADDR: dict[str, Any] = {"Line1": "123 Sierra Way", "Line2": "San Pablo, CA  87999 USA"}
@@ -52,6 +65,16 @@ SAMPLE: list[tuple[str, dict[str, Any]]] = [
     ),
     ("TaxCode", {"Id": "TAX", "Name": "TAX", "Description": "TAX", "Taxable": True, "TaxGroup": False}),
     ("TaxCode", {"Id": "NON", "Name": "NON", "Description": "NON", "Taxable": False, "TaxGroup": False}),
+    (
+        "TaxCode",
+        {
+            "Id": "CustomSalesTax",
+            "Name": "CustomSalesTax",
+            "Description": "CustomSalesTax",
+            "Taxable": True,
+            "TaxGroup": False,
+        },
+    ),
     (
         "TaxCode",
         {
@@ -148,15 +171,37 @@ SAMPLE: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def seed_realm(ctx: Ctx, sample: bool = True) -> None:
-    """Fill a new realm: company address, custom fields and (unless `sample` is False) the sample books."""
+def _lists(engine: Engine, day: date) -> None:
+    for entity, body in SAMPLE + lists(day):
+        engine.create(entity, body, seed=True)
+    if engine.ctx.multicurrency:
+        for currency_id, code, rate in CURRENCIES:
+            engine.create("CompanyCurrency", {"Id": currency_id, "Code": code}, seed=True)
+            body = {"SourceCurrencyCode": code, "Rate": rate, "AsOfDate": day.isoformat()}
+            exchange.set_rate(engine, body, "create")
+
+
+def _transactions(engine: Engine, day: date) -> None:
+    for entity, body in transactions(day) + attachables():
+        engine.create(entity, body, seed=True)
+    for template in templates(day):
+        recurring.write_template(engine, template, "create")
+
+
+def seed_realm(ctx: Ctx, books: str = "sample") -> None:
+    """Fill a new realm: company address, custom fields, preferences and the books asked for (`BOOKS`)."""
+    if books not in BOOKS:
+        raise ValueError(f"books must be one of {', '.join(BOOKS)}")
     realm = ctx.realm
     realm.company_addr = dict(COMPANY_ADDR)
     if not realm.custom_fields:
         realm.custom_fields = [dict(x) for x in DEFAULT_CUSTOM_FIELDS]
-    if sample:
-        engine = Engine(ctx)
-        for entity, body in SAMPLE:
-            engine.create(entity, body, seed=True)
+    engine = Engine(ctx)
+    engine.create("Preferences", default_preferences(realm, ctx.multicurrency), seed=True)
+    day = date.fromisoformat(today(ctx))
+    if books in ("sample", "lists"):
+        _lists(engine, day)
+    if books == "sample":
+        _transactions(engine, day)
     ctx.events.clear()  # seeding is not a change anybody is notified of
     ctx.store.save_realm(realm)

@@ -6,6 +6,7 @@ between two awaits. Entities are kept in wire form (dicts in QBO key order, Deci
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class Realm:
     entities: dict[str, dict[str, Record]] = field(default_factory=dict)
     # requestid -> (expires_at_ts, status, body, content type); kept in memory only.
     requestids: dict[str, tuple[float, int, bytes, str]] = field(default_factory=dict)
+    # Attachable id -> (content type, bytes) of uploaded files.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _tz: ZoneInfo | None = None
 
     @property
@@ -140,6 +143,14 @@ class Store:
         for meta in persistence.load_ns("realm").values():
             realm = Realm.from_meta(loads(meta))
             self.realms[realm.id] = realm
+        for key, value in persistence.load_ns("file").items():
+            realm_id, _, attachable_id = key.partition("/")
+            if realm_id in self.realms:
+                stored = loads(value)
+                self.realms[realm_id].files[attachable_id] = (
+                    str(stored["content_type"]),
+                    base64.b64decode(stored["data"]),
+                )
         for realm_id, entity, entity_id, data, updated, next_line, deleted in persistence.load_records():
             realm_obj = self.realms.get(realm_id)
             if realm_obj is None:
@@ -190,6 +201,19 @@ class Store:
             rec.deleted,
         )
         self.save_realm(realm)
+
+    def save_file(self, realm: Realm, attachable_id: str, content_type: str, data: bytes) -> None:
+        """Keep the file of an Attachable (and persist it)."""
+        realm.files[attachable_id] = (content_type, data)
+        if self.persistence is not None:
+            value = {"content_type": content_type, "data": base64.b64encode(data).decode("ascii")}
+            self.persistence.put("file", f"{realm.id}/{attachable_id}", dumps(value).decode())
+
+    def drop_file(self, realm: Realm, attachable_id: str) -> None:
+        """Forget the file of a deleted Attachable."""
+        realm.files.pop(attachable_id, None)
+        if self.persistence is not None:
+            self.persistence.delete("file", f"{realm.id}/{attachable_id}")
 
     def reset(self) -> None:
         """Forget every realm (and wipe the state file)."""

@@ -44,7 +44,9 @@ class Sandboxes:
         from sandbox.quickbooks import SandboxOptions
         from sandbox.quickbooks import create_app as qbo_app
 
-        qbo = LocalServer(qbo_app(SandboxOptions(seed=7)), host=host).start()
+        # Each connected company gets the sample lists (accounts, items, names) without the sample's own
+        # transactions: the accuracy and reconciliation figures count only what the app pushed.
+        qbo = LocalServer(qbo_app(SandboxOptions(seed=7, new_company="lists")), host=host).start()
         stripe: LocalServer | None = None
         try:
             from sandbox.stripe import StripeSandboxOptions, WebhookEndpointOptions

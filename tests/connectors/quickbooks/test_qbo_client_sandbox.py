@@ -47,7 +47,7 @@ class Sandbox:
 @pytest.fixture(scope="module")
 def qbo() -> Iterator[Sandbox]:
     clock = Clock(start=START, frozen=True)
-    app = create_app(SandboxOptions(clock=clock, seed=11))
+    app = create_app(SandboxOptions(clock=clock, seed=11, new_company="lists"))  # no sample transactions
     server = LocalServer(app).start()
     try:
         yield Sandbox(server.url, app, clock)

@@ -75,3 +75,23 @@ def realm(qbo: Sandbox) -> Iterator[tuple[str, httpx.Client]]:
     realm_id, tokens = qbo.realm()
     with qbo.api(realm_id, tokens["access_token"]) as client:
         yield realm_id, client
+
+
+class Receiver:
+    """An ASGI app that answers 200 to every webhook and keeps the bodies."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.bodies.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})

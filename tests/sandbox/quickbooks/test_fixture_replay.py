@@ -6,8 +6,9 @@ few enumerations. Ids, times, tokens and generated values may differ. Intuit's d
 captures in places (float text `100.0`, enum spellings, keys of non-multicurrency books): they are compared
 leniently (types, and only the keys they have, minus a documented list of doc-only keys).
 
-The worlds the fixtures assume (customer 59, items 23 and 3, classes, currencies, JE 760, invoice 130, ...)
-are seeded through the admin API; the app knows nothing about fixtures.
+The worlds the fixtures assume (customer 59, item 23, classes, JE 760, invoice 130, ...) are seeded through
+the admin API on top of the sample company (which has Intuit's currencies 1-3, customers 6, 8, 20, 24, items
+3, 4, 14, vendor 31); the app knows nothing about fixtures.
 """
 
 from __future__ import annotations
@@ -155,13 +156,8 @@ def seed_capture_world(qbo: Sandbox, realm: str) -> None:
             {"Id": "5000000000000275722", "Name": "A sub-class", "ParentRef": _ref("5000000000000275720")},
         ],
     )
-    qbo.seed(
-        realm,
-        "CompanyCurrency",
-        [{"Id": "1", "Code": "CAD"}, {"Id": "2", "Code": "EUR"}, {"Id": "3", "Code": "GBP"}],
-    )
+    # Currencies 1-3 (CAD, EUR, GBP) and vendor 31 (Brosnahan Insurance Agency): the sample company's own.
     qbo.seed(realm, "Department", [{"Id": "3", "Name": "A new department"}])
-    qbo.seed(realm, "Vendor", [{"Id": "31", "DisplayName": "Brosnahan Insurance Agency"}])
     qbo.seed(realm, "Customer", [{"Id": "59", "DisplayName": "Accenture", "SyncToken": "7"}])
     qbo.seed(
         realm,
@@ -213,17 +209,7 @@ def seed_capture_world(qbo: Sandbox, realm: str) -> None:
 
 
 def seed_doc_world(qbo: Sandbox, realm: str) -> None:
-    """What Intuit's doc samples refer to (sample company ids)."""
-    qbo.seed(
-        realm,
-        "Customer",
-        [
-            {"Id": "8", "DisplayName": "0969 Ocean View Road"},
-            {"Id": "20", "DisplayName": "Red Rock Diner"},
-            {"Id": "24", "DisplayName": "Sonnenschein Family Store"},
-        ],
-    )
-    qbo.seed(realm, "Item", [{"Id": "14", "Name": "Sod", "Taxable": True}])
+    """What Intuit's doc samples refer to beyond the sample company (its customers 8, 20, 24 and item 14)."""
     read = fixture("invoice_read_doc_sample.json")["response"]["body"]["Invoice"]
     qbo.seed(realm, "Invoice", [plain(read)])
 
@@ -270,9 +256,7 @@ def seed_doc_world(qbo: Sandbox, realm: str) -> None:
 
 def seed_batch_doc_world(qbo: Sandbox, realm: str) -> None:
     """The batch doc sample's company: vendor name taken, no invoice 129, sales receipt 11 at SyncToken 1."""
-    qbo.seed(realm, "Vendor", [{"DisplayName": "Smith Family Store"}])
-    qbo.seed(realm, "Customer", [{"Id": "6", "DisplayName": "Dylan Sollfrank"}])
-    qbo.seed(realm, "Item", [{"Id": "4", "Name": "Design"}])
+    qbo.seed(realm, "Vendor", [{"DisplayName": "Smith Family Store"}])  # customer 6, item 4: the sample's
     qbo.seed(
         realm,
         "SalesReceipt",

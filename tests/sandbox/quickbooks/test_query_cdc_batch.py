@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,20 +24,29 @@ def rows(api: httpx.Client, text: str, key: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def books(realm: Client) -> Client:
-    _, api = realm
+def books(qbo: Sandbox) -> Iterator[Client]:
+    """Three invoices in an otherwise empty company (the sample's customers would match the queries)."""
+    realm_id, tokens = qbo.realm(seed="empty")
+    with qbo.api(realm_id, tokens["access_token"]) as api:
+        yield realm_id, _invoices(api)
+
+
+def _invoices(api: httpx.Client) -> httpx.Client:
+    income = api.post("/account", json={"Name": "Services", "AccountType": "Income"}).json()["Account"]
+    item = api.post("/item", json={"Name": "Services", "IncomeAccountRef": {"value": income["Id"]}})
+    item_id = item.json()["Item"]["Id"]
     for name, amount in (("O'Brien Roofing", 10), ("Acme Concrete", 250), ("Zed Electric", 99.5)):
         cust = api.post("/customer", json={"DisplayName": name}).json()["Customer"]
         line = {
             "DetailType": "SalesItemLineDetail",
             "Amount": amount,
-            "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+            "SalesItemLineDetail": {"ItemRef": {"value": item_id}},
         }
         api.post(
             "/invoice",
             json={"CustomerRef": {"value": cust["Id"]}, "Line": [line], "DocNumber": f"D-{amount}"},
         )
-    return realm
+    return api
 
 
 def test_where_operators(books: Client) -> None:

@@ -210,16 +210,16 @@ def test_no_invoice_link_when_the_company_takes_no_online_payments(no_payments: 
 
 def test_unknown_entity_routes_answer_unsupported_operation(realm: Client) -> None:
     _, api = realm
-    # A multipart upload to a resource the sandbox does not serve: not a JSON parse error.
+    # A multipart body to a resource the sandbox does not serve: not a JSON parse error.
     upload = api.post(
-        "/upload",
+        "/bankfeed",
         params={"minorversion": "75"},
         content=b"--b\r\nContent-Disposition: form-data; name=file_metadata_01\r\n\r\n{}\r\n--b--\r\n",
         headers={"Content-Type": "multipart/form-data; boundary=b"},
     )
     error = fault(upload)
     assert (error["code"], error["Message"]) == ("500", "Unsupported Operation")
-    assert error["Detail"] == "Operation upload is not supported."
+    assert error["Detail"] == "Operation bankfeed is not supported."
     assert upload.json()["Fault"]["type"] == "ValidationFault"
     assert (
         fault(api.post("/bankrule", json={"Name": "x"}))["Detail"] == "Operation bankrule is not supported."
