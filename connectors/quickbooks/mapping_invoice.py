@@ -63,6 +63,28 @@ def _line_label(line: InvoiceLineItem) -> str:
     return label if len(label) <= 100 else label[:99] + "…"
 
 
+def _unmapped_item(invoice: Invoice, line: InvoiceLineItem) -> str:
+    """The unmapped-item error: the line as people see it (its description) and the item code to map."""
+    code = (line.item_code or "").strip()
+    described = bool((line.description or "").strip())
+    if code and described:
+        what, fix = (
+            f"'{_line_label(line)}' (item code {code})",
+            f"Map item code {code} in the integration settings.",
+        )
+    elif code:
+        what, fix = f"code {code}", f"Map item code {code} in the integration settings."
+    else:
+        label = _line_label(line)
+        what = f"'{label}' (no item code)"
+        fix = (
+            f"Give the line an item code, or map its description '{label}' in the integration settings."
+            if described
+            else MAP_IT
+        )
+    return f"{FAILED}{_label(invoice)} uses item {what}, which is not mapped to a QuickBooks item. {fix}"
+
+
 def resolve_item(line: InvoiceLineItem, settings: QuickBooksSettings) -> QboRef | None:
     """The QBO Item of an app line: by item code, then by description, then the default item."""
     for key in (line.item_code, (line.description or "").strip()):
@@ -78,11 +100,7 @@ def _is_discount(line: InvoiceLineItem) -> bool:
 def _item_line(invoice: Invoice, line: InvoiceLineItem, settings: QuickBooksSettings) -> dict[str, Any]:
     item = resolve_item(line, settings)
     if item is None:
-        raise MappingError(
-            f"{FAILED}{_label(invoice)} uses item '{_line_label(line)}', which is not mapped to a "
-            f"QuickBooks item. {MAP_IT}",
-            code="unmapped_item",
-        )
+        raise MappingError(_unmapped_item(invoice, line), code="unmapped_item")
     amount = money(line.amount)
     qty = plain_number(line.quantity, "quantity")
     price = plain_number(line.unit_price, "unit_price")
