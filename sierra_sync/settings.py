@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         default=300.0, ge=0, description="Longest wait after a 429 (QuickBooks wants 60 s if no Retry-After)."
     )
 
+    sync_lease_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Lease of a sync attempt in progress, renewed every quarter of it while the worker runs; "
+        "once it has passed (the worker died), the next retry sweep recovers the attempt.",
+    )
+
     def resolved_database_url(self) -> str:
         """The database URL in force: SIERRA_DATABASE_URL, or the SQLite file under data_dir."""
         if self.database_url:

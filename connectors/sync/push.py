@@ -26,6 +26,7 @@ from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from connectors.quickbooks.errors import DuplicateDocNumberError, DuplicateNameError, QuickBooksError
 from connectors.quickbooks.query import select as qbo_select
 from connectors.quickbooks.settings import ConflictPolicy, QuickBooksSettings
+from connectors.sync.heartbeat import AttemptLeases
 from connectors.sync.lease import push_lease
 from connectors.sync.links import links_for
 from connectors.sync.outcome import PushResult
@@ -75,7 +76,14 @@ class Pusher:
 
     def run(self, entity_types: Sequence[str] = ORDER, ids: Iterable[uuid.UUID] | None = None) -> PushResult:
         engine = self.sessions.kw["bind"]
-        with push_lease(engine, self.target.integration_id):
+        if self.options.lease_s is None or self.options.dry_run:
+            with push_lease(engine, self.target.integration_id):
+                return self._run(entity_types, ids)
+        # The attempts the sweep claimed for us are ours from now on, also while we wait for the push lease.
+        leases = AttemptLeases(self.sessions, self.options.lease_s)
+        leases.add(self.options.claimed.values())
+        self.rec.leases = leases
+        with leases, push_lease(engine, self.target.integration_id):
             return self._run(entity_types, ids)
 
     def _run(self, entity_types: Sequence[str], ids: Iterable[uuid.UUID] | None) -> PushResult:
