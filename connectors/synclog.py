@@ -28,6 +28,7 @@ from connectors.db.types import utcnow
 from connectors.redact import redact, redact_text
 
 WORKER_LOST = "worker_lost"
+UNCLASSIFIED = "unclassified"  # a failure whose error carried no code: a bug to report (docs/operations.md)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def finish_failure(
     log.completed_at = now
     log.lease_expires_at = None
     log.duration_ms = _duration_ms(log, now)
-    log.error_code = error_code
+    log.error_code = error_code or UNCLASSIFIED  # every failed attempt carries a code
     log.error_message = redact_text(error_message)
     log.error_details = redact({**(error_details or {}), "retryable": retryable})
     if response_payload is not None:

@@ -98,7 +98,7 @@ class PushRecorder:
 
     def failed(self, session: Session, spec: Spec, row: Any, log_id: uuid.UUID, error: Exception) -> None:
         label = spec.label(row)
-        code = getattr(error, "code", None)
+        code = getattr(error, "code", None) or synclog.UNCLASSIFIED
         retryable = bool(getattr(error, "retryable", False))
         text = str(getattr(error, "message", error))
         message = (
