@@ -94,14 +94,14 @@ def resolve_item(line: InvoiceLineItem, settings: QuickBooksSettings) -> QboRef 
 
 
 def _is_discount(line: InvoiceLineItem) -> bool:
-    return not line.item_code and money(line.amount) < 0
+    return not line.item_code and money(line.amount, f"line '{_line_label(line)}' amount") < 0
 
 
 def _item_line(invoice: Invoice, line: InvoiceLineItem, settings: QuickBooksSettings) -> dict[str, Any]:
     item = resolve_item(line, settings)
     if item is None:
         raise MappingError(_unmapped_item(invoice, line), code="unmapped_item")
-    amount = money(line.amount)
+    amount = money(line.amount, f"line '{_line_label(line)}' amount")
     qty = plain_number(line.quantity, "quantity")
     price = plain_number(line.unit_price, "unit_price")
     if (qty * price).quantize(CENT, rounding=ROUND_HALF_UP) != amount:
@@ -137,6 +137,7 @@ def invoice_to_qbo(invoice: Invoice, refs: InvoiceRefs, settings: QuickBooksSett
             f"{FAILED}{_label(invoice)} has no QuickBooks customer yet. Push its customer first.",
             code="missing_reference",
         )
+    money(invoice.total, "total")  # QuickBooks computes the total; a sub-cent one must still be refused
     lines = sorted(invoice.lines, key=lambda li: li.line_number)
     if not lines:
         raise MappingError(
@@ -150,7 +151,7 @@ def invoice_to_qbo(invoice: Invoice, refs: InvoiceRefs, settings: QuickBooksSett
             {"DetailType": _DISCOUNT_LINE, "Amount": discount, _DISCOUNT_LINE: {"PercentBased": False}}
         )
     line_total = sum((money(li.amount) for li in lines), ZERO)
-    if line_total != money(invoice.subtotal):
+    if line_total != money(invoice.subtotal, "subtotal"):
         raise MappingError(
             f"{FAILED}{_label(invoice)}: its lines add up to {line_total} but its subtotal is "
             f"{money(invoice.subtotal)}. Correct the invoice in the app.",
@@ -181,7 +182,7 @@ def invoice_to_qbo(invoice: Invoice, refs: InvoiceRefs, settings: QuickBooksSett
     if settings.tax.sales_tax_code is not None:
         body["TxnTaxDetail"] = {"TxnTaxCodeRef": settings.tax.sales_tax_code.as_ref()}
     else:
-        body["TxnTaxDetail"] = {"TotalTax": money(invoice.tax_amount)}
+        body["TxnTaxDetail"] = {"TotalTax": money(invoice.tax_amount, "tax")}
     return body
 
 
