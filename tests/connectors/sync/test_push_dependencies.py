@@ -17,9 +17,11 @@ from tests import factories
 
 def _invoice(connected) -> Invoice:
     with connected.sessions() as s:
-        return s.scalars(
+        invoice = s.scalars(
             select(Invoice).where(Invoice.status == "sent").order_by(Invoice.invoice_number)
         ).first()
+        assert isinstance(invoice, Invoice)
+        return invoice
 
 
 def _attempts(connected, entity_id: uuid.UUID) -> list[IntegrationSyncLog]:

@@ -26,7 +26,9 @@ def test_an_invoice_total_with_three_decimals_is_refused_not_rounded(connected, 
             {"id": invoice_id.hex},
         )
     with connected.sessions() as s:
-        total = s.get(Invoice, invoice_id).total  # type: ignore[union-attr]
+        stored = s.get(Invoice, invoice_id)
+        assert stored is not None
+        total = stored.total
     assert total.as_tuple().exponent == -3 and total % Decimal("0.01") != 0
     result = connected.push(types=("invoice",))
     failure = next(f for f in result.failures if f.app_id == invoice_id)
