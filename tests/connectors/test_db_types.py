@@ -155,3 +155,32 @@ def test_uuid_keys_on_both_dialects(sessions):
     with sessions() as s:
         assert s.get(type(c), cid) is not None
     assert cid.version == 4
+
+
+def test_reconciliation_reads_a_stored_sub_cent_amount_as_it_is(tmp_path):
+    """The app side of a reconciliation carries the exact amount, so the classifier reports it."""
+    from datetime import date
+
+    from connectors.reconcile.sources import load_app
+
+    engine = make_engine(f"sqlite:///{tmp_path}/recon.db")
+    migrate.upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        c = factories.company(s)
+        integration = factories.integration(s, c.id)
+        cust = factories.customer(s, c.id)
+        odd = factories.invoice(s, c.id, cust.id, "ODD-1", tax=Decimal("0.00"))
+        factories.invoice(s, c.id, cust.id, "OK-1", tax=Decimal("0.00"))
+        ids = (c.id, integration.id, odd.id)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE invoices SET subtotal = 100.125, total = 100.125, balance = 0 WHERE id = :id"),
+            {"id": ids[2].hex},
+        )
+    with sessions() as s:
+        app = load_app(s, ids[0], ids[1], date(2000, 1, 1), date(2100, 1, 1))
+    invoices = app[app["entity_type"] == "invoice"].set_index("number")
+    assert invoices.loc["ODD-1", "exact_amount"] == "100.125"
+    assert invoices["exact_amount"].isna().loc["OK-1"]
+    engine.dispose()
