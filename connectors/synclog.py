@@ -220,15 +220,22 @@ def renew_leases(
     session: Session, log_ids: Iterable[uuid.UUID], lease_s: float, *, now: datetime | None = None
 ) -> int:
     """Extend the lease of the attempts among `log_ids` still in progress to `now + lease_s` (one UPDATE
-    per 500 ids); returns how many were renewed. Finished attempts are left alone."""
+    per 500 ids); returns how many were renewed. Finished attempts are left alone, and so are rows another
+    transaction holds locked (SKIP LOCKED on PostgreSQL: the worker finishing them, or a second renewal):
+    a renewal never waits for a row lock, so it can never deadlock with the push it keeps alive."""
     until = (now or utcnow()) + timedelta(seconds=lease_s)
     ids = list(log_ids)
     renewed = 0
     L = IntegrationSyncLog
     for start in range(0, len(ids), 500):
+        free = (
+            select(L.id)
+            .where(L.id.in_(ids[start : start + 500]), L.status == "in_progress")
+            .with_for_update(skip_locked=True)
+        )
         done = session.execute(
             update(L)
-            .where(L.id.in_(ids[start : start + 500]), L.status == "in_progress")
+            .where(L.id.in_(free.scalar_subquery()))
             .values(lease_expires_at=until)
             .execution_options(synchronize_session=False)
         )

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from connectors import synclog
 from connectors.db.engine import session_factory
@@ -275,3 +275,27 @@ def test_the_heartbeat_thread_keeps_a_lease_alive_and_stops_with_its_worker(sess
     with sessions.begin() as s:  # the worker is gone: once the lease passes, the sweep recovers the attempt
         claimed = synclog.claim_due_retries(s, now=renewed_until + timedelta(milliseconds=1))
     assert [c.previous_log_id for c in claimed] == [log_id]
+
+
+def test_a_renewal_never_waits_for_a_row_another_transaction_holds(db, sessions, integ):
+    """PostgreSQL: the worker finishing an attempt holds its row lock; the heartbeat's renewal skips that
+    row instead of waiting for it (waiting is how the two deadlocked: issue 18)."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite locks the whole database: a renewal waits for the writer, it cannot deadlock")
+    with sessions.begin() as s:
+        held_id = _start(s, integ, now=T0, lease_s=20)
+        free_id = _start(s, integ, now=T0, lease_s=20)
+    holder = sessions()
+    try:
+        holder.get(IntegrationSyncLog, held_id, with_for_update=True)  # the push finishing this attempt
+        with sessions.begin() as s:
+            s.execute(text("SET LOCAL lock_timeout = '2s'"))  # waiting would fail the test, not hang it
+            assert synclog.renew_leases(s, [held_id, free_id], 20, now=T0 + timedelta(seconds=10)) == 1
+    finally:
+        holder.rollback()
+        holder.close()
+    with sessions() as s:
+        free = s.get(IntegrationSyncLog, free_id)
+        held = s.get(IntegrationSyncLog, held_id)
+        assert free is not None and free.lease_expires_at == T0 + timedelta(seconds=30)
+        assert held is not None and held.lease_expires_at == T0 + timedelta(seconds=20)

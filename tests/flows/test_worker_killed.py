@@ -44,13 +44,15 @@ def _kill_mid_push(flow_env, db, prefect_api, tmp_path) -> tuple[list[Integratio
         PREFECT_API_URL=prefect_api,
         PREFECT_HOME=str(tmp_path / "prefect-worker"),
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.flows.push_flow_worker", str(flow_env.connection.company_id)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
+    errors = tmp_path / "worker-stderr.txt"
+    with errors.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.flows.push_flow_worker", str(flow_env.connection.company_id)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+        )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "STARTED"
         deadline = time.monotonic() + 90
@@ -60,7 +62,7 @@ def _kill_mid_push(flow_env, db, prefect_api, tmp_path) -> tuple[list[Integratio
             if open_attempts:  # the invoice batch is on its way to (slow) QuickBooks: kill the worker now
                 break
             time.sleep(0.05)
-        assert open_attempts, "the worker never got to send invoices"
+        assert open_attempts, f"the worker never got to send invoices: {errors.read_text()[-3000:]}"
         proc.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         assert proc.wait(timeout=30) == -signal.SIGKILL
