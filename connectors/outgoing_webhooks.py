@@ -51,6 +51,7 @@ __all__ = [
     "replay",
     "rotate_secret",
     "seal_secret",
+    "secret_context",
     "sign",
     "subscribed_events",
     "verify_signature",
@@ -73,16 +74,17 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def _context(subscription_id: uuid.UUID) -> str:
+def secret_context(subscription_id: uuid.UUID) -> str:
+    """The associated data that binds a sealed signing secret to its subscription."""
     return f"webhook_subscriptions.webhook_secret:{subscription_id}"
 
 
 def seal_secret(keyring: Keyring, subscription_id: uuid.UUID, secret: str) -> str:
-    return keyring.seal(secret, _context(subscription_id))
+    return keyring.seal(secret, secret_context(subscription_id))
 
 
 def open_secret(keyring: Keyring, subscription_id: uuid.UUID, sealed: str) -> str:
-    return keyring.open(sealed, _context(subscription_id))
+    return keyring.open(sealed, secret_context(subscription_id))
 
 
 def sign(secret: str | Sequence[str], timestamp: int, body: bytes) -> str:

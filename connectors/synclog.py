@@ -3,7 +3,10 @@ integration's counters, all in SQL.
 
 Functions take a Session and never commit: the caller owns the transaction. Commit the row made by
 `start_attempt` before calling the external API, so a worker that dies mid-call leaves an `in_progress` row
-that `claim_due_retries` recovers.
+that `claim_due_retries` recovers. An attempt started with a lease (`lease_s`) carries `lease_expires_at`,
+which the worker renews (`renew_leases`, from `connectors.sync.heartbeat`) while it runs: once the lease
+has passed, the worker is taken for dead and the next sweep recovers the attempt. Attempts without a lease
+(rows older than the column) are recovered `stale_after` their start.
 
 Every payload and message passes through `connectors.redact.redact` before it is stored.
 """
@@ -11,6 +14,7 @@ Every payload and message passes through `connectors.redact.redact` before it is
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +28,7 @@ from connectors.db.types import utcnow
 from connectors.redact import redact, redact_text
 
 WORKER_LOST = "worker_lost"
+UNCLASSIFIED = "unclassified"  # a failure whose error carried no code: a bug to report (docs/operations.md)
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,11 @@ def start_attempt(
     request_id: str | None = None,
     status: str = "in_progress",
     now: datetime | None = None,
+    lease_s: float | None = None,
 ) -> uuid.UUID:
-    """Record the start of an attempt and return its log id."""
+    """Record the start of an attempt and return its log id. With `lease_s`, the attempt is leased for
+    that long: renew it while the work runs, or the sweep recovers it as left by a dead worker."""
+    now = now or utcnow()
     log = IntegrationSyncLog(
         id=uuid.uuid4(),
         integration_id=integration_id,
@@ -95,10 +103,13 @@ def start_attempt(
         attempt_number=attempt_number,
         retry_count=retry_count,
         max_retries=max_retries,
-        started_at=now or utcnow(),
+        started_at=now,
         request_payload=redact(request_payload),
         flow_run_id=flow_run_id,
         request_id=request_id,
+        lease_expires_at=now + timedelta(seconds=lease_s)
+        if lease_s is not None and status == "in_progress"
+        else None,
     )
     session.add(log)
     session.flush()
@@ -129,6 +140,7 @@ def finish_success(
     log = _load(session, log_id)
     log.status = "success"
     log.completed_at = now
+    log.lease_expires_at = None
     log.duration_ms = _duration_ms(log, now)
     log.next_retry_at = None
     if external_entity_id is not None:
@@ -159,8 +171,9 @@ def finish_failure(
     log.status = "retrying" if will_retry else "failed"
     log.next_retry_at = now + policy.delay(log.retry_count) if will_retry else None
     log.completed_at = now
+    log.lease_expires_at = None
     log.duration_ms = _duration_ms(log, now)
-    log.error_code = error_code
+    log.error_code = error_code or UNCLASSIFIED  # every failed attempt carries a code
     log.error_message = redact_text(error_message)
     log.error_details = redact({**(error_details or {}), "retryable": retryable})
     if response_payload is not None:
@@ -203,6 +216,33 @@ def record_outcome(
     session.execute(update(t).where(t.c.id == integration_id).values(**values))
 
 
+def renew_leases(
+    session: Session, log_ids: Iterable[uuid.UUID], lease_s: float, *, now: datetime | None = None
+) -> int:
+    """Extend the lease of the attempts among `log_ids` still in progress to `now + lease_s` (one UPDATE
+    per 500 ids); returns how many were renewed. Finished attempts are left alone, and so are rows another
+    transaction holds locked (SKIP LOCKED on PostgreSQL: the worker finishing them, or a second renewal):
+    a renewal never waits for a row lock, so it can never deadlock with the push it keeps alive."""
+    until = (now or utcnow()) + timedelta(seconds=lease_s)
+    ids = list(log_ids)
+    renewed = 0
+    L = IntegrationSyncLog
+    for start in range(0, len(ids), 500):
+        free = (
+            select(L.id)
+            .where(L.id.in_(ids[start : start + 500]), L.status == "in_progress")
+            .with_for_update(skip_locked=True)
+        )
+        done = session.execute(
+            update(L)
+            .where(L.id.in_(free.scalar_subquery()))
+            .values(lease_expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        renewed += int(done.rowcount)  # type: ignore[attr-defined]
+    return renewed
+
+
 def list_due_retries(
     session: Session,
     *,
@@ -235,15 +275,20 @@ def claim_due_retries(
     integration_id: uuid.UUID | None = None,
     limit: int = 100,
     flow_run_id: str | None = None,
+    lease_s: float | None = None,
+    dead_flow_runs: set[str] | None = None,
 ) -> list[ClaimedRetry]:
-    """Take due retries, and attempts left `in_progress` by a worker that died (older than `stale_after`),
-    off the queue: each gets a new `in_progress` attempt row, and the old row is closed as `failed` with
-    `retried_by_id` pointing at its successor. On PostgreSQL rows are locked with SKIP LOCKED, so
-    concurrent sweeps never take the same row twice."""
+    """Take due retries, and attempts left `in_progress` by a worker that died (lease expired; without a
+    lease: started over `stale_after` ago), off the queue: each gets a new `in_progress` attempt row
+    (leased for `lease_s`), and the old row is closed as `failed` with `retried_by_id` pointing at its
+    successor. On PostgreSQL rows are locked with SKIP LOCKED, so concurrent sweeps never take the same row
+    twice. The flow runs of the dead workers' attempts are added to `dead_flow_runs` when given."""
     now = now or utcnow()
     L = IntegrationSyncLog
     due = (L.status == "retrying") & (L.next_retry_at <= now)
-    lost = (L.status == "in_progress") & (L.started_at <= now - stale_after)
+    expired = L.lease_expires_at.is_not(None) & (L.lease_expires_at <= now)
+    unleased_and_old = L.lease_expires_at.is_(None) & (L.started_at <= now - stale_after)
+    lost = (L.status == "in_progress") & (expired | unleased_and_old)
     stmt = (
         select(L)
         .where(due | lost, L.retried_by_id.is_(None))
@@ -257,8 +302,11 @@ def claim_due_retries(
     for old in session.scalars(stmt).all():
         was_lost = old.status == "in_progress"
         if was_lost:
+            if dead_flow_runs is not None and old.flow_run_id:
+                dead_flow_runs.add(old.flow_run_id)
             old.error_code = WORKER_LOST
             old.completed_at = now
+            old.lease_expires_at = None
             old.error_message = "the worker running this attempt stopped before it finished; retrying it"
             if old.retry_count >= old.max_retries:
                 old.status = "failed"
@@ -269,13 +317,35 @@ def claim_due_retries(
             record_outcome(session, old.integration_id, "failed", None, old.error_message, now=now)
             if old.status == "failed":
                 continue
-        claimed.append(_successor(session, old, now=now, flow_run_id=flow_run_id, lost=was_lost))
+        claimed.append(
+            _successor(session, old, now=now, flow_run_id=flow_run_id, lost=was_lost, lease_s=lease_s)
+        )
     session.flush()
     return claimed
 
 
+def leases_alive(session: Session, flow_run_ids: Iterable[str], *, now: datetime | None = None) -> set[str]:
+    """Those of `flow_run_ids` that still hold an unexpired attempt lease (a worker renews it: alive)."""
+    ids = list(flow_run_ids)
+    if not ids:
+        return set()
+    L = IntegrationSyncLog
+    rows = session.scalars(
+        select(L.flow_run_id).where(
+            L.flow_run_id.in_(ids), L.status == "in_progress", L.lease_expires_at > (now or utcnow())
+        )
+    )
+    return {r for r in rows if r}
+
+
 def _successor(
-    session: Session, old: IntegrationSyncLog, *, now: datetime, flow_run_id: str | None, lost: bool
+    session: Session,
+    old: IntegrationSyncLog,
+    *,
+    now: datetime,
+    flow_run_id: str | None,
+    lost: bool,
+    lease_s: float | None = None,
 ) -> ClaimedRetry:
     """Open the next attempt of `old` and close `old` as failed, pointing at its successor."""
     new_id = start_attempt(
@@ -294,6 +364,7 @@ def _successor(
         flow_run_id=flow_run_id,
         request_id=old.request_id,
         now=now,
+        lease_s=lease_s,
     )
     old.status = "failed"
     old.next_retry_at = None
@@ -323,6 +394,7 @@ def reopen_failures(
     now: datetime | None = None,
     flow_run_id: str | None = None,
     limit: int = 5000,
+    lease_s: float | None = None,
 ) -> list[ClaimedRetry]:
     """`replay-failed`: give every open failure (failed, never retried) of the integration a new attempt
     row, after a person fixed the cause. Locked like `claim_due_retries`, so two replays never double up."""
@@ -346,7 +418,7 @@ def reopen_failures(
     if entity_ids:
         stmt = stmt.where(L.entity_id.in_(entity_ids))
     reopened = [
-        _successor(session, old, now=now, flow_run_id=flow_run_id, lost=False)
+        _successor(session, old, now=now, flow_run_id=flow_run_id, lost=False, lease_s=lease_s)
         for old in session.scalars(stmt)
     ]
     session.flush()

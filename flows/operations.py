@@ -29,7 +29,13 @@ def rotate_tokens(
     """
     key = rotate_key_if_old(key_max_age_days)
     refreshed = refresh_tokens(refresh_within_minutes, reauthorize_within_days)
-    counts = {**refreshed["counts"], "key_rotated": int(key["rotated"]), "tokens_resealed": key["resealed"]}
+    counts = {
+        **refreshed["counts"],
+        "key_rotated": int(key["rotated"]),
+        "tokens_resealed": key["resealed"],
+        "webhook_secrets_resealed": key.get("webhook_secrets_resealed", 0),
+        "values_left_on_old_keys": key.get("left_on_old_keys", 0),
+    }
     create_table_artifact(
         table=[{"what": k.replace("_", " "), "count": v} for k, v in counts.items()],
         key="rotate-tokens",

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         default=300.0, ge=0, description="Longest wait after a 429 (QuickBooks wants 60 s if no Retry-After)."
     )
 
+    sync_lease_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Lease of a sync attempt in progress, renewed every quarter of it while the worker runs; "
+        "once it has passed (the worker died), the next retry sweep recovers the attempt.",
+    )
+
     def webhook_ports(self) -> frozenset[int]:
         """SIERRA_WEBHOOKS_ALLOWED_PORTS as port numbers; ConfigError (one line) when it is not that."""
         ports: set[int] = set()

@@ -31,11 +31,21 @@ def rotate_key_if_old(max_age_days: float) -> dict[str, Any]:
     block.save(TOKEN_KEYS_BLOCK, overwrite=True)  # saved before use: a crash never strands sealed data
     report = reseal_all(sessions(), block.keyring())
     logger.info(
-        "the newest token key was %.0f days old: added key %s, re-sealed %s connection(s)",
+        "the newest token key was %.0f days old: added key %s, re-sealed %s connection(s), %s "
+        "authorization(s), %s webhook secret(s); %s value(s) left on older keys",
         age,
         key_id,
         report.integrations_resealed,
+        report.oauth_states_resealed,
+        report.webhook_secrets_resealed,
+        report.left_on_old_keys,
     )
+    if report.left_on_old_keys:
+        logger.warning(
+            "%s stored value(s) are still sealed with older keys (%s): keep every key in the block",
+            report.left_on_old_keys,
+            report.left_by_column,
+        )
     details = {k: v for k, v in asdict(report).items() if k != "key_id"}
     return {
         "rotated": True,

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from connectors import synclog
 from connectors.db.models import Integration
 from connectors.synclog import ClaimedRetry
+from sierra_sync.settings import get_settings
+from tasks.push import flow_run_id
 from tasks.runtime import sessions
 
 
@@ -39,9 +41,12 @@ def _group(claims: list[ClaimedRetry]) -> list[dict[str, Any]]:
 @task(name="claim-due-retries")
 def claim_due_retries(
     company_id: str | None = None, limit: int = 500, stale_after_s: int = 900
-) -> list[dict[str, Any]]:
-    """Retries whose time has come, and attempts a dead worker left in progress, grouped per company."""
+) -> dict[str, Any]:
+    """Retries whose time has come, and attempts a dead worker left in progress (lease run out), grouped
+    per company (`jobs`), and the flow runs of those dead workers (`dead_flow_runs`)."""
     logger = get_run_logger()
+    dead: set[str] = set()
+    lease_s = get_settings().sync_lease_seconds
     with sessions().begin() as session:
         integration_ids: list[uuid.UUID | None] = [None]
         if company_id is not None:
@@ -55,10 +60,13 @@ def claim_due_retries(
                 integration_id=integration_id,
                 limit=limit,
                 stale_after=timedelta(seconds=stale_after_s),
+                flow_run_id=flow_run_id(),
+                lease_s=lease_s,
+                dead_flow_runs=dead,
             )
     lost = sum(1 for c in claims if c.recovered_from_lost_worker)
     logger.info("claimed %s due retries (%s left behind by a stopped worker)", len(claims), lost)
-    return _group(claims)
+    return {"jobs": _group(claims), "lost": lost, "dead_flow_runs": sorted(dead)}
 
 
 @task(name="reopen-failures")
@@ -77,6 +85,8 @@ def reopen_failures(
                 integration_id=integration_id,
                 entity_types=entity_types,
                 entity_ids=[uuid.UUID(i) for i in ids] if ids else None,
+                flow_run_id=flow_run_id(),
+                lease_s=get_settings().sync_lease_seconds,
             )
     return _group(claims)
 

@@ -41,11 +41,14 @@ __all__ = [
 class QuickBooksError(ProviderError):
     """A failed QuickBooks Online request.
 
-    Besides the kit's `code` (the QBO fault code as a string, e.g. "5010", or None), `status`, `request_id`
-    (the `requestid` sent with a write) and `retry_after`: `element` (the field QBO blames, e.g.
+    Besides the kit's `code` (the QBO fault code as a string, e.g. "5010"; without one, the HTTP status or
+    the class's `default_code`, so every failure recorded carries a code), `status`, `request_id` (the
+    `requestid` sent with a write) and `retry_after`: `element` (the field QBO blames, e.g.
     "Line.DetailType"), `detail` (QBO's detail text, redacted), `fault_type` (e.g. "ValidationFault") and
     `intuit_tid` (Intuit's transaction id header, for support tickets).
     """
+
+    default_code = "quickbooks_error"
 
     def __init__(
         self,
@@ -60,7 +63,13 @@ class QuickBooksError(ProviderError):
         intuit_tid: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, code=code, status=status, request_id=request_id, retry_after=retry_after)
+        super().__init__(
+            message,
+            code=code or self.default_code,
+            status=status,
+            request_id=request_id,
+            retry_after=retry_after,
+        )
         self.element = element
         self.detail = redact_text(detail) if detail is not None else None
         self.fault_type = fault_type
@@ -70,17 +79,25 @@ class QuickBooksError(ProviderError):
 class AuthenticationError(QuickBooksError):
     """HTTP 401 / fault 3200: the access token was rejected even after one refresh; re-authorize."""
 
+    default_code = "authentication_failed"
+
 
 class AuthorizationError(QuickBooksError):
     """HTTP 403 / fault 3100: the token is valid but not allowed to do this (scope or company access)."""
+
+    default_code = "not_authorized"
 
 
 class UnknownRealmError(AuthorizationError):
     """The realm (company id) is unknown to QuickBooks or not connected with this token."""
 
+    default_code = "unknown_realm"
+
 
 class ThrottledError(QuickBooksError):
     """HTTP 429 / fault 3001: too many requests for this company; wait `retry_after` s (default 60)."""
+
+    default_code = "throttled"
 
     retryable = True
 
@@ -88,11 +105,15 @@ class ThrottledError(QuickBooksError):
 class ServerError(QuickBooksError):
     """HTTP 5xx, or an unreadable answer: QuickBooks failed on its side; retry with the same requestid."""
 
+    default_code = "server_error"
+
     retryable = True
 
 
 class NetworkError(QuickBooksError):
     """No usable response: a timeout, a refused or reset connection, a response cut off mid-body."""
+
+    default_code = "network_error"
 
     retryable = True
 
@@ -100,12 +121,16 @@ class NetworkError(QuickBooksError):
 class StaleObjectError(QuickBooksError):
     """Fault 5010: the SyncToken sent is out of date; re-read the object and apply the conflict policy."""
 
+    default_code = "5010"
+
 
 class DuplicateDocNumberError(QuickBooksError):
     """Fault 6140: another transaction of this type already has the DocNumber.
 
     After a lost response this means "already created": look it up (`existing_txn_id`) and link it.
     """
+
+    default_code = "6140"
 
     @property
     def existing_txn_id(self) -> str | None:
@@ -117,17 +142,25 @@ class DuplicateDocNumberError(QuickBooksError):
 class DuplicateNameError(QuickBooksError):
     """Fault 6240: a customer, vendor or employee (one shared name list) already uses this DisplayName."""
 
+    default_code = "6240"
+
 
 class ObjectNotFoundError(QuickBooksError):
     """Fault 610: the object, or one it references, does not exist or is inactive."""
+
+    default_code = "610"
 
 
 class ValidationError(QuickBooksError):
     """Faults 2xxx (bad or missing field), 4000/4001 (query), 6000 (business rule) and other HTTP 400s."""
 
+    default_code = "validation_error"
+
 
 class CompanyStatusError(QuickBooksError):
     """Faults 6190 (subscription/company status) and 6200/6210 (closed books period)."""
+
+    default_code = "company_status"
 
 
 class BaseURLError(ConfigError, ValueError):

@@ -1,7 +1,8 @@
 """What every QBO mapping shares: the MappingError, money and date conversion, QBO timestamps, reading
 references and metadata out of QBO objects, sparse updates, conflict resolution and JSON with exact money.
 
-Money conventions: every amount of money in a mapped body is a Decimal quantised to 0.01, quantities and
+Money conventions: every amount of money in a mapped body is a Decimal to the cent (an amount with more
+decimals is refused with a MappingError, never rounded), quantities and
 unit prices are Decimals without trailing zeros. The API client's `codec.dumps` (and `dumps_qbo`, which
 uses it) writes them as JSON numbers exactly (`50.00`, `12.75`, `5`); the stdlib `json.dumps` cannot encode
 Decimal at all. Values read from QBO must come from JSON parsed with
@@ -50,7 +51,7 @@ class MappingError(SierraError):
     """An app row cannot be expressed in QuickBooks (unmapped item or account, value QBO would reject).
 
     Not retryable: the message says what to fix. `code` is one of unmapped_item, unmapped_account,
-    missing_reference, invalid_value.
+    missing_reference, invalid_value, sub_cent_amount.
     """
 
     retryable = False
@@ -72,8 +73,17 @@ def to_decimal(value: Any, field: str = "value") -> Decimal:
 
 
 def money(value: Any, field: str = "amount") -> Decimal:
-    """A money amount quantised to the cent, half up (so `dumps_qbo` writes `50.00`)."""
-    return to_decimal(value, field).quantize(CENT, rounding=ROUND_HALF_UP)
+    """A money amount to the cent (so `dumps_qbo` writes `50.00`). An amount with more than two decimals
+    is refused (MappingError `sub_cent_amount`), never rounded: 100.125 is neither 100.12 nor 100.13."""
+    number = to_decimal(value, field)
+    cents = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    if cents != number:
+        raise MappingError(
+            f"{field} {number} has more than two decimals; QuickBooks keeps amounts to the cent and "
+            "sierra-sync never rounds them. Correct it to the cent where it was entered, then sync again.",
+            code="sub_cent_amount",
+        )
+    return cents
 
 
 def plain_number(value: Any, field: str = "value") -> Decimal:

@@ -63,6 +63,28 @@ def _line_label(line: InvoiceLineItem) -> str:
     return label if len(label) <= 100 else label[:99] + "…"
 
 
+def _unmapped_item(invoice: Invoice, line: InvoiceLineItem) -> str:
+    """The unmapped-item error: the line as people see it (its description) and the item code to map."""
+    code = (line.item_code or "").strip()
+    described = bool((line.description or "").strip())
+    if code and described:
+        what, fix = (
+            f"'{_line_label(line)}' (item code {code})",
+            f"Map item code {code} in the integration settings.",
+        )
+    elif code:
+        what, fix = f"code {code}", f"Map item code {code} in the integration settings."
+    else:
+        label = _line_label(line)
+        what = f"'{label}' (no item code)"
+        fix = (
+            f"Give the line an item code, or map its description '{label}' in the integration settings."
+            if described
+            else MAP_IT
+        )
+    return f"{FAILED}{_label(invoice)} uses item {what}, which is not mapped to a QuickBooks item. {fix}"
+
+
 def resolve_item(line: InvoiceLineItem, settings: QuickBooksSettings) -> QboRef | None:
     """The QBO Item of an app line: by item code, then by description, then the default item."""
     for key in (line.item_code, (line.description or "").strip()):
@@ -72,18 +94,14 @@ def resolve_item(line: InvoiceLineItem, settings: QuickBooksSettings) -> QboRef 
 
 
 def _is_discount(line: InvoiceLineItem) -> bool:
-    return not line.item_code and money(line.amount) < 0
+    return not line.item_code and money(line.amount, f"line '{_line_label(line)}' amount") < 0
 
 
 def _item_line(invoice: Invoice, line: InvoiceLineItem, settings: QuickBooksSettings) -> dict[str, Any]:
     item = resolve_item(line, settings)
     if item is None:
-        raise MappingError(
-            f"{FAILED}{_label(invoice)} uses item '{_line_label(line)}', which is not mapped to a "
-            f"QuickBooks item. {MAP_IT}",
-            code="unmapped_item",
-        )
-    amount = money(line.amount)
+        raise MappingError(_unmapped_item(invoice, line), code="unmapped_item")
+    amount = money(line.amount, f"line '{_line_label(line)}' amount")
     qty = plain_number(line.quantity, "quantity")
     price = plain_number(line.unit_price, "unit_price")
     if (qty * price).quantize(CENT, rounding=ROUND_HALF_UP) != amount:
@@ -119,6 +137,7 @@ def invoice_to_qbo(invoice: Invoice, refs: InvoiceRefs, settings: QuickBooksSett
             f"{FAILED}{_label(invoice)} has no QuickBooks customer yet. Push its customer first.",
             code="missing_reference",
         )
+    money(invoice.total, "total")  # QuickBooks computes the total; a sub-cent one must still be refused
     lines = sorted(invoice.lines, key=lambda li: li.line_number)
     if not lines:
         raise MappingError(
@@ -132,7 +151,7 @@ def invoice_to_qbo(invoice: Invoice, refs: InvoiceRefs, settings: QuickBooksSett
             {"DetailType": _DISCOUNT_LINE, "Amount": discount, _DISCOUNT_LINE: {"PercentBased": False}}
         )
     line_total = sum((money(li.amount) for li in lines), ZERO)
-    if line_total != money(invoice.subtotal):
+    if line_total != money(invoice.subtotal, "subtotal"):
         raise MappingError(
             f"{FAILED}{_label(invoice)}: its lines add up to {line_total} but its subtotal is "
             f"{money(invoice.subtotal)}. Correct the invoice in the app.",
@@ -163,7 +182,7 @@ def invoice_to_qbo(invoice: Invoice, refs: InvoiceRefs, settings: QuickBooksSett
     if settings.tax.sales_tax_code is not None:
         body["TxnTaxDetail"] = {"TxnTaxCodeRef": settings.tax.sales_tax_code.as_ref()}
     else:
-        body["TxnTaxDetail"] = {"TotalTax": money(invoice.tax_amount)}
+        body["TxnTaxDetail"] = {"TotalTax": money(invoice.tax_amount, "tax")}
     return body
 
 

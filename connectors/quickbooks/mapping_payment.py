@@ -47,7 +47,7 @@ class PaymentRefs:
 
 def _label(payment: Payment) -> str:
     ref = payment_ref_num(payment)
-    return f"Payment {ref}" if ref else f"Payment of {money(payment.amount)} on {payment.payment_date}"
+    return f"Payment {ref}" if ref else f"Payment of {payment.amount} on {payment.payment_date}"
 
 
 def payment_ref_num(payment: Payment) -> str | None:

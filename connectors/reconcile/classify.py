@@ -67,6 +67,8 @@ ACTIONS = {
     "missing_in_qbo_deleted": "deleted in QuickBooks: repair unlinks it and creates it again",
     "missing_in_app": "pull it into the app (incremental-sync) or void it in QuickBooks if it is not real",
     "amount_mismatch": "the app is the source of truth: repair pushes the app's amount",
+    "amount_mismatch_sub_cent": "correct the amount to the cent in the app (sierra-sync never rounds it), "
+    "then push",
     "amount_mismatch_stripe": "check the Stripe charge and correct the app payment (or refund in Stripe)",
     "status_mismatch": "the app is the source of truth: repair pushes the app's status",
     "status_mismatch_deleted": "deleted in the app: void or delete it in QuickBooks",
@@ -198,8 +200,9 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
     compared = live[~app_void & ~qbo_void]
     diff = (compared["qbo_amount"] - compared["app_amount"]).fillna(0)
     rounding_ok = compared["entity_type"].isin(ROUNDING_TYPES)
-    within = diff.abs().le(options.tolerance_cents) & diff.ne(0) & rounding_ok
-    mismatch = diff.ne(0) & ~within
+    sub_cent = compared["exact_amount"].notna()  # reported below on its own, whatever QuickBooks holds
+    within = diff.abs().le(options.tolerance_cents) & diff.ne(0) & rounding_ok & ~sub_cent
+    mismatch = diff.ne(0) & ~within & ~sub_cent
     is_customer = compared["entity_type"] == "customer"
     name_differs = is_customer & compared["number"].ne(compared["number_qbo"]).fillna(False)
     mis = compared[mismatch]
@@ -215,6 +218,17 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
             + " (difference "
             + _money_text(mis["qbo_amount"] - mis["app_amount"])
             + ")",
+        )
+    )
+    odd = app[app["exact_amount"].notna()].rename(columns={"amount": "app_amount"})
+    parts.append(
+        _rows(
+            odd,
+            "amount_mismatch",
+            ACTIONS["amount_mismatch_sub_cent"],
+            "the app amount "
+            + odd["exact_amount"]
+            + " has more than two decimals: it has no exact amount in cents, so it matches nothing",
         )
     )
     rnd = compared[within]

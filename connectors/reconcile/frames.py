@@ -5,7 +5,8 @@ differences are exact; Decimal comes back only at the edges (`to_decimal`). Floa
 
 - app: one row per app record in scope: entity_type, app_id, number (DocNumber / DisplayName /
   PaymentRefNum), amount, balance, status, deleted, external_id (its QBO id through the entity link, or
-  missing), stripe_charge_id, stripe_payment_intent_id, refunded.
+  missing), stripe_charge_id, stripe_payment_intent_id, refunded, exact_amount (set only for an amount
+  with more than two decimals, which `amount` cannot hold in cents).
 - qbo: one row per QuickBooks object: entity_type, external_id, number, amount, balance, voided,
   sync_token.
 - stripe: one row per Stripe charge: charge_id, payment_intent_id, amount, refunded, fee, net, status.
@@ -33,6 +34,7 @@ APP_COLUMNS = {
     "stripe_charge_id": "string",
     "stripe_payment_intent_id": "string",
     "refunded": "Int64",
+    "exact_amount": "string",  # the app amount as stored when it has more than two decimals, else missing
 }
 QBO_COLUMNS = {
     "entity_type": "string",
@@ -61,6 +63,15 @@ def cents(value: Decimal | int | str | None) -> int | None:
     if isinstance(value, float):
         raise TypeError("money must be Decimal, int or str, never float")
     return int(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP).scaleb(2))
+
+
+def sub_cent(value: Decimal | int | str | None) -> str | None:
+    """The exact text of an amount with more than two decimals (`100.125`), else None: such an amount
+    has no exact cents, and reconciliation reports it instead of rounding it into a match."""
+    if value is None:
+        return None
+    number = Decimal(value)
+    return None if number == number.quantize(CENT, rounding=ROUND_HALF_UP) else str(number)
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -22,7 +22,7 @@ from connectors.db.models import Contact, EntityLink, Invoice, Payment
 from connectors.quickbooks import mapping
 from connectors.quickbooks.query import Select
 from connectors.quickbooks.query import select as qbo_select
-from connectors.reconcile.frames import APP_COLUMNS, QBO_COLUMNS, STRIPE_COLUMNS, cents, frame
+from connectors.reconcile.frames import APP_COLUMNS, QBO_COLUMNS, STRIPE_COLUMNS, cents, frame, sub_cent
 from connectors.stripe.errors import StripeApiError
 
 CHUNK = 500  # ids per SQL IN (...)
@@ -96,6 +96,7 @@ def load_app(
                 "app_id": str(invoice.id),
                 "number": invoice.invoice_number,
                 "amount": cents(invoice.total),
+                "exact_amount": sub_cent(invoice.total),
                 "balance": cents(invoice.balance),
                 "status": invoice.status,
                 "deleted": invoice.deleted_at is not None,
@@ -110,6 +111,7 @@ def load_app(
                 "app_id": str(payment.id),
                 "number": mapping.payment_ref_num(payment),
                 "amount": cents(payment.amount),
+                "exact_amount": sub_cent(payment.amount),
                 "status": payment.status,
                 "deleted": payment.deleted_at is not None,
                 "external_id": external_id,

@@ -111,7 +111,10 @@ class Applier(Steps):
         self._check_number(values["invoice_number"], row, obj)
         total, balance = values.get("total"), values.get("balance")
         if total is not None and balance is not None and not ZERO <= balance <= total:
-            raise PullError(f"{label_of('invoice', obj)} has a balance of {balance} on a total of {total}.")
+            raise PullError(
+                f"{label_of('invoice', obj)} has a balance of {balance} on a total of {total}.",
+                "invalid_value",
+            )
         if row is None or link is None:
             invoice = Invoice(company_id=self.target.company_id, **values)
             invoice.lines = [InvoiceLineItem(**line) for line in lines or []]
@@ -216,7 +219,8 @@ class Applier(Steps):
             if current is not None and current.refunded_amount > amount:
                 raise PullError(
                     f"QuickBooks payment {qid} now applies {amount} to an invoice, less than the "
-                    f"{current.refunded_amount} refunded in Sierra; correct the payment in QuickBooks."
+                    f"{current.refunded_amount} refunded in Sierra; correct the payment in QuickBooks.",
+                    "invalid_value",
                 )
             plan.append((qid if len(parts) == 1 else f"{qid}-{inv_qid or 'unapplied'}", found, values))
         if conflict:  # QuickBooks wins: one decision for the whole payment
@@ -302,5 +306,7 @@ class Applier(Steps):
             obj = self.client.read(QBO_ENTITIES[entity_type], qbo_id)
         app_id = self.customer(obj) if entity_type == "customer" else self.invoice(obj)
         if app_id is None:
-            raise PullError(f"{label_of(entity_type, obj)} could not be brought into the app first.")
+            raise PullError(
+                f"{label_of(entity_type, obj)} could not be brought into the app first.", "dependency_failed"
+            )
         return app_id

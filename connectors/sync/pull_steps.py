@@ -137,7 +137,8 @@ class Steps:
         if row is None:
             raise PullError(
                 f"{label_of(entity_type, obj)} is linked to a Sierra record that no longer exists; "
-                "unlink it to import it again."
+                "unlink it to import it again.",
+                "app_record_missing",
             )
         return row
 

@@ -26,6 +26,8 @@ from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from connectors.quickbooks.errors import DuplicateDocNumberError, DuplicateNameError, QuickBooksError
 from connectors.quickbooks.query import select as qbo_select
 from connectors.quickbooks.settings import ConflictPolicy, QuickBooksSettings
+from connectors.sync.dependencies import DependencyProblem, dependency_problems
+from connectors.sync.heartbeat import AttemptLeases
 from connectors.sync.lease import push_lease
 from connectors.sync.links import links_for
 from connectors.sync.outcome import PushResult
@@ -75,7 +77,14 @@ class Pusher:
 
     def run(self, entity_types: Sequence[str] = ORDER, ids: Iterable[uuid.UUID] | None = None) -> PushResult:
         engine = self.sessions.kw["bind"]
-        with push_lease(engine, self.target.integration_id):
+        if self.options.lease_s is None or self.options.dry_run:
+            with push_lease(engine, self.target.integration_id):
+                return self._run(entity_types, ids)
+        # The attempts the sweep claimed for us are ours from now on, also while we wait for the push lease.
+        leases = AttemptLeases(self.sessions, self.options.lease_s)
+        leases.add(self.options.claimed.values())
+        self.rec.leases = leases
+        with leases, push_lease(engine, self.target.integration_id):
             return self._run(entity_types, ids)
 
     def _run(self, entity_types: Sequence[str], ids: Iterable[uuid.UUID] | None) -> PushResult:
@@ -95,12 +104,19 @@ class Pusher:
 
     def _deps(self, rows: Sequence[Any], spec: Spec) -> Deps:
         maps: dict[str, dict[uuid.UUID, str]] = {"customer": {}, "invoice": {}}
+        problems: dict[tuple[str, uuid.UUID], DependencyProblem] = {}
+        t = self.target
         with self.sessions() as session:
             for attr, dep_type in spec.depends_on:
                 needed = {getattr(r, attr) for r in rows if getattr(r, attr)}
-                found = links_for(session, self.target.integration_id, dep_type, needed)
+                found = links_for(session, t.integration_id, dep_type, needed)
                 maps[dep_type] = {app_id: link.external_id for app_id, link in found.items()}
-        return Deps(customers=maps["customer"], invoices=maps["invoice"])
+                unlinked = needed - set(found)
+                found_problems = dependency_problems(
+                    session, t.company_id, t.settings, dep_type, unlinked, self.result.failures
+                )
+                problems.update({(dep_type, app_id): p for app_id, p in found_problems.items()})
+        return Deps(customers=maps["customer"], invoices=maps["invoice"], problems=problems)
 
     def _phase(self, spec: Spec, rows: list[Any]) -> None:
         counts = self.result.count(spec.entity_type)
@@ -313,7 +329,8 @@ class Pusher:
                 mapping.MappingError(
                     f"QuickBooks sync failed: {spec.label(row)} is linked to QuickBooks {spec.qbo_entity} "
                     f"{link.external_id}, which QuickBooks no longer returns (deleted or made inactive). "
-                    "Restore it in QuickBooks, or unlink the record to create it again."
+                    "Restore it in QuickBooks, or unlink the record to create it again.",
+                    code="qbo_record_missing",
                 ),
             )
             return []

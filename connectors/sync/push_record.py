@@ -12,6 +12,7 @@ from connectors import synclog
 from connectors.db.models import EntityLink
 from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.quickbooks import mapping
+from connectors.sync.heartbeat import AttemptLeases
 from connectors.sync.links import save_link
 from connectors.sync.outcome import Decision, Failure, PushResult
 from connectors.sync.push_types import Op, PushOptions, Target
@@ -26,12 +27,13 @@ class PushRecorder:
     options: PushOptions
     result: PushResult
     _subscribed: set[str] | None = None  # event types the company's webhook subscribers want (read once)
+    leases: AttemptLeases | None = None  # the attempts this push holds, kept alive while it runs
 
     def open_attempt(self, session: Session, spec: Spec, op: Op) -> uuid.UUID:
         claimed = self.options.claimed.pop((spec.entity_type, op.row.id), None)
         if claimed is not None:
             return claimed
-        return synclog.start_attempt(
+        log_id = synclog.start_attempt(
             session,
             integration_id=self.target.integration_id,
             company_id=self.target.company_id,
@@ -47,7 +49,15 @@ class PushRecorder:
             max_retries=self.options.max_retries,
             flow_run_id=self.options.flow_run_id,
             request_id=op.request_id or None,
+            lease_s=self.options.lease_s,
         )
+        if self.leases is not None:
+            self.leases.add([log_id])
+        return log_id
+
+    def _released(self, log_id: uuid.UUID) -> None:
+        if self.leases is not None:
+            self.leases.discard([log_id])
 
     def succeed(
         self, session: Session, spec: Spec, op: Op, log_id: uuid.UUID, obj: dict[str, Any], outcome: str
@@ -68,6 +78,7 @@ class PushRecorder:
             external_updated_at=meta.last_updated if meta else None,
         )
         synclog.finish_success(session, log_id, external_entity_id=external_id, response_payload=obj or None)
+        self._released(log_id)
         counts = self.result.count(spec.entity_type)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
         self.decide(spec, op.row, op.action, outcome, external_id)
@@ -87,7 +98,7 @@ class PushRecorder:
 
     def failed(self, session: Session, spec: Spec, row: Any, log_id: uuid.UUID, error: Exception) -> None:
         label = spec.label(row)
-        code = getattr(error, "code", None)
+        code = getattr(error, "code", None) or synclog.UNCLASSIFIED
         retryable = bool(getattr(error, "retryable", False))
         text = str(getattr(error, "message", error))
         message = (
@@ -101,6 +112,7 @@ class PushRecorder:
             retryable=retryable,
             error_details={"entity": label, "error": type(error).__name__},
         )
+        self._released(log_id)
         counts = self.result.count(spec.entity_type)
         if status == "retrying":
             counts.retrying += 1
@@ -155,6 +167,7 @@ class PushRecorder:
                         stored.last_synced_version = row.version
                 if claimed is not None:
                     synclog.finish_success(session, claimed, response_payload={"skipped": reason})
+                    self._released(claimed)
 
     def close_unused_claims(self) -> None:
         if not self.options.claimed or self.options.dry_run:
@@ -166,6 +179,7 @@ class PushRecorder:
                     log_id,
                     response_payload={"skipped": f"{entity_type} {app_id} needs no push any more"},
                 )
+                self._released(log_id)
         self.options.claimed.clear()
 
     def decide(self, spec: Spec, row: Any, action: str, reason: str, external_id: str | None = None) -> None:

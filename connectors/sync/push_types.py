@@ -28,6 +28,9 @@ class PushOptions:
     # Attempt rows opened by the retry sweep: (entity type, app id) -> sync-log id to finish.
     claimed: dict[tuple[str, uuid.UUID], uuid.UUID] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
+    # Lease of every attempt this push opens or holds, renewed while it runs (connectors.sync.heartbeat):
+    # a worker that dies leaves attempts the next sweep recovers once it has passed. None: no lease.
+    lease_s: float | None = 20.0
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -15,31 +15,61 @@ from sqlalchemy.orm import selectinload
 from connectors.db.models import Contact, Expense, Invoice, Payment
 from connectors.quickbooks import mapping
 from connectors.quickbooks.settings import QuickBooksSettings
+from connectors.sync.dependencies import DependencyProblem
 
 ORDER = ("customer", "invoice", "payment", "expense")
 
 
 class MissingDependencyError(mapping.MappingError):
     """A row needs another record (its customer, its invoice) in QuickBooks first, and it is not there.
-    Retryable: the dependency is usually waiting for its own retry; if it never gets there, this record
-    runs out of retries with it and `replay-failed` re-runs both, dependency first."""
+    Retryable only when the dependency is on its way (`dependency_pending`); when only a person can fix
+    the dependency (deleted, missing, never sent, failed for good), it is not, and the code says which."""
 
-    retryable = True
+    def __init__(self, message: str, *, code: str, retryable: bool) -> None:
+        super().__init__(message, code=code)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
 class Deps:
-    """QBO ids of what rows depend on: app id -> QBO id, per entity type."""
+    """QBO ids of what rows depend on: app id -> QBO id, per entity type; and, for dependencies without
+    one, what is wrong with them (connectors.sync.dependencies)."""
 
     customers: Mapping[uuid.UUID, str]
     invoices: Mapping[uuid.UUID, str]
+    problems: Mapping[tuple[str, uuid.UUID], DependencyProblem] = field(default_factory=dict)
+
+    def _missing(
+        self, row_label: str, dep_type: str, app_id: uuid.UUID, pending: str
+    ) -> MissingDependencyError:
+        problem = self.problems.get((dep_type, app_id))
+        if problem is None:
+            return MissingDependencyError(
+                f"QuickBooks sync failed: {row_label}: {pending}; this record follows it.",
+                code="dependency_pending",
+                retryable=True,
+            )
+        return MissingDependencyError(
+            f"QuickBooks sync failed: {row_label}: {problem.what} {problem.why}. To fix: {problem.fix}.",
+            code=problem.code,
+            retryable=problem.retryable,
+        )
 
     def customer(self, row_label: str, customer_id: uuid.UUID | None) -> str:
-        qbo_id = self.customers.get(customer_id) if customer_id else None
-        if not qbo_id:
+        if customer_id is None:
             raise MissingDependencyError(
-                f"QuickBooks sync failed: {row_label} belongs to a customer that is not in QuickBooks yet "
-                "(its own sync failed or is pending). Fix the customer's sync first; this record follows."
+                f"QuickBooks sync failed: {row_label} has no customer. Choose its customer in the app, then "
+                "run replay-failed for this company.",
+                code="missing_customer",
+                retryable=False,
+            )
+        qbo_id = self.customers.get(customer_id)
+        if not qbo_id:
+            raise self._missing(
+                row_label,
+                "customer",
+                customer_id,
+                "its customer is not in QuickBooks yet (its sync is pending)",
             )
         return qbo_id
 
@@ -48,9 +78,11 @@ class Deps:
             return None
         qbo_id = self.invoices.get(invoice_id)
         if not qbo_id:
-            raise MissingDependencyError(
-                f"QuickBooks sync failed: {row_label} pays an invoice that is not in QuickBooks yet. "
-                "Sync that invoice first; this payment follows."
+            raise self._missing(
+                row_label,
+                "invoice",
+                invoice_id,
+                "the invoice it pays is not in QuickBooks yet (its sync is pending)",
             )
         return qbo_id
 

@@ -22,8 +22,11 @@ def rotate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Add a new key (the newest seals), then re-seal every stored token with it. Old keys stay in the
-    block so nothing becomes unreadable; remove them by hand once the report shows nothing left on them."""
+    """Add a new key (the newest seals), then re-seal everything the keys seal with it: connection tokens,
+    pending authorizations and outgoing webhook signing secrets. Old keys stay in the block so nothing
+    becomes unreadable; the report lists the keys nothing is sealed with any more (`removable_key_ids`):
+    remove those by hand, and only when it shows 0 values left on older keys. Restart long-running
+    processes (api serve, serve, watch) first: one still holding the old keys seals with them."""
     engine = open_engine()
     require_current_schema(engine)
     block = token_keys()
@@ -39,5 +42,16 @@ def rotate(
     typer.echo(
         f"newest key {report.key_id}{' (new)' if new_key else ''}: re-sealed {report.integrations_resealed} "
         f"connections ({report.integrations_current} already current), {report.oauth_states_resealed} "
-        "pending authorizations"
+        f"authorizations, {report.webhook_secrets_resealed} webhook secrets"
     )
+    if report.left_on_old_keys:
+        where = ", ".join(f"{n} {name}" for name, n in report.left_by_column.items())
+        typer.echo(
+            f"{report.left_on_old_keys} values are still sealed with older keys ({where}); keep every key "
+            "and run `sierra-sync keys rotate --reseal-only` again"
+            + (f" ({report.unreadable} cannot be opened: re-authorize those)" if report.unreadable else "")
+        )
+    elif report.removable_key_ids:
+        typer.echo(f"0 values left on older keys: {', '.join(report.removable_key_ids)} may be removed")
+    else:
+        typer.echo("0 values left on older keys")

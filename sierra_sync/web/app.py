@@ -1,7 +1,7 @@
 """The sierra-sync web app: webhook receivers, the QuickBooks OAuth callback, the public REST API under
 /api/v1 and the health check. Served by `sierra-sync webhooks serve` and `sierra-sync api serve`.
 
-    app = create_app(AppDeps(sessions=session_factory(engine), stripe_webhook_secrets=["whsec_…"]))
+    app = create_app(AppDeps(sessions=session_factory(engine), webhook_secrets={"stripe": ["whsec_…"]}))
 """
 
 from __future__ import annotations

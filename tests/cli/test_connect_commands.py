@@ -70,6 +70,11 @@ def test_setup_connect_rotate_disconnect(cli, sessions, qbo):
     assert rotated.returncode == 0, rotated.stderr
     report = json.loads(rotated.stdout)
     assert report["integrations_resealed"] == 1 and report["key_id"] != first_key
+    assert report["left_on_old_keys"] == 0 and first_key in report["removable_key_ids"]
+    assert report["key_id"] not in report["removable_key_ids"]
+    again = cli("keys", "rotate", "--reseal-only")
+    assert again.returncode == 0, again.stderr
+    assert "0 values left on older keys: " in again.stdout and first_key in again.stdout
 
     gone = cli("disconnect", "quickbooks", "--company", "Zoë's Renovations", "--json")
     assert gone.returncode == 0, gone.stderr

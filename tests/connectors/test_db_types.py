@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import StatementError
 
+from connectors.db import migrate
+from connectors.db.engine import make_engine, session_factory
 from connectors.db.models import Invoice, InvoiceLineItem
-from connectors.db.types import Fixed
+from connectors.db.types import Fixed, SubCentError
 from tests import factories
 
 
@@ -53,17 +55,54 @@ def test_money_refuses_float():
         Fixed(14, 2).process_bind_param(0.1, dialect=None)  # type: ignore[arg-type]
 
 
-def test_money_rounds_half_up_to_the_cent(sessions):
+def test_money_with_more_than_two_decimals_is_refused_never_rounded(sessions):
+    """2.675 is neither 2.67 nor 2.68: writing it fails with an error that says so, and nothing is stored."""
     with sessions.begin() as s:
         c = factories.company(s)
         cust = factories.customer(s, c.id)
         inv = factories.invoice(s, c.id, cust.id)
-        inv.lines[0].amount = Decimal("2.675")  # binary floats famously round this to 2.67
-        line_id = inv.lines[0].id
-    with sessions() as s:
+        line_id, before = inv.lines[0].id, inv.lines[0].amount
+    with sessions.begin() as s:
         line = s.get(InvoiceLineItem, line_id)
         assert line is not None
-        assert line.amount == Decimal("2.68")
+        line.amount = Decimal("2.675")
+        with pytest.raises(StatementError, match=r"amount 2.675 has more than 2 decimal places") as err:
+            s.flush()
+        s.rollback()
+    assert isinstance(err.value.orig, SubCentError)
+    with sessions() as s:
+        line = s.get(InvoiceLineItem, line_id)
+        assert line is not None and line.amount == before
+    with sessions.begin() as s:  # trailing zeros are not extra decimals
+        line = s.get(InvoiceLineItem, line_id)
+        assert line is not None
+        line.amount = Decimal("2.6700")
+    with sessions() as s:
+        line = s.get(InvoiceLineItem, line_id)
+        assert line is not None and str(line.amount) == "2.67"
+
+
+def test_a_sub_cent_amount_another_writer_stored_is_read_as_it_is(tmp_path):
+    """SQLite keeps what another writer put in a NUMERIC column (PostgreSQL's NUMERIC(14,2) rounds it on
+    write, out of our hands): it comes back exact, for the sync to refuse and reconciliation to report."""
+    engine = make_engine(f"sqlite:///{tmp_path}/raw.db")
+    migrate.upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        c = factories.company(s)
+        cust = factories.customer(s, c.id)
+        inv = factories.invoice(s, c.id, cust.id, tax=Decimal("0.00"))
+        invoice_id = inv.id
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE invoices SET subtotal = 100.125, total = 100.125, balance = 0 WHERE id = :id"),
+            {"id": invoice_id.hex},
+        )
+    with sessions() as s:
+        invoice = s.get(Invoice, invoice_id)
+        assert invoice is not None and invoice.total == Decimal("100.125")
+        assert s.scalar(select(func.sum(Invoice.total))) == Decimal("100.125")
+    engine.dispose()
 
 
 def test_money_column_is_numeric_14_2(engine):
@@ -116,3 +155,32 @@ def test_uuid_keys_on_both_dialects(sessions):
     with sessions() as s:
         assert s.get(type(c), cid) is not None
     assert cid.version == 4
+
+
+def test_reconciliation_reads_a_stored_sub_cent_amount_as_it_is(tmp_path):
+    """The app side of a reconciliation carries the exact amount, so the classifier reports it."""
+    from datetime import date
+
+    from connectors.reconcile.sources import load_app
+
+    engine = make_engine(f"sqlite:///{tmp_path}/recon.db")
+    migrate.upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        c = factories.company(s)
+        integration = factories.integration(s, c.id)
+        cust = factories.customer(s, c.id)
+        odd = factories.invoice(s, c.id, cust.id, "ODD-1", tax=Decimal("0.00"))
+        factories.invoice(s, c.id, cust.id, "OK-1", tax=Decimal("0.00"))
+        ids = (c.id, integration.id, odd.id)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE invoices SET subtotal = 100.125, total = 100.125, balance = 0 WHERE id = :id"),
+            {"id": ids[2].hex},
+        )
+    with sessions() as s:
+        app = load_app(s, ids[0], ids[1], date(2000, 1, 1), date(2100, 1, 1))
+    invoices = app[app["entity_type"] == "invoice"].set_index("number")
+    assert invoices.loc["ODD-1", "exact_amount"] == "100.125"
+    assert invoices["exact_amount"].isna().loc["OK-1"]
+    engine.dispose()

@@ -7,11 +7,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from connectors import synclog
 from connectors.db.engine import session_factory
 from connectors.db.models import Integration, IntegrationSyncLog
+from connectors.db.types import utcnow
 from connectors.redact import REDACTED
 from tests import factories
 
@@ -212,3 +213,89 @@ def test_running_average_duration(sessions, integ):
         integration = s.get(Integration, integ[0])
         assert integration is not None
         assert integration.avg_sync_duration_ms == 300
+
+
+def test_a_lapsed_lease_is_recovered_at_once_a_live_one_never(sessions, integ):
+    """A worker renews its attempts' lease while it lives: the sweep takes an attempt whose lease ran out
+    (its worker died) at once, long before the old 15-minute rule, and never one whose lease is renewed,
+    however old the attempt."""
+    with sessions.begin() as s:
+        dead_id = _start(s, integ, now=T0, lease_s=20, flow_run_id="run-dead")
+        live_id = _start(s, integ, now=T0 - timedelta(hours=2), lease_s=20, flow_run_id="run-live")
+    with sessions.begin() as s:
+        assert synclog.renew_leases(s, [live_id], 20, now=T0 + timedelta(seconds=15)) == 1
+    dead: set[str] = set()
+    with sessions.begin() as s:
+        assert synclog.leases_alive(s, ["run-dead", "run-live"], now=T0 + timedelta(seconds=21)) == {
+            "run-live"
+        }
+        claimed = synclog.claim_due_retries(
+            s, now=T0 + timedelta(seconds=21), lease_s=20, flow_run_id="sweep", dead_flow_runs=dead
+        )
+    assert [c.previous_log_id for c in claimed] == [dead_id]
+    assert claimed[0].recovered_from_lost_worker and dead == {"run-dead"}
+    with sessions() as s:
+        old = s.get(IntegrationSyncLog, dead_id)
+        assert old is not None and (old.error_code, old.lease_expires_at) == ("worker_lost", None)
+        successor = s.get(IntegrationSyncLog, claimed[0].new_log_id)
+        assert successor is not None and successor.status == "in_progress"
+        assert successor.lease_expires_at == T0 + timedelta(seconds=41)  # leased to the sweep's push
+        live = s.get(IntegrationSyncLog, live_id)
+        assert live is not None and live.status == "in_progress"
+
+
+def test_renewing_leaves_finished_attempts_alone(sessions, integ):
+    with sessions.begin() as s:
+        done_id = _start(s, integ, now=T0, lease_s=20)
+        synclog.finish_success(s, done_id, now=T0 + timedelta(seconds=1))
+    with sessions.begin() as s:
+        assert synclog.renew_leases(s, [done_id], 20, now=T0 + timedelta(seconds=5)) == 0
+    with sessions() as s:
+        row = s.get(IntegrationSyncLog, done_id)
+        assert row is not None and (row.status, row.lease_expires_at) == ("success", None)
+
+
+def test_the_heartbeat_thread_keeps_a_lease_alive_and_stops_with_its_worker(sessions, integ):
+    from connectors.sync.heartbeat import AttemptLeases
+
+    with sessions.begin() as s:
+        log_id = _start(s, integ, now=utcnow(), lease_s=0.6)
+    leases = AttemptLeases(sessions, 0.6, interval_s=0.1)
+    leases.add([log_id])
+    with leases:
+        deadline = utcnow() + timedelta(seconds=5)
+        while leases.renewals < 3 and utcnow() < deadline:
+            threading.Event().wait(0.05)
+    assert leases.renewals >= 3
+    with sessions() as s:
+        row = s.get(IntegrationSyncLog, log_id)
+        assert row is not None and row.lease_expires_at is not None
+        renewed_until = row.lease_expires_at
+    assert renewed_until > row.started_at + timedelta(seconds=0.6)  # moved on by the renewals
+    with sessions.begin() as s:  # the worker is gone: once the lease passes, the sweep recovers the attempt
+        claimed = synclog.claim_due_retries(s, now=renewed_until + timedelta(milliseconds=1))
+    assert [c.previous_log_id for c in claimed] == [log_id]
+
+
+def test_a_renewal_never_waits_for_a_row_another_transaction_holds(db, sessions, integ):
+    """PostgreSQL: the worker finishing an attempt holds its row lock; the heartbeat's renewal skips that
+    row instead of waiting for it (waiting is how the two deadlocked: issue 18)."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite locks the whole database: a renewal waits for the writer, it cannot deadlock")
+    with sessions.begin() as s:
+        held_id = _start(s, integ, now=T0, lease_s=20)
+        free_id = _start(s, integ, now=T0, lease_s=20)
+    holder = sessions()
+    try:
+        holder.get(IntegrationSyncLog, held_id, with_for_update=True)  # the push finishing this attempt
+        with sessions.begin() as s:
+            s.execute(text("SET LOCAL lock_timeout = '2s'"))  # waiting would fail the test, not hang it
+            assert synclog.renew_leases(s, [held_id, free_id], 20, now=T0 + timedelta(seconds=10)) == 1
+    finally:
+        holder.rollback()
+        holder.close()
+    with sessions() as s:
+        free = s.get(IntegrationSyncLog, free_id)
+        held = s.get(IntegrationSyncLog, held_id)
+        assert free is not None and free.lease_expires_at == T0 + timedelta(seconds=30)
+        assert held is not None and held.lease_expires_at == T0 + timedelta(seconds=20)

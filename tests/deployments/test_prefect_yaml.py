@@ -19,7 +19,7 @@ from flows import registry
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_SCHEDULES = {
     "incremental-sync-all": ("interval", 900),
-    "retry-sweep": ("interval", 300),
+    "retry-sweep": ("interval", 30),
     "rotate-tokens": ("cron", "7 * * * *"),
     "health-check": ("interval", 900),
     "reconcile-nightly": ("cron", "30 2 * * *"),

@@ -176,6 +176,9 @@ class IntegrationSyncLog(UUIDPk, Timestamps, Base):
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     retried_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # While `in_progress`: until when the worker running the attempt is known to be alive (it renews this
+    # during the push); past it, the retry sweep recovers the attempt as left by a dead worker.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebhookSubscription(UUIDPk, Timestamps, Base):

@@ -23,7 +23,7 @@ from connectors.quickbooks.mapping import (
     qbo_timestamp,
     resolve_conflict,
 )
-from connectors.quickbooks.mapping_common import plain_number, to_decimal
+from connectors.quickbooks.mapping_common import MappingError, plain_number, to_decimal
 from tests import fixtures
 
 FIXTURES = fixtures.QUICKBOOKS
@@ -90,10 +90,24 @@ def test_qbo_timestamp():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(D("119.6"), "119.60"), (50, "50.00"), (D("0.005"), "0.01"), (D("-10"), "-10.00"), ("9.60", "9.60")],
+    [
+        (D("119.6"), "119.60"),
+        (50, "50.00"),
+        (D("100.1200"), "100.12"),
+        (D("-10"), "-10.00"),
+        ("9.60", "9.60"),
+    ],
 )
-def test_money_quantises_to_the_cent(value, expected):
+def test_money_is_to_the_cent(value, expected):
     assert str(money(value)) == expected and type(money(value)) is Decimal
+
+
+@pytest.mark.parametrize("value", [D("0.005"), D("100.125"), "2.675", D("-0.001")])
+def test_money_with_more_than_two_decimals_is_refused_not_rounded(value):
+    with pytest.raises(MappingError, match=r"has more than two decimals") as err:
+        money(value, "total")
+    assert err.value.code == "sub_cent_amount" and not err.value.retryable
+    assert f"total {D(value)} has more than two decimals" in str(err.value)
 
 
 @pytest.mark.parametrize(

@@ -189,8 +189,8 @@ def test_unmapped_item_message_is_exact():
     with pytest.raises(MappingError) as err:
         invoice_to_qbo(seed_like_invoice(), InvoiceRefs("7"), QuickBooksSettings())
     assert str(err.value) == (
-        "QuickBooks sync failed: Invoice #1234 uses item 'Framing labor', which is not mapped to a "
-        "QuickBooks item. Map it in the integration settings."
+        "QuickBooks sync failed: Invoice #1234 uses item 'Framing labor' (item code FRAMING-LABOR), which "
+        "is not mapped to a QuickBooks item. Map item code FRAMING-LABOR in the integration settings."
     )
     assert err.value.code == "unmapped_item" and not err.value.retryable
 
@@ -220,9 +220,21 @@ def test_unmapped_item_names_the_line_with_accents_and_apostrophes():
     )
     settings = parse_settings({"items": {"FRAMING-LABOR": {"value": "1"}}})
     with pytest.raises(
-        MappingError, match=r"Invoice #INV-0042 uses item 'Peña's café tile, supplied & set', which"
+        MappingError,
+        match=r"Invoice #INV-0042 uses item 'Peña's café tile, supplied & set' \(item code TILE-X\), which",
     ):
         invoice_to_qbo(inv, InvoiceRefs("7"), settings)
+
+
+def test_unmapped_item_without_a_code_says_so():
+    inv = seed_like_invoice(lines=[line(1, "Framing labor", "10", "85", "850.00", None)])
+    with pytest.raises(MappingError) as err:
+        invoice_to_qbo(inv, InvoiceRefs("7"), QuickBooksSettings())
+    assert str(err.value) == (
+        "QuickBooks sync failed: Invoice #1234 uses item 'Framing labor' (no item code), which is not "
+        "mapped to a QuickBooks item. Give the line an item code, or map its description 'Framing labor' "
+        "in the integration settings."
+    )
 
 
 @pytest.mark.parametrize(

@@ -192,3 +192,16 @@ def test_only_an_unlinked_record_gives_one_row_not_phantom_missing_ones():
     qbo = qbo[qbo["external_id"].isin(["20", "28"])]
     result = classify(app, qbo, frame([], STRIPE_COLUMNS), Options(stripe_checked=False))
     assert kinds_of(result.discrepancies) == [("unlinked", "i-nolink", "28")]
+
+
+def test_a_sub_cent_app_amount_is_reported_never_matched_by_rounding():
+    """An app total of 100.125 rounds to the 100.13 QuickBooks holds: it is still reported, not matched."""
+    app = frame([app_row("invoice", "i-odd", "1001", "100.125", "20", exact_amount="100.125")], APP_COLUMNS)
+    qbo = frame([qbo_row("invoice", "20", "1001", "100.13")], QBO_COLUMNS)
+    result = classify(app, qbo, frame([], STRIPE_COLUMNS), Options(stripe_checked=False))
+    rows = result.discrepancies
+    assert list(rows["kind"]) == ["amount_mismatch"]
+    assert "100.125 has more than two decimals" in rows["detail"].iloc[0]
+    assert "to the cent" in rows["action"].iloc[0]
+    summary = summarize(result, app, qbo, frame([], STRIPE_COLUMNS))
+    assert summary["accuracy_pct"] == Decimal("0.00")

@@ -115,7 +115,7 @@ def test_unmapped_item_fails_alone_with_an_actionable_message(connected):
     )
     message = failures[0].message
     assert message.startswith("QuickBooks sync failed: Invoice #")
-    assert "which is not mapped to a QuickBooks item. Map it in the integration settings." in message
+    assert "(item code " in message and "which is not mapped to a QuickBooks item. Map item code " in message
     assert all(f.status == "failed" for f in failures)  # not retryable: a person must map the item
     assert result.counts["customer"].created > 0  # dependencies went first and were not held back
 
