@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     qbo_max_throttle_wait: float = Field(
         default=300.0, ge=0, description="Longest wait after a 429 (QuickBooks wants 60 s if no Retry-After)."
     )
+    stop_grace_seconds: float = Field(
+        default=8.0,
+        ge=0,
+        description="After SIGTERM/SIGINT, how long a long-running command waits for the work in hand "
+        "(a push's batch request in flight) before it stops without it; keep it below the supervisor's kill "
+        "timeout (Docker 10 s, Kubernetes 30 s, systemd 90 s).",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL in force: SIERRA_DATABASE_URL, or the SQLite file under data_dir."""

@@ -12,6 +12,7 @@ from prefect.tasks import exponential_backoff
 
 from connectors.sync.push import Pusher
 from connectors.sync.push_types import PushOptions
+from sierra_sync.shutdown import STOP
 from tasks.retry import retry_if_retryable
 from tasks.runtime import company_sync
 
@@ -65,6 +66,7 @@ def push_entities(
             for key, log_id in (claimed or {}).items()
         },
         progress=progress,
+        should_stop=STOP.requested,  # a command stopping on SIGTERM/SIGINT (watch, demo): end between batches
     )
     with company_sync(uuid.UUID(company_id)) as cs:
         pusher = Pusher(cs.sessions, cs.client, cs.target, options)

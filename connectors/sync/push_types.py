@@ -28,6 +28,9 @@ class PushOptions:
     # Attempt rows opened by the retry sweep: (entity type, app id) -> sync-log id to finish.
     claimed: dict[tuple[str, uuid.UUID], uuid.UUID] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
+    # Asked between batch requests: True stops the push there (the process is stopping). What was sent is
+    # recorded; records not reached keep their pending version and go with the next sync.
+    should_stop: Callable[[], bool] | None = None
 
 
 @dataclass
