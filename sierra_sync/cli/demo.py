@@ -37,7 +37,11 @@ def demo(
                 lambda: run_demo(options, out=out, stop=stop), stop, grace=get_settings().stop_grace_seconds
             )
         except DemoStopped as stopped:
-            print(f"demo stopped before the step {str(stopped)!r}; its servers are stopped", file=out)
+            print(
+                f"demo stopped before the step {str(stopped)!r}: the sandboxes and the Prefect server it "
+                "started are stopped",
+                file=out,
+            )
             return
     if as_json:
         echo_json(figures)
