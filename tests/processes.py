@@ -37,6 +37,14 @@ def marked_processes(mark: str) -> dict[int, str]:
     return found
 
 
+def left_behind(mark: str, settle: float = 5.0) -> dict[int, str]:
+    """The marked processes still alive after up to `settle` seconds (a child may take a moment to go)."""
+    deadline = time.monotonic() + settle
+    while (left := marked_processes(mark)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
 def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -103,10 +111,7 @@ class Command:
 
     def left_behind(self, settle: float = 5.0) -> dict[int, str]:
         """Processes of the command still alive once it has exited (waits up to `settle` s for them to go)."""
-        deadline = time.monotonic() + settle
-        while (left := self.processes()) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return left
+        return left_behind(self.mark, settle)
 
     def kill(self) -> None:
         """Test teardown: nothing of the command survives the test, whatever happened."""
@@ -122,8 +127,8 @@ class Command:
 def assert_clean_stop(command: Command, *, code: int = 0) -> None:
     """Exit status `code`, no traceback and no ERROR line, no process of the command left anywhere."""
     out = command.output
+    assert command.left_behind() == {}, out
+    assert not group_alive(command.proc.pid), out
     assert command.proc.returncode == code, out
     assert "Traceback" not in out, out
     assert "ERROR" not in out, out
-    assert command.left_behind() == {}, out
-    assert not group_alive(command.proc.pid), out

@@ -136,7 +136,12 @@ def test_serve_stops_while_starting_and_when_ready(started, app_db, prefect_api,
     assert_clean_stop(command)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    ("migrated_db", "sig"),
+    [("sqlite", signal.SIGTERM), ("postgresql", signal.SIGINT)],  # polling and LISTEN, each signal once
+    ids=["sqlite-SIGTERM", "postgresql-SIGINT"],
+    indirect=["migrated_db"],
+)
 def test_watch_stopped_mid_push_ends_after_the_batch_in_flight(started, flow_env, db, prefect_api, sig):  # noqa: F811
     """The signal lands while a push's batch request is in flight (the sandbox answers slowly): the batch
     finishes and is recorded, the push stops there, the process exits 0. The sync log is consistent: no
