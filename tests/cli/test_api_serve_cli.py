@@ -78,6 +78,7 @@ def test_two_workers_share_the_rate_count_and_flush_the_log_on_stop(db, sessions
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "Traceback" not in out and " ERROR " not in out, out
+    assert "never awaited" not in out, out  # workers read the blocks (not coroutines of them) at start-up
     assert left_behind(mark) == {}  # no worker (nor anything a worker started) outlives the stop
     with sessions() as s:  # written by the workers' batches, the last ones at shutdown
         assert s.scalar(select(func.count()).select_from(ApiRequestLog)) == REQUESTS + 1
