@@ -112,7 +112,7 @@ def _share_prefect_server() -> None:
     server_module = sys.modules.get("prefect.server.api.server")
     server = server_module.SubprocessASGIServer() if server_module is not None else None
     if server is not None and server.running:
-        os.environ["PREFECT_API_URL"] = server.api_url
+        os.environ["PREFECT_API_URL"] = server.api_url  # for the workers: this process read its settings
 
 
 def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) -> None:
