@@ -141,7 +141,16 @@ def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) 
                 engine.dispose()
             os.environ[_DISPATCH_ENV] = dispatch
             _share_prefect_server()
-        config = uvicorn.Config(app, factory=workers > 1, workers=workers, host=host, port=port, **QUIET)
+        grace = max(1, int(settings.stop_grace_seconds))  # requests in flight get that long at a stop
+        config = uvicorn.Config(
+            app,
+            factory=workers > 1,
+            workers=workers,
+            host=host,
+            port=port,
+            timeout_graceful_shutdown=grace,
+            **QUIET,
+        )
         try:
             if workers > 1:
                 supervisor = Multiprocess(config, sockets=[config.bind_socket()])  # takes SIGTERM/SIGINT

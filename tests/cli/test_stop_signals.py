@@ -137,6 +137,19 @@ def test_webhooks_serve_stops_on_sigterm_and_on_sigint(started, app_db, prefect_
         assert port_free("127.0.0.1", port)
 
 
+def _delete_scheduled_runs() -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    scheduled = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+    )
+    with get_client(sync_client=True) as client:
+        for run in client.read_flow_runs(flow_run_filter=scheduled, limit=200):
+            client.delete_flow_run(run.id)
+
+
 @pytest.mark.parametrize(
     ("sig", "when"),
     [(signal.SIGTERM, "serving"), (signal.SIGINT, "ready:")],
@@ -145,8 +158,14 @@ def test_webhooks_serve_stops_on_sigterm_and_on_sigint(started, app_db, prefect_
 def test_serve_stops_while_starting_and_when_ready(started, app_db, prefect_api, sig, when):
     """`serve` runs Prefect's runner, which takes SIGTERM in the main thread and, before it has started,
     answers it with sys.exit in the middle of its event loop: the process hung. Now the runner runs in a
-    worker thread and the stop is ours, from the first line to the last."""
-    env = base_env(SIERRA_DATABASE_URL=app_db, PREFECT_API_URL=prefect_api)
+    worker thread and the stop is ours, from the first line to the last.
+
+    The runner serves no run here (runs in flight are cancelled by Prefect's runner itself): the runs other
+    tests' deployments left overdue on the shared server are deleted first, and it polls once, at start."""
+    _delete_scheduled_runs()
+    env = base_env(
+        SIERRA_DATABASE_URL=app_db, PREFECT_API_URL=prefect_api, PREFECT_RUNNER_POLL_FREQUENCY="3600"
+    )
     command = start(started, ["serve"], env)
     command.wait_for(when)
     command.stop(sig, STOP_WITHIN + 40)  # the runner may cancel a scheduled run in flight (30 s grace)
