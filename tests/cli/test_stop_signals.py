@@ -128,9 +128,12 @@ def test_api_serve_stops_the_temporary_prefect_server_it_started(started, app_db
 
 def test_webhooks_serve_stops_on_sigterm_and_on_sigint(started, app_db, prefect_api):
     env = base_env(SIERRA_DATABASE_URL=app_db, PREFECT_API_URL=prefect_api)
-    for sig in (signal.SIGTERM, signal.SIGINT):  # one at a time: each gets its own port and process
+    servers = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):  # two processes started at once, each on its own port
         port = free_port("127.0.0.1")
-        command = start(started, ["webhooks", "serve", "--port", str(port), "--dispatch", "in-process"], env)
+        args = ["webhooks", "serve", "--port", str(port), "--dispatch", "in-process"]
+        servers[sig] = (start(started, args, env), port)
+    for sig, (command, port) in servers.items():
         wait_healthy(command, f"http://127.0.0.1:{port}/healthz")
         command.stop(sig, STOP_WITHIN)
         assert_clean_stop(command)
