@@ -6,6 +6,7 @@ registers, read from prefect.yaml so the two never drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 from pathlib import Path
@@ -13,11 +14,13 @@ from typing import Any, cast
 
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with prefect; no stubs here
 from prefect import Flow
-from prefect import serve as prefect_serve
 from prefect.deployments.runner import RunnerDeployment
+from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, Schedule
 
 from sierra_sync.errors import ConfigError
+from sierra_sync.settings import get_settings
+from sierra_sync.shutdown import STOP, StopRequest, run_until_stopped, stop_on_signals
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PREFECT_YAML = PROJECT_DIR / "prefect.yaml"
@@ -80,10 +83,46 @@ def build(path: Path = PREFECT_YAML, *, paused: bool = False) -> list[RunnerDepl
     return out
 
 
-def serve(limit: int | None = None) -> None:
-    """Serve every deployment from this process until stopped (Ctrl-C)."""
-    prefect_serve(*build(), limit=limit)
+# Prefect's runner cancels the runs in flight when it stops and gives each up to 30 s to end before it kills
+# its process group: the stop waits that long (and a little more), so no flow-run process is left behind.
+RUNNER_CANCEL_GRACE_S = 35.0
+
+
+def serve(limit: int | None = None, stop: StopRequest = STOP) -> None:
+    """Serve every deployment from this process until `stop` is requested (SIGTERM or Ctrl-C under
+    `stop_on_signals`). Then no new run starts; Prefect's runner cancels the runs in flight (a push stops
+    mid-way: the attempt rows it leaves in progress are taken again by the retry sweep) and pauses the
+    schedules, as `prefect.serve` does.
+
+    The runner runs in a worker thread: it installs its own SIGTERM handler only in the main thread, and
+    that handler ends the process abruptly (sys.exit in the middle of the event loop) when the signal comes
+    before the runner has started, which hangs it."""
+    deployments = build()
+    if stop.requested():
+        return
+    runner = Runner(pause_on_shutdown=True, limit=limit)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    print(f"serving {len(deployments)} deployments: {', '.join(d.name for d in deployments)}", flush=True)
+    grace = get_settings().stop_grace_seconds + RUNNER_CANCEL_GRACE_S
+    run_until_stopped(lambda: asyncio.run(_run_until_stopped(runner, stop)), stop, grace=grace)
+
+
+async def _run_until_stopped(runner: Runner, stop: StopRequest) -> None:
+    started = asyncio.ensure_future(runner.start())
+    while not (runner.started or started.done() or stop.requested()):
+        await asyncio.sleep(0.1)
+    if runner.started and not stop.requested():
+        print("ready: polling for scheduled and requested runs (Ctrl-C or SIGTERM stops)", flush=True)
+    while not (started.done() or stop.requested()):
+        await asyncio.sleep(0.1)
+    while not (runner.started or started.done()):
+        await asyncio.sleep(0.1)  # stopped while starting: astop needs a started runner
+    if not started.done():
+        await runner.astop()
+    await started
 
 
 if __name__ == "__main__":
-    serve()
+    with stop_on_signals():
+        serve()

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     qbo_max_throttle_wait: float = Field(
         default=300.0, ge=0, description="Longest wait after a 429 (QuickBooks wants 60 s if no Retry-After)."
     )
+    stop_grace_seconds: float = Field(
+        default=8.0,
+        ge=0,
+        description="After SIGTERM/SIGINT, how long a long-running command waits for the work in hand "
+        "(a push's batch request in flight) before it stops without it; keep it below the supervisor's kill "
+        "timeout (Docker 10 s, Kubernetes 30 s, systemd 90 s).",
+    )
 
     sync_lease_seconds: float = Field(
         default=20.0,

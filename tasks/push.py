@@ -13,6 +13,7 @@ from prefect.tasks import exponential_backoff
 from connectors.sync.push import Pusher
 from connectors.sync.push_types import PushOptions
 from sierra_sync.settings import get_settings
+from sierra_sync.shutdown import STOP
 from tasks.retry import retry_if_retryable
 from tasks.runtime import company_sync
 
@@ -67,6 +68,7 @@ def push_entities(
         },
         progress=progress,
         lease_s=get_settings().sync_lease_seconds,
+        should_stop=STOP.requested,  # a command stopping on SIGTERM/SIGINT (watch, demo): end between batches
     )
     with company_sync(uuid.UUID(company_id)) as cs:
         pusher = Pusher(cs.sessions, cs.client, cs.target, options)

@@ -57,6 +57,7 @@ class PushResult:
     failures: list[Failure] = field(default_factory=list)
     batch_requests: int = 0
     single_requests: int = 0
+    stopped: bool = False  # ended early on a stop request: records not reached wait for the next sync
 
     def count(self, entity_type: str) -> Counts:
         return self.counts.setdefault(entity_type, Counts())
@@ -68,4 +69,5 @@ class PushResult:
             "failures": [f.as_dict() for f in self.failures],
             "batch_requests": self.batch_requests,
             "single_requests": self.single_requests,
+            "stopped": self.stopped,
         }

@@ -91,6 +91,8 @@ class Pusher:
         t = self.target
         selected = select_rows(self.sessions, t.integration_id, t.company_id, t.settings, entity_types, ids)
         self._total = sum(len(rows) for rows in selected.values())
+        if self._stopping():
+            return self.result
         try:
             self._prefetch(selected)
         except QuickBooksError as err:
@@ -98,9 +100,24 @@ class Pusher:
                 raise
             log.warning("QuickBooks lookups failed (%s); each entity type retries its own", err.code)
         for entity_type, rows in selected.items():
+            if self._stopping():
+                return self.result  # claimed rows stay in progress: the retry sweep takes them again
             self._phase(SPECS[entity_type], rows)
         self.rec.close_unused_claims()
         return self.result
+
+    def _stopping(self) -> bool:
+        """True when the process is stopping: the push ends between two batch requests."""
+        if self.options.should_stop is None or not self.options.should_stop():
+            return False
+        if not self.result.stopped:
+            self.result.stopped = True
+            log.info(
+                "push stopped early (%s of %s records done): the next sync takes up the rest",
+                self._done,
+                self._total,
+            )
+        return True
 
     def _deps(self, rows: Sequence[Any], spec: Spec) -> Deps:
         maps: dict[str, dict[uuid.UUID, str]] = {"customer": {}, "invoice": {}}
@@ -189,6 +206,8 @@ class Pusher:
             return
         self._write(spec, [op for op in ops if op.action != "void"])
         for op in (op for op in ops if op.action == "void"):
+            if self._stopping():
+                break
             self._void(spec, op)
         log.info(
             "pushed %s: %s created, %s updated, %s linked, %s skipped, %s failed, %s retrying",
@@ -367,6 +386,8 @@ class Pusher:
 
     def _write(self, spec: Spec, ops: list[Op]) -> None:
         for start in range(0, len(ops), WRITE_CHUNK):
+            if self._stopping():
+                return
             chunk = ops[start : start + WRITE_CHUNK]
             with self.sessions.begin() as session:
                 attempts = [self.rec.open_attempt(session, spec, op) for op in chunk]

@@ -31,6 +31,9 @@ class PushOptions:
     # Lease of every attempt this push opens or holds, renewed while it runs (connectors.sync.heartbeat):
     # a worker that dies leaves attempts the next sweep recovers once it has passed. None: no lease.
     lease_s: float | None = 20.0
+    # Asked between batch requests: True stops the push there (the process is stopping). What was sent is
+    # recorded; records not reached keep their pending version and go with the next sync.
+    should_stop: Callable[[], bool] | None = None
 
 
 @dataclass

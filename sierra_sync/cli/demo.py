@@ -20,13 +20,29 @@ def demo(
     prefect_port: int = typer.Option(4200, help="Port of the demo's Prefect server (a free one if taken)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object on stdout."),
 ) -> None:
-    """Seed, connect, sync both ways under injected faults, reconcile, and print the accuracy figure."""
-    from sierra_sync.demo.runner import DemoOptions, run_demo
+    """Seed, connect, sync both ways under injected faults, reconcile, and print the accuracy figure.
+    SIGTERM or Ctrl-C: the step in progress ends (a push after its batch request in flight), the sandboxes
+    and the Prefect server it started stop (also with --keep-server), exit 0."""
+    from sierra_sync.demo.runner import DemoOptions, DemoStopped, run_demo
+    from sierra_sync.settings import get_settings
+    from sierra_sync.shutdown import run_until_stopped, stop_on_signals
 
     options = DemoOptions(
         companies=companies, invoices=invoices, keep_server=keep_server, prefect_port=prefect_port
     )
-    figures = run_demo(options, out=sys.stderr if as_json else sys.stdout)
+    out = sys.stderr if as_json else sys.stdout
+    with stop_on_signals() as stop:
+        try:
+            figures = run_until_stopped(
+                lambda: run_demo(options, out=out, stop=stop), stop, grace=get_settings().stop_grace_seconds
+            )
+        except DemoStopped as stopped:
+            print(
+                f"demo stopped before the step {str(stopped)!r}: the sandboxes and the Prefect server it "
+                "started are stopped",
+                file=out,
+            )
+            return
     if as_json:
         echo_json(figures)
         return

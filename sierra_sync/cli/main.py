@@ -2,6 +2,8 @@
 
 Sub-commands live in sibling modules, one concern each, and register themselves on `app` here.
 Errors a user can cause are SierraError: printed as one line on stderr, exit status non-zero, no traceback.
+Long-running commands stop in order on SIGTERM/SIGINT (sierra_sync.shutdown): exit status 0; a second signal
+stops them at once with 128 + the signal number.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 import typer
 
 from sierra_sync.errors import SierraError
+from sierra_sync.shutdown import ForcedStop, WorkAbandoned, exit_now
 
 app = typer.Typer(
     name="sierra-sync",
@@ -80,6 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     except SierraError as err:
         print(f"error: {err.message}", file=sys.stderr)
         sys.exit(err.exit_code)
-    except KeyboardInterrupt:
+    except WorkAbandoned as err:  # an orderly stop that did not wait for the work (it is safe to drop)
+        print(f"stopped: {err}", file=sys.stderr)
+        exit_now(0)
+    except ForcedStop as err:  # a second signal: the cleanups have run; a worker thread may still be busy
+        print(f"stopped at once ({err}); attempts left in progress are retried by the sweep", file=sys.stderr)
+        exit_now(err.exit_code)
+    except KeyboardInterrupt:  # Ctrl-C in a short command (Typer usually turns it into exit 130 itself)
         print("interrupted", file=sys.stderr)
         sys.exit(130)

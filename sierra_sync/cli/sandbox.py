@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import signal
-import time
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import typer
 
 from sierra_sync.errors import ConfigError, SierraError
 from sierra_sync.settings import get_settings
+from sierra_sync.shutdown import stop_on_signals
 
 
 def _stripe_app(latency_ms: int, error_rate: float, drop_rate: float) -> Any | None:
@@ -46,7 +46,7 @@ def sandbox(
     ),
     webhook_url: str | None = typer.Option(None, help="POST QuickBooks eventNotifications to this URL."),
 ) -> None:
-    """Run the local QuickBooks Online and Stripe sandboxes until stopped (Ctrl-C)."""
+    """Run the local QuickBooks Online and Stripe sandboxes until stopped (Ctrl-C or SIGTERM: exit 0)."""
     from sandbox.common.server import LocalServer
     from sandbox.quickbooks import SandboxOptions, create_app
 
@@ -70,31 +70,21 @@ def sandbox(
             webhook_url=webhook_url,
         )
     )
-    servers: list[LocalServer] = []
-    signal.signal(signal.SIGTERM, _interrupt)  # before anything starts: a stop during start-up is clean too
-    try:
-        servers.append(_start(LocalServer(qbo_app, host=host, port=qbo_port), "QuickBooks", qbo_port))
-        typer.echo(f"QuickBooks Online sandbox: {servers[0].url}  (client id: {client_id})")
+    with stop_on_signals() as stop:  # before anything starts: a stop during start-up is clean too
+        qbo = _start(LocalServer(qbo_app, host=host, port=qbo_port), "QuickBooks", qbo_port)
+        stop.at_exit(qbo.stop)
+        typer.echo(f"QuickBooks Online sandbox: {qbo.url}  (client id: {client_id})")
         stripe_app = _stripe_app(latency_ms, error_rate, drop_rate)
         if stripe_app is not None:
-            servers.append(
-                _start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port)
-            )
-            typer.echo(f"Stripe sandbox:            {servers[1].url}")
+            stripe = _start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port)
+            stop.at_exit(stripe.stop)
+            typer.echo(f"Stripe sandbox:            {stripe.url}")
         else:
             typer.echo("Stripe sandbox:            not available (sandbox.stripe has no create_app yet)")
         typer.echo("Press Ctrl-C to stop.")
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
+        sys.stdout.flush()
+        stop.wait()
         typer.echo("stopping")
-    finally:
-        for server in reversed(servers):
-            server.stop()
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _start(server: Any, name: str, port: int) -> Any:

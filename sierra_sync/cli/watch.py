@@ -4,6 +4,9 @@ Changes come from `connectors.watch.ChangeWatcher` (LISTEN/NOTIFY on PostgreSQL,
 companies with a connected QuickBooks integration are synced; a failed sync is reported on one line and the
 watcher keeps going. Syncs run one after another in this process: changes made meanwhile are gathered and
 start the next round.
+
+SIGTERM or Ctrl-C stops it in order (sierra_sync.shutdown): no new sync starts, a push in progress ends after
+the batch request in flight (its outcome recorded; records not reached go with the next sync), exit 0.
 """
 
 from __future__ import annotations
@@ -11,12 +14,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Any
 
 import typer
@@ -27,6 +28,8 @@ from connectors.db.models import Company, Integration
 from connectors.redact import redact_text
 from connectors.watch import CHANNEL, ChangeBatch, ChangeWatcher
 from sierra_sync.cli.common import open_engine, require_current_schema
+from sierra_sync.settings import get_settings
+from sierra_sync.shutdown import StopRequest, run_until_stopped, stop_on_signals
 
 SyncCallback = Callable[[str], object]
 
@@ -68,11 +71,17 @@ class WatchTotals:
     synced: int = 0
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
+    cut_short: list[str] = field(default_factory=list)  # syncs a stop ended early (the next sync goes on)
 
 
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return redact_text(text.splitlines()[0] if text else type(err).__name__)
+
+
+def _stopped_early(result: object) -> bool:
+    push = result.get("push") if isinstance(result, dict) else None
+    return isinstance(push, dict) and bool(push.get("stopped"))
 
 
 def run_watch(
@@ -81,9 +90,11 @@ def run_watch(
     sync: SyncCallback = default_incremental_sync,
     *,
     as_json: bool = False,
+    stop: StopRequest | None = None,
 ) -> WatchTotals:
     """For each batch, call `sync(company_id)` for every changed company with a connected QuickBooks
-    integration. A failing sync costs one line on stderr; the loop goes on. Returns the totals."""
+    integration. A failing sync costs one line on stderr; the loop goes on. Once `stop` is requested no
+    further sync starts. Returns the totals."""
     totals = WatchTotals()
     for batch in batches:
         totals.batches += 1
@@ -96,6 +107,7 @@ def run_watch(
             "synced": [],
             "skipped": [str(c) for c in batch.company_ids if c not in connected],
             "failed": [],
+            "cut_short": [],
         }
         totals.skipped += len(report["skipped"])
         if not as_json:
@@ -104,8 +116,10 @@ def run_watch(
                 f"{len(connected)} connected to QuickBooks"
             )
         for company_id, name in connected.items():
+            if stop is not None and stop.requested():
+                break  # the next scheduled sync takes them
             try:
-                sync(str(company_id))
+                result = sync(str(company_id))
             except Exception as err:  # one company's failure must not stop the others (logged, not retried)
                 totals.failed.append(str(company_id))
                 report["failed"].append({"company_id": str(company_id), "error": _first_line(err)})
@@ -116,7 +130,14 @@ def run_watch(
                 continue
             totals.synced += 1
             report["synced"].append(str(company_id))
-            if not as_json:
+            if _stopped_early(result):
+                totals.cut_short.append(str(company_id))
+                report["cut_short"].append(str(company_id))
+                if not as_json:
+                    typer.echo(
+                        f"stopped the sync of {name} ({company_id}) early: the next sync does the rest"
+                    )
+            elif not as_json:
                 typer.echo(f"synced {name} ({company_id})")
         if as_json:
             typer.echo(json.dumps(report))
@@ -133,7 +154,8 @@ def watch(
     ),
 ) -> None:
     """Start an incremental push for each company whose data changes (LISTEN/NOTIFY on PostgreSQL, polling
-    on SQLite). Runs until stopped (Ctrl-C, SIGTERM, --once, --max-seconds); exits 1 if any sync failed."""
+    on SQLite). Runs until stopped (Ctrl-C, SIGTERM, --once, --max-seconds); exits 1 if any sync failed.
+    A stop lets the push in progress finish its batch request in flight, then ends it (exit 0)."""
     engine = open_engine()
     require_current_schema(engine)
 
@@ -147,20 +169,22 @@ def watch(
             typer.echo(f"watching {redact_url(engine.url)} ({how}, debounce {debounce:g} s)")
         sys.stdout.flush()
 
-    watcher = ChangeWatcher(
-        engine,
-        debounce=debounce,
-        poll_interval=poll_interval,
-        max_batches=1 if once else None,
-        stop_after=max_seconds,
-        on_ready=announce,
-    )
-
-    def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-        watcher.stop()
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    totals = run_watch(engine, watcher, as_json=as_json)
+    with stop_on_signals() as stop:
+        watcher = ChangeWatcher(
+            engine,
+            debounce=debounce,
+            poll_interval=poll_interval,
+            max_batches=1 if once else None,
+            stop_after=max_seconds,
+            on_ready=announce,
+        )
+        stop.on_stop(watcher.stop)
+        # The syncs run in a worker thread: a signal stops the loop between units, never in a push's middle.
+        totals = run_until_stopped(
+            lambda: run_watch(engine, watcher, as_json=as_json, stop=stop),
+            stop,
+            grace=get_settings().stop_grace_seconds,
+        )
     if as_json:
         typer.echo(
             json.dumps(

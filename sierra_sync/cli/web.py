@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from sierra_sync.errors import ConfigError, SierraError
 from sierra_sync.settings import get_settings
+from sierra_sync.shutdown import stop_on_signals
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -83,13 +85,34 @@ def build_deps(dispatch: str) -> AppDeps:
 
 def worker_app() -> FastAPI:
     """The app of one worker process of `--workers N` (uvicorn starts each with this factory)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from sierra_sync.web import create_app
 
-    return create_app(build_deps(os.environ.get(_DISPATCH_ENV, "auto")))
+    # uvicorn calls the factory inside its event loop, where Prefect's Block.load returns a coroutine
+    # instead of the block: read the blocks in a thread of their own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        deps = pool.submit(build_deps, os.environ.get(_DISPATCH_ENV, "auto")).result()
+    return create_app(deps)
+
+
+def _share_prefect_server() -> None:
+    """Point the worker processes at this process's Prefect API. Without PREFECT_API_URL, Prefect runs a
+    temporary server as a child process: one here is enough, and a worker that uvicorn stops with SIGTERM
+    would leave its own behind."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return  # configured: the workers inherit it
+    server_module = sys.modules.get("prefect.server.api.server")
+    server = server_module.SubprocessASGIServer() if server_module is not None else None
+    if server is not None and server.running:
+        os.environ["PREFECT_API_URL"] = server.api_url  # for the workers: this process read its settings
 
 
 def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from sierra_sync.web import create_app
 
@@ -98,21 +121,44 @@ def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) 
     settings = get_settings()
     host = host or settings.host
     port = settings.api_port if port is None else port
-    deps = build_deps(dispatch)  # also the preflight of every worker: a bad setting fails here, once
-    typer.echo(f"sierra-sync web app on http://{host}:{port} ({deps!r}, {workers} process(es))")
-    typer.echo(
-        "  POST /webhooks/stripe  POST /webhooks/quickbooks  GET /oauth/quickbooks/callback  GET /healthz"
-    )
-    app: Any = create_app(deps)
-    if workers > 1:  # each worker builds its own app (and database pools) from the factory
-        app = f"{__name__}:worker_app"
-        for engine in {deps.sessions.kw["bind"], deps.counters}:
-            engine.dispose()
-        os.environ[_DISPATCH_ENV] = dispatch
-    try:
-        uvicorn.run(app, factory=workers > 1, workers=workers, host=host, port=port, **QUIET)
-    except SystemExit as exc:  # uvicorn exits when it cannot bind
-        raise SierraError(f"the web app could not listen on {host}:{port}: is the port in use?") from exc
+    with stop_on_signals() as stop:  # stops Prefect's temporary server too, however uvicorn ends
+        deps = build_deps(dispatch)  # also the preflight of every worker: a bad setting fails here, once
+        if stop.requested():
+            return  # stopped while starting
+        typer.echo(f"sierra-sync web app on http://{host}:{port} ({deps!r}, {workers} process(es))")
+        typer.echo(
+            "  POST /webhooks/stripe  POST /webhooks/quickbooks  GET /oauth/quickbooks/callback  GET /healthz"
+        )
+        app: Any = create_app(deps)
+        if workers > 1:  # each worker builds its own app (and database pools) from the factory
+            app = f"{__name__}:worker_app"
+            for engine in {deps.sessions.kw["bind"], deps.counters}:
+                engine.dispose()
+            os.environ[_DISPATCH_ENV] = dispatch
+            _share_prefect_server()
+        grace = max(1, int(settings.stop_grace_seconds))  # requests in flight get that long at a stop
+        config = uvicorn.Config(
+            app,
+            factory=workers > 1,
+            workers=workers,
+            host=host,
+            port=port,
+            timeout_graceful_shutdown=grace,
+            **QUIET,
+        )
+        try:
+            if workers > 1:
+                supervisor = Multiprocess(config, sockets=[config.bind_socket()])  # takes SIGTERM/SIGINT
+                stop.on_stop(supervisor.should_exit.set)  # a signal that came before it did
+                supervisor.run()
+            else:
+                # uvicorn takes SIGTERM/SIGINT while it serves and re-raises them once it has shut down:
+                # they land on stop_on_signals' handler, not on the default one that would kill the process.
+                server = uvicorn.Server(config)
+                stop.on_stop(lambda: setattr(server, "should_exit", True))
+                server.run()
+        except SystemExit as exc:  # uvicorn exits when it cannot bind
+            raise SierraError(f"the web app could not listen on {host}:{port}: is the port in use?") from exc
 
 
 HOST = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1).")
@@ -132,7 +178,8 @@ DISPATCH = typer.Option(
 
 @webhooks_app.command("serve")
 def webhooks_serve(host: str | None = HOST, port: int | None = PORT, dispatch: str = DISPATCH) -> None:
-    """Serve the webhook receiver and the OAuth callback (the same app as `api serve`) until stopped."""
+    """Serve the webhook receiver and the OAuth callback (the same app as `api serve`) until stopped
+    (SIGTERM or Ctrl-C: requests in flight finish, exit 0)."""
     _serve(host, port, dispatch)
 
 
@@ -140,5 +187,6 @@ def webhooks_serve(host: str | None = HOST, port: int | None = PORT, dispatch: s
 def api_serve(
     host: str | None = HOST, port: int | None = PORT, dispatch: str = DISPATCH, workers: int = WORKERS
 ) -> None:
-    """Serve the web app: public REST API, webhooks and the OAuth callback, until stopped."""
+    """Serve the web app: public REST API, webhooks and the OAuth callback, until stopped (SIGTERM or
+    Ctrl-C: requests in flight finish, exit 0)."""
     _serve(host, port, dispatch, workers)

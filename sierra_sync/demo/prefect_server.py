@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from sierra_sync.errors import SierraError
+from sierra_sync.shutdown import terminate
 
 STATE_FILE = "server.json"
 
@@ -146,25 +145,13 @@ class PrefectServer:
         raise SierraError(f"the Prefect server did not answer within {timeout:.0f} s; see {self.log_file}")
 
     def stop(self, timeout: float = 15.0) -> None:
-        """End the server (and its child processes); quietly nothing when it is already gone."""
-        if self.pid is None:
+        """End the server (its process group: the server and any child of it); quietly nothing when it is
+        already gone."""
+        pid, self.pid = self.pid, None
+        if pid is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive_or_reap(self.pid, self.process):
-            time.sleep(0.1)
-        if _alive_or_reap(self.pid, self.process):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
+        terminate(self.process if self.process is not None else pid, group=True, grace=timeout)
         (self.home / STATE_FILE).unlink(missing_ok=True)
-        self.pid = None
-
-
-def _alive_or_reap(pid: int, process: subprocess.Popen[bytes] | None) -> bool:
-    if process is not None:
-        return process.poll() is None
-    return _alive(pid)
 
 
 __all__ = ["PrefectServer", "free_port", "healthy", "port_free"]

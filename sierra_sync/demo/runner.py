@@ -30,6 +30,7 @@ from sierra_sync.demo.accuracy import Accuracy, check_company
 from sierra_sync.demo.prefect_server import PrefectServer
 from sierra_sync.demo.scenario import edit_in_app, edit_in_quickbooks
 from sierra_sync.settings import get_settings
+from sierra_sync.shutdown import STOP, StopRequest
 
 STRIPE_PAYMENTS = 3  # invoices per company paid by card (each costs QuickBooks batch requests: 40/min)
 FAULTS = {"error_rate": 0.15, "drop_rate": 0.05, "throttle": 2}
@@ -46,11 +47,17 @@ class DemoOptions:
     prefect_port: int = 4200
 
 
-class Progress:
-    """One line per step with the elapsed time, on `out` (stderr when stdout carries JSON)."""
+class DemoStopped(Exception):
+    """The demo was asked to stop (SIGTERM/Ctrl-C): raised at the start of the next step."""
 
-    def __init__(self, out: TextIO) -> None:
+
+class Progress:
+    """One line per step with the elapsed time, on `out` (stderr when stdout carries JSON); a step does not
+    start once a stop was requested (DemoStopped)."""
+
+    def __init__(self, out: TextIO, stop: StopRequest = STOP) -> None:
         self.out = out
+        self.stop = stop
         self.started = time.perf_counter()
 
     def elapsed(self) -> float:
@@ -61,6 +68,8 @@ class Progress:
 
     @contextmanager
     def step(self, text: str) -> Iterator[Callable[[str], None]]:
+        if self.stop.requested():
+            raise DemoStopped(text)
         notes: list[str] = []
         begun = time.perf_counter()
         print(f"[{self.elapsed():5.1f}s] {text} …", file=self.out, flush=True)
@@ -147,9 +156,11 @@ def _sync_counts(result: dict[str, Any]) -> str:
     return f"{created} created, {updated} updated in QuickBooks, {pulled} pulled, {retrying} to retry"
 
 
-def run_demo(options: DemoOptions, out: TextIO) -> dict[str, Any]:
-    """Run every step; returns the figures (`accuracy_pct`, counts, `duration_s` …)."""
-    progress = Progress(out)
+def run_demo(options: DemoOptions, out: TextIO, stop: StopRequest = STOP) -> dict[str, Any]:
+    """Run every step; returns the figures (`accuracy_pct`, counts, `duration_s` …). Once `stop` is
+    requested no further step starts (DemoStopped); the Prefect server it started is stopped, even with
+    `keep_server` (that keeps the server of a finished demo)."""
+    progress = Progress(out, stop)
     settings = get_settings()
     data_dir = settings.data_dir.resolve()
     if os.environ.get("SIERRA_DATABASE_URL"):
@@ -164,10 +175,13 @@ def run_demo(options: DemoOptions, out: TextIO) -> dict[str, Any]:
     url = get_settings().resolved_database_url()
 
     server = PrefectServer(home=data_dir / "prefect", port=options.prefect_port)
+    finished = False
     if server.try_reuse():
         progress.say(f"Prefect server: reusing the one at {server.ui_url}")
     else:
         server.launch()
+        # Also when the demo is abandoned mid-step (the stop's grace ran out): the main thread stops it.
+        stop.at_exit(lambda: None if finished and options.keep_server else server.stop())
         progress.say(f"Prefect server: starting at {server.ui_url} (SQLite under {server.home})")
     sandboxes: world.Sandboxes | None = None
     figures: dict[str, Any] = {}
@@ -197,10 +211,11 @@ def run_demo(options: DemoOptions, out: TextIO) -> dict[str, Any]:
         figures = _with_prefect(
             api_url, progress, sessions, sandboxes, app_block, keys, companies, integrations, options
         )
+        finished = True
     finally:
         if sandboxes is not None:
             sandboxes.stop()
-        if not options.keep_server:
+        if not options.keep_server or not (finished or server.reused):
             server.stop()
     figures["duration_s"] = round(progress.elapsed(), 1)
     if options.keep_server:
@@ -265,9 +280,8 @@ def _with_prefect(
             sweeps = 0
             while True:
                 due, wait = _due_retries(sessions)
-                if not due or sweeps >= 10:
+                if not due or sweeps >= 10 or progress.stop.wait(min(wait or 0.0, 10.0)):
                     break
-                time.sleep(min(wait or 0.0, 10.0))
                 retry_failed_syncs(company="all")
                 sweeps += 1
             note(f"{sweeps} sweep(s), {due} still waiting")
@@ -392,4 +406,4 @@ def _stripe_payments(
     return None
 
 
-__all__ = ["DemoOptions", "run_demo"]
+__all__ = ["DemoOptions", "DemoStopped", "run_demo"]

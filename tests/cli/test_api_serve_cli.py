@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from connectors.apikeys import create_key, parse_permissions
 from connectors.db.models import ApiRequestLog
 from sierra_sync.demo.prefect_server import free_port
 from tests import factories
+from tests.processes import MARK, left_behind
 
 CLI = [sys.executable, "-m", "sierra_sync"]
 REQUESTS = 40
@@ -42,8 +44,9 @@ def test_two_workers_share_the_rate_count_and_flush_the_log_on_stop(db, sessions
             s, company.id, "ops", parse_permissions("projects:r"), rate_limit_per_hour=REQUESTS
         ).raw
     port = free_port("127.0.0.1")
+    mark = uuid.uuid4().hex  # in the environment of every process it starts
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIERRA_")}
-    env.update(SIERRA_DATABASE_URL=db.url, PREFECT_API_URL=prefect_api)
+    env.update(SIERRA_DATABASE_URL=db.url, PREFECT_API_URL=prefect_api, **{MARK: mark})
     args = ["api", "serve", "--workers", "2", "--port", str(port), "--dispatch", "in-process"]
     proc = subprocess.Popen(
         [*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -75,6 +78,8 @@ def test_two_workers_share_the_rate_count_and_flush_the_log_on_stop(db, sessions
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "Traceback" not in out and " ERROR " not in out, out
+    assert "never awaited" not in out, out  # workers read the blocks (not coroutines of them) at start-up
+    assert left_behind(mark) == {}  # no worker (nor anything a worker started) outlives the stop
     with sessions() as s:  # written by the workers' batches, the last ones at shutdown
         assert s.scalar(select(func.count()).select_from(ApiRequestLog)) == REQUESTS + 1
         assert s.scalar(select(func.count()).where(ApiRequestLog.rate_limit_exceeded.is_(True))) == 1
