@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest postgres bench clean
+.PHONY: install demo test lint typecheck pytest postgres browsers bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ demo: install
 postgres:
 	bash scripts/ensure-postgres.sh
 
+browsers:
+	bash scripts/ensure-chromium.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -28,7 +31,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres
+pytest: install postgres browsers
 	$(BIN)/pytest
 
 test: lint typecheck pytest
