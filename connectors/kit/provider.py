@@ -116,8 +116,10 @@ class PostConnect(_Frozen):
     """A call made once the code is exchanged, to learn which account/tenant the connection reaches.
 
     `url` (or the environment's `userinfo` when None) is called with the new access token; `tenant_path`
-    points at the id in the answer (`0.tenantId`, `accounts.0.account_id`); `choose`: when the answer lists
-    several tenants, the person picks one (Xero organisations) or the first/default is taken."""
+    points at the id in the answer (`sub`, `accounts.0.account_id`); a `*` step walks every item of a list
+    (`*.tenantId`: each tenant of Xero's connections) and `name_path` reads the names alongside
+    (`*.tenantName`). `choose`: when the answer lists several tenants, the first is taken, or a person picks
+    one (Xero organisations: see `connectors.kit.connect.choose_tenant`); one tenant is always taken."""
 
     url: str | None = None
     tenant_path: str
