@@ -164,7 +164,7 @@ def _post_connect(http: httpx.Client, app: oauth.App, access_token: str) -> list
     step = app.oauth.post_connect
     if step is None:
         return []
-    url = step.url or app.endpoints.userinfo
+    url = step.url or app.endpoints.post_connect or app.endpoints.userinfo
     if not url:
         return []
     resp = http.get(url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
