@@ -335,7 +335,7 @@ class XeroClient(ApiClient):
         """PUT the invoice's PDF as an attachment (shown on the online invoice when `include_online`)."""
         if not pdf.startswith(b"%PDF"):
             raise ValueError(f"{file_name} is not a PDF (it does not start with %PDF)")
-        safe_name = httpx.URL(file_name).path.replace("/", "_") or "invoice.pdf"
+        safe_name = file_name.replace("/", "_").strip() or "invoice.pdf"
         digest = hashlib.sha256(pdf).hexdigest()
         answer = self.call(
             "PUT",
@@ -343,11 +343,7 @@ class XeroClient(ApiClient):
             params={"IncludeOnline": "true" if include_online else "false"},
             content=pdf,
             content_type="application/pdf",
-            idempotency_key=str(
-                uuid.uuid5(
-                    _KEY_NAMESPACE, f"{self.tenant_id}|attach|{invoice_id}|{hashlib.sha256(pdf).hexdigest()}"
-                )
-            ),
+            idempotency_key=str(uuid.uuid5(_KEY_NAMESPACE, f"{self.tenant_id}|attach|{invoice_id}|{digest}")),
             context=f"attach {safe_name} to invoice {invoice_id}",
         )
         return dict(answer["Attachments"][0])
