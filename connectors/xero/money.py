@@ -2,7 +2,8 @@
 its tax is computed per line and rounded to the cent, and the document's totals are the sums.
 
 * `Exclusive`: amounts exclude tax; tax = amount * rate / 100; SubTotal = Σ amounts, Total = SubTotal + tax.
-* `Inclusive`: amounts include tax; tax = amount * rate / (100 + rate); Total = Σ amounts, SubTotal = Total - tax.
+* `Inclusive`: amounts include tax; tax = amount * rate / (100 + rate); Total = Σ amounts,
+  SubTotal = Total - tax.
 * `NoTax`: no tax at all; Total = SubTotal = Σ amounts.
 
 Rounding is half away from zero (ROUND_HALF_UP on Decimal), as Xero rounds.
