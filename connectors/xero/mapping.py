@@ -160,8 +160,8 @@ def _taxes(invoice: Invoice, docs: list[dict[str, Any]], flags: list[bool], kind
     """Set each taxable line's TaxAmount so they add up to the invoice's tax (see the module docstring)."""
     rate = invoice.tax_rate * 100
     taxable = [i for i, flag in enumerate(flags) if flag]
-    for i in taxable:
-        docs[i]["TaxAmount"] = line_tax(docs[i]["LineAmount"], rate, kind)
+    for i, flag in enumerate(flags):
+        docs[i]["TaxAmount"] = line_tax(docs[i]["LineAmount"], rate, kind) if flag else Decimal("0.00")
     computed = sum((docs[i]["TaxAmount"] for i in taxable), Decimal("0.00"))
     difference = cents(invoice.tax_amount) - computed
     if difference and (not taxable or abs(difference) > CENT * len(taxable)):

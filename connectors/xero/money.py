@@ -37,6 +37,8 @@ def line_amount(quantity: Decimal, unit_amount: Decimal) -> Decimal:
 
 def line_tax(amount: Decimal, rate_percent: Decimal, kind: LineAmountTypes) -> Decimal:
     """The tax of one line of `amount` at `rate_percent` (e.g. Decimal("15") for 15 %)."""
+    if not isinstance(amount, Decimal) or not isinstance(rate_percent, Decimal):
+        raise TypeError("Xero amounts are computed in Decimal, never float")
     if kind == "NoTax" or rate_percent == 0:
         return Decimal("0.00")
     if kind == "Exclusive":
