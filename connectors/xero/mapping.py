@@ -15,11 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from connectors.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
 from connectors.xero.codec import parse_date
 from connectors.xero.money import CENT, LineAmountTypes, cents, line_amount, line_tax, totals
 from connectors.xero.settings import XeroSettings
-from sierra_sync.errors import SierraError
+from sierra_core.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
+from sierra_core.errors import SierraError
 
 __all__ = [
     "MappingError",

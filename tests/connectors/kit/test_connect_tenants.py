@@ -9,12 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from connectors.db.models import EntityLink, Integration
 from connectors.kit import connect, oauth
 from connectors.kit.connection import load_stored_connection
 from connectors.kit.provider import PostConnect
 from connectors.kit.ratelimit import ChainedLimiter, Limits, RealmLimiter
 from connectors.kit.tokens import ReauthorizationRequiredError
+from sierra_core.db.models import EntityLink, Integration
 from tests import factories
 from tests.connectors.kit import providers as p
 from tests.connectors.quickbooks.oauth_helpers import keyring
@@ -55,7 +55,8 @@ def _connect(sessions, provider, orgs, company_id=None):
 
 def _row(sessions, integration_id) -> Integration:
     with sessions() as s:
-        row = s.get(Integration, integration_id)
+        row: Integration | None = s.get(Integration, integration_id)
+        assert row is not None
         s.expunge(row)
         return row
 
@@ -127,7 +128,12 @@ def test_a_chained_limiter_holds_a_slot_of_each_and_pauses_only_the_tenant():
     chain = ChainedLimiter(tenant, app)
     inside = threading.Event()
     with chain.acquire():
-        waiter = threading.Thread(target=lambda: (chain.acquire().__enter__(), inside.set()), daemon=True)
+
+        def wait_for_a_slot() -> None:
+            chain.acquire().__enter__()
+            inside.set()
+
+        waiter = threading.Thread(target=wait_for_a_slot, daemon=True)
         waiter.start()
         assert not inside.wait(0.2)  # the tenant's single slot is held
     assert inside.wait(5) and naps == []

@@ -142,7 +142,7 @@ def test_retries_resend_the_same_idempotency_key_and_a_minute_429_waits_retry_af
             fixture("contacts_post.json"), **{"X-MinLimit-Remaining": "58", "X-AppMinLimit-Remaining": "9990"}
         ),
     ]
-    xero, naps = Xero(lambda _: answers.pop(0)), []
+    xero, naps = Xero(lambda _: answers.pop(0)), list[float]()
     tenant = RealmLimiter(TENANT, Limits(60, 5, 0))
     with xero.client(naps, limiter=ChainedLimiter(tenant, RealmLimiter("app", Limits(10_000, 0, 0)))) as c:
         (outcome,) = c.save("Contacts", [BatchRecord("app-1", {"Name": "Bruce Banner"})])

@@ -7,11 +7,11 @@ import json
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import xero_python.accounting.models as sdk
 
-from connectors.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
 from connectors.xero.codec import dumps, loads
 from connectors.xero.mapping import (
     MappingError,
@@ -26,6 +26,7 @@ from connectors.xero.mapping import (
 )
 from connectors.xero.money import line_tax, totals
 from connectors.xero.settings import XeroSettings
+from sierra_core.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
 from tests import fixtures
 
 FIX = fixtures.ROOT / "xero"
@@ -62,7 +63,7 @@ def _invoice(lines: list[tuple[str, str, bool]], tax_rate: str, tax: str, **kw) 
     )
 
 
-def _sdk_invoice(doc: dict) -> sdk.Invoice:
+def _sdk_invoice(doc: dict[str, Any]) -> sdk.Invoice:
     """The document through the SDK's models: its enums and field names must be Xero's."""
     return sdk.Invoice(
         type=doc["Type"],

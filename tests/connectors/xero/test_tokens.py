@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,12 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from connectors.db.models import Integration
-from connectors.db.types import utcnow
 from connectors.kit import connect, oauth
 from connectors.kit.tokens import DbTokenSource, access_context, refresh_context, sealed_token_values
 from connectors.kit.upkeep import refresh_all
 from connectors.xero.provider import XERO
+from sierra_core.db.models import Integration
+from sierra_core.db.types import utcnow
 from tests import factories, fixtures
 from tests.connectors.quickbooks.oauth_helpers import keyring
 from tests.connectors.xero.identity import CLIENT, XeroIdentity
@@ -32,7 +33,7 @@ def _app() -> oauth.App:
     return oauth.App(XERO, "local", *CLIENT, "http://127.0.0.1:9/oauth/xero/callback", local_base=BASE)
 
 
-def _connection(sessions, ring, refresh_token: str, *, refreshed_days_ago: float = 0) -> object:
+def _connection(sessions, ring, refresh_token: str, *, refreshed_days_ago: float = 0) -> uuid.UUID:
     with sessions.begin() as s:
         company_id = factories.company(s).id
         row = factories.integration(s, company_id, integration_type="xero", external_company_id="org-1")
@@ -63,7 +64,8 @@ def _stored(sessions, ring, integration_id) -> tuple[str, str]:
 
 def _all_at_once(work) -> list[object]:
     """`work(i)` in WORKERS threads released together; their results (or exceptions)."""
-    start, results = threading.Barrier(WORKERS), [None] * WORKERS
+    start = threading.Barrier(WORKERS)
+    results: list[object] = [None] * WORKERS
 
     def run(i: int) -> None:
         start.wait()

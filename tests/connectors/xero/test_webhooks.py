@@ -12,12 +12,12 @@ import time
 import pytest
 from sqlalchemy import select
 
-from connectors.db.models import WebhookEvent as InboxRow
 from connectors.kit.adapter import MalformedEventError
 from connectors.kit.registry import get_adapter
 from connectors.kit.webhooks import SignatureError, verify
 from connectors.xero.provider import XERO
 from connectors.xero.webhooks import webhook_events
+from sierra_core.db.models import WebhookEvent as InboxRow
 from sierra_sync.web import AppDeps
 from tests import factories, fixtures
 
