@@ -26,8 +26,12 @@ from sierra_sync.web.hub.auth import HubError, LoginRequired
 from sierra_sync.web.hub.config import HubConfig
 from sierra_sync.web.hub.pages import HERE, render
 
-__all__ = ["HubConfig", "install"]
+__all__ = ["ROUTERS", "HubConfig", "install"]
 
+ROUTERS = tuple(
+    m.router
+    for m in (session_routes, integration_routes, settings_routes, log_routes, key_routes, reconcile_routes)
+)
 # No inline script or style anywhere: the policy forbids both, and framing (clickjacking).
 SECURITY_HEADERS = [
     (
@@ -88,14 +92,7 @@ def install(app: FastAPI, deps: AppDeps) -> None:
     async def hub_root() -> Response:
         return RedirectResponse("/hub/", status_code=308)
 
-    for module in (
-        session_routes,
-        integration_routes,
-        settings_routes,
-        log_routes,
-        key_routes,
-        reconcile_routes,
-    ):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/hub/static", StaticFiles(directory=str(HERE / "static")), name="hub-static")
     app.add_middleware(SecurityHeaders)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from connectors.db.models import Integration, Invoice, InvoiceLineItem
@@ -65,7 +65,8 @@ def _row(session: Any, me: Principal, provider: str) -> Integration | None:
 
 def _item_codes(session: Any, me: Principal, settings: dict[str, Any]) -> list[str]:
     used = session.scalars(
-        select(distinct(InvoiceLineItem.item_code))
+        select(InvoiceLineItem.item_code)
+        .distinct()
         .join(Invoice, Invoice.id == InvoiceLineItem.invoice_id)
         .where(Invoice.company_id == me.company_id, InvoiceLineItem.item_code.is_not(None))
         .limit(MAX_ITEM_CODES)
