@@ -82,7 +82,7 @@ def test_an_owner_connects_syncs_maps_creates_a_key_and_disconnects(page, hub_si
     page.get_by_role("link", name="API keys").click()
     page.get_by_label("Name").fill("Zapier")
     page.get_by_role("button", name="Create key").click()
-    shown = page.get_by_label("API key").input_value()
+    shown = page.get_by_role("textbox", name="API key").input_value()
     page.get_by_role("button", name="Copy API key").click()
     page.wait_for_function("() => document.querySelector('#toasts').textContent.includes('Copied')")
     assert page.evaluate("() => navigator.clipboard.readText()") == shown
