@@ -117,8 +117,8 @@ class DeploymentRuns:
     def start(self, flow: str, parameters: Mapping[str, Any]) -> str:
         from prefect.deployments import run_deployment
 
-        run = run_deployment(name=f"{flow}/{flow}", parameters=dict(parameters), timeout=0)
-        return str(run.id)
+        run: Any = run_deployment(name=f"{flow}/{flow}", parameters=dict(parameters), timeout=0)
+        return str(run.id)  # a FlowRun (the sync call; its stubs also name a coroutine)
 
     def state(self, run_id: str) -> RunState | None:
         from prefect.client.orchestration import get_client

@@ -4,13 +4,14 @@ the role rule, CSRF on every form, and validation that answers with what to fix.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
-from sqlalchemy import select
 from httpx import Client
+from sqlalchemy import select
 
 from connectors.apikeys import hash_key
 from connectors.db.models import ApiKey, HubUser, IntegrationSyncLog
@@ -49,7 +50,7 @@ def test_passwords_are_scrypt_hashed_and_checked_in_constant_form():
 
 def test_signed_tokens_refuse_tampering_other_secrets_and_expiry():
     token = sign("s" * 32, {"sub": "1", "exp": 2_000_000_000})
-    assert unsign(["s" * 32], token, 1_000)["sub"] == "1"
+    assert (unsign(["s" * 32], token, 1_000) or {}).get("sub") == "1"
     body, mac = token.split(".")
     assert unsign(["s" * 32], f"{body}x.{mac}", 1_000) is None
     assert unsign(["t" * 32], token, 1_000) is None
@@ -101,9 +102,12 @@ def test_members_read_but_every_post_is_refused(hub, sessions):
 def _hub_posts() -> list[str]:
     paths = []
     for route in (r for router in ROUTERS for r in router.routes):
-        if isinstance(route, APIRoute) and "POST" in route.methods and route.path.startswith("/hub/"):
-            if route.path not in ("/hub/login", "/hub/session"):
-                paths.append(re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", route.path))
+        open_doors = ("/hub/login", "/hub/session")  # before a session exists: checked their own way
+        if not isinstance(route, APIRoute) or "POST" not in (route.methods or set()):
+            continue
+        if route.path in open_doors or not route.path.startswith("/hub/"):
+            continue
+        paths.append(re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", route.path))
     return paths
 
 
@@ -136,7 +140,9 @@ def test_an_api_key_is_shown_once_and_stored_hashed_and_bad_input_is_explained(h
         headers={"X-CSRF-Token": csrf},
     )
     assert made.status_code == 201
-    raw = re.search(r'id="new-key-value" type="text" readonly value="([^"]+)"', made.text).group(1)
+    found = re.search(r'id="new-key-value" type="text" readonly value="([^"]+)"', made.text)
+    assert found is not None
+    raw = found.group(1)
     assert raw.startswith("sk_live_") and "only time it is shown" in made.text
     with sessions() as s:
         row = s.scalar(select(ApiKey).where(ApiKey.company_id == company_id))
@@ -191,7 +197,7 @@ def test_the_host_hands_over_a_session_once(hub, sessions):
         h.handoff_token(company_id, life=-5),
         h.handoff_token(company_id, life=3600),  # longer-lived than the contract allows
         h.handoff_token(company_id, jti=""),
-        h.handoff_token(factories.uuid.uuid4()),  # a company this app does not know
+        h.handoff_token(uuid.uuid4()),  # a company this app does not know
     ):
         answer = client.post("/hub/session", data={"token": bad})
         assert answer.status_code == 401, bad

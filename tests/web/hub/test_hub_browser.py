@@ -29,9 +29,13 @@ def sign_in(page: Any, url: str, email: str) -> None:
     page.wait_for_url(f"{url}/hub/")
 
 
-def qbo_row(site: Any) -> Integration | None:
+def qbo_row(site: Any) -> Integration:
     with site.deps.sessions() as s:
-        return s.scalar(select(Integration).where(Integration.company_id == site.company_id))
+        row: Integration | None = s.scalar(
+            select(Integration).where(Integration.company_id == site.company_id)
+        )
+    assert row is not None
+    return row
 
 
 def test_an_owner_connects_syncs_maps_creates_a_key_and_disconnects(page, hub_site):  # noqa: F811
@@ -59,7 +63,8 @@ def test_an_owner_connects_syncs_maps_creates_a_key_and_disconnects(page, hub_si
     )
     text = status.inner_text()
     assert "QuickBooks Online sync finished:" in text and "0 failed" in text, text
-    assert int(re.search(r"(\d+) synced", text).group(1)) >= 2  # the customer and invoice #1234
+    synced = re.search(r"(\d+) synced", text)
+    assert synced is not None and int(synced.group(1)) >= 2  # the customer and invoice #1234
     assert card.locator("[data-progress] progress").evaluate("el => el.value") == 100
     page.screenshot(path=str(screenshot_path("hub-synced")))
 
