@@ -20,13 +20,13 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
-from connectors.db.models import EntityLink, Integration, OAuthState
-from connectors.db.models.base import table_of
-from connectors.db.types import utcnow
 from connectors.kit import oauth
 from connectors.kit.tokens import access_context, refresh_context, sealed_token_values
-from sierra_sync.errors import SierraError
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import EntityLink, Integration, OAuthState
+from sierra_core.db.models.base import table_of
+from sierra_core.db.types import utcnow
+from sierra_core.errors import SierraError
 
 __all__ = ["Authorization", "ConnectError", "Tenant", "begin", "complete", "disconnect", "state_hash"]
 

@@ -26,8 +26,8 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connectors.db.models.integration import RateLimitWindow
 from connectors.kit.provider import Rate
+from sierra_core.db.models.integration import RateLimitWindow
 
 __all__ = [
     "DatabaseBudget",

@@ -7,7 +7,7 @@ from connectors.kit.adapter import Adapter
 from connectors.kit.provider import Provider
 from connectors.quickbooks.adapter import ADAPTER as QUICKBOOKS
 from connectors.stripe.adapter import ADAPTER as STRIPE
-from sierra_sync.errors import NotFoundError
+from sierra_core.errors import NotFoundError
 
 __all__ = ["ADAPTERS", "PROVIDERS", "get_adapter", "get_provider"]
 
