@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import HubUser
-from connectors.db.types import utcnow
-from sierra_sync.errors import ConfigError
+from sierra_core.db.models import HubUser
+from sierra_core.db.types import utcnow
+from sierra_core.errors import ConfigError
 
 __all__ = ["add_user", "authenticate", "can_manage", "hash_password", "verify_password"]
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import connectors.db.types
+import sierra_core.db.types
 from migrations.helpers import create_touch_triggers
 
 revision: str = "0011"
@@ -27,7 +27,7 @@ def _timestamps() -> list[sa.Column]:  # type: ignore[type-arg]
     return [
         sa.Column(
             name,
-            connectors.db.types.UTCDateTime(timezone=True),
+            sierra_core.db.types.UTCDateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         )
@@ -50,7 +50,7 @@ def upgrade() -> None:
         ),
         sa.Column("password_hash", sa.Text(), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.Column("last_login_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_login_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         *_timestamps(),
         sa.ForeignKeyConstraint(
@@ -65,7 +65,7 @@ def upgrade() -> None:
         "hub_session_tokens",
         sa.Column("jti_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
-        sa.Column("expires_at", connectors.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         *_timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hub_session_tokens")),

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connectors.db.models.base import Base, Timestamps, UUIDPk
-from connectors.db.types import JSONDoc, UTCDateTime
+from sierra_core.db.models.base import Base, Timestamps, UUIDPk
+from sierra_core.db.types import JSONDoc, UTCDateTime
 
 
 class HubUser(UUIDPk, Timestamps, Base):

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import EntityLink, Integration, IntegrationHealth, IntegrationSyncLog
-from connectors.db.types import utcnow
 from connectors.kit.adapter import Adapter
 from connectors.kit.registry import ADAPTERS
 from connectors.ops.health import token_status
+from sierra_core.db.models import EntityLink, Integration, IntegrationHealth, IntegrationSyncLog
+from sierra_core.db.types import utcnow
 
 __all__ = ["Card", "LastSync", "card_for", "cards"]
 

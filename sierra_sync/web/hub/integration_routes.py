@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from connectors.db.models import Integration, IntegrationSyncLog
 from connectors.kit.adapter import Adapter
 from connectors.kit.registry import ADAPTERS
-from sierra_sync.errors import SierraError
+from sierra_core.db.models import Integration, IntegrationSyncLog
+from sierra_core.errors import SierraError
 from sierra_sync.web.hub.auth import HubError, Manager, Principal, Viewer, app_deps, hub_config
 from sierra_sync.web.hub.cards import cards
 from sierra_sync.web.hub.pages import notice, render

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from connectors.apikeys import RESOURCES, create_key, list_keys, parse_expiry, permission_text, revoke_key
-from connectors.db.models import WebhookDelivery, WebhookSubscription
 from connectors.kit.registry import ADAPTERS
 from connectors.outgoing_webhooks import EVENT_TYPES, OUTGOING, new_secret, replay, seal_secret
 from connectors.webhook_targets import UnsafeTarget, check_url
-from sierra_sync.errors import SierraError
+from sierra_core.db.models import WebhookDelivery, WebhookSubscription
+from sierra_core.errors import SierraError
 from sierra_sync.web.hub.auth import Form, HubError, Manager, Principal, Viewer, app_deps, hub_config
 from sierra_sync.web.hub.pages import notice, render
 

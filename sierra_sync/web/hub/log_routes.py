@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from connectors.csvsafe import safe_row
-from connectors.db.models import IntegrationSyncLog
-from connectors.db.models.integration import SYNC_LOG_STATUSES
-from connectors.redact import redact_text
 from connectors.synclog_export import EXPORT_COLUMNS, iter_sync_log_rows
+from sierra_core.db.models import IntegrationSyncLog
+from sierra_core.db.models.integration import SYNC_LOG_STATUSES
+from sierra_core.redact import redact_text
 from sierra_sync.web.hub.auth import Viewer, app_deps
 from sierra_sync.web.hub.pages import render
 

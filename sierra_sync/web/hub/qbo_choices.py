@@ -13,7 +13,7 @@ from connectors.quickbooks.connection import Connection, open_client
 from connectors.quickbooks.provider import QUICKBOOKS
 from connectors.quickbooks.query import select
 from connectors.quickbooks.settings import QuickBooksSettings
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
 from sierra_sync.web.oauth_callback import OAuthCallbacks
 
 __all__ = ["Choice", "QboChoices", "load_choices"]

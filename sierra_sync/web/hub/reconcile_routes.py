@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from connectors.db.models import ReconciliationItem, ReconciliationRun
+from sierra_core.db.models import ReconciliationItem, ReconciliationRun
 from sierra_sync.web.hub.auth import Viewer, app_deps
 from sierra_sync.web.hub.pages import render
 

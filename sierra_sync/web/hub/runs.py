@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from connectors.db.types import utcnow
-from connectors.redact import redact_text
-from sierra_sync.errors import SierraError
+from sierra_core.db.types import utcnow
+from sierra_core.errors import SierraError
+from sierra_core.redact import redact_text
 
 __all__ = ["DeploymentRuns", "InProcessRuns", "RunStarter", "RunState"]
 

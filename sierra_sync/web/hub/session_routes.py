@@ -18,9 +18,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from connectors.db.models import Company, HubSessionToken
-from connectors.db.types import utcnow
 from connectors.hub_users import authenticate, can_manage
+from sierra_core.db.models import Company, HubSessionToken
+from sierra_core.db.types import utcnow
 from sierra_sync.web.hub.auth import (
     COOKIE,
     HubError,

@@ -13,10 +13,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from connectors.db.models import Integration, Invoice, InvoiceLineItem
 from connectors.quickbooks.provider import QUICKBOOKS
 from connectors.quickbooks.settings import SettingsError, parse_settings
-from sierra_sync.errors import SierraError
+from sierra_core.db.models import Integration, Invoice, InvoiceLineItem
+from sierra_core.errors import SierraError
 from sierra_sync.web.hub.auth import HubError, Manager, Principal, Viewer, app_deps
 from sierra_sync.web.hub.integration_routes import adapter_of, connector
 from sierra_sync.web.hub.pages import notice, render

@@ -17,14 +17,14 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
-from connectors.db import migrate
-from connectors.db.engine import session_factory
-from connectors.db.models import InvoiceLineItem
 from connectors.hub_users import add_user
 from connectors.kit import oauth
 from connectors.quickbooks.provider import QUICKBOOKS
 from sandbox.common.server import LocalServer
-from sierra_sync.settings import get_settings
+from sierra_core.db import migrate
+from sierra_core.db.engine import session_factory
+from sierra_core.db.models import InvoiceLineItem
+from sierra_core.settings import get_settings
 from sierra_sync.web import AppDeps, create_app
 from sierra_sync.web.hub.runs import InProcessRuns
 from sierra_sync.web.oauth_callback import OAuthCallbacks

@@ -14,8 +14,8 @@ from httpx import Client
 from sqlalchemy import select
 
 from connectors.apikeys import hash_key
-from connectors.db.models import ApiKey, HubUser, IntegrationSyncLog
 from connectors.hub_users import hash_password, verify_password
+from sierra_core.db.models import ApiKey, HubUser, IntegrationSyncLog
 from sierra_sync.web import AppDeps
 from sierra_sync.web.hub import ROUTERS
 from sierra_sync.web.hub.signing import sign, unsign
@@ -228,7 +228,7 @@ def test_settings_are_validated_before_they_are_saved(hub, sessions):
     )
     assert ok.status_code == 303
     with sessions() as s:
-        from connectors.db.models import Integration
+        from sierra_core.db.models import Integration
 
         saved = s.scalar(select(Integration.settings).where(Integration.company_id == company_id))
     assert saved["sync_frequency"] == "hourly" and saved["sync_invoices"] is True

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.apikeys import hash_key
-from connectors.db.models import ApiKey, Integration
+from sierra_core.db.models import ApiKey, Integration
 from tests.browser import screenshot_path
 from tests.web.hub import helpers as h
 from tests.web.hub.site import hub_site, serious_violations  # noqa: F401 - the session's served hub
