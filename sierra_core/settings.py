@@ -35,6 +35,18 @@ class Settings(BaseSettings):
         description="Ports outgoing webhooks may use besides 443 and 8443, comma-separated "
         "(e.g. 9443,10443).",
     )
+    hub_cookie_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="Signs the hub's session cookies (32+ characters); unset: /hub is not served.",
+    )
+    hub_handoff_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="Shared with the host SaaS: signs its hand-off tokens (docs/hub.md).",
+    )
+    hub_local_login: bool = Field(default=False, description="Email + password sign-in for seeded hub users.")
+    hub_cookie_secure: bool = Field(default=True, description="Hub cookies over https only (off: http dev).")
     qbo_retry_attempts: int = Field(default=4, ge=1, description="Tries per QuickBooks request (layer 1).")
     qbo_retry_initial_wait: float = Field(
         default=1.0, ge=0, description="First backoff wait in seconds (then 2x, 4x … with jitter)."

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from sierra_sync.web import AppDeps
+    from sierra_sync.web.hub import HubConfig
 
 webhooks_app = typer.Typer(help="The webhook receiver (Stripe, Intuit).", no_args_is_help=True)
 api_app = typer.Typer(help="The web app: public API, webhooks and the OAuth callback.", no_args_is_help=True)
@@ -72,6 +73,7 @@ def build_deps(dispatch: str) -> AppDeps:
         handlers = {"stripe": inbox_handler(sessions), "quickbooks_online": quickbooks_handler(sessions)}
         dispatcher = InProcessDispatcher(sessions, handlers)
     return AppDeps(
+        hub=_hub_config(keyring is not None),
         sessions=sessions,
         webhook_secrets=secrets,
         dispatcher=dispatcher,
@@ -81,6 +83,36 @@ def build_deps(dispatch: str) -> AppDeps:
         webhook_ports=get_settings().webhook_ports(),
         counters_engine=counters,
     )
+
+
+def _hub_config(served: bool) -> HubConfig | None:
+    """The integrations hub when SIERRA_HUB_COOKIE_SECRET is set; Sync now starts the served deployment
+    when Prefect knows it, else runs the flow in this process."""
+    from sierra_sync.web.dispatch import deployment_exists
+    from sierra_sync.web.hub import HubConfig
+    from sierra_sync.web.hub.runs import DeploymentRuns, InProcessRuns, RunStarter
+
+    settings = get_settings()
+    if not settings.hub_cookie_secret:
+        return None
+    try:
+        runs: RunStarter = (
+            DeploymentRuns()
+            if served and deployment_exists("incremental-sync/incremental-sync")
+            else InProcessRuns()
+        )
+    except Exception:  # no Prefect server reachable: runs in this process
+        runs = InProcessRuns()
+    try:
+        return HubConfig(
+            cookie_secrets=(settings.hub_cookie_secret,),
+            handoff_secrets=(settings.hub_handoff_secret,) if settings.hub_handoff_secret else (),
+            local_login=settings.hub_local_login,
+            cookie_secure=settings.hub_cookie_secure,
+            runs=runs,
+        )
+    except ValueError as err:
+        raise ConfigError(f"integrations hub: {err}") from None
 
 
 def worker_app() -> FastAPI:

@@ -8,13 +8,16 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from sierra_core.crypto import Keyring
 from sierra_sync.web.dispatch import Dispatcher, InProcessDispatcher
+
+if TYPE_CHECKING:
+    from sierra_sync.web.hub.config import HubConfig
 
 __all__ = ["AppDeps", "OAuthCompleter"]
 
@@ -59,6 +62,7 @@ class AppDeps:
     webhook_allow_private: bool = False  # subscriptions may name private addresses and http (development)
     webhook_ports: frozenset[int] = frozenset()  # ports subscriptions may name besides 443 and 8443
     counters_engine: Engine | None = None
+    hub: HubConfig | None = None  # the integrations hub under /hub (None: not served)
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

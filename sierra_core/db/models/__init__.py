@@ -31,6 +31,7 @@ from sierra_core.db.models.public_api import (
     WebhookDeliveryAttempt,
 )
 from sierra_core.db.models.reconciliation import ReconciliationItem, ReconciliationRun
+from sierra_core.db.models.users import HubSessionToken, HubUser
 
 __all__ = [
     "ApiIdempotencyKey",
@@ -41,6 +42,8 @@ __all__ = [
     "Contact",
     "EntityLink",
     "Expense",
+    "HubSessionToken",
+    "HubUser",
     "Integration",
     "IntegrationHealth",
     "IntegrationSyncLog",
