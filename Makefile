@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest postgres browsers bench clean
+.PHONY: install demo test lint typecheck pytest postgres browsers node bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ postgres:
 browsers:
 	bash scripts/ensure-chromium.sh
 
+# Node tools of the suite (newman for the Postman collection, the Zapier app's packages), from the lockfiles.
+node:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && \
+		(cd integrations/zapier && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "node: npm is not installed; the Postman and Zapier tests will be skipped"; fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,7 +38,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres browsers
+pytest: install postgres browsers node
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -40,4 +47,4 @@ bench: install
 	$(BIN)/python -m bench.seed
 
 clean:
-	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache node_modules integrations/zapier/node_modules
