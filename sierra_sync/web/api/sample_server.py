@@ -51,7 +51,7 @@ from connectors.db.models import (
 )
 from connectors.outgoing_webhooks import OUTGOING, emit_event, new_secret, seal_secret
 from sierra_sync.demo.prefect_server import PrefectServer, free_port
-from sierra_sync.errors import SierraError
+from sierra_sync.errors import ConfigError, SierraError
 from sierra_sync.shutdown import terminate
 
 __all__ = ["seed", "serve"]
@@ -161,13 +161,14 @@ def _keyring(prefect_api: str) -> Keyring:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from blocks import TOKEN_KEYS_BLOCK, TokenEncryptionKeys
+    from blocks.loader import token_keys
 
     with temporary_settings({PREFECT_API_URL: prefect_api}):
         try:
-            keys = TokenEncryptionKeys.load(TOKEN_KEYS_BLOCK)
-        except ValueError:  # not saved yet: as `sierra-sync blocks setup` does
-            keys = TokenEncryptionKeys.with_new_key()
-            keys.save(TOKEN_KEYS_BLOCK)
+            keys = token_keys()
+        except ConfigError:  # not saved yet: as `sierra-sync blocks setup` does
+            TokenEncryptionKeys.with_new_key().save(TOKEN_KEYS_BLOCK)
+            keys = token_keys()
         return keys.keyring()
 
 
