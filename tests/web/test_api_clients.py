@@ -68,21 +68,17 @@ def sample_api(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> It
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIERRA_")}
     env.update(PREFECT_API_URL=prefect_api, PYTHONPATH=str(ROOT))
     data_dir = tmp_path_factory.mktemp("sample-api")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sierra_sync.web.api.sample_server", "--data-dir", str(data_dir)],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, f"the sample server exited with {proc.wait(30)} before it served"
-        yield json.loads(line)
-    finally:
-        proc.terminate()
-        proc.wait(60)
+    command = [sys.executable, "-m", "sierra_sync.web.api.sample_server", "--data-dir", str(data_dir)]
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, env=env, text=True, stdin=pipe, stdout=pipe) as proc:  # closes the pipes
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line, f"the sample server exited with {proc.wait(30)} before it served"
+            yield json.loads(line)
+        finally:
+            proc.terminate()
+            proc.wait(60)
 
 
 @pytest.mark.slow
@@ -106,7 +102,8 @@ def test_newman_runs_the_collection_against_a_live_api(sample_api: dict[str, Any
             str(report),
             "--bail",
             "--disable-unicode",
-            "--no-color",
+            "--color",
+            "off",
         ],
         capture_output=True,
         text=True,
