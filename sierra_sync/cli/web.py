@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from sierra_sync.errors import ConfigError, SierraError
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import stop_on_signals
+from sierra_core.errors import ConfigError, SierraError
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import stop_on_signals
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -35,8 +35,8 @@ def build_deps(dispatch: str) -> AppDeps:
 
     from blocks.apps import configured_apps, configured_webhook_secrets
     from blocks.loader import token_keys
-    from connectors.db.engine import make_engine, session_factory
     from connectors.kit.registry import PROVIDERS
+    from sierra_core.db.engine import make_engine, session_factory
     from sierra_sync.cli.common import open_engine, require_current_schema
     from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
     from sierra_sync.web.app import API_THREADS

@@ -19,10 +19,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from connectors.crypto import Keyring
 from connectors.kit import connect, oauth
 from connectors.kit.registry import get_adapter
-from sierra_sync.errors import NotFoundError, SierraError
+from sierra_core.crypto import Keyring
+from sierra_core.errors import NotFoundError, SierraError
 from sierra_sync.web.deps import AppDeps
 
 __all__ = ["OAuthCallbacks", "finish_connection", "router"]

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.crypto import Keyring, generate_key
-from connectors.db.models import IntegrationSyncLog, Project, ProjectTask, WebhookSubscription
 from connectors.outgoing_webhooks import OUTGOING, seal_secret
+from sierra_core.crypto import Keyring, generate_key
+from sierra_core.db.models import IntegrationSyncLog, Project, ProjectTask, WebhookSubscription
 from sierra_sync.web import AppDeps
 from tests import factories
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db.models import ApiKey, ApiRequestLog, Contact, Project
+from sierra_core.db.models import ApiKey, ApiRequestLog, Contact, Project
 from tests.web.api_helpers import Api, World
 from tests.web.conftest import wait_for
 
