@@ -35,10 +35,11 @@ import httpx
 from sqlalchemy.orm import Session
 
 from connectors.apikeys import RESOURCES, create_key
-from connectors.crypto import Keyring
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import (
+from connectors.outgoing_webhooks import OUTGOING, emit_event, new_secret, seal_secret
+from sierra_core.crypto import Keyring
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import (
     Company,
     Contact,
     Integration,
@@ -49,10 +50,9 @@ from connectors.db.models import (
     ProjectTask,
     WebhookSubscription,
 )
-from connectors.outgoing_webhooks import OUTGOING, emit_event, new_secret, seal_secret
+from sierra_core.errors import ConfigError, SierraError
+from sierra_core.shutdown import terminate
 from sierra_sync.demo.prefect_server import PrefectServer, free_port
-from sierra_sync.errors import ConfigError, SierraError
-from sierra_sync.shutdown import terminate
 
 __all__ = ["seed", "serve"]
 
@@ -238,7 +238,7 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", type=Path, help="where the database goes (default: a temporary one)")
     args = parser.parse_args()
-    from sierra_sync.shutdown import stop_on_signals
+    from sierra_core.shutdown import stop_on_signals
 
     stop = threading.Event()
 
