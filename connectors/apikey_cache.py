@@ -101,6 +101,9 @@ class KeyCache:
 
     def authenticate(self, key_hash: str, raw_key: str, now: datetime, ip: str | None) -> AuthResult:
         """Check and count `raw_key` in the database, taking a lease for the next requests when it can."""
+        leased = self.take(key_hash, now)  # another thread renewed the lease while this one waited for a turn
+        if leased is not None:
+            return leased
         with self._lock:
             generation, listening = self._generation, self._listening
             previous = self._leases.get(key_hash)
