@@ -90,7 +90,7 @@ def _trim(summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-@task(name="process-stripe-event-inbox")
+@task(name="process-stripe-event-inbox", task_run_name="apply Stripe events · {trigger}")
 def process_stripe_event_inbox(
     inbox_ids: list[str] | None = None, limit: int = 100, trigger: str = "webhook"
 ) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def process_stripe_event_inbox(
     return _trim(run.as_dict())
 
 
-@task(name="backfill-stripe-event-inbox")
+@task(name="backfill-stripe-event-inbox", task_run_name="list missed Stripe events")
 def backfill_stripe_event_inbox(
     since: datetime | None = None, lookback_hours: float = 24.0
 ) -> dict[str, Any]:
