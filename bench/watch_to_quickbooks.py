@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,12 @@ def _no_event(**_: Any) -> None:
     """No Prefect API in the bench: emit_event would queue the event for a background worker (not timed)."""
 
 
+def _all_past(
+    done: dict[uuid.UUID, list[SyncDone]], seen: dict[uuid.UUID, int], ids: list[uuid.UUID]
+) -> bool:
+    return all(len(done[c]) > seen[c] for c in ids)
+
+
 def _ms(values: list[float]) -> str:
     ms = [v * 1000 for v in values]
     return f"p50 {statistics.median(ms):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms, max {max(ms):.0f} ms"
@@ -43,8 +50,9 @@ def run(args: argparse.Namespace) -> None:
         os.environ["SIERRA_DATABASE_URL"] = env.db_url
         get_settings.cache_clear()
         runtime.reset_engines()
+        runtime.size_pool_for(args.workers)
         push = WarmPush(runtime.Credentials(app=env.app, keyring=env.ring), emit=_no_event)
-        with ThreadPoolExecutor(max_workers=args.companies) as pool:
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
             list(pool.map(push, companies))  # everything in QuickBooks first (untimed)
         with env.sessions() as s:
             target = {
@@ -101,7 +109,7 @@ def run(args: argparse.Namespace) -> None:
                     )
                 )
                 with arrived:
-                    if not arrived.wait_for(lambda s=seen: all(len(done[c]) > s[c] for c in companies), 60):
+                    if not arrived.wait_for(partial(_all_past, done, seen, companies), 60):
                         raise SystemExit(f"round {round_no}: not every company was pushed within 60 s")
                 for company_id in companies:
                     sync = done[company_id][seen[company_id]]

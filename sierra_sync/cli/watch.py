@@ -49,17 +49,19 @@ def default_incremental_sync(company_id: str) -> object:
     return incremental_sync(**kwargs)
 
 
-_WARM: list[Any] = []
-_WARM_LOCK = threading.Lock()
+def realtime_push(workers: int) -> SyncCallback:
+    """The warm real-time push (tasks.realtime.WarmPush), made on the first sync (Prefect is slow to import,
+    and a watch with nothing to sync never needs it), with a database pool sized for `workers` pushes."""
+    made: list[Any] = []
+    lock = threading.Lock()
 
+    def push(company_id: str) -> object:
+        with lock:
+            if not made:
+                made.append(importlib.import_module("tasks.realtime").WarmPush())
+        return made[0](uuid.UUID(company_id))
 
-def default_realtime_push(company_id: str) -> object:
-    """The warm real-time push of one company (tasks.realtime.WarmPush, one per process)."""
-    with _WARM_LOCK:
-        if not _WARM:
-            _WARM.append(importlib.import_module("tasks.realtime").WarmPush())
-        push = _WARM[0]
-    return push(uuid.UUID(company_id))
+    return push
 
 
 def connected_companies(engine: Engine, company_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -240,7 +242,7 @@ def watch(
             lambda: run_watch(
                 engine,
                 watcher,
-                default_incremental_sync if flow_runs else default_realtime_push,
+                default_incremental_sync if flow_runs else realtime_push(workers),
                 as_json=as_json,
                 stop=stop,
                 max_workers=workers,
