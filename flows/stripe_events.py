@@ -10,8 +10,13 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
+from connectors.money_text import usd
 from tasks.naming import label
-from tasks.stripe_events import backfill_stripe_event_inbox, process_stripe_event_inbox
+from tasks.stripe_events import (
+    backfill_stripe_event_inbox,
+    book_stripe_payouts,
+    process_stripe_event_inbox,
+)
 
 DEPLOYMENT = (
     "process-stripe-events/process-stripe-events"  # what the webhook receiver's run_deployment starts
@@ -102,3 +107,30 @@ def backfill_stripe_events(
         _publish(processed, "Back-filled and waiting Stripe events", "stripe-backfill")
         summary["processing"] = processed
     return summary
+
+
+@flow(
+    name="book-stripe-payouts",
+    flow_run_name="Stripe payouts · last {lookback_days} days",
+    validate_parameters=True,
+)
+def book_stripe_payouts_flow(lookback_days: float = 7.0) -> dict[str, Any]:
+    """Book Stripe payouts in QuickBooks: each paid payout becomes one Deposit per company, moving its
+    card payments from Undeposited Funds (or the Stripe clearing account) to the bank account
+    (`accounts.stripe_payouts_to`). The payout.paid webhook does the same as it arrives; this run catches
+    what it missed. Idempotent: a payout already booked is left as it is.
+
+    Args:
+        lookback_days: Payouts created within this many days.
+    """
+    result = book_stripe_payouts(lookback_days)
+    rows = [
+        {"payout": d["payout"], "deposit": d["deposit_id"], "amount": usd(d["amount"]), "new": d["created"]}
+        for d in result["deposits"]
+    ]
+    create_table_artifact(
+        table=rows or [{"payout": "-", "deposit": "-", "amount": "-", "new": False}],
+        key="stripe-payouts",
+        description=f"Stripe payouts: {result['created']} deposit(s) booked, {result['failed']} failed",
+    )
+    return result
