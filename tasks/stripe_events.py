@@ -162,7 +162,7 @@ def book_stripe_payouts(lookback_days: float = 7.0) -> dict[str, Any]:
     now = datetime.now(UTC)
     booked: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
-    for payout in gateway.list_paid_payouts(now - timedelta(days=lookback_days), now + timedelta(minutes=1)):
+    for payout in gateway.list_paid_payouts(now - timedelta(days=lookback_days)):
         try:
             done = payouts.book_payout(
                 factory,

@@ -335,11 +335,12 @@ class StripeGateway:
         )
 
     def list_paid_payouts(
-        self, start: datetime, end: datetime, *, page_size: int = 100
+        self, start: datetime, end: datetime | None = None, *, page_size: int = 100
     ) -> Iterator[dict[str, Any]]:
-        """Every payout created in [start, end) and paid out (status `paid`), as dicts."""
+        """Every payout created in [start, end) (no end: up to now) and paid out (status `paid`), as dicts."""
+        created = {"gte": int(start.timestamp())} | ({} if end is None else {"lt": int(end.timestamp())})
         params = {
-            "created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())},
+            "created": created,
             "status": "paid",
             "limit": page_size,
         }
