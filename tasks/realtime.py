@@ -31,13 +31,22 @@ from sierra_sync.shutdown import STOP
 from tasks.naming import company_name
 from tasks.runtime import CompanySync, Credentials, company_sync, credentials, sessions
 
-__all__ = ["EVENT_COMPLETED", "EVENT_FAILED", "REALTIME_TYPES", "WarmPush", "company_resource"]
+__all__ = [
+    "EVENT_CHANGED",
+    "EVENT_COMPLETED",
+    "EVENT_FAILED",
+    "REALTIME_TYPES",
+    "WarmPush",
+    "company_resource",
+    "emit_changed",
+]
 
 log = logging.getLogger("sierra_sync.realtime")
 
 REALTIME_TYPES = ("customer", "invoice", "payment", "expense")
 EVENT_COMPLETED = "sierra-sync.push.completed"
 EVENT_FAILED = "sierra-sync.push.failed"
+EVENT_CHANGED = "sierra-sync.company.changed"  # `watch --emit-only`: a deployment trigger runs the sync
 
 Emit = Callable[..., Any]
 
@@ -48,6 +57,14 @@ def company_resource(company_id: uuid.UUID) -> dict[str, str]:
         "prefect.resource.id": f"sierra-sync.company.{company_id}",
         "prefect.resource.name": company_name(company_id),
     }
+
+
+def emit_changed(company_id: uuid.UUID, emit: Emit = emit_event) -> dict[str, Any]:
+    """The scale-out path: announce that the company's data changed and let a deployment trigger on
+    `sierra-sync.company.changed` start its incremental-sync on whichever worker of the pool is free
+    (docs/operations.md); the push then happens there, not in the watching process."""
+    emit(event=EVENT_CHANGED, resource=company_resource(company_id), payload={"trigger": "realtime"})
+    return {"emitted": EVENT_CHANGED}
 
 
 class WarmPush:

@@ -64,6 +64,10 @@ def realtime_push(workers: int) -> SyncCallback:
     return push
 
 
+def _announce_only(company_id: str) -> object:
+    return importlib.import_module("tasks.realtime").emit_changed(uuid.UUID(company_id))
+
+
 def connected_companies(engine: Engine, company_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Of `company_ids`, those with a connected QuickBooks integration: id -> name."""
     ids = list(company_ids)
@@ -204,6 +208,12 @@ def watch(
     flow_runs: bool = typer.Option(
         False, "--flow-runs", help="Sync with the incremental-sync flow (a flow run per sync) instead."
     ),
+    emit_only: bool = typer.Option(
+        False,
+        "--emit-only",
+        help="Sync nothing here: emit a sierra-sync.company.changed Prefect event per changed company, for a "
+        "deployment trigger to run its sync on the work pool (many machines).",
+    ),
     once: bool = typer.Option(False, "--once", help="Stop after the first batch of changes."),
     max_seconds: float | None = typer.Option(None, min=0, help="Stop after this many seconds."),
     as_json: bool = typer.Option(
@@ -242,7 +252,11 @@ def watch(
             lambda: run_watch(
                 engine,
                 watcher,
-                default_incremental_sync if flow_runs else realtime_push(workers),
+                _announce_only
+                if emit_only
+                else default_incremental_sync
+                if flow_runs
+                else realtime_push(workers),
                 as_json=as_json,
                 stop=stop,
                 max_workers=workers,
