@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from bench.common import bench_env
 from bench.watch_latency import percentile
-from connectors.db.models import Invoice
 from connectors.realtime import CompanyWorkers, SyncDone
 from connectors.watch import ChangeBatch, ChangeWatcher
 from sandbox.quickbooks import SandboxOptions
-from sierra_sync.settings import get_settings
+from sierra_core.db.models import Invoice
+from sierra_core.settings import get_settings
 from tasks import runtime
 from tasks.realtime import WarmPush
 

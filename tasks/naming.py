@@ -19,7 +19,7 @@ from typing import Any
 from prefect.runtime import flow_run, task_run
 
 from connectors.companies import resolve_company
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
 from tasks.runtime import sessions
 
 SEP = " · "

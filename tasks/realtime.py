@@ -24,10 +24,10 @@ from typing import Any
 from prefect.events import emit_event
 
 from connectors.quickbooks.connection import load_connection
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import PushOptions
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import STOP
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import PushOptions
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import STOP
 from tasks.naming import company_name
 from tasks.runtime import CompanySync, Credentials, company_sync, credentials, sessions
 

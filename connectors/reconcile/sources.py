@@ -18,7 +18,6 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Contact, EntityLink, Expense, Invoice, Payment
 from connectors.quickbooks import mapping
 from connectors.quickbooks.mapping_expense import expense_doc_number
 from connectors.quickbooks.query import Select
@@ -32,6 +31,7 @@ from connectors.stripe_events.payouts import (
     payout_app_id,
     payout_shares,
 )
+from sierra_core.db.models import Contact, EntityLink, Expense, Invoice, Payment
 
 CHUNK = 500  # ids per SQL IN (...)
 QBO_CHUNK = 200  # ids per QuickBooks IN (...)

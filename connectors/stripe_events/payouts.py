@@ -27,14 +27,14 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import synclog
-from connectors.db.models import Payment
 from connectors.quickbooks.client import make_request_id
 from connectors.quickbooks.errors import QuickBooksError
+from connectors.quickbooks_sync.links import links_for, save_link
+from connectors.quickbooks_sync.push_types import Target
 from connectors.stripe_events.errors import StripeEventError
 from connectors.stripe_events.quickbooks import push_collected
-from connectors.sync.links import links_for, save_link
-from connectors.sync.push_types import Target
+from sierra_core import synclog
+from sierra_core.db.models import Payment
 
 __all__ = [
     "PAYOUT_ENTITY",

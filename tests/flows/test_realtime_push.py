@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from connectors.db.models import Integration, IntegrationSyncLog, Invoice
 from connectors.watch import ChangeWatcher
+from sierra_core.db.models import Integration, IntegrationSyncLog, Invoice
 from sierra_sync.cli.watch import run_watch
 from tasks import runtime
 from tasks.realtime import EVENT_COMPLETED, WarmPush

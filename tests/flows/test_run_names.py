@@ -16,11 +16,11 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
 )
 
-from connectors.db.models import Company
 from flows.operations import health_table_row
 from flows.reconcile import reconcile
 from flows.sync import incremental_sync
-from sierra_sync.settings import get_settings
+from sierra_core.db.models import Company
+from sierra_core.settings import get_settings
 from tasks.naming import artifact_key, forget_names, period_label, slug
 
 KEY = re.compile(r"^[a-z0-9-]+$")  # what Prefect accepts as an artifact key

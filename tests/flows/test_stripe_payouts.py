@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connectors.db.models import EntityLink, Expense, IntegrationSyncLog, Payment
 from connectors.stripe_events.payouts import PAYOUT_ENTITY
 from flows.reconcile import reconcile
 from flows.stripe_events import book_stripe_payouts_flow
-from sierra_sync.settings import get_settings
+from sierra_core.db.models import EntityLink, Expense, IntegrationSyncLog, Payment
+from sierra_core.settings import get_settings
 from tests.flows.test_stripe_e2e import (  # noqa: F401 - fixtures and helpers
     env,
     new_invoice,

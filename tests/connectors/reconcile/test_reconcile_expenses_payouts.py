@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connectors.db.models import Expense, Payment
+from connectors.quickbooks_sync.links import save_link
 from connectors.reconcile import repair as repair_mod
 from connectors.reconcile.classify import ACTIONS
 from connectors.reconcile.run import reconcile_once
 from connectors.stripe_events.payouts import PAYOUT_ENTITY, payout_app_id
-from connectors.sync.links import save_link
+from sierra_core.db.models import Expense, Payment
+from tests.connectors.quickbooks_sync.conftest import connected  # noqa: F401 - fixture
 from tests.connectors.reconcile.test_reconcile_sandbox import client_of, link_of, scope_of
-from tests.connectors.sync.conftest import connected  # noqa: F401 - fixture
 
 PAYOUT = "po_1ReconcileTest0001"
 
