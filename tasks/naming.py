@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,26 +21,32 @@ from prefect.runtime import flow_run, task_run
 
 from connectors.companies import resolve_company
 from sierra_core.errors import SierraError
+from sierra_core.settings import get_settings
 from tasks.runtime import sessions
 
 SEP = " · "
-_NAMES: dict[str, str] = {}
+NAME_TTL_S = 60.0  # a renamed company shows its new name within a minute in a long-lived process
+_NAMES: dict[tuple[str, str], tuple[str, float]] = {}
 _NAMES_LOCK = threading.Lock()
 
 
 def company_name(value: object) -> str:
-    """The name of the company `value` (an id or a name) names; `value` itself when it names none."""
+    """The name of the company `value` (an id or a name) names; `value` itself when it names none.
+    Looked up in this process's app database, and kept for a minute."""
     text = str(value)
+    key = (get_settings().resolved_database_url(), text)
+    now = time.monotonic()
     with _NAMES_LOCK:
-        if text in _NAMES:
-            return _NAMES[text]
+        cached = _NAMES.get(key)
+    if cached is not None and now - cached[1] < NAME_TTL_S:
+        return cached[0]
     try:
         with sessions()() as session:
             name = resolve_company(session, text).name
     except SierraError:
         return text
     with _NAMES_LOCK:
-        _NAMES[text] = name
+        _NAMES[key] = (name, now)
     return name
 
 

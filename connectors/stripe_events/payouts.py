@@ -27,13 +27,10 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.quickbooks.client import make_request_id
-from connectors.quickbooks.errors import QuickBooksError
-from connectors.quickbooks_sync.links import links_for, save_link
+from connectors.quickbooks_sync.links import links_for
 from connectors.quickbooks_sync.push_types import Target
 from connectors.stripe_events.errors import StripeEventError
-from connectors.stripe_events.quickbooks import push_collected
-from sierra_core import synclog
+from connectors.stripe_events.quickbooks import create_linked, push_collected
 from sierra_core.db.models import Payment
 
 __all__ = [
@@ -235,44 +232,17 @@ def _book_share(
         return PayoutBooking(shares.payout_id, share.company_id, booked.external_id, share.amount, False)
     payment_links = _payment_links(sessions, client, target, share, trigger, flow_run_id)
     body = deposit_body(shares, share, payment_links, target)
-    request_id = make_request_id(target.integration_id, PAYOUT_ENTITY, app_id, 1, "create")
-    with sessions.begin() as session:
-        log_id = synclog.start_attempt(
-            session,
-            integration_id=target.integration_id,
-            company_id=target.company_id,
-            sync_type=PAYOUT_ENTITY,
-            direction="push",
-            trigger=trigger,
-            entity_type=PAYOUT_ENTITY,
-            entity_id=app_id,
-            request_payload={"operation": "create", "Deposit": body},
-            max_retries=0,  # retried through the payout's event or the scheduled payout run
-            flow_run_id=flow_run_id,
-            request_id=request_id,
-        )
-    try:
-        created = client.create("Deposit", body, request_id)
-    except QuickBooksError as err:
-        with sessions.begin() as session:
-            synclog.finish_failure(
-                session, log_id, error_code=err.code, error_message=err.message, retryable=False
-            )
-        raise
-    deposit_id = str(created["Id"])
-    with sessions.begin() as session:
-        save_link(
-            session,
-            integration_id=target.integration_id,
-            company_id=target.company_id,
-            entity_type=PAYOUT_ENTITY,
-            app_id=app_id,
-            external_id=deposit_id,
-            sync_token=str(created.get("SyncToken", "0")),
-            version=1,
-            external_updated_at=None,
-        )
-        synclog.finish_success(session, log_id, external_entity_id=deposit_id, response_payload=created)
+    deposit_id = create_linked(
+        sessions,
+        client,
+        target,
+        entity_type=PAYOUT_ENTITY,
+        app_id=app_id,
+        qbo_entity="Deposit",
+        body=body,
+        trigger=trigger,
+        flow_run_id=flow_run_id,
+    )
     log.info(
         "Stripe payout %s: %s of company %s deposited in QuickBooks (Deposit %s)",
         shares.payout_id,
