@@ -99,7 +99,7 @@ def update_dispute(state: SandboxState, call: Call) -> JSON:
     if get_bool(call.params, "submit"):
         dispute["status"] = "under_review"
         dispute["evidence_details"]["submission_count"] += 1
-    previous = {k: before[k] for k in dispute if before.get(k) != dispute[k]}
+    previous = {k: before.get(k) for k in dispute if before.get(k) != dispute[k]}
     if previous:
         state.emit("charge.dispute.updated", dispute, call.request, previous)
     return snapshot(dispute)

@@ -7,6 +7,7 @@ atomic on the event loop. They raise `StripeError` for Stripe's error answers.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from sandbox.stripe.idempotency import SavedResponse
 from sandbox.stripe.params import get_str_list
 from sandbox.stripe.state import RequestRef, SandboxState, dump
 from sandbox.stripe.store import JSON
+
+log = logging.getLogger("sandbox.stripe")
 
 
 @dataclass
@@ -141,6 +144,10 @@ def _run(state: SandboxState, handler: Handler, call: Call) -> tuple[int, bytes,
     except (ValueError, TypeError) as exc:  # a malformed parameter the handler did not expect
         bad = invalid_request(f"Invalid request: {type(exc).__name__}")
         return bad.status, dump(bad.body()), {}
+    except Exception:  # a sandbox bug: Stripe's 500, the key released, the cause in the log
+        log.exception("%s %s failed", call.method, call.path)
+        failure = api_error(500)
+        return failure.status, dump(failure.body()), failure.headers
 
 
 def not_found(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
