@@ -60,7 +60,7 @@ class ConnectRegistry:
     def connect(self, client_id: str, scope: str, business_name: str) -> ConnectedAccount:
         """A new account that has just granted the application access."""
         account = ConnectedAccount(
-            id=self.token("acct_1", 15),
+            id="acct_1" + self.token("x", 15)[2:],
             client_id=client_id,
             scope=scope,
             business_name=business_name,
