@@ -19,13 +19,13 @@ from sandbox.stripe import StripeSandboxOptions, create_app
 NAME = "stripe-python"
 REPO = "stripe/stripe-python"
 MARKER = "tests/test_generated_examples.py"
-# stripe-python's runtime dependencies (pyproject), then what its tests need beyond deps/test-requirements.txt.
+# stripe-python's runtime dependencies (pyproject), then what its tests need beyond its deps/ file.
 RUNTIME_REQUIREMENTS = ("requests >= 2.20", "typing_extensions >= 4.5.0")
 EXTRA_REQUIREMENTS = ("pytest>=8,<9",)
 
 
 def requirements(checkout: Path) -> list[str]:
-    """The suite's test requirements (deps/test-requirements.txt, environment markers kept) plus the runtime."""
+    """The suite's test requirements (deps/test-requirements.txt, markers kept) plus the runtime."""
     lines = (checkout / "deps" / "test-requirements.txt").read_text().splitlines()
     wanted = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     pinned_pytest = [line for line in wanted if not line.replace(" ", "").startswith("pytest>=")]

@@ -67,7 +67,7 @@ def test_stripe_suite_is_pointed_at_the_sandbox_and_keeps_its_own_requirements(t
 
     (tmp_path / "deps").mkdir()
     (tmp_path / "deps" / "test-requirements.txt").write_text(
-        "# comment\npytest-mock >= 2.0.0\nhttpx >= 0.27.0; python_version >= \"3.8\"\npytest >= 6.0.0,<9.0.0\n"
+        '# comment\npytest-mock >= 2.0.0\nhttpx >= 0.27.0; python_version >= "3.8"\npytest >= 6.0.0,<9.0.0\n'
     )
     wanted = stripe_suite.requirements(tmp_path)
     assert 'httpx >= 0.27.0; python_version >= "3.8"' in wanted and "pytest-mock >= 2.0.0" in wanted

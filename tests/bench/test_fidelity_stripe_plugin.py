@@ -14,7 +14,9 @@ from sandbox.stripe import create_app
 
 
 def _plugin() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sierra_fidelity_stripe", PLUGINS / "sierra_fidelity_stripe.py")
+    spec = importlib.util.spec_from_file_location(
+        "sierra_fidelity_stripe", PLUGINS / "sierra_fidelity_stripe.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

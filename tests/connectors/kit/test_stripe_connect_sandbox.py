@@ -16,7 +16,7 @@ from tests import factories
 from tests.connectors.quickbooks import oauth_helpers as h
 from tests.sandbox.stripe.test_connect import REDIRECT, consent
 
-PLATFORM_KEY = "sk_test_platform_for_connect_0001"  # noqa: S105 - the sandbox takes any sk_test_ key
+PLATFORM_KEY = "sk_test_platform_for_connect_0001"
 
 
 @pytest.fixture
@@ -71,5 +71,12 @@ def test_a_declined_consent_is_one_clear_error(sessions, stripe_url, http):
     params = consent(connect.begin(sessions, ring, app, company_id).url, decision="deny")
     with pytest.raises(connect.ConnectError, match="the consent was declined"):
         connect.complete(
-            sessions, ring, app, http, state=params["state"], code=None, callback=params, error=params["error"]
+            sessions,
+            ring,
+            app,
+            http,
+            state=params["state"],
+            code=None,
+            callback=params,
+            error=params["error"],
         )

@@ -1,5 +1,5 @@
 # mypy: disable-error-code="union-attr,arg-type,typeddict-item,typeddict-unknown-key,call-overload,index"
-"""Stripe Connect: OAuth as connect.stripe.com serves it (official SDK helpers), per-account objects, events."""
+"""Stripe Connect: OAuth as connect.stripe.com serves it (official SDK helpers), per-account objects."""
 
 from __future__ import annotations
 
@@ -78,13 +78,19 @@ def test_sdk_oauth_round_trip_token_refresh_and_deauthorize(sandbox: RunningSand
         client.oauth.deauthorize({"stripe_user_id": token.stripe_user_id})
 
 
-def test_module_level_oauth_helpers_and_errors(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_module_level_oauth_helpers_and_errors(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(stripe, "api_key", API_KEY)
     monkeypatch.setattr(stripe, "client_id", CLIENT_ID)
     monkeypatch.setattr(stripe, "connect_api_base", sandbox.url)
     url = _oauth_client(sandbox).oauth.authorize_url({"redirect_uri": REDIRECT, "state": "n"})
     denied = consent(url, decision="deny")
-    assert denied == {"error": "access_denied", "error_description": "The user denied your request", "state": "n"}
+    assert denied == {
+        "error": "access_denied",
+        "error_description": "The user denied your request",
+        "state": "n",
+    }
     code = consent(url)["code"]
     token = stripe.OAuth.token(grant_type="authorization_code", code=code)
     assert token.scope == "read_only"
@@ -92,12 +98,18 @@ def test_module_level_oauth_helpers_and_errors(sandbox: RunningSandbox, monkeypa
         stripe.OAuth.token(grant_type="authorization_code", code="ac_nope")
     with pytest.raises(stripe.oauth_error.UnsupportedGrantTypeError):
         stripe.OAuth.token(grant_type="password")
-    assert stripe.OAuth.deauthorize(stripe_user_id=token.stripe_user_id).stripe_user_id == token.stripe_user_id
-    wrong = httpx.get(f"{sandbox.url}/oauth/authorize", params={"client_id": "ca_other", "redirect_uri": REDIRECT})
+    assert (
+        stripe.OAuth.deauthorize(stripe_user_id=token.stripe_user_id).stripe_user_id == token.stripe_user_id
+    )
+    wrong = httpx.get(
+        f"{sandbox.url}/oauth/authorize", params={"client_id": "ca_other", "redirect_uri": REDIRECT}
+    )
     assert wrong.status_code == 401 and "No such application" in wrong.text
 
 
-def test_connected_accounts_have_their_own_objects(sandbox: RunningSandbox, client: stripe.StripeClient) -> None:
+def test_connected_accounts_have_their_own_objects(
+    sandbox: RunningSandbox, client: stripe.StripeClient
+) -> None:
     token = _connect(sandbox)
     account = token.stripe_user_id
     mine = client.v1.customers.create(params={"name": "Platform's"})
@@ -134,7 +146,9 @@ def test_idempotency_keys_belong_to_the_account(sandbox: RunningSandbox, client:
 def test_connect_events_go_to_connect_endpoints(
     sandbox: RunningSandbox, client: stripe.StripeClient, receiver: Receiver
 ) -> None:
-    platform_hook = sandbox.admin("POST", "webhook_endpoints", {"url": receiver.url + "?p=1", "secret": SECRET})
+    platform_hook = sandbox.admin(
+        "POST", "webhook_endpoints", {"url": receiver.url + "?p=1", "secret": SECRET}
+    )
     connect_hook = client.v1.webhook_endpoints.create(
         params={"url": receiver.url + "?c=1", "enabled_events": ["customer.created"], "connect": True}
     )
@@ -144,6 +158,8 @@ def test_connect_events_go_to_connect_endpoints(
     receiver.wait_for(lambda: len(receiver.received) >= 2)
     by_object = {e["data"]["object"]["id"]: e for e in receiver.events()}
     assert by_object[theirs.id]["account"] == account and "account" not in by_object[mine.id]
-    deliveries = {d["event_id"]: d["endpoint_id"] for d in sandbox.admin("GET", "webhooks/deliveries")["data"]}
+    deliveries = {
+        d["event_id"]: d["endpoint_id"] for d in sandbox.admin("GET", "webhooks/deliveries")["data"]
+    }
     assert deliveries[by_object[theirs.id]["id"]] == connect_hook.id
     assert deliveries[by_object[mine.id]["id"]] == platform_hook["id"]

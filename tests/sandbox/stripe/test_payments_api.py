@@ -30,7 +30,9 @@ def test_payment_methods_create_attach_list_update_detach(client: stripe.StripeC
     listed = client.v1.payment_methods.list(params={"customer": customer.id, "type": "card"})
     assert [p.id for p in listed.data] == [pm.id]
     assert [p.id for p in client.v1.customers.payment_methods.list(customer.id).data] == [pm.id]
-    updated = client.v1.payment_methods.update(pm.id, params={"card": {"exp_month": 3}, "metadata": {"k": ""}})
+    updated = client.v1.payment_methods.update(
+        pm.id, params={"card": {"exp_month": 3}, "metadata": {"k": ""}}
+    )
     assert updated.card.exp_month == 3 and updated.metadata.to_dict() == {}
     detached = client.v1.payment_methods.detach(pm.id)
     assert detached.customer is None
@@ -44,7 +46,9 @@ def test_card_details_are_checked_as_stripe_does(client: stripe.StripeClient) ->
         client.v1.payment_methods.create(params={"type": "card", "card": {**CARD, "exp_year": 2020}})
     assert expired.value.code == "invalid_expiry_year" and expired.value.http_status == 402
     with pytest.raises(stripe.CardError) as wrong:
-        client.v1.payment_methods.create(params={"type": "card", "card": {**CARD, "number": "4242424242424241"}})
+        client.v1.payment_methods.create(
+            params={"type": "card", "card": {**CARD, "number": "4242424242424241"}}
+        )
     assert wrong.value.code == "incorrect_number"
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         client.v1.payment_methods.create(params={"type": "card", "card": CARD, "colour": "red"})
@@ -71,7 +75,11 @@ def test_manual_capture_partial_amount_releases_the_rest(client: stripe.StripeCl
         client.v1.payment_intents.capture(intent.id, params={"amount_to_capture": 6000})
     assert too_much.value.code == "amount_too_large"
     captured = client.v1.payment_intents.capture(intent.id, params={"amount_to_capture": 4000})
-    assert captured.status == "succeeded" and captured.amount_received == 4000 and captured.amount_capturable == 0
+    assert (
+        captured.status == "succeeded"
+        and captured.amount_received == 4000
+        and captured.amount_capturable == 0
+    )
     charge = client.v1.charges.retrieve(intent.latest_charge, params={"expand": ["balance_transaction"]})
     assert charge.captured is True and charge.amount_captured == 4000 and charge.amount_refunded == 1000
     assert charge.balance_transaction.amount == 4000 and charge.balance_transaction.fee == 146
@@ -101,7 +109,13 @@ def test_incremental_authorization_only_when_asked_for(client: stripe.StripeClie
 def test_legacy_charges_create_capture_update_and_decline(client: stripe.StripeClient) -> None:
     customer = _customer(client)
     held = client.v1.charges.create(
-        params={"amount": 3000, "currency": "usd", "source": "tok_visa", "capture": False, "customer": customer.id}
+        params={
+            "amount": 3000,
+            "currency": "usd",
+            "source": "tok_visa",
+            "capture": False,
+            "customer": customer.id,
+        }
     )
     assert held.captured is False and held.payment_intent is None and held.customer == customer.id
     captured = client.v1.charges.capture(held.id, params={"amount": 2500})
@@ -125,8 +139,9 @@ def test_search_query_language(client: stripe.StripeClient) -> None:
     b = client.v1.customers.create(params={"name": "Beta Roofing", "metadata": {"tier": "silver"}})
     _customer(client, name="Acme West", metadata={"tier": "silver"})
     found = client.v1.customers.search(params={"query": "name:'Acme Builders' AND metadata['tier']:'gold'"})
-    assert found.object == "search_result" and [c.id for c in found.data] == [a.id]
-    assert found.url == "/v1/customers/search" and found.next_page is None
+    raw = found.to_dict()
+    assert raw["object"] == "search_result" and [c.id for c in found.data] == [a.id]
+    assert raw["url"] == "/v1/customers/search" and found.next_page is None
     either = client.v1.customers.search(params={"query": "email:'ap@acme.test' OR name~'Roof'"})
     assert {c.id for c in either.data} == {a.id, b.id}
     negated = client.v1.customers.search(params={"query": "-metadata['tier']:'silver'"})
@@ -137,7 +152,9 @@ def test_search_query_language(client: stripe.StripeClient) -> None:
     assert len(walked) == 2 and a.id in walked
     for amount in (1000, 5000):
         client.v1.payment_intents.create(params={"amount": amount, "currency": "usd", "metadata": {"o": "1"}})
-    big = client.v1.payment_intents.search(params={"query": "amount>2000 AND status:'requires_payment_method'"})
+    big = client.v1.payment_intents.search(
+        params={"query": "amount>2000 AND status:'requires_payment_method'"}
+    )
     assert [p.amount for p in big.data] == [5000]
     for query, fragment in [
         ("name:'x' AND email:'y' OR phone:'z'", "Combining AND and OR"),
@@ -155,7 +172,9 @@ def test_refund_update_and_cancel(sandbox: RunningSandbox, client: stripe.Stripe
         params={"amount": 4000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
     )
     refund = client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})
-    assert client.v1.refunds.update(refund.id, params={"metadata": {"r": "1"}}).metadata.to_dict() == {"r": "1"}
+    assert client.v1.refunds.update(refund.id, params={"metadata": {"r": "1"}}).metadata.to_dict() == {
+        "r": "1"
+    }
     with pytest.raises(stripe.InvalidRequestError, match="Only a refund with a status of requires_action"):
         client.v1.refunds.cancel(refund.id)
     sandbox.admin("POST", f"refunds/{refund.id}/requires_action")
@@ -172,7 +191,9 @@ def test_payout_update_cancel_and_reverse(sandbox: RunningSandbox, client: strip
     )
     sandbox.admin("POST", "clock", {"advance_days": 2})
     first = client.v1.payouts.create(params={"amount": 3000, "currency": "usd"})
-    assert client.v1.payouts.update(first.id, params={"metadata": {"b": "1"}}).metadata.to_dict() == {"b": "1"}
+    assert client.v1.payouts.update(first.id, params={"metadata": {"b": "1"}}).metadata.to_dict() == {
+        "b": "1"
+    }
     canceled = client.v1.payouts.cancel(first.id)
     assert canceled.status == "canceled"
     assert client.v1.balance.retrieve().available[0].amount == 9680
@@ -202,7 +223,9 @@ def test_dispute_evidence_and_close(client: stripe.StripeClient) -> None:
         client.v1.disputes.close(dispute.id)
 
 
-def test_unknown_urls_and_webhook_endpoint_update(sandbox: RunningSandbox, client: stripe.StripeClient) -> None:
+def test_unknown_urls_and_webhook_endpoint_update(
+    sandbox: RunningSandbox, client: stripe.StripeClient
+) -> None:
     response = sandbox.api("GET", "/v1/xyz")
     assert response.status_code == 404
     message = response.json()["error"]["message"]
@@ -214,6 +237,10 @@ def test_unknown_urls_and_webhook_endpoint_update(sandbox: RunningSandbox, clien
     updated = client.v1.webhook_endpoints.update(
         created.id, params={"url": "http://127.0.0.1:9/b", "enabled_events": ["*"], "disabled": True}
     )
-    assert (updated.url, updated.enabled_events, updated.status) == ("http://127.0.0.1:9/b", ["*"], "disabled")
+    assert (updated.url, updated.enabled_events, updated.status) == (
+        "http://127.0.0.1:9/b",
+        ["*"],
+        "disabled",
+    )
     client.v1.customers.create(params={"name": "x"})
     assert sandbox.admin("GET", "webhooks/deliveries")["data"] == []  # a disabled endpoint gets nothing
