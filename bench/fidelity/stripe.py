@@ -55,4 +55,5 @@ def run(checkout_dir: Path, cache: Path, pytest_args: Sequence[str] = (), latenc
             ["sierra_fidelity_stripe"],
             suite_env(server.url),
             ["-n", "0", *pytest_args],
+            timeout_s=3 * 3600,  # ~3200 tests, one process; about half reach the sandbox
         )
