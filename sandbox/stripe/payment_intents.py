@@ -131,7 +131,8 @@ def _payment_method_param(state: SandboxState, params: JSON) -> str | None:
             param="payment_method_data",
         )
     if data is not None:
-        check_known(data, ("type", "card", "billing_details", "metadata", "allow_redisplay"))
+        if data.get("type") == "card":  # other types are refused by name in create_card
+            check_known(data, ("type", "card", "billing_details", "metadata", "allow_redisplay"))
         return str(create_card(state, data, "payment_method_data[")["id"])
     return None if pm_id is None else str(resolve_payment_method(state, pm_id)["id"])
 
