@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.db.models import Integration
 from connectors.kit import connect, oauth
 from connectors.stripe.provider import STRIPE
 from sandbox.common.server import LocalServer
 from sandbox.stripe import StripeSandboxOptions, create_app
+from sierra_core.db.models import Integration
 from tests import factories
 from tests.connectors.quickbooks import oauth_helpers as h
 from tests.sandbox.stripe.test_connect import REDIRECT, consent
