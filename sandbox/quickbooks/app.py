@@ -178,7 +178,7 @@ class QboSandbox:
         """This sandbox's base URL as the client sees it."""
         if self.options.public_url:
             return self.options.public_url.rstrip("/")
-        return f"http://{req.headers.get('host', '127.0.0.1')}"
+        return f"{req.scheme}://{req.headers.get('host', '127.0.0.1')}"
 
     # ------------------------------------------------------------ accounting API
 
