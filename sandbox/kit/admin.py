@@ -1,8 +1,8 @@
 """The admin contract of every kit sandbox, under /__sandbox/ (JSON in, JSON out; no authentication: a
 sandbox listens on loopback). Errors are `{"error": "..."}` with 400 or 404.
 
-    POST /__sandbox/tokens            {<tenant_body_key>?}  a token response for a new connection, with the tenant
-    GET  /__sandbox/tokens                                  every token issued; POST /tokens/expire {kind, ...}
+    POST /__sandbox/tokens            {<tenant_body_key>?}  a token response for a new connection + tenant
+    GET  /__sandbox/tokens                                  every token issued; POST tokens/expire {kind}
     GET/POST /__sandbox/faults        {<scope_param>?, latency_ms, error_rate, drop_rate, drop_mode, throttle}
     GET  /__sandbox/stats[?<scope_param>=]                  counters, in total or of one tenant
     GET/POST /__sandbox/clock         {advance_seconds}
@@ -161,7 +161,9 @@ async def _oauth(kit: Kit, request: Request) -> Any:
             server.consent = body["consent"]
         if "rotation" in body:
             if body["rotation"] not in ("rotating_grace", "rotating_revoke", "non_rotating"):
-                raise AdminError(400, "rotation must be 'rotating_grace', 'rotating_revoke' or 'non_rotating'")
+                raise AdminError(
+                    400, "rotation must be 'rotating_grace', 'rotating_revoke' or 'non_rotating'"
+                )
             server.rotation = body["rotation"]
         if "rotation_interval_s" in body:
             value = body["rotation_interval_s"]
@@ -205,7 +207,7 @@ async def _send(kit: Kit, request: Request) -> Any:
     if not isinstance(payload, dict | list):
         raise AdminError(400, "payload must be a JSON object or list")
     if not sender.url:
-        raise AdminError(400, "no webhook url is set: POST /__sandbox/webhooks {\"url\": ...} first")
+        raise AdminError(400, 'no webhook url is set: POST /__sandbox/webhooks {"url": ...} first')
     scope = str(body.get(kit.spec.tenant_body_key, ""))
     ok = await sender.deliver(scope, sender.url, json.dumps(payload, separators=(",", ":")).encode())
     return {"delivered": ok, "delivery": sender.deliveries[-1]}

@@ -25,7 +25,13 @@ __all__ = ["DroppedResponse", "api_endpoint"]
 
 Handler = Callable[[Request, str], Awaitable[Response]]
 ErrorFactory = Callable[[int, str], Response]
-_MESSAGES = {401: "invalid_token", 403: "forbidden", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
+_MESSAGES = {
+    401: "invalid_token",
+    403: "forbidden",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
 
 
 def _json_error(status: int, error: str) -> Response:

@@ -1,4 +1,4 @@
-"""The sandbox clock: real time plus an offset, or frozen; tests move it instead of sleeping (every kit sandbox)."""
+"""The sandbox clock: real time plus an offset, or frozen; tests move it instead of sleeping."""
 
 from __future__ import annotations
 

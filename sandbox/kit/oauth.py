@@ -82,7 +82,9 @@ class OAuthSpec:
     needs_one_of: frozenset[str] = frozenset()  # a consent must ask for at least one of these
     tenant_param: str = "tenant"  # the callback's (and the admin token response's) tenant field: realmId
     tenant_request_param: str | None = None  # an authorize parameter naming an existing tenant (sandbox-only)
-    tenant_in_token: bool = False  # the token endpoint's answers carry the tenant too (Stripe's stripe_user_id)
+    tenant_in_token: bool = (
+        False  # the token endpoint's answers carry the tenant too (Stripe's stripe_user_id)
+    )
     tenant_key: str = "tenant_id"  # the tenant's key in admin listings (QBO: realm_id)
     rotation: RotationMode = "rotating_grace"
     rotation_interval_s: int = 0
@@ -287,7 +289,9 @@ class OAuthServer:
         return doc | self.spec.discovery_extra
 
     async def discovery_endpoint(self, request: Request) -> Response:
-        return Response(json.dumps(self.discovery(self.base_url(request))).encode(), media_type="application/json")
+        return Response(
+            json.dumps(self.discovery(self.base_url(request))).encode(), media_type="application/json"
+        )
 
     async def jwks_endpoint(self, request: Request) -> Response:
         return Response(json.dumps(self.signer.jwks()).encode(), media_type="application/json")
@@ -323,9 +327,8 @@ class OAuthServer:
         if params.get("response_type") != "code":
             return back({"error": "unsupported_response_type"})
         scopes = set((params.get("scope") or "").split())
-        if (
-            (spec.scopes is not None and (not scopes or not scopes <= spec.scopes))
-            or (spec.needs_one_of and not scopes & spec.needs_one_of)
+        if (spec.scopes is not None and (not scopes or not scopes <= spec.scopes)) or (
+            spec.needs_one_of and not scopes & spec.needs_one_of
         ):
             return back({"error": "invalid_scope"})
         if self.consent == "deny":
@@ -357,13 +360,14 @@ class OAuthServer:
     def client_ok(self, headers: Mapping[str, str], form: Mapping[str, str]) -> bool:
         """The app authenticated as the spec asks (HTTP Basic, form fields, or either)."""
         header = headers.get("authorization", "")
-        if header[:6].lower() == "basic " and self.spec.token_auth != "body":
+        how = self.spec.token_auth
+        if header[:6].lower() == "basic " and how != "body":
             try:
                 decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 return False
             client_id, _, secret = decoded.partition(":")
-        elif self.spec.token_auth != "basic":
+        elif how != "basic":
             client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         else:
             return False
@@ -496,7 +500,7 @@ class OAuthServer:
     # ------------------------------------------------------------ revoke
 
     async def revoke_endpoint(self, request: Request) -> Response:
-        """Revoke (JSON or form `token`): the whole connection goes. 200 whether or not the token was known."""
+        """Revoke (JSON or form `token`): the whole connection goes; 200 known or not."""
         self.stats.oauth["revoke"] += 1
         raw = await request.body()
         form: dict[str, str] = {}

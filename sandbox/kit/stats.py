@@ -73,7 +73,10 @@ class Stats:
             agg.auth_failures += s.auth_failures
             agg.webhooks_sent += s.webhooks_sent
             agg.webhooks_failed += s.webhooks_failed
-        return agg.as_dict() | {"oauth": dict(sorted(self.oauth.items())), self.scopes_key: sorted(self.scopes)}
+        return agg.as_dict() | {
+            "oauth": dict(sorted(self.oauth.items())),
+            self.scopes_key: sorted(self.scopes),
+        }
 
     def reset(self) -> None:
         """Zero everything."""

@@ -79,7 +79,7 @@ class WebhookSender:
         url: str | None = None,
         attempts: int = 3,
         retry_delay_s: float = 0.5,
-        secret_name: str = "secret",
+        secret_name: str = "secret",  # noqa: S107 - a field name
         scope_key: str = "scope",
         headers: Callable[[], dict[str, str]] | None = None,
         on_result: Callable[[str, bool], None] | None = None,

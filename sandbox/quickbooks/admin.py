@@ -59,7 +59,9 @@ def routes(app: QboSandbox) -> list[BaseRoute]:
         Mount("/__sandbox/attachments", app=attachments),
         Route("/__sandbox/realms", admin_endpoint(kit, realms), methods=["GET", "POST"]),
         Route("/__sandbox/realms/{realm}", admin_endpoint(kit, realm), methods=["GET"]),
-        Route("/__sandbox/realms/{realm}/entities/{entity}", admin_endpoint(kit, realm), methods=["GET", "POST"]),
+        Route(
+            "/__sandbox/realms/{realm}/entities/{entity}", admin_endpoint(kit, realm), methods=["GET", "POST"]
+        ),
         Route("/__sandbox/oauth", admin_endpoint(kit, oauth), methods=["GET", "POST"]),
     ]
 
@@ -92,7 +94,8 @@ async def _realms(app: QboSandbox, request: Request) -> Any:
         if not isinstance(custom, list):
             raise AdminError(400, "custom_fields must be a list of names")
         custom = [
-            {"DefinitionId": str(i), "Name": str(name), "Type": "StringType"} for i, name in enumerate(custom, 1)
+            {"DefinitionId": str(i), "Name": str(name), "Type": "StringType"}
+            for i, name in enumerate(custom, 1)
         ]
     realm_id = body.get("realm_id")
     if realm_id is not None and str(realm_id) in app.store.realms:

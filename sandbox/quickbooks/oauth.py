@@ -75,7 +75,9 @@ def oauth_spec(options: SandboxOptions) -> OAuthSpec:
         paths=PATHS,
         token_auth="either",  # noqa: S106 - a mode
         scopes=KNOWN_SCOPES,
-        needs_one_of=frozenset({"com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment", "openid"}),
+        needs_one_of=frozenset(
+            {"com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment", "openid"}
+        ),
         tenant_param="realmId",
         tenant_request_param="realm_id",
         tenant_key="realm_id",

@@ -29,7 +29,10 @@ ACME_TASKS = Provider(
         refresh=Refresh(kind="rotating_grace", grace_s=600, lifetime_s=30 * 86_400),
     ),
     webhooks=Webhooks(
-        scheme="hmac_timestamped", header="Acme-Signature", signature_item="v1", signed_format="{timestamp}.{body}"
+        scheme="hmac_timestamped",
+        header="Acme-Signature",
+        signature_item="v1",
+        signed_format="{timestamp}.{body}",
     ),
 )
 
@@ -40,7 +43,11 @@ def parse_webhook(body: bytes) -> list[WebhookEvent]:
         doc = json.loads(body)
     except ValueError:
         raise MalformedEventError("an Acme Tasks webhook body must be JSON") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(doc.get("type"), str):
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("id"), str)
+        or not isinstance(doc.get("type"), str)
+    ):
         raise MalformedEventError("an Acme Tasks event needs a string id and type")
     return [WebhookEvent(doc["id"], doc["type"], doc, tenant_id=doc.get("workspace_id"))]
 

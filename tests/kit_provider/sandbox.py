@@ -38,7 +38,10 @@ SPEC = SandboxSpec(
         consent="page",
     ),
     signing=Signing(
-        scheme="hmac_timestamped", header="Acme-Signature", signature_item="v1", signed_format="{timestamp}.{body}"
+        scheme="hmac_timestamped",
+        header="Acme-Signature",
+        signature_item="v1",
+        signed_format="{timestamp}.{body}",
     ),
     scope_param="workspace",
     tenant_body_key="workspace_id",
@@ -58,7 +61,11 @@ class AcmeSandbox:
         tasks = "/v1/workspaces/{workspace}/tasks"
         self.app = self.kit.app(
             [
-                Route(tasks, api_endpoint(self.kit, self._create, tenant_param="workspace", write=True), methods=["POST"]),
+                Route(
+                    tasks,
+                    api_endpoint(self.kit, self._create, tenant_param="workspace", write=True),
+                    methods=["POST"],
+                ),
                 Route(tasks, api_endpoint(self.kit, self._list, tenant_param="workspace"), methods=["GET"]),
             ]
         )
