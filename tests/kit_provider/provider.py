@@ -1,4 +1,5 @@
-"""Acme Tasks, a small OAuth provider with webhooks, declared for the connector kit (tests only)."""
+"""Acme Tasks, a small OAuth provider with webhooks, declared for the connector kit (tests only). Its name is
+`other`, the integrations table's slot for a provider it does not list (a real one adds its name there)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from connectors.kit.adapter import Adapter, MalformedEventError, WebhookEvent
 from connectors.kit.provider import Endpoints, OAuth2, Provider, Refresh, TokenFields, Webhooks
 
 ACME_TASKS = Provider(
-    name="acme_tasks",
+    name="other",
     title="Acme Tasks",
     category="automation",
     auth=OAuth2(

@@ -40,7 +40,7 @@ def acme() -> Iterator[tuple[AcmeSandbox, str]]:
     sandbox = AcmeSandbox(KitOptions(clock=Clock(datetime.now(UTC), frozen=True), webhook_retry_delay_s=0.01))
     with providers.registered(ADAPTER), sandboxes.registered(ENTRY), LocalServer(sandbox.app) as server:
         yield sandbox, server.url
-    assert "acme_tasks" not in providers.ADAPTERS and "acme_tasks" not in sandboxes.SANDBOXES
+    assert "other" not in providers.ADAPTERS and "acme_tasks" not in sandboxes.SANDBOXES
 
 
 def _consent(http: httpx.Client, base: str, url: str) -> dict[str, str]:
@@ -60,11 +60,11 @@ def test_acme_tasks_connects_refreshes_and_delivers_a_verified_webhook(acme, ses
     sandbox, base = acme
     ring = keyring()
     app = oauth.App(
-        provider=providers.get_provider("acme_tasks"),
+        provider=providers.get_provider("other"),
         environment="local",
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
-        redirect_uri="http://127.0.0.1:9/oauth/acme_tasks/callback",
+        redirect_uri="http://127.0.0.1:9/oauth/other/callback",
         local_base=base,
     )
     assert app.provider is ACME_TASKS and sandboxes.get_sandbox("acme_tasks") is ENTRY
@@ -104,11 +104,11 @@ def test_acme_tasks_connects_refreshes_and_delivers_a_verified_webhook(acme, ses
         # A change at Acme: its sandbox signs a webhook, the ingress verifies it and stores it in the inbox.
         deps = AppDeps(
             sessions=sessions,
-            webhook_secrets={"acme_tasks": [SECRET]},
+            webhook_secrets={"other": [SECRET]},
             dispatcher=InProcessDispatcher(sessions),
         )
         with web_server.serve(deps):
-            hook = f"{web_server.url}/webhooks/acme_tasks"
+            hook = f"{web_server.url}/webhooks/other"
             http.post(f"{base}/__sandbox/webhooks", json={"url": hook, "secret": SECRET}).raise_for_status()
             created = http.post(
                 f"{app.api_base_url}/workspaces/{workspace}/tasks",
@@ -119,7 +119,7 @@ def test_acme_tasks_connects_refreshes_and_delivers_a_verified_webhook(acme, ses
 
             def stored() -> list[WebhookEvent]:
                 with sessions() as s:
-                    return list(s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "acme_tasks")))
+                    return list(s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "other")))
 
             wait_for(lambda: len(stored()) == 1)
             # A delivery signed with another secret is refused (401), retried, then given up.

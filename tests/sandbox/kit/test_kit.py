@@ -50,6 +50,7 @@ class Running:
 @pytest.fixture
 def serve() -> Iterator[Any]:
     servers: list[LocalServer] = []
+    running: list[Running] = []
 
     def start(**changes: Any) -> Running:
         tenants: set[str] = set()
@@ -67,9 +68,12 @@ def serve() -> Iterator[Any]:
         )
         server = LocalServer(kit.app([])).start()
         servers.append(server)
-        return Running(kit, server.url)
+        running.append(Running(kit, server.url))
+        return running[-1]
 
     yield start
+    for sandbox in running:
+        sandbox.http.close()
     for server in servers:
         server.stop()
 
