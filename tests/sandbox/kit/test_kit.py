@@ -4,6 +4,7 @@ that the connector side's verifiers accept for every scheme."""
 
 from __future__ import annotations
 
+import signal
 import ssl
 import subprocess
 import sys
@@ -202,3 +203,30 @@ def test_unknown_provider_is_a_one_line_error_naming_the_known_ones():
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0 and done.stderr.strip().count("\n") == 0
     assert "no sandbox called 'xero'; known: quickbooks, stripe" in done.stderr
+
+
+def test_one_provider_over_tls_from_the_command_line():
+    cmd = [sys.executable, "-c", "from sierra_sync.cli.main import main; main()", "sandbox"]
+    cmd += ["--provider", "quickbooks", "--port", "0", "--tls"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        seen, url, cafile = "", None, None
+        for _ in range(50):
+            line = proc.stdout.readline()
+            seen += line
+            if line.startswith("QuickBooks Online sandbox:"):
+                url = line.split()[3]
+            if line.startswith("TLS certificate"):
+                cafile = line.rsplit(" ", 1)[1].strip()
+            if "Ctrl-C" in line or not line:
+                break
+        assert url is not None and url.startswith("https://") and cafile is not None, seen
+        assert "Stripe" not in seen  # only the sandbox asked for
+        trusted = ssl.create_default_context(cafile=cafile)
+        doc = httpx.get(f"{url}/.well-known/openid_configuration", verify=trusted, timeout=10).json()
+        assert doc["token_endpoint"] == f"{url}/oauth2/v1/tokens/bearer"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
