@@ -4,11 +4,12 @@ that the connector side's verifiers accept for every scheme."""
 
 from __future__ import annotations
 
+import base64
 import signal
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +18,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from connectors.kit.provider import Webhooks
 from connectors.kit.webhooks import SignatureError, verify
 from sandbox.common.server import LocalServer
 from sandbox.kit.app import Kit
 from sandbox.kit.clock import Clock
-from sandbox.kit.oauth import OAuthSpec, TenantHooks
+from sandbox.kit.oauth import OAuthServer, OAuthSpec, TenantHooks
 from sandbox.kit.spec import KitOptions, SandboxSpec
 from sandbox.kit.tls import self_signed
 from sandbox.kit.webhooks import Signing, signature_headers
@@ -230,3 +234,48 @@ def test_one_provider_over_tls_from_the_command_line():
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
+
+
+class ConnectStyle(OAuthServer):
+    """A Stripe Connect-like flow on the kit: the secret key authenticates the token call (as Basic user
+    name), access tokens never expire, and the app deauthorizes an account rather than revoking a token."""
+
+    def client_ok(self, headers: Mapping[str, str], form: Mapping[str, str]) -> bool:
+        return headers.get("authorization") == "Basic " + base64.b64encode(b"sk_test_1:").decode()
+
+    def routes(self) -> list[BaseRoute]:
+        return [*super().routes(), Route("/oauth/deauthorize", self.deauthorize, methods=["POST"])]
+
+    async def deauthorize(self, request: Request) -> Response:
+        account = _form_of(await request.body()).get("stripe_user_id", "")
+        for grant in self.grants.values():
+            grant.revoked = grant.revoked or grant.tenant_id == account
+        return Response(f'{{"stripe_user_id":"{account}"}}', media_type="application/json")
+
+
+def _form_of(raw: bytes) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+
+
+def test_a_provider_plugs_in_its_own_oauth_server():
+    tenants = {"acct_9"}
+    spec = SandboxSpec(
+        name="connect",
+        title="Connect",
+        oauth=replace(SPEC, tenant_param="stripe_user_id", tenant_in_token=True, rotation="non_rotating"),
+        oauth_server=ConnectStyle,
+    )
+    kit = Kit(spec, KitOptions(), TenantHooks(create=lambda _: "acct_9", exists=tenants.__contains__))
+    with LocalServer(kit.app([])) as server, httpx.Client(base_url=server.url, timeout=10) as http:
+        issued = http.post("/__sandbox/tokens", json={"tenant_id": "acct_9"}).json()
+        assert issued["stripe_user_id"] == "acct_9"
+        refresh = {"grant_type": "refresh_token", "refresh_token": issued["refresh_token"]}
+        assert (
+            http.post("/oauth/token", data=refresh, auth=("sk_test_1", "")).json()["stripe_user_id"]
+            == "acct_9"
+        )
+        assert http.post("/oauth/token", data=refresh, auth=("c1", "s1")).status_code == 401
+        assert http.post("/oauth/deauthorize", data={"stripe_user_id": "acct_9"}).status_code == 200
+        assert (
+            http.post("/oauth/token", data=refresh, auth=("sk_test_1", "")).json()["error"] == "invalid_grant"
+        )
