@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest postgres bench clean
+.PHONY: install demo test lint typecheck pytest postgres browsers node bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ demo: install
 postgres:
 	bash scripts/ensure-postgres.sh
 
+browsers:
+	bash scripts/ensure-chromium.sh
+
+# axe-core for the hub's accessibility checks in the browser tests (package-lock.json pins it)
+node:
+	npm ci --no-audit --no-fund
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -28,7 +35,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres
+pytest: install postgres browsers node
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -37,4 +44,4 @@ bench: install
 	$(BIN)/python -m bench.seed
 
 clean:
-	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache node_modules

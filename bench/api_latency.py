@@ -28,9 +28,9 @@ import httpx
 from sqlalchemy import func, select, text
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import ApiRequestLog, Company, Project
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import ApiRequestLog, Company, Project
 from sierra_sync.demo.prefect_server import free_port
 
 HERE = Path(__file__).resolve().parent

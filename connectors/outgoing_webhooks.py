@@ -5,7 +5,7 @@ Signature (header `Sierra-Signature: t=<unix seconds>,v1=<hex>`): HMAC-SHA256 wi
 secret over `"<t>.<raw body>"`, the Stripe scheme, so receivers can reuse what they know; `verify_signature`
 is the reference check. Deliveries go to public https endpoints only, to the addresses vetted just before
 sending (connectors.webhook_targets), and never follow a redirect. Secrets are stored sealed
-(connectors.crypto.Keyring, context bound to the subscription id) because signing needs them back; they
+(sierra_core.crypto.Keyring, context bound to the subscription id) because signing needs them back; they
 never reach a log line or a stored payload.
 
 Retries are durable: a failed attempt sets `next_attempt_at` (base x 2^(attempt-1), capped) and the sweep
@@ -33,10 +33,10 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
-from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
-from connectors.redact import redact_text
 from connectors.webhook_targets import UnsafeTarget, pin
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
+from sierra_core.redact import redact_text
 
 __all__ = [
     "EVENT_TYPES",

@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import Base
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import Base
+
+pytest_plugins = ["tests.browser"]
 
 PG_BASE_URL = os.environ.get("SIERRA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DIALECTS = ["sqlite", "postgresql"]

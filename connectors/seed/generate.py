@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from connectors.db.models import Company, Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
-from connectors.db.models.base import table_of
 from connectors.seed import catalog
+from sierra_core.db.models import Company, Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
+from sierra_core.db.models.base import table_of
 
 CENT = Decimal("0.01")
 DEFAULT_AS_OF = date(2026, 10, 31)

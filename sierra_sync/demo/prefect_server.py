@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from sierra_sync.errors import SierraError
-from sierra_sync.shutdown import terminate
+from sierra_core.errors import SierraError
+from sierra_core.shutdown import terminate
 
 STATE_FILE = "server.json"
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.crypto import Keyring, generate_key
-from connectors.db.models import IntegrationSyncLog, Project, ProjectTask, WebhookSubscription
 from connectors.outgoing_webhooks import OUTGOING, seal_secret
+from sierra_core.crypto import Keyring, generate_key
+from sierra_core.db.models import IntegrationSyncLog, Project, ProjectTask, WebhookSubscription
 from tests import factories
 
 ALL = "projects:rw,tasks:rw,contacts:r,invoices:r,sync_logs:r,integrations:r,webhooks:rw"

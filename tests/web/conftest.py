@@ -17,9 +17,9 @@ import pytest
 import stripe
 from sqlalchemy import select
 
-from connectors.db.models import WebhookEvent
-from connectors.inbox import InboxEvent
 from sandbox.common.server import LocalServer
+from sierra_core.db.models import WebhookEvent
+from sierra_core.inbox import InboxEvent
 from sierra_sync.web import AppDeps, InProcessDispatcher, create_app
 
 STRIPE_SECRET = "whsec_testreceiversecret0001"

@@ -17,12 +17,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 
-from connectors.db.models import (
-    ApiIdempotencyKey,
-    WebhookDelivery,
-    WebhookDeliveryAttempt,
-    WebhookSubscription,
-)
 from connectors.outgoing_webhooks import (
     SIGNATURE_HEADER,
     DeliveryPolicy,
@@ -31,8 +25,14 @@ from connectors.outgoing_webhooks import (
     verify_signature,
 )
 from sandbox.common.server import LocalServer
-from sierra_sync.errors import ConfigError
-from sierra_sync.settings import Settings
+from sierra_core.db.models import (
+    ApiIdempotencyKey,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookSubscription,
+)
+from sierra_core.errors import ConfigError
+from sierra_core.settings import Settings
 from sierra_sync.web import AppDeps
 from tests import factories
 from tests.web.api_helpers import ALL, keyring

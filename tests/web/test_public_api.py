@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db.models import ApiKey, ApiRequestLog, Contact, Project
+from sierra_core.db.models import ApiKey, ApiRequestLog, Contact, Project
 from sierra_sync.web import AppDeps
 from tests.web.api_helpers import World, build_world, keyring
 from tests.web.conftest import wait_for

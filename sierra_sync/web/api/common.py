@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, Connection, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from connectors.db.models import ApiIdempotencyKey
-from connectors.db.models.base import Base, table_of
+from sierra_core.db.models import ApiIdempotencyKey
+from sierra_core.db.models.base import Base, table_of
 from sierra_sync.web.api.auth import ApiContext
 from sierra_sync.web.api.errors import ApiError, ErrorBody
 from sierra_sync.web.api.schemas import Page

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Contact, Project, ProjectTask
+from sierra_core.db.models import Contact, Project, ProjectTask
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
 from sierra_sync.web.api.common import (
     ERRORS,

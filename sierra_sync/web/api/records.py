@@ -10,8 +10,8 @@ from pydantic import AwareDatetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from connectors.db.models import Contact, Integration, IntegrationSyncLog, Invoice
-from connectors.db.models.base import table_of
+from sierra_core.db.models import Contact, Integration, IntegrationSyncLog, Invoice
+from sierra_core.db.models.base import table_of
 from sierra_sync.web.api.auth import ApiContext, app_deps, require
 from sierra_sync.web.api.common import ERRORS, Limit, Offset, columns, not_found, page
 from sierra_sync.web.api.schemas import (
