@@ -14,7 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from connectors.db.models import Integration, WebhookEvent
 from connectors.kit import connect, oauth
 from connectors.kit import registry as providers
 from connectors.kit.tokens import DbTokenSource, refresh_context
@@ -22,6 +21,7 @@ from sandbox import registry as sandboxes
 from sandbox.common.server import LocalServer
 from sandbox.kit.clock import Clock
 from sandbox.kit.spec import KitOptions
+from sierra_core.db.models import Integration, WebhookEvent
 from sierra_sync.web import AppDeps, InProcessDispatcher
 from tests import factories
 from tests.connectors.quickbooks.oauth_helpers import keyring
