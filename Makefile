@@ -24,9 +24,12 @@ postgres:
 browsers:
 	bash scripts/ensure-chromium.sh
 
-# axe-core for the hub's accessibility checks in the browser tests (package-lock.json pins it)
+# Node tools of the suite (newman for the Postman collection, the Zapier app's packages), from the lockfiles.
 node:
-	npm ci --no-audit --no-fund
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && \
+		(cd integrations/zapier && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "node: npm is not installed; the Postman and Zapier tests will be skipped"; fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,4 +47,4 @@ bench: install
 	$(BIN)/python -m bench.seed
 
 clean:
-	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache node_modules integrations/zapier/node_modules

@@ -51,7 +51,7 @@ def _setup(base_url: str, schema: str, projects: int) -> tuple[str, str]:
         s.add(company)
         s.flush()
         s.add_all(
-            Project(company_id=company.id, name=f"Project {i}", status="active" if i % 3 else "bidding")
+            Project(company_id=company.id, name=f"Project {i}", status="active" if i % 3 else "lead")
             for i in range(projects)
         )
         key = create_key(

@@ -153,7 +153,7 @@ class _CompanyBuilder:
                         "customer_id": customer["id"],
                         "name": f"{self.rng.choice(catalog.PROJECT_KINDS)} - {customer['bill_line1']}",
                         "code": f"P-{len(self.rows['projects']) + 101}",
-                        "status": self.rng.choice(["active", "active", "completed", "on_hold", "bidding"]),
+                        "status": self.rng.choice(["active", "active", "completed", "on_hold", "lead"]),
                         "site_address": customer["bill_line1"],
                         "start_date": start,
                         "end_date": start + timedelta(days=self.rng.randint(14, 240)),

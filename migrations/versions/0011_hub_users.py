@@ -2,7 +2,7 @@
 host SaaS already exchanged, each usable once).
 
 Revision ID: 0011
-Revises: 0009 (the lead re-chains it onto 0010 at merge)
+Revises: 0010
 Create Date: 2026-12-08 10:00:00.000000
 """
 
@@ -16,7 +16,7 @@ import sierra_core.db.types
 from migrations.helpers import create_touch_triggers
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

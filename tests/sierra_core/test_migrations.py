@@ -112,3 +112,45 @@ def test_inbox_rows_take_the_registry_provider_names_and_none_is_lost(fresh_db):
     migrate.downgrade(engine, "0007")
     with engine.connect() as conn:
         assert [p for p, _ in conn.execute(query).all()] == ["quickbooks", "quickbooks", "stripe"]
+
+
+def test_project_statuses_move_to_the_brief_and_every_row_is_kept(fresh_db):
+    engine = fresh_db.engine
+    migrate.upgrade(engine, "0009")
+    companies, projects = table_of(Company), table_of(Project)
+    company = uuid.uuid4()
+    moved = {"bidding": "lead", "active": "active", "on_hold": "on_hold", "completed": "completed"}
+    moved["cancelled"] = "cancelled"
+    ids = {status: uuid.uuid4() for status in moved}
+
+    def add(status: str, code: str | None = None, pid: uuid.UUID | None = None) -> None:
+        # Only the columns of 0009 (the new ones have no default, so they are left out of the INSERT).
+        with engine.begin() as conn:
+            conn.execute(
+                projects.insert().values(
+                    id=pid or uuid.uuid4(), company_id=company, name=f"P {status}", status=status, code=code
+                )
+            )
+
+    with engine.begin() as conn:
+        conn.execute(companies.insert().values(id=company, name="Status Builders"))
+    for status, pid in ids.items():
+        add(status, status, pid)
+    migrate.upgrade(engine, "0010")
+    query = select(projects.c.id, projects.c.status, projects.c.description, projects.c.project_type)
+    with engine.connect() as conn:
+        rows = {row.id: row for row in conn.execute(query)}
+    assert {pid: rows[pid].status for pid in ids.values()} == {ids[s]: new for s, new in moved.items()}
+    assert all(row.description is None and row.project_type is None for row in rows.values())
+
+    add("planning")
+    with pytest.raises(IntegrityError):
+        add("bidding")
+    with pytest.raises(IntegrityError):  # the partial unique index on live codes survived the rebuilds
+        add("lead", "active")
+    add("lead", None)  # any number of projects without a code
+    migrate.downgrade(engine, "0009")
+    with engine.connect() as conn:
+        statuses = sorted(conn.execute(select(projects.c.status)).scalars())
+    assert statuses == ["active", "bidding", "bidding", "bidding", "cancelled", "completed", "on_hold"]
+    migrate.upgrade(engine)

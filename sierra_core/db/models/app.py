@@ -57,7 +57,8 @@ EXPENSE_CATEGORIES = (
     "other",
 )
 EXPENSE_PAYMENT_TYPES = ("cash", "check", "credit_card", "ach", "other")
-PROJECT_STATUSES = ("bidding", "active", "on_hold", "completed", "cancelled")
+# The product brief's statuses (createProjectSchema); migration 0010 moved "bidding" to "lead".
+PROJECT_STATUSES = ("lead", "planning", "active", "on_hold", "completed", "cancelled")
 
 
 class Versioned:
@@ -140,6 +141,8 @@ class Project(UUIDPk, Timestamps, SoftDelete, Base):
     )
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    project_type: Mapped[str | None] = mapped_column(String(100))
     code: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="active", server_default="active")
     site_address: Mapped[str | None] = mapped_column(String(500))
