@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.common.faults import FaultSettings
+
 __all__ = ["SANDBOXES", "SandboxEntry", "SandboxSettings", "UnknownSandboxError", "get_sandbox", "registered"]
 
 
@@ -69,11 +71,31 @@ def _stripe(settings: SandboxSettings) -> Any:
     )
 
 
+def _xero(settings: SandboxSettings) -> Any:
+    from sandbox.kit.spec import KitOptions
+    from sandbox.kit.throttle import Limits
+    from sandbox.xero import XeroSandboxOptions, create_app
+
+    faults = FaultSettings(
+        latency_ms=settings.latency_ms, error_rate=settings.error_rate, drop_rate=settings.drop_rate
+    )
+    kit = KitOptions(
+        faults=faults,
+        state_file=settings.state_file,
+        webhook_url=settings.webhook_url,
+        limits=Limits(requests_per_minute=60, concurrent_requests=5),
+    )
+    return create_app(
+        XeroSandboxOptions(client_id=settings.client_id, client_secret=settings.client_secret, kit=kit)
+    )
+
+
 SANDBOXES: dict[str, SandboxEntry] = {
     e.name: e
     for e in (
         SandboxEntry("quickbooks", "QuickBooks Online", 8701, _quickbooks, ("quickbooks_online", "qbo")),
         SandboxEntry("stripe", "Stripe", 8702, _stripe, shows_client_id=False),
+        SandboxEntry("xero", "Xero", 8704, _xero),
     )
 }
 

@@ -1,5 +1,6 @@
-"""The request pipeline of a provider's API on the kit: bearer authentication for the tenant in the path,
-counters, the throttle, injected faults (latency, 5xx, throttle bursts, dropped responses of applied writes).
+"""The request pipeline of a provider's API on the kit: bearer authentication for the tenant (in the path
+or a header), counters, the throttle, injected faults (latency, 5xx, throttle bursts, dropped responses of
+applied writes).
 
     Route("/v1/workspaces/{workspace}/tasks", api_endpoint(kit, create_task, tenant_param="workspace",
           write=True), methods=["POST"])
@@ -50,12 +51,25 @@ class DroppedResponse(Response):
 
 
 def api_endpoint(
-    kit: Kit, handler: Handler, *, tenant_param: str, write: bool = False, errors: ErrorFactory = _json_error
+    kit: Kit,
+    handler: Handler,
+    *,
+    tenant_param: str | None = None,
+    tenant_header: str | None = None,
+    write: bool = False,
+    errors: ErrorFactory = _json_error,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A Starlette endpoint running `handler` behind the kit's authentication, throttle and faults."""
+    """A Starlette endpoint running `handler` behind the kit's authentication, throttle and faults. The
+    tenant is the path parameter `tenant_param` or, for a provider that names it in a header (Xero's
+    `xero-tenant-id`), the request header `tenant_header`; a missing one is refused like a foreign one."""
+    if (tenant_param is None) == (tenant_header is None):
+        raise ValueError("api_endpoint takes exactly one of tenant_param and tenant_header")
 
     async def endpoint(request: Request) -> Response:
-        tenant = str(request.path_params[tenant_param])
+        if tenant_param is not None:
+            tenant = str(request.path_params[tenant_param])
+        else:
+            tenant = request.headers.get(str(tenant_header), "").strip()
         auth = kit.require_oauth().authenticate(request.headers.get("authorization"), tenant)
         if auth != "ok" or not kit.tenants.exists(tenant):
             status = 403 if auth in ("ok", "forbidden") else 401

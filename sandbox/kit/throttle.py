@@ -106,6 +106,17 @@ class Limiter:
         requests.extend([now] * weight)
         return True
 
+    def remaining(self, scope: str) -> int | None:
+        """Requests left in the scope's current minute (None: no per-minute limit)."""
+        limit = self.limits(scope).requests_per_minute
+        if not limit:
+            return None
+        window = self._requests.get(scope)
+        if window is None:
+            return limit
+        self._trim(window, self.clock.timestamp())
+        return max(0, limit - len(window))
+
     def enter(self, scope: str) -> bool:
         """Start a request; False when the scope already has its maximum of concurrent requests."""
         limit = self.limits(scope).concurrent_requests

@@ -202,11 +202,11 @@ def test_unknown_provider_is_a_one_line_error_naming_the_known_ones():
         "from sierra_sync.cli.main import main; main()",
         "sandbox",
         "--provider",
-        "xero",
+        "netsuite",
     ]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0 and done.stderr.strip().count("\n") == 0
-    assert "no sandbox called 'xero'; known: quickbooks, stripe" in done.stderr
+    assert "no sandbox called 'netsuite'; known: quickbooks, stripe, xero" in done.stderr
 
 
 def test_one_provider_over_tls_from_the_command_line():

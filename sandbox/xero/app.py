@@ -1,0 +1,306 @@
+"""The Xero sandbox: Xero Identity's OAuth server (on the kit), `GET /connections`, and the Accounting API
+at /api.xro/2.0 for the organisation named by the `xero-tenant-id` header.
+
+Per resource: `GET /{Resource}` (the list, see `query.py`), `GET /{Resource}/{id}`, `PUT /{Resource}`
+(creates), `POST /{Resource}` and `POST /{Resource}/{id}` (create or update). Bodies are `{"Invoices":
+[...]}` or one bare document. With `summarizeErrors=false` a batch answers 200 with every element, the
+refused ones carrying `StatusAttributeString: ERROR` and their `ValidationErrors`; otherwise any refusal
+answers a 400 ValidationException and nothing of the batch is applied. An `Idempotency-Key` seen before
+answers the first answer again. Every answer carries X-DayLimit-Remaining, X-MinLimit-Remaining and
+X-AppMinLimit-Remaining; a spent day or app minute answers 429 with Retry-After and X-Rate-Limit-Problem.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from sandbox.kit.api import api_endpoint
+from sandbox.kit.app import Kit
+from sandbox.kit.oauth import TenantHooks
+from sandbox.kit.spec import KitOptions
+from sandbox.kit.throttle import Limits
+from sandbox.xero.contacts import save_contact, save_item
+from sandbox.xero.invoices import save_invoice
+from sandbox.xero.payments import save_payment
+from sandbox.xero.query import select
+from sandbox.xero.saving import SaveContext, Saved, Saver
+from sandbox.xero.settings import save_account, save_tax_rate
+from sandbox.xero.spec import API_PATH, xero_spec
+from sandbox.xero.store import ID_FIELDS, PAGED, Organisation
+from sandbox.xero.wire import (
+    BadRequest,
+    api_error,
+    envelope,
+    json_response,
+    ms_date,
+    parse_body,
+    validation_exception,
+)
+
+__all__ = ["XeroSandbox", "XeroSandboxOptions", "create_app"]
+
+SAVERS: dict[str, Saver] = {
+    "Contacts": save_contact,
+    "Invoices": save_invoice,
+    "Payments": save_payment,
+    "Items": save_item,
+    "Accounts": save_account,
+    "TaxRates": save_tax_rate,
+}
+Handler = Callable[[Request, str], Awaitable[Response]]
+
+
+@dataclass
+class XeroSandboxOptions:
+    """The Xero sandbox's own knobs (the kit's are in `kit`)."""
+
+    client_id: str = "local-client"
+    client_secret: str = field(default="local-secret", repr=False)  # the documented local default
+    day_limit: int = 5000
+    app_minute_limit: int = 10_000
+    kit: KitOptions = field(
+        default_factory=lambda: KitOptions(limits=Limits(requests_per_minute=60, concurrent_requests=5))
+    )
+
+
+class XeroSandbox:
+    """Organisations and their documents; `app` is the ASGI app."""
+
+    def __init__(self, options: XeroSandboxOptions | None = None) -> None:
+        self.options = options or XeroSandboxOptions()
+        self.orgs: dict[str, Organisation] = {}
+        self._names = itertools.count(1)
+        self._app_minute: deque[float] = deque()
+        hooks = TenantHooks(create=self._organisation, exists=self.orgs.__contains__)
+        spec = xero_spec(self.options.client_id, self.options.client_secret)
+        self.kit = Kit(spec, self.options.kit, hooks)
+        self.kit.on_reset.append(self.orgs.clear)
+        self.app = self.kit.app(self._routes())
+
+    # ------------------------------------------------------------------ organisations
+
+    def _organisation(self, wanted: str | None) -> str:
+        tenant = wanted or _uuid()
+        if tenant not in self.orgs:
+            name = "Demo Company (NZ)" if not self.orgs else f"Demo Company {next(self._names) + 1}"
+            org = Organisation(tenant, name, ms_date(self.kit.clock.now()))
+            org.seed(ms_date(self.kit.clock.now()))
+            self.orgs[tenant] = org
+        return tenant
+
+    async def _connections(self, request: Request) -> Response:
+        server = self.kit.require_oauth()
+        token = server.bearer(request.headers.get("authorization"))
+        if token is None or self.kit.clock.timestamp() >= token.expires:
+            return api_error(401, "invalid_token")
+        org = self.orgs.get(token.tenant_id)
+        if org is None:
+            return JSONResponse([])
+        created = self.kit.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        return JSONResponse(
+            [
+                {
+                    "id": _uuid(token.grant_id),
+                    "authEventId": _uuid(token.grant_id + "auth"),
+                    "tenantId": org.tenant_id,
+                    "tenantType": "ORGANISATION",
+                    "tenantName": org.name,
+                    "createdDateUtc": created,
+                    "updatedDateUtc": created,
+                }
+            ]
+        )
+
+    async def _disconnect(self, request: Request) -> Response:
+        """DELETE /connections/{id}: the app's access to that organisation ends (its tokens stop working)."""
+        server = self.kit.require_oauth()
+        token = server.bearer(request.headers.get("authorization"))
+        if token is None or self.kit.clock.timestamp() >= token.expires:
+            return api_error(401, "invalid_token")
+        wanted = str(request.path_params["connection_id"])
+        grant = server.grants.get(token.grant_id)
+        if grant is None or _uuid(grant.id) != wanted:
+            return api_error(404, "not_found")
+        grant.revoked = True
+        return Response(status_code=204)
+
+    # ------------------------------------------------------------------ the pipeline around every call
+
+    def _rated(self, handler: Handler) -> Handler:
+        """Xero's day and app-minute allowances and the remaining-calls headers."""
+
+        async def rated(request: Request, tenant: str) -> Response:
+            org, now = self.orgs[tenant], self.kit.clock.now()
+            today = now.strftime("%Y-%m-%d")
+            if org.day != today:
+                org.day, org.day_calls = today, 0
+            window, stamp = self._app_minute, now.timestamp()
+            while window and window[0] <= stamp - 60:
+                window.popleft()
+            if org.day_calls >= self.options.day_limit:
+                midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+                wait = max(1, int((midnight - now).total_seconds()))
+                return _throttled("day", wait)
+            if len(window) >= self.options.app_minute_limit:
+                return _throttled("appminute", max(1, int(window[0] + 60 - stamp)))
+            org.day_calls += 1
+            window.append(stamp)
+            response = await handler(request, tenant)
+            response.headers["X-DayLimit-Remaining"] = str(self.options.day_limit - org.day_calls)
+            response.headers["X-AppMinLimit-Remaining"] = str(self.options.app_minute_limit - len(window))
+            minute = self.kit.limiter.remaining(tenant)
+            if minute is not None:
+                response.headers["X-MinLimit-Remaining"] = str(minute)
+            return response
+
+        return rated
+
+    def _endpoint(self, handler: Handler, write: bool) -> Callable[[Request], Awaitable[Response]]:
+        return api_endpoint(
+            self.kit, self._rated(handler), tenant_header="xero-tenant-id", write=write, errors=api_error
+        )
+
+    def _routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = [
+            Route(path, self._connections, methods=["GET"]) for path in ("/connections", "/Connections")
+        ]
+        routes += [
+            Route(path + "/{connection_id}", self._disconnect, methods=["DELETE"])
+            for path in ("/connections", "/Connections")
+        ]
+        for resource in SAVERS:
+            base = f"{API_PATH}/{resource}"
+            routes += [
+                Route(base, self._endpoint(self._list(resource), False), methods=["GET"]),
+                Route(base, self._endpoint(self._save(resource, True), True), methods=["PUT"]),
+                Route(base, self._endpoint(self._save(resource, False), True), methods=["POST"]),
+                Route(base + "/{doc_id}", self._endpoint(self._one(resource), False), methods=["GET"]),
+                Route(
+                    base + "/{doc_id}", self._endpoint(self._save(resource, False), True), methods=["POST"]
+                ),
+            ]
+        return routes
+
+    # ------------------------------------------------------------------ reads
+
+    def _list(self, resource: str) -> Handler:
+        async def handler(request: Request, tenant: str) -> Response:
+            docs = list(self.orgs[tenant].docs[resource].values())
+            try:
+                chosen = select(
+                    resource,
+                    docs,
+                    ID_FIELDS[resource],
+                    request.query_params,
+                    request.headers.get("if-modified-since"),
+                    resource in PAGED,
+                )
+            except BadRequest as err:
+                return validation_exception(None, [str(err)])
+            return json_response(envelope(resource, chosen, self.kit.clock.now()))
+
+        return handler
+
+    def _one(self, resource: str) -> Handler:
+        async def handler(request: Request, tenant: str) -> Response:
+            doc_id = str(request.path_params["doc_id"])
+            docs = self.orgs[tenant].docs[resource]
+            doc = docs.get(doc_id) or next(
+                (d for d in docs.values() if doc_id in (d.get("InvoiceNumber"), d.get("Code"))), None
+            )
+            if doc is None:
+                return api_error(404, "not_found")
+            return json_response(envelope(resource, [doc], self.kit.clock.now()))
+
+        return handler
+
+    # ------------------------------------------------------------------ writes
+
+    def _save(self, resource: str, create_only: bool) -> Handler:
+        saver = SAVERS[resource]
+        id_field = ID_FIELDS[resource]
+
+        async def handler(request: Request, tenant: str) -> Response:
+            org = self.orgs[tenant]
+            raw = await request.body()
+            key = request.headers.get("idempotency-key")
+            fingerprint = hashlib.sha256(f"{request.method} {request.url}".encode() + raw).hexdigest()
+            if key and key in org.replies:
+                seen, answer = org.replies[key]
+                if seen != fingerprint:
+                    return validation_exception(
+                        None, ["This Idempotency-Key was used for a different request"]
+                    )
+                return answer
+            try:
+                elements = parse_body(raw, resource)
+            except BadRequest as err:
+                return validation_exception(None, [str(err)])
+            if "doc_id" in request.path_params:
+                if len(elements) != 1:
+                    return validation_exception(None, [f"POST {resource}/{{id}} takes exactly one document"])
+                elements[0][id_field] = str(request.path_params["doc_id"])
+            answer = self._apply(org, resource, saver, elements, create_only, request.query_params)
+            if key:
+                org.replies[key] = (fingerprint, answer)
+            return answer
+
+        return handler
+
+    def _apply(
+        self,
+        org: Organisation,
+        resource: str,
+        saver: Saver,
+        elements: list[dict[str, Any]],
+        create_only: bool,
+        params: Any,
+    ) -> Response:
+        summarize = str(params.get("summarizeErrors", "true")).lower() != "false"
+        now = self.kit.clock.now()
+        ctx = SaveContext(org, create_only, ms_date(now), now.date())
+        before = (copy.deepcopy(org.docs), dict(org.numbers)) if summarize else None
+        outcomes: list[Saved] = [saver(ctx, element) for element in elements]
+        refused = [o for o in outcomes if o.errors]
+        if summarize and refused:
+            assert before is not None
+            org.docs, org.numbers = before  # a summarized batch is all or nothing
+            return validation_exception([_element(o, True) for o in refused])
+        return json_response(envelope(resource, [_element(o, not summarize) for o in outcomes], now))
+
+
+def _element(outcome: Saved, with_status: bool) -> dict[str, Any]:
+    doc = copy.copy(outcome.doc)
+    if outcome.errors:
+        doc["ValidationErrors"] = [{"Message": m} for m in outcome.errors]
+        doc["HasErrors"] = True
+    if with_status:
+        doc["StatusAttributeString"] = "ERROR" if outcome.errors else "OK"
+    return doc
+
+
+def _throttled(problem: str, wait: int) -> Response:
+    return JSONResponse(
+        {"Message": "Rate limit exceeded"}, 429, {"Retry-After": str(wait), "X-Rate-Limit-Problem": problem}
+    )
+
+
+def _uuid(seed: str | None = None) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed)) if seed else str(uuid.uuid4())
+
+
+def create_app(options: XeroSandboxOptions | None = None) -> Any:
+    """The ASGI app of a new Xero sandbox."""
+    return XeroSandbox(options).app

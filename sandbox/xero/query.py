@@ -1,0 +1,111 @@
+"""Reading lists as Xero's GET does: `If-Modified-Since` (documents updated after it), `where` (`Field ==
+"text"`, `Field == Guid("...")`, `Field == true`, joined by AND / &&), `order` (`Field [ASC|DESC]`), the
+`IDs`/`Statuses`/`ContactIDs`/`InvoiceNumbers` filters, and `page=N` (100 a page; without it, everything:
+invoices then come without their line items)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from sandbox.xero.wire import BadRequest
+
+__all__ = ["PAGE_SIZE", "select"]
+
+PAGE_SIZE = 100
+_CLAUSE = re.compile(
+    r'^\s*([A-Za-z][\w.]*)\s*==\s*(?:"([^"]*)"|Guid\("([0-9a-fA-F-]+)"\)|(true|false)|(-?\d+(?:\.\d+)?))\s*$'
+)
+_MS = re.compile(r"/Date\((-?\d+)")
+_FILTERS = {
+    "IDs": None,
+    "Statuses": "Status",
+    "ContactIDs": "Contact.ContactID",
+    "InvoiceNumbers": "InvoiceNumber",
+}
+
+
+def _field(doc: Mapping[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _since(header: str) -> datetime:
+    text = header.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            raise BadRequest(f"If-Modified-Since {text!r} is not a date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _updated(doc: Mapping[str, Any]) -> datetime:
+    match = _MS.search(str(doc.get("UpdatedDateUTC", "")))
+    return (
+        datetime.fromtimestamp(int(match.group(1)) / 1000, UTC) if match else datetime.min.replace(tzinfo=UTC)
+    )
+
+
+def _where(docs: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    for clause in re.split(r"\s+AND\s+|\s*&&\s*", where.strip()):
+        match = _CLAUSE.match(clause)
+        if match is None:
+            raise BadRequest(f'The where clause {clause!r} is not understood (use Field=="value")')
+        path, text, guid, flag, number = match.groups()
+        if flag is not None:
+            docs = [d for d in docs if bool(_field(d, path)) is (flag == "true")]
+        elif number is not None:
+            docs = [d for d in docs if str(_field(d, path)) == number or _field(d, path) == float(number)]
+        else:
+            wanted = (text if text is not None else guid).lower()
+            docs = [d for d in docs if str(_field(d, path) or "").lower() == wanted]
+    return docs
+
+
+def select(
+    resource: str,
+    docs: list[dict[str, Any]],
+    id_field: str,
+    params: Mapping[str, str],
+    since: str | None,
+    paged: bool,
+) -> list[dict[str, Any]]:
+    """The documents a GET of the list answers."""
+    if since:
+        moment = _since(since)
+        docs = [d for d in docs if _updated(d) > moment]
+    for param, path in _FILTERS.items():
+        if params.get(param):
+            wanted = {v.strip().lower() for v in params[param].split(",") if v.strip()}
+            docs = [d for d in docs if str(_field(d, path or id_field) or "").lower() in wanted]
+    if params.get("where"):
+        docs = _where(docs, params["where"])
+    order = (params.get("order") or "").strip()
+    if order:
+        key, _, direction = order.partition(" ")
+        if key == "UpdatedDateUTC":
+            docs = sorted(docs, key=_updated, reverse=direction.strip().upper() == "DESC")
+        else:
+            docs = sorted(
+                docs, key=lambda d: str(_field(d, key) or ""), reverse=direction.strip().upper() == "DESC"
+            )
+    page = params.get("page")
+    if page is not None and paged:
+        try:
+            number = int(page)
+        except ValueError:
+            raise BadRequest(f"page must be a whole number, not {page!r}") from None
+        if number < 1:
+            raise BadRequest("page starts at 1")
+        return docs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    if resource == "Invoices":
+        return [{k: v for k, v in d.items() if k != "LineItems"} for d in docs]
+    return docs

@@ -1,0 +1,48 @@
+"""`sierra-sync sandbox --provider xero` starts the Xero sandbox from the registry; an organisation made
+through the admin API is listed by GET /connections and its seeded accounts answer with Xero's headers."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_xero_sandbox_from_the_command_line() -> None:
+    cmd = [sys.executable, "-c", "from sierra_sync.cli.main import main; main()", "sandbox"]
+    cmd += ["--provider", "xero", "--port", "0"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        seen, url = "", None
+        for _ in range(50):
+            line = proc.stdout.readline()
+            seen += line
+            if line.startswith("Xero sandbox:"):
+                url = line.split()[2]
+            if "Ctrl-C" in line or not line:
+                break
+        assert url is not None and url.startswith("http://127.0.0.1:"), seen
+        tokens = httpx.post(f"{url}/__sandbox/tokens", json={}, timeout=10).json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        connections = httpx.get(f"{url}/connections", headers=bearer, timeout=10).json()
+        assert [c["tenantId"] for c in connections] == [tokens["tenantId"]]
+        answer = httpx.get(
+            f"{url}/api.xro/2.0/Accounts",
+            headers=bearer | {"xero-tenant-id": tokens["tenantId"]},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        assert {a["Code"] for a in answer.json()["Accounts"]} >= {"090", "200"}
+        assert answer.headers["X-MinLimit-Remaining"] == "59"  # Xero's 60 a minute per organisation
+        assert answer.headers["X-DayLimit-Remaining"] == "4999"
+        assert answer.headers["X-AppMinLimit-Remaining"] == "9999"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
