@@ -8,6 +8,7 @@ from blocks.loader import QBO_APP_BLOCK, load_block, quickbooks_app
 from blocks.provider import ProviderAppCredentials
 from blocks.quickbooks import QuickBooksAppCredentials
 from blocks.stripe import STRIPE_CONNECT_BLOCK, StripeConnectCredentials, stripe_webhook_secrets
+from blocks.xero import XERO_APP_BLOCK, XeroAppCredentials, xero_webhook_keys
 from connectors.kit import oauth
 from connectors.kit.registry import get_provider
 from sierra_core.errors import ConfigError
@@ -18,6 +19,7 @@ __all__ = ["APP_BLOCKS", "WEBHOOK_SECRETS", "configured_apps", "configured_webho
 APP_BLOCKS: dict[str, tuple[type[ProviderAppCredentials], str]] = {
     "quickbooks_online": (QuickBooksAppCredentials, QBO_APP_BLOCK),
     "stripe": (StripeConnectCredentials, STRIPE_CONNECT_BLOCK),
+    "xero": (XeroAppCredentials, XERO_APP_BLOCK),
 }
 
 
@@ -30,6 +32,7 @@ def _quickbooks_verifier() -> list[str]:
 WEBHOOK_SECRETS: dict[str, Callable[[], list[str]]] = {
     "quickbooks_online": _quickbooks_verifier,
     "stripe": stripe_webhook_secrets,
+    "xero": xero_webhook_keys,
 }
 
 

@@ -79,12 +79,7 @@ def _xero(settings: SandboxSettings) -> Any:
     faults = FaultSettings(
         latency_ms=settings.latency_ms, error_rate=settings.error_rate, drop_rate=settings.drop_rate
     )
-    kit = KitOptions(
-        faults=faults,
-        state_file=settings.state_file,
-        webhook_url=settings.webhook_url,
-        limits=Limits(requests_per_minute=60, concurrent_requests=5),
-    )
+    kit = KitOptions(faults=faults, limits=Limits(requests_per_minute=60, concurrent_requests=5))
     return create_app(
         XeroSandboxOptions(client_id=settings.client_id, client_secret=settings.client_secret, kit=kit)
     )

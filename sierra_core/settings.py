@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     qbo_port: int = Field(default=8701, description="Port of the local QuickBooks sandbox.")
     stripe_port: int = Field(default=8702, description="Port of the local Stripe sandbox.")
     api_port: int = Field(default=8703, description="Port of the API / webhook receiver.")
+    xero_port: int = Field(default=8704, description="Port of the local Xero sandbox.")
     webhooks_allow_private_targets: bool = Field(
         default=False,
         description="Let outgoing webhooks go to private addresses (127.0.0.1, 10.x …) and plain http: "

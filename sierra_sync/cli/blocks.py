@@ -16,6 +16,14 @@ from blocks.stripe import (
     StripeConnectCredentials,
     save_stripe_settings,
 )
+from blocks.xero import (
+    LOCAL_XERO_CLIENT_ID,
+    LOCAL_XERO_CLIENT_SECRET,
+    LOCAL_XERO_REDIRECT_URI,
+    LOCAL_XERO_WEBHOOK_KEY,
+    XERO_APP_BLOCK,
+    XeroAppCredentials,
+)
 from sierra_core.errors import ConfigError
 from sierra_core.settings import get_settings
 from sierra_sync.cli.common import echo_json
@@ -50,10 +58,20 @@ def setup(
     stripe_redirect_uri: str | None = typer.Option(
         None, help="Redirect URI registered in the Stripe Connect settings."
     ),
+    xero_client_id: str | None = typer.Option(
+        None, envvar="SIERRA_XERO_CLIENT_ID", help="Xero app client id."
+    ),
+    xero_client_secret: str | None = typer.Option(
+        None, envvar="SIERRA_XERO_CLIENT_SECRET", help="Xero app client secret (prefer the env variable)."
+    ),
+    xero_redirect_uri: str | None = typer.Option(None, help="Redirect URI registered on the Xero app."),
+    xero_webhook_key: str | None = typer.Option(
+        None, envvar="SIERRA_XERO_WEBHOOK_KEY", help="Xero webhook key (signs x-xero-signature)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Save the QuickBooks app credentials block, the Stripe key and webhook-secret blocks and, if
-    missing, a token-encryption key block."""
+    """Save the QuickBooks app credentials block, the Stripe key and webhook-secret blocks, the Xero app
+    block (with --local, or when --xero-client-id is given) and, if missing, a token-encryption key block."""
     settings = get_settings()
     if local:
         block = QuickBooksAppCredentials(
@@ -93,7 +111,21 @@ def setup(
             environment="local" if local else "production",
             local_base_url=stripe_api_base if local else None,
         )
-    for checked in (block, connect_block):  # the URLs (https unless loopback), before anything is saved
+    xero_block = _xero_block(
+        local,
+        settings.host,
+        settings.xero_port,
+        settings.api_port,
+        xero_client_id,
+        xero_client_secret,
+        xero_redirect_uri,
+        xero_webhook_key,
+    )
+    for checked in (
+        block,
+        connect_block,
+        xero_block,
+    ):  # the URLs (https unless loopback), before anything is saved
         if checked is not None:
             checked.check()
     stripe_saved = save_stripe_settings(  # validates everything Stripe before saving any of it
@@ -103,6 +135,8 @@ def setup(
     if connect_block is not None:
         connect_block.save(STRIPE_CONNECT_BLOCK, overwrite=True)
         stripe_saved.append(STRIPE_CONNECT_BLOCK)
+    if xero_block is not None:
+        xero_block.save(XERO_APP_BLOCK, overwrite=True)
     created_keys = False
     try:
         TokenEncryptionKeys.load(TOKEN_KEYS_BLOCK)
@@ -118,6 +152,7 @@ def setup(
         "token_keys_created": created_keys,
         "stripe_saved": stripe_saved,
         "stripe_api_base": stripe_api_base,
+        "xero_app_block": XERO_APP_BLOCK if xero_block is not None else None,
     }
     if as_json:
         echo_json(result)
@@ -127,3 +162,41 @@ def setup(
     )
     typer.echo(f"{'created' if created_keys else 'kept'} block {TOKEN_KEYS_BLOCK} (token-encryption keys)")
     typer.echo(f"saved {', '.join(stripe_saved)} (Stripe API at {stripe_api_base})")
+    if xero_block is not None:
+        typer.echo(f"saved block {XERO_APP_BLOCK}: {xero_block.environment} app {xero_block.client_id}")
+
+
+def _xero_block(
+    local: bool,
+    host: str,
+    xero_port: int,
+    api_port: int,
+    client_id: str | None,
+    client_secret: str | None,
+    redirect_uri: str | None,
+    webhook_key: str | None,
+) -> XeroAppCredentials | None:
+    """The Xero app block to save: the local sandbox's with --local, a real app's when its id is given."""
+    if local:
+        return XeroAppCredentials(
+            client_id=client_id or LOCAL_XERO_CLIENT_ID,
+            client_secret=client_secret or LOCAL_XERO_CLIENT_SECRET,
+            redirect_uri=redirect_uri or LOCAL_XERO_REDIRECT_URI.replace("8703", str(api_port)),
+            environment="local",
+            local_base_url=f"http://{host}:{xero_port}",
+            webhook_key=webhook_key or LOCAL_XERO_WEBHOOK_KEY,
+        )
+    if not client_id:
+        return None
+    if not client_secret or not redirect_uri:
+        raise ConfigError(
+            "a Xero app needs --xero-redirect-uri and its client secret (SIERRA_XERO_CLIENT_SECRET) "
+            "with --xero-client-id"
+        )
+    return XeroAppCredentials(
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=redirect_uri,
+        environment="production",
+        webhook_key=webhook_key,
+    )

@@ -23,6 +23,7 @@ def sandbox(
     host: str = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1)."),
     qbo_port: int = typer.Option(None, help="Port of the QuickBooks Online sandbox (default 8701)."),
     stripe_port: int = typer.Option(None, help="Port of the Stripe sandbox (default 8702)."),
+    xero_port: int = typer.Option(None, help="Port of the Xero sandbox (default 8704)."),
     client_id: str = typer.Option("local-client", help="OAuth client id of the one developer app."),
     client_secret: str = typer.Option(
         "local-secret", help="OAuth client secret of that app (never printed)."
@@ -55,6 +56,7 @@ def sandbox(
     ports = {
         "quickbooks": settings.qbo_port if qbo_port is None else qbo_port,
         "stripe": settings.stripe_port if stripe_port is None else stripe_port,
+        "xero": settings.xero_port if xero_port is None else xero_port,
     }
     shared = SandboxSettings(
         client_id=client_id,

@@ -8,13 +8,20 @@ import pytest
 from prefect.types import SecretDict
 from pydantic import SecretStr
 
-from blocks import ALL_BLOCKS, QuickBooksAppCredentials, StripeConnectCredentials, TokenEncryptionKeys
+from blocks import (
+    ALL_BLOCKS,
+    QuickBooksAppCredentials,
+    StripeConnectCredentials,
+    TokenEncryptionKeys,
+    XeroAppCredentials,
+)
 from blocks.loader import load_block
 from sierra_core.errors import ConfigError
 
 SECRET_FIELDS = {
     QuickBooksAppCredentials: {"client_secret", "webhook_verifier_token"},
     StripeConnectCredentials: {"client_secret"},
+    XeroAppCredentials: {"client_secret", "webhook_key"},
     TokenEncryptionKeys: {"keys"},
 }
 
@@ -29,6 +36,12 @@ def _examples():
         ),
         StripeConnectCredentials: StripeConnectCredentials(
             client_id="ca_example", client_secret=SecretStr("sk_test_top-secret-value"), environment="local"
+        ),
+        XeroAppCredentials: XeroAppCredentials(
+            client_id="local-client",
+            client_secret=SecretStr("top-secret-value"),
+            environment="local",
+            webhook_key=SecretStr("webhook-key-secret-value"),
         ),
         TokenEncryptionKeys: TokenEncryptionKeys.with_new_key(),
     }
@@ -68,6 +81,10 @@ def test_block_round_trips_and_hides_secrets(prefect_api, block):
     if isinstance(loaded, QuickBooksAppCredentials):
         assert loaded.client_secret.get_secret_value() == "top-secret-value"
         assert "top-secret-value" not in shown and "verifier-secret-value" not in shown
+    if isinstance(loaded, XeroAppCredentials):
+        assert loaded.oauth_app().client_secret == "top-secret-value"
+        assert loaded.oauth_app().api_base_url == "http://127.0.0.1:8704/api.xro/2.0"
+        assert "top-secret-value" not in shown and "webhook-key-secret-value" not in shown
     if isinstance(loaded, TokenEncryptionKeys):
         key = next(iter(loaded.keys.get_secret_value().values()))
         assert key not in shown
