@@ -79,16 +79,16 @@ def wait_healthy(command: Command, url: str, timeout: float = 120.0) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_sandbox_stops_and_frees_its_ports(started, sig):
-    qbo_port, stripe_port = free_port("127.0.0.1"), free_port("127.0.0.1")
-    command = start(
-        started, ["sandbox", "--qbo-port", str(qbo_port), "--stripe-port", str(stripe_port)], base_env()
-    )
+    qbo_port, stripe_port, xero_port = (free_port("127.0.0.1") for _ in range(3))
+    ports = ["--qbo-port", str(qbo_port), "--stripe-port", str(stripe_port), "--xero-port", str(xero_port)]
+    command = start(started, ["sandbox", *ports], base_env())
     command.wait_for("Press Ctrl-C to stop.")
     wait_healthy(command, f"http://127.0.0.1:{qbo_port}/__sandbox/stats")
     command.stop(sig, STOP_WITHIN)
     assert_clean_stop(command)
     assert "stopping" in command.output
     assert port_free("127.0.0.1", qbo_port) and port_free("127.0.0.1", stripe_port)
+    assert port_free("127.0.0.1", xero_port)
 
 
 @pytest.fixture

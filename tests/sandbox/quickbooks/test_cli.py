@@ -24,6 +24,8 @@ def test_sandbox_command_serves_until_sigterm(tmp_path: Path) -> None:
         "0",
         "--stripe-port",
         "0",
+        "--xero-port",
+        "0",
         "--client-secret",
         "very-secret-value",
         "--state-file",
