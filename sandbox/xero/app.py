@@ -31,6 +31,8 @@ from sandbox.kit.app import Kit
 from sandbox.kit.oauth import TenantHooks
 from sandbox.kit.spec import KitOptions
 from sandbox.kit.throttle import Limits
+from sandbox.xero.attachments import ATTACHABLE, Attachments
+from sandbox.xero.banking import add_option, save_bank_transaction, save_tracking_category
 from sandbox.xero.contacts import save_contact, save_item
 from sandbox.xero.invoices import save_invoice
 from sandbox.xero.payments import save_payment
@@ -58,6 +60,8 @@ SAVERS: dict[str, Saver] = {
     "Items": save_item,
     "Accounts": save_account,
     "TaxRates": save_tax_rate,
+    "BankTransactions": save_bank_transaction,
+    "TrackingCategories": save_tracking_category,
 }
 Handler = Callable[[Request, str], Awaitable[Response]]
 
@@ -86,7 +90,9 @@ class XeroSandbox:
         hooks = TenantHooks(create=self._organisation, exists=self.orgs.__contains__)
         spec = xero_spec(self.options.client_id, self.options.client_secret)
         self.kit = Kit(spec, self.options.kit, hooks)
+        self.attachments = Attachments()
         self.kit.on_reset.append(self.orgs.clear)
+        self.kit.on_reset.append(self.attachments.forget)
         self.app = self.kit.app(self._routes())
 
     # ------------------------------------------------------------------ organisations
@@ -191,7 +197,62 @@ class XeroSandbox:
                     base + "/{doc_id}", self._endpoint(self._save(resource, False), True), methods=["POST"]
                 ),
             ]
+        options = f"{API_PATH}/TrackingCategories/{{doc_id}}/Options"
+        routes.append(Route(options, self._endpoint(self._options, True), methods=["PUT"]))
+        for resource in ATTACHABLE:
+            files = f"{API_PATH}/{resource}/{{doc_id}}/Attachments"
+            routes += [
+                Route(files, self._endpoint(self._attachment_list(resource), False), methods=["GET"]),
+                Route(
+                    files + "/{file_name}",
+                    self._endpoint(self._attachment_get(resource), False),
+                    methods=["GET"],
+                ),
+                Route(
+                    files + "/{file_name}",
+                    self._endpoint(self._attachment_put(resource), True),
+                    methods=["PUT", "POST"],
+                ),
+            ]
         return routes
+
+    # ------------------------------------------------------------------ attachments and tracking options
+
+    def _attachment_put(self, resource: str) -> Handler:
+        async def handler(request: Request, tenant: str) -> Response:
+            return await self.attachments.put(request, self.orgs[tenant], resource, self.kit.clock.now())
+
+        return handler
+
+    def _attachment_list(self, resource: str) -> Handler:
+        async def handler(request: Request, tenant: str) -> Response:
+            doc_id = str(request.path_params["doc_id"])
+            return self.attachments.list(self.orgs[tenant], resource, doc_id, self.kit.clock.now())
+
+        return handler
+
+    def _attachment_get(self, resource: str) -> Handler:
+        async def handler(request: Request, tenant: str) -> Response:
+            doc_id, name = str(request.path_params["doc_id"]), str(request.path_params["file_name"])
+            return self.attachments.content(self.orgs[tenant], resource, doc_id, name)
+
+        return handler
+
+    async def _options(self, request: Request, tenant: str) -> Response:
+        try:
+            elements = parse_body(await request.body(), "Options")
+        except BadRequest as err:
+            return validation_exception(None, [str(err)])
+        now = self.kit.clock.now()
+        ctx = SaveContext(self.orgs[tenant], True, ms_date(now), now.date())
+        category_id = str(request.path_params["doc_id"])
+        before = copy.deepcopy(ctx.org.docs["TrackingCategories"])
+        outcomes = [add_option(ctx, category_id, element) for element in elements]
+        refused = [o for o in outcomes if o.errors]
+        if refused:
+            ctx.org.docs["TrackingCategories"] = before  # all or nothing
+            return validation_exception([_element(o, True) for o in refused])
+        return json_response(envelope("Options", [o.doc for o in outcomes], now))
 
     # ------------------------------------------------------------------ reads
 
