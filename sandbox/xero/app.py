@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import json
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ from sandbox.kit.throttle import Limits
 from sandbox.xero.attachments import ATTACHABLE, Attachments
 from sandbox.xero.banking import add_option, save_bank_transaction, save_tracking_category
 from sandbox.xero.contacts import save_contact, save_item
+from sandbox.xero.events import EventSender
 from sandbox.xero.invoices import save_invoice
 from sandbox.xero.payments import save_payment
 from sandbox.xero.query import select
@@ -91,6 +93,8 @@ class XeroSandbox:
         spec = xero_spec(self.options.client_id, self.options.client_secret)
         self.kit = Kit(spec, self.options.kit, hooks)
         self.attachments = Attachments()
+        assert self.kit.webhooks is not None  # the spec signs webhooks
+        self.events = EventSender(self.kit.webhooks)
         self.kit.on_reset.append(self.orgs.clear)
         self.kit.on_reset.append(self.attachments.forget)
         self.app = self.kit.app(self._routes())
@@ -182,6 +186,7 @@ class XeroSandbox:
         routes: list[BaseRoute] = [
             Route(path, self._connections, methods=["GET"]) for path in ("/connections", "/Connections")
         ]
+        routes.append(Route("/__sandbox/webhooks/intent", self.events.intent_to_receive, methods=["POST"]))
         routes += [
             Route(path + "/{connection_id}", self._disconnect, methods=["DELETE"])
             for path in ("/connections", "/Connections")
@@ -313,7 +318,17 @@ class XeroSandbox:
                 if len(elements) != 1:
                     return validation_exception(None, [f"POST {resource}/{{id}} takes exactly one document"])
                 elements[0][id_field] = str(request.path_params["doc_id"])
+            known = set(org.docs[resource])
             answer = self._apply(org, resource, saver, elements, create_only, request.query_params)
+            if answer.status_code == 200:
+                saved = json.loads(bytes(answer.body))[resource]
+                changes = [
+                    (str(d[id_field]), str(d[id_field]) not in known)
+                    for d in saved
+                    if not d.get("ValidationErrors") and d.get(id_field)
+                ]
+                base = f"{str(request.base_url).rstrip('/')}{API_PATH}"
+                self.events.changed(tenant, resource, changes, base, self.kit.clock.now())
             if key:
                 org.replies[key] = (fingerprint, answer)
             return answer
