@@ -52,7 +52,7 @@ def test_intent_to_receive_and_deliveries_reach_the_inbox(
         _admin(xero, "webhooks/flush", {})
     rows = stored()
     assert {r.company_id for r in rows} == {company_id}
-    assert sorted(r.event_type for r in rows) == [
+    assert sorted(str(r.event_type) for r in rows) == [
         "xero.contact.created",
         "xero.contact.updated",
         "xero.invoice.created",
