@@ -14,7 +14,13 @@ from sierra_sync.settings import get_settings
 from sierra_sync.shutdown import stop_on_signals
 
 
-def _stripe_app(latency_ms: int, error_rate: float, drop_rate: float) -> Any | None:
+def _stripe_app(
+    latency_ms: int,
+    error_rate: float,
+    drop_rate: float,
+    state_file: Path | None = None,
+    webhook_url: str | None = None,
+) -> Any | None:
     """The Stripe sandbox app when `sandbox.stripe` provides `create_app(StripeSandboxOptions)`, else None.
 
     Hook: the Stripe sandbox is built separately; this starts it as soon as the package offers that API.
@@ -27,7 +33,20 @@ def _stripe_app(latency_ms: int, error_rate: float, drop_rate: float) -> Any | N
     options_cls = getattr(stripe, "StripeSandboxOptions", None)
     if create_app is None or options_cls is None:
         return None
-    return create_app(options_cls(latency_ms=latency_ms, error_rate=error_rate, drop_rate=drop_rate))
+    from blocks.stripe import LOCAL_STRIPE_WEBHOOK_SECRET
+
+    endpoints = (
+        [stripe.WebhookEndpointOptions(webhook_url, LOCAL_STRIPE_WEBHOOK_SECRET)] if webhook_url else []
+    )
+    return create_app(
+        options_cls(
+            latency_ms=latency_ms,
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            state_file=str(state_file) if state_file else None,
+            webhook_endpoints=endpoints,
+        )
+    )
 
 
 def sandbox(
@@ -45,6 +64,12 @@ def sandbox(
         None, help="SQLite file that keeps the QuickBooks sandbox's books and tokens across restarts."
     ),
     webhook_url: str | None = typer.Option(None, help="POST QuickBooks eventNotifications to this URL."),
+    stripe_state_file: Path | None = typer.Option(
+        None, help="JSON file that keeps the Stripe sandbox's objects and events across restarts."
+    ),
+    stripe_webhook_url: str | None = typer.Option(
+        None, help="POST Stripe events to this URL, signed with the local webhook secret."
+    ),
 ) -> None:
     """Run the local QuickBooks Online and Stripe sandboxes until stopped (Ctrl-C or SIGTERM: exit 0)."""
     from sandbox.common.server import LocalServer
@@ -74,7 +99,7 @@ def sandbox(
         qbo = _start(LocalServer(qbo_app, host=host, port=qbo_port), "QuickBooks", qbo_port)
         stop.at_exit(qbo.stop)
         typer.echo(f"QuickBooks Online sandbox: {qbo.url}  (client id: {client_id})")
-        stripe_app = _stripe_app(latency_ms, error_rate, drop_rate)
+        stripe_app = _stripe_app(latency_ms, error_rate, drop_rate, stripe_state_file, stripe_webhook_url)
         if stripe_app is not None:
             stripe = _start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port)
             stop.at_exit(stripe.stop)
