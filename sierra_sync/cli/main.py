@@ -8,10 +8,13 @@ stops them at once with 128 + the signal number.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
+import click
 import typer
+import typer.main
 
 from sierra_sync.errors import SierraError
 from sierra_sync.shutdown import ForcedStop, WorkAbandoned, exit_now
@@ -48,7 +51,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("serve", "serve", "command"),
     "health": ("health", "health", "command"),
     "api-keys": ("apikeys", "app", "group"),
+    "up": ("world", "up", "command"),
+    "down": ("world", "down", "command"),
+    "status": ("world", "status_command", "command"),
 }
+# Commands that never use the running local world's Prefect server (they start or stop their own).
+OWN_PREFECT = {"up", "down", "status", "demo", "sandbox"}
 
 
 def _register(only: str | None = None) -> None:
@@ -73,13 +81,64 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+USAGE_EXIT = 2  # a bad setting or input: Click's usage errors and ConfigError alike
+INTERRUPTED_EXIT = 130  # Ctrl-C in a short command
+# Library loggers whose INFO lines are nobody's business on a normal run (Alembic's "setup plugin …" and
+# "Context impl …"; Prefect's "Still processing items" while its log and event queues drain at exit).
+QUIET_LOGGERS = ("alembic",)
+DRAINING_LOGGERS = ("APILogWorker", "EventsWorker")
+
+
+class _DropDraining(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Still processing items")
+
+
+def _quiet_libraries() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in DRAINING_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropDraining) for f in logger.filters):
+            logger.addFilter(_DropDraining())
+
+
+def _use_local_world(command: str | None) -> None:
+    """With no PREFECT_API_URL set, use the Prefect server of the local world when it runs (`sierra-sync
+    up`), instead of starting a temporary one (which costs seconds on every command)."""
+    if command in OWN_PREFECT or os.environ.get("PREFECT_API_URL"):
+        return
+    from sierra_sync.settings import get_settings
+    from sierra_sync.world.state import prefect_api_url
+
+    url = prefect_api_url(get_settings().data_dir)
+    if url is not None:
+        os.environ["PREFECT_API_URL"] = url
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; translate SierraError into one line on stderr and its exit code."""
     _prefect_defaults()
     args = sys.argv[1:] if argv is None else argv
+    _use_local_world(args[0] if args else None)
     _register(args[0] if args and args[0] in COMMANDS else None)
+    _quiet_libraries()
     try:
-        app(args=argv, prog_name="sierra-sync")
+        code = typer.main.get_command(app).main(args=args, prog_name="sierra-sync", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as err:  # `sierra-sync`, `sierra-sync db`: the help
+        print(err.format_message(), file=sys.stderr)
+        sys.exit(USAGE_EXIT)
+    except click.UsageError as err:  # Click's own wording, on one line like every other error
+        command = err.ctx.command_path if err.ctx is not None else "sierra-sync"
+        message = " ".join(err.format_message().split())
+        print(f"error: {message} (see `{command} --help`)", file=sys.stderr)
+        sys.exit(USAGE_EXIT)
+    except click.ClickException as err:  # a bad file argument and the like
+        print(f"error: {' '.join(err.format_message().split())}", file=sys.stderr)
+        sys.exit(USAGE_EXIT if err.exit_code == USAGE_EXIT else 1)
+    except click.exceptions.Abort:  # Ctrl-C while Click was reading or prompting
+        print("interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED_EXIT)
     except SierraError as err:
         print(f"error: {err.message}", file=sys.stderr)
         sys.exit(err.exit_code)
@@ -91,4 +150,6 @@ def main(argv: list[str] | None = None) -> None:
         exit_now(err.exit_code)
     except KeyboardInterrupt:  # Ctrl-C in a short command (Typer usually turns it into exit 130 itself)
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED_EXIT)
+    if isinstance(code, int) and code:  # typer.Exit(N) of a command's own verdict
+        sys.exit(code)

@@ -8,6 +8,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,18 +51,26 @@ def spawn(
 
 
 def stop_all(state: WorldState, grace: float = STOP_GRACE_S) -> list[str]:
-    """Stop every recorded service, last started first, then anything else carrying the mark; returns the
-    names of the services that were running."""
-    stopped: list[str] = []
-    for service in reversed(state.records()):
-        if state.is_running(service):
-            terminate(service.pid, group=True, grace=grace)
-            stopped.append(service.name)
+    """Stop every recorded service, the Prefect server last (the others report to it on their way out),
+    then anything else carrying the mark; returns the names of the services that were running."""
+    services = [s for s in reversed(state.records()) if state.is_running(s)]
+    first = [s for s in services if s.name != "prefect"]
+    last = [s for s in services if s.name == "prefect"]
+    for batch in (first, last):  # in parallel within a batch: each may take its grace
+        threads = [
+            threading.Thread(target=terminate, args=(s.pid,), kwargs={"group": True, "grace": grace})
+            for s in batch
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for service in state.records():
         state.forget(service.name)
     for pid in marked_pids(state.mark):  # re-parented children, flow-run processes
         with contextlib.suppress(ProcessLookupError):
             terminate(pid, grace=5.0)
-    return stopped
+    return [s.name for s in services]
 
 
 def wait_until(

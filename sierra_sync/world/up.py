@@ -9,6 +9,7 @@ far is stopped again: no half world is left running.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from sierra_sync.demo.prefect_server import PrefectServer
 from sierra_sync.errors import SierraError
 from sierra_sync.settings import get_settings
 from sierra_sync.shutdown import STOP, StopRequest
@@ -23,6 +25,8 @@ from sierra_sync.world.ports import choose_ports
 from sierra_sync.world.processes import base_env, executable, spawn, stop_all, wait_until
 from sierra_sync.world.state import Service, WorldState
 
+SANDBOX_DIR = "sandbox"  # the sandboxes' state files (the demo writes them too)
+QBO_STATE, STRIPE_STATE = "quickbooks.db", "stripe.json"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PREFECT_PORT = 4200
 START_TIMEOUT_S = 120.0
@@ -73,6 +77,12 @@ def prefect_env(env: dict[str, str], home: Path, host: str, port: int) -> dict[s
     }
 
 
+def prefect_setup_pool() -> str:
+    from sierra_sync.world.prefect_setup import POOL
+
+    return POOL
+
+
 class World:
     """One start of the world: what it started so far, so a failure stops exactly that."""
 
@@ -82,6 +92,10 @@ class World:
         self.stop = stop
         self.state = WorldState(options.data_dir)
         self.data_dir = options.data_dir.resolve()
+        self.started = time.monotonic()
+
+    def _say(self, text: str) -> None:
+        self.say(f"[{time.monotonic() - self.started:5.1f}s] {text}")
 
     def _check_stop(self) -> None:
         if self.stop.requested():
@@ -127,48 +141,42 @@ class World:
         self._migrate(database_url)
         prefect_home = self.data_dir / "prefect"
         prefect_home.mkdir(parents=True, exist_ok=True)
+        kept = PrefectServer(home=prefect_home)
+        if kept.try_reuse():  # `demo --keep-server` left one on this database: the world's replaces it
+            kept.stop()
+            self._say(f"stopped the demo's Prefect server at {kept.ui_url} (same database)")
+        prefect = executable("prefect")
         server = spawn(
             self.state,
             "prefect",
-            [executable("prefect"), "server", "start", "--host", host, "--port", str(ports["prefect"])],
+            [prefect, "server", "start", "--host", host, "--port", str(ports["prefect"])],
             prefect_env(env, prefect_home, host, ports["prefect"]),
             {"prefect_ui": urls["prefect_ui"], "prefect_api": urls["prefect_api"]},
             prefect_home,
         )
         sandboxes = self._sandboxes(env, urls, ports)
+        sierra = executable("sierra-sync")
+        watch = spawn(self.state, "watch", [sierra, "watch"], env, {}, PROJECT_DIR)  # the database only
         self._wait(
             lambda: answers(f"{urls['quickbooks']}/__sandbox/stats"), "the QuickBooks sandbox", sandboxes
         )
         self._wait(lambda: answers(f"{urls['stripe']}/__sandbox/stats"), "the Stripe sandbox", sandboxes)
-        self.say(f"sandboxes: QuickBooks {urls['quickbooks']}, Stripe {urls['stripe']}")
+        self._say(f"sandboxes: QuickBooks {urls['quickbooks']}, Stripe {urls['stripe']}")
         self._wait(lambda: answers(f"{urls['prefect_api']}/health"), "the Prefect server", server)
-        self.say(f"Prefect server: {urls['prefect_ui']} (database {prefect_home / 'prefect.db'})")
+        self._say(f"Prefect server: {urls['prefect_ui']} (database {prefect_home / 'prefect.db'})")
         env["PREFECT_API_URL"] = urls["prefect_api"]
+        # The worker creates the pool when it is missing; it starts while the deployments are applied.
+        worker_argv = [prefect, "worker", "start", "--pool", prefect_setup_pool(), "--type", "process"]
+        worker = spawn(self.state, "worker", worker_argv, env, {}, PROJECT_DIR)
         self._prefect_setup(urls, ports["api"])
-        sierra = executable("sierra-sync")
-        worker = spawn(
-            self.state,
-            "worker",
-            [executable("prefect"), "worker", "start", "--pool", "sierra-process", "--type", "process"],
-            env,
-            {},
-            PROJECT_DIR,
-        )
-        api = spawn(
-            self.state,
-            "api",
-            [sierra, "api", "serve", "--port", str(ports["api"])],
-            env,
-            {"api": urls["api"]},
-            PROJECT_DIR,
-        )
-        watch = spawn(self.state, "watch", [sierra, "watch"], env, {}, PROJECT_DIR)
-        self._wait(lambda: answers(f"{urls['api']}/healthz"), "the web app (api serve)", api)
-        self.say(f"web app: {urls['api']} (API playground {urls['api']}/docs)")
+        api_argv = [sierra, "api", "serve", "--port", str(ports["api"])]
+        api = spawn(self.state, "api", api_argv, env, {"api": urls["api"]}, PROJECT_DIR)
         self._wait(log_says(watch, "watching"), "watch", watch)
-        self.say("watch: running (incremental sync of each company whose data changes)")
+        self._say("watch: running (an incremental sync of each company whose data changes)")
         self._wait(self._all_ready, "the worker (deployments Ready)", worker)
-        self.say("worker: polling pool sierra-process; every deployment Ready")
+        self._say("worker: polling pool sierra-process; every deployment Ready")
+        self._wait(lambda: answers(f"{urls['api']}/healthz"), "the web app (api serve)", api)
+        self._say(f"web app: {urls['api']} (API playground {urls['api']}/docs)")
         return urls
 
     def _migrate(self, database_url: str) -> None:
@@ -182,7 +190,7 @@ class World:
             engine.dispose()
 
     def _sandboxes(self, env: dict[str, str], urls: dict[str, str], ports: dict[str, int]) -> Service:
-        store = self.data_dir / "sandbox"
+        store = self.data_dir / SANDBOX_DIR
         store.mkdir(parents=True, exist_ok=True)
         argv = [
             executable("sierra-sync"),
@@ -194,9 +202,9 @@ class World:
             "--stripe-port",
             str(ports["stripe"]),
             "--state-file",
-            str(store / "quickbooks.db"),
+            str(store / QBO_STATE),
             "--stripe-state-file",
-            str(store / "stripe.json"),
+            str(store / STRIPE_STATE),
             "--webhook-url",
             f"{urls['api']}/webhooks/quickbooks",
             "--stripe-webhook-url",
@@ -215,12 +223,12 @@ class World:
         self._check_stop()
         created = prefect_setup.save_local_blocks(urls["quickbooks"], urls["stripe"], api_port)
         keys = "token keys created" if created else "token keys kept"
-        self.say(f"blocks: QuickBooks app, Stripe keys and Connect app point at the sandboxes ({keys})")
+        self._say(f"blocks: QuickBooks app, Stripe keys and Connect app point at the sandboxes ({keys})")
         self._check_stop()
         prefect_setup.ensure_pool()
         names = prefect_setup.apply_deployments(PROJECT_DIR, paused=not self.options.schedules)
         when = "schedules on" if self.options.schedules else "schedules paused"
-        self.say(f"deployments: {len(names)} on work pool sierra-process ({when})")
+        self._say(f"deployments: {len(names)} on work pool sierra-process ({when})")
 
     @staticmethod
     def _all_ready() -> bool:
