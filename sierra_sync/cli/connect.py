@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 import uuid
 import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -24,7 +28,7 @@ from starlette.routing import Route
 from blocks.apps import provider_app
 from blocks.loader import token_keys
 from connectors.db.engine import session_factory
-from connectors.db.models import Company
+from connectors.db.models import Company, Integration, OAuthState
 from connectors.kit import connect as kit_connect
 from connectors.kit import oauth
 from connectors.kit.registry import PROVIDERS, get_provider
@@ -34,6 +38,7 @@ from sierra_sync.cli.common import echo_json, open_engine, require_current_schem
 from sierra_sync.errors import ConfigError, SierraError
 from sierra_sync.web.oauth_callback import finish_connection
 
+CALLBACK_WORK_S = 30.0  # the web app took the callback: the token exchange is done within this
 _CHOICES = ", ".join(sorted(PROVIDERS))
 
 
@@ -69,6 +74,45 @@ def _company(value: str) -> Company:
     require_current_schema(engine)
     with session_factory(engine)() as session:
         return resolve_company(session, value)
+
+
+def _web_app_answers(base_url: str) -> bool:
+    """Whether sierra-sync's web app (which also receives OAuth callbacks) listens at `base_url`."""
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _connected_since(made: Integration, since: datetime) -> bool:
+    return made.connection_status == "connected" and made.updated_at is not None and made.updated_at >= since
+
+
+def _wait_for_web_app(
+    sessions: sessionmaker[Session], state: str, company_id: uuid.UUID, app: oauth.App, timeout: float
+) -> uuid.UUID:
+    """Until the connection the web app makes from the consent's callback is there; its id."""
+    hashed, title = kit_connect.state_hash(state), app.provider.title
+    deadline = time.monotonic() + timeout
+    used_at: float | None = None  # when the web app took the callback
+    while True:
+        with sessions() as session:
+            made = session.scalars(
+                select(Integration).where(
+                    Integration.company_id == company_id, Integration.integration_type == app.provider.name
+                )
+            ).first()
+            pending = session.scalars(select(OAuthState).where(OAuthState.state == hashed)).first()
+            consumed = pending.consumed_at if pending is not None else None
+            if consumed is not None and used_at is None:
+                used_at = time.monotonic()
+            if consumed is not None and made is not None and _connected_since(made, consumed):
+                return made.id
+        if used_at is not None and time.monotonic() - used_at > CALLBACK_WORK_S:
+            raise SierraError(f"{title} was not connected: see the web app's log, then run connect again")
+        if time.monotonic() > deadline:
+            raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
+        time.sleep(0.2)
 
 
 def _consent(app: oauth.App, url: str, expires_in: int, no_browser: bool) -> None:
@@ -123,16 +167,22 @@ def connect(
         try:
             server.start()
         except RuntimeError:
-            raise ConfigError(
-                f"cannot listen on {redirect.hostname}:{redirect.port} for the OAuth callback; "
-                "stop whatever uses that port (e.g. `sierra-sync api serve`) and try again"
-            ) from None
-        try:
+            if not _web_app_answers(f"{redirect.scheme}://{redirect.netloc}"):
+                raise ConfigError(
+                    f"cannot listen on {redirect.hostname}:{redirect.port} for the OAuth callback; "
+                    "stop whatever uses that port and try again"
+                ) from None
+            # The web app (`api serve`, `sierra-sync up`) holds the port: it receives the callback and
+            # finishes the connection; this command follows it in the database.
             _consent(app, auth.url, auth.expires_in_seconds, no_browser)
-            if not outcome.done.wait(timeout):
-                raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
-        finally:
-            server.stop()
+            outcome.integration_id = _wait_for_web_app(sessions, auth.state, target.id, app, timeout)
+        else:
+            try:
+                _consent(app, auth.url, auth.expires_in_seconds, no_browser)
+                if not outcome.done.wait(timeout):
+                    raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
+            finally:
+                server.stop()
     if outcome.error is not None:
         raise outcome.error
     result = {

@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 
-import click
 import typer
 import typer.main
 
@@ -103,6 +102,20 @@ def _quiet_libraries() -> None:
             logger.addFilter(_DropDraining())
 
 
+def _usage_error(err: typer.TyperException) -> int:
+    """Print a usage error on one line (Click's wording, and where to read more); returns the exit code.
+    A group called without a command (`sierra-sync`, `sierra-sync db`) prints its help instead."""
+    text = err.format_message() if hasattr(err, "format_message") else str(err)
+    ctx = getattr(err, "ctx", None)
+    if type(err).__name__ == "NoArgsIsHelpError":
+        print(text, file=sys.stderr)
+    else:
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        print(f"error: {' '.join(text.split())}{where}", file=sys.stderr)
+    code = getattr(err, "exit_code", USAGE_EXIT)
+    return code if isinstance(code, int) and code else USAGE_EXIT
+
+
 def _use_local_world(command: str | None) -> None:
     """With no PREFECT_API_URL set, use the Prefect server of the local world when it runs (`sierra-sync
     up`), instead of starting a temporary one (which costs seconds on every command)."""
@@ -125,20 +138,11 @@ def main(argv: list[str] | None = None) -> None:
     _quiet_libraries()
     try:
         code = typer.main.get_command(app).main(args=args, prog_name="sierra-sync", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as err:  # `sierra-sync`, `sierra-sync db`: the help
-        print(err.format_message(), file=sys.stderr)
-        sys.exit(USAGE_EXIT)
-    except click.UsageError as err:  # Click's own wording, on one line like every other error
-        command = err.ctx.command_path if err.ctx is not None else "sierra-sync"
-        message = " ".join(err.format_message().split())
-        print(f"error: {message} (see `{command} --help`)", file=sys.stderr)
-        sys.exit(USAGE_EXIT)
-    except click.ClickException as err:  # a bad file argument and the like
-        print(f"error: {' '.join(err.format_message().split())}", file=sys.stderr)
-        sys.exit(USAGE_EXIT if err.exit_code == USAGE_EXIT else 1)
-    except click.exceptions.Abort:  # Ctrl-C while Click was reading or prompting
+    except typer.Abort:  # end of input while Typer was prompting
         print("interrupted", file=sys.stderr)
         sys.exit(INTERRUPTED_EXIT)
+    except typer.TyperException as err:  # Click's usage errors (Typer ships its own Click)
+        sys.exit(_usage_error(err))
     except SierraError as err:
         print(f"error: {err.message}", file=sys.stderr)
         sys.exit(err.exit_code)
