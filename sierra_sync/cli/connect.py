@@ -76,6 +76,37 @@ def _company(value: str) -> Company:
         return resolve_company(session, value)
 
 
+def _serve_callback(
+    app: oauth.App,
+    auth: kit_connect.Authorization,
+    host: str | None,
+    port: int | None,
+    finish: Callable[[Mapping[str, str]], uuid.UUID],
+    outcome: _Outcome,
+    no_browser: bool,
+    timeout: float,
+) -> None:
+    """A short-lived loopback server at the redirect URI receives the callback and finishes the connection."""
+    title = app.provider.title
+    path = urlsplit(app.redirect_uri).path or "/"
+    server = LocalServer(
+        _callback_app(title, path, finish, outcome), host=host or "127.0.0.1", port=port or 80
+    )
+    try:
+        server.start()
+    except RuntimeError:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} for the OAuth callback; "
+            "stop whatever uses that port and try again"
+        ) from None
+    try:
+        _consent(app, auth.url, auth.expires_in_seconds, no_browser)
+        if not outcome.done.wait(timeout):
+            raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
+    finally:
+        server.stop()
+
+
 def _web_app_answers(base_url: str) -> bool:
     """Whether sierra-sync's web app (which also receives OAuth callbacks) listens at `base_url`."""
     try:
@@ -159,30 +190,13 @@ def connect(
         def finish(query: Mapping[str, str]) -> uuid.UUID:
             return finish_connection(sessions, keyring, app, http, query)
 
-        server = LocalServer(
-            _callback_app(title, redirect.path or "/", finish, outcome),
-            host=redirect.hostname or "127.0.0.1",
-            port=redirect.port or 80,
-        )
-        try:
-            server.start()
-        except RuntimeError:
-            if not _web_app_answers(f"{redirect.scheme}://{redirect.netloc}"):
-                raise ConfigError(
-                    f"cannot listen on {redirect.hostname}:{redirect.port} for the OAuth callback; "
-                    "stop whatever uses that port and try again"
-                ) from None
+        if _web_app_answers(f"{redirect.scheme}://{redirect.netloc}"):
             # The web app (`api serve`, `sierra-sync up`) holds the port: it receives the callback and
             # finishes the connection; this command follows it in the database.
             _consent(app, auth.url, auth.expires_in_seconds, no_browser)
             outcome.integration_id = _wait_for_web_app(sessions, auth.state, target.id, app, timeout)
         else:
-            try:
-                _consent(app, auth.url, auth.expires_in_seconds, no_browser)
-                if not outcome.done.wait(timeout):
-                    raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
-            finally:
-                server.stop()
+            _serve_callback(app, auth, redirect.hostname, redirect.port, finish, outcome, no_browser, timeout)
     if outcome.error is not None:
         raise outcome.error
     result = {
