@@ -99,7 +99,10 @@ def sandbox(
         qbo = _start(LocalServer(qbo_app, host=host, port=qbo_port), "QuickBooks", qbo_port)
         stop.at_exit(qbo.stop)
         typer.echo(f"QuickBooks Online sandbox: {qbo.url}  (client id: {client_id})")
-        stripe_app = _stripe_app(latency_ms, error_rate, drop_rate, stripe_state_file, stripe_webhook_url)
+        try:
+            stripe_app = _stripe_app(latency_ms, error_rate, drop_rate, stripe_state_file, stripe_webhook_url)
+        except ValueError as err:  # an unreadable state file
+            raise ConfigError(str(err)) from None
         if stripe_app is not None:
             stripe = _start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port)
             stop.at_exit(stripe.stop)

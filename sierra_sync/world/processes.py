@@ -17,6 +17,8 @@ from sierra_sync.errors import SierraError
 from sierra_sync.shutdown import STOP, StopRequest, terminate
 from sierra_sync.world.state import MARK_ENV, Service, WorldState, marked_pids
 
+# The processes this process started: kept (never garbage-collected while running) and reaped when stopped.
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
 STOP_GRACE_S = 15.0  # per service: SIGTERM -> SIGKILL (the worker cancels its runs; the servers finish)
 
 
@@ -44,6 +46,7 @@ def spawn(
             cwd=cwd,
             start_new_session=True,  # no terminal signal reaches it; `down` stops its whole group
         )
+    _STARTED[process.pid] = process
     order = max((s.order for s in state.records()), default=0) + 1
     service = Service(name=name, pid=process.pid, urls=urls, log=str(log), order=order)
     state.save(service)
@@ -57,10 +60,7 @@ def stop_all(state: WorldState, grace: float = STOP_GRACE_S) -> list[str]:
     first = [s for s in services if s.name != "prefect"]
     last = [s for s in services if s.name == "prefect"]
     for batch in (first, last):  # in parallel within a batch: each may take its grace
-        threads = [
-            threading.Thread(target=terminate, args=(s.pid,), kwargs={"group": True, "grace": grace})
-            for s in batch
-        ]
+        threads = [threading.Thread(target=_stop, args=(s.pid, grace), name=f"stop-{s.name}") for s in batch]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -71,6 +71,14 @@ def stop_all(state: WorldState, grace: float = STOP_GRACE_S) -> list[str]:
         with contextlib.suppress(ProcessLookupError):
             terminate(pid, grace=5.0)
     return [s.name for s in services]
+
+
+def _stop(pid: int, grace: float) -> None:
+    """The service's whole process group; reaped when this process started it."""
+    started = _STARTED.pop(pid, None)
+    terminate(pid, group=True, grace=grace)
+    if started is not None:
+        started.wait()
 
 
 def wait_until(
