@@ -76,9 +76,7 @@ def stop_all(state: WorldState, grace: float = STOP_GRACE_S) -> list[str]:
 def _stop(pid: int, grace: float) -> None:
     """The service's whole process group; reaped when this process started it."""
     started = _STARTED.pop(pid, None)
-    terminate(pid, group=True, grace=grace)
-    if started is not None:
-        started.wait()
+    terminate(started if started is not None else pid, group=True, grace=grace)
 
 
 def wait_until(
