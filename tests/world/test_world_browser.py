@@ -53,8 +53,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     mark = uuid.uuid4().hex
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SIERRA_", "PREFECT_"))}
     env.update(SIERRA_DATA_DIR=str(data_dir), **{MARK: mark})
-    engine = make_engine(f"sqlite:///{data_dir.resolve()}/sierra.db")
     data_dir.mkdir()
+    engine = make_engine(f"sqlite:///{data_dir.resolve()}/sierra.db")
     migrate.upgrade(engine)
     seed(engine, companies=1, invoices=8)
     with engine.connect() as conn:
