@@ -90,7 +90,7 @@ class PrefectServer:
     def launch(self) -> None:
         """Start `prefect server start` in the background (its own session: Ctrl-C here never reaches it)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        if not port_free(self.host, self.port):
+        if self.port == 0 or not port_free(self.host, self.port):  # 0: any free port
             self.port = free_port(self.host)
         env = {
             **os.environ,
