@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install demo up down status test lint typecheck pytest postgres browsers bench clean
+.PHONY: install demo up down status test lint typecheck pytest postgres browsers node bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ postgres:
 browsers:
 	bash scripts/ensure-chromium.sh
 
+# Node tools of the suite (newman for the Postman collection, the Zapier app's packages), from the lockfiles.
+node:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && \
+		(cd integrations/zapier && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "node: npm is not installed; the Postman and Zapier tests will be skipped"; fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -42,7 +49,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install postgres browsers
+pytest: install postgres browsers node
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -51,4 +58,4 @@ bench: install
 	$(BIN)/python -m bench.seed
 
 clean:
-	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .sierra .pytest_cache .mypy_cache .ruff_cache node_modules integrations/zapier/node_modules

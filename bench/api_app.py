@@ -6,7 +6,7 @@ import os
 
 from fastapi import FastAPI
 
-from connectors.db.engine import make_engine, session_factory
+from sierra_core.db.engine import make_engine, session_factory
 from sierra_sync.web import AppDeps, create_app
 from sierra_sync.web.app import API_THREADS
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.api_latency import PG, _setup, _wrk, serve
-from connectors.db.engine import make_engine
+from sierra_core.db.engine import make_engine
 from sierra_sync.demo.prefect_server import free_port
 
 

@@ -28,9 +28,9 @@ import httpx
 from sqlalchemy import func, select, text
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import ApiRequestLog, Company, Project
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import ApiRequestLog, Company, Project
 from sierra_sync.demo.prefect_server import free_port
 
 HERE = Path(__file__).resolve().parent
@@ -51,7 +51,7 @@ def _setup(base_url: str, schema: str, projects: int) -> tuple[str, str]:
         s.add(company)
         s.flush()
         s.add_all(
-            Project(company_id=company.id, name=f"Project {i}", status="active" if i % 3 else "bidding")
+            Project(company_id=company.id, name=f"Project {i}", status="active" if i % 3 else "lead")
             for i in range(projects)
         )
         key = create_key(

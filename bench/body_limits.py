@@ -29,9 +29,9 @@ from pathlib import Path
 import httpx
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import Company
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import Company
 from sierra_sync.demo.prefect_server import free_port
 
 MIB = 1 << 20

@@ -17,10 +17,6 @@ import httpx
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring, generate_key
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import Company, Integration, Invoice
 from connectors.kit import connect, oauth
 from connectors.quickbooks.connection import Connection, load_connection
 from connectors.quickbooks.provider import QUICKBOOKS
@@ -28,6 +24,10 @@ from connectors.quickbooks.settings import sample_company_settings
 from connectors.seed.generate import seed
 from sandbox.common.server import LocalServer
 from sandbox.quickbooks import SandboxOptions, create_app
+from sierra_core.crypto import Keyring, generate_key
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import Company, Integration, Invoice
 
 KEY_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -37,8 +37,9 @@ RETURNING company_id
 PAGE = """
 SELECT json_build_object(
   'data', coalesce(json_agg(json_build_object(
-    'id', id, 'name', name, 'code', code, 'status', status, 'customer_id', customer_id,
-    'site_address', site_address, 'start_date', start_date, 'end_date', end_date, 'budget', budget,
+    'id', id, 'name', name, 'description', description, 'client_id', customer_id,
+    'project_type', project_type, 'estimated_budget', budget, 'start_date', start_date,
+    'target_completion', end_date, 'status', status, 'code', code, 'site_address', site_address,
     'created_at', created_at, 'updated_at', updated_at)), '[]'),
   'pagination', json_build_object('limit', 50, 'offset', 0, 'total', coalesce(max(total), 0)))::text
 FROM (

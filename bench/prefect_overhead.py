@@ -12,8 +12,8 @@ import os
 from bench.common import Stopwatch, bench_env
 from connectors.quickbooks.client import RetryPolicy
 from connectors.quickbooks.connection import open_client
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import Target
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import Target
 from sandbox.quickbooks import SandboxOptions
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     from bench.common import KEY_CREATED
     from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
     from flows.push import push_to_quickbooks
-    from sierra_sync.settings import get_settings
+    from sierra_core.settings import get_settings
     from tasks import runtime
 
     unlimited = SandboxOptions(requests_per_minute=0, batch_requests_per_minute=0)

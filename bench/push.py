@@ -14,9 +14,9 @@ import argparse
 from bench.common import Stopwatch, bench_env
 from connectors.quickbooks.client import RetryPolicy
 from connectors.quickbooks.connection import open_client
-from connectors.sync.pull import Puller
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import Target
+from connectors.quickbooks_sync.pull import Puller
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import Target
 from sandbox.quickbooks import SandboxOptions
 
 

@@ -15,8 +15,8 @@ from bench.common import Stopwatch, bench_env
 from connectors.kit.ratelimit import Limits, RealmLimiter
 from connectors.quickbooks.client import RetryPolicy
 from connectors.quickbooks.connection import open_client
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import Target
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import Target
 from sandbox.quickbooks import SandboxOptions
 
 

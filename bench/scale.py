@@ -30,8 +30,8 @@ from sqlalchemy import func, select
 
 from bench.common import KEY_CREATED, Bench, bench_env
 from bench.scale_env import Cluster, drop_database, recreate_database
-from connectors.db.models import EntityLink, IntegrationSyncLog, Invoice
 from sandbox.quickbooks import SandboxOptions
+from sierra_core.db.models import EntityLink, IntegrationSyncLog, Invoice
 
 PREFECT_DB, APP_DB = "sierra_bench_prefect", "sierra_bench_app"
 

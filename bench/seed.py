@@ -12,9 +12,9 @@ import time
 
 from sqlalchemy import text
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine
 from connectors.seed.generate import seed
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine
 
 
 def main() -> None:

@@ -37,17 +37,17 @@ import httpx
 from sqlalchemy import select
 
 from bench.common import bench_env
-from connectors.db.models import EntityLink, Invoice, WebhookEvent
 from connectors.quickbooks.client import RetryPolicy
 from connectors.quickbooks.connection import open_client
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import Target
 from connectors.stripe import InvoicePayment, StripeGateway
 from connectors.stripe_events import EventContext, QuickBooksLink, handle_claimed, payment_id_for
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import Target
 from sandbox.common.server import LocalServer
 from sandbox.quickbooks import SandboxOptions
 from sandbox.stripe import StripeSandboxOptions
 from sandbox.stripe import create_app as create_stripe
+from sierra_core.db.models import EntityLink, Invoice, WebhookEvent
 from sierra_sync.web import AppDeps, InProcessDispatcher, create_app
 
 KEY = "sk_test_benchstripeevents0001"

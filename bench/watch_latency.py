@@ -21,11 +21,11 @@ from decimal import Decimal
 
 from sqlalchemy import text, update
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import Company, Contact, Invoice, InvoiceLineItem
-from connectors.db.models.base import table_of
 from connectors.watch import ChangeBatch, ChangeWatcher
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import Company, Contact, Invoice, InvoiceLineItem
+from sierra_core.db.models.base import table_of
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

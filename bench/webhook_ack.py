@@ -21,10 +21,10 @@ import httpx
 import stripe
 from sqlalchemy import func, select, text
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import WebhookEvent
 from sandbox.common.server import LocalServer
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import WebhookEvent
 from sierra_sync.web import AppDeps, create_app
 
 SECRET = "whsec_bench_webhook_ack"  # noqa: S105 - a made-up secret for this run

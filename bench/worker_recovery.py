@@ -25,8 +25,8 @@ from collections import Counter
 from sqlalchemy import select
 
 from bench.common import KEY_CREATED, bench_env
-from connectors.db.models import IntegrationSyncLog, Invoice
 from sandbox.quickbooks import SandboxOptions
+from sierra_core.db.models import IntegrationSyncLog, Invoice
 
 
 def _worker(company_id: str) -> None:
@@ -61,7 +61,7 @@ def main() -> None:
     from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
     from flows.push import push_to_quickbooks
     from flows.retries import retry_failed_syncs
-    from sierra_sync.settings import get_settings
+    from sierra_core.settings import get_settings
     from tasks import runtime
 
     unlimited = SandboxOptions(requests_per_minute=0, batch_requests_per_minute=0)

@@ -10,7 +10,7 @@ from blocks.quickbooks import QuickBooksAppCredentials
 from blocks.stripe import STRIPE_CONNECT_BLOCK, StripeConnectCredentials, stripe_webhook_secrets
 from connectors.kit import oauth
 from connectors.kit.registry import get_provider
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
 
 __all__ = ["APP_BLOCKS", "WEBHOOK_SECRETS", "configured_apps", "configured_webhook_secrets", "provider_app"]
 

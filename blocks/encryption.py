@@ -8,9 +8,9 @@ from prefect.blocks.core import Block
 from prefect.types import SecretDict
 from pydantic import Field
 
-from connectors.crypto import Keyring, generate_key
-from connectors.db.types import utcnow
-from sierra_sync.errors import ConfigError
+from sierra_core.crypto import Keyring, generate_key
+from sierra_core.db.types import utcnow
+from sierra_core.errors import ConfigError
 
 
 class TokenEncryptionKeys(Block):

@@ -8,7 +8,7 @@ from prefect.blocks.core import Block
 
 from blocks.encryption import TokenEncryptionKeys
 from blocks.quickbooks import QuickBooksAppCredentials
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
 
 B = TypeVar("B", bound=Block)
 

@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr
 
 from connectors.kit import oauth
 from connectors.kit.provider import Provider
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
 
 __all__ = ["ProviderAppCredentials"]
 

@@ -24,7 +24,7 @@ from connectors.kit.provider import Provider
 from connectors.stripe import RetryPolicy, StripeGateway
 from connectors.stripe.gateway import validate_base_url
 from connectors.stripe.provider import STRIPE
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
 
 STRIPE_SECRET_KEY_BLOCK = "sierra-stripe-secret-key"  # noqa: S105 - a block name
 STRIPE_WEBHOOK_SECRET_BLOCK = "sierra-stripe-webhook-secret"  # noqa: S105 - a block name

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import Connection, Update, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from connectors.db.models import ApiKey
-from connectors.db.models.base import table_of
-from sierra_sync.errors import ConfigError, NotFoundError
+from sierra_core.db.models import ApiKey
+from sierra_core.db.models.base import table_of
+from sierra_core.errors import ConfigError, NotFoundError
 
 __all__ = [
     "RESOURCES",

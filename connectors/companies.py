@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Company
-from sierra_sync.errors import NotFoundError
+from sierra_core.db.models import Company
+from sierra_core.errors import NotFoundError
 
 
 def resolve_company(session: Session, value: str) -> Company:

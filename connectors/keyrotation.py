@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Table, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import DecryptionError, Keyring
-from connectors.db.models import Integration, OAuthState, WebhookSubscription
-from connectors.db.models.base import table_of
 from connectors.kit.connect import verifier_context
 from connectors.kit.tokens import access_context, refresh_context
 from connectors.outgoing_webhooks import OUTGOING, secret_context
+from sierra_core.crypto import DecryptionError, Keyring
+from sierra_core.db.models import Integration, OAuthState, WebhookSubscription
+from sierra_core.db.models.base import table_of
 
 __all__ = ["SEALED", "RotationReport", "SealedColumn", "audit", "reseal_all"]
 

@@ -5,7 +5,7 @@ Signature (header `Sierra-Signature: t=<unix seconds>,v1=<hex>`): HMAC-SHA256 wi
 secret over `"<t>.<raw body>"`, the Stripe scheme, so receivers can reuse what they know; `verify_signature`
 is the reference check. Deliveries go to public https endpoints only, to the addresses vetted just before
 sending (connectors.webhook_targets), and never follow a redirect. Secrets are stored sealed
-(connectors.crypto.Keyring, context bound to the subscription id) because signing needs them back; they
+(sierra_core.crypto.Keyring, context bound to the subscription id) because signing needs them back; they
 never reach a log line or a stored payload.
 
 Retries are durable: a failed attempt sets `next_attempt_at` (base x 2^(attempt-1), capped) and the sweep
@@ -13,6 +13,10 @@ Retries are durable: a failed attempt sets `next_attempt_at` (base x 2^(attempt-
 lease first and use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two sweepers never send the same attempt. A
 delivery that runs out of attempts is `failed`; after `disable_after` failed deliveries in a row its
 subscription is disabled, with a WARNING log line and the reason stored (re-enable with PATCH is_active).
+
+A receiver that answers 410 Gone ends its subscription (the REST-hook convention Zapier follows when a Zap
+is turned off): the subscription is disabled at once with that reason, the delivery and every other one
+still queued for it are failed, and nothing more is sent or retried.
 """
 
 from __future__ import annotations
@@ -33,10 +37,10 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
-from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
-from connectors.redact import redact_text
 from connectors.webhook_targets import UnsafeTarget, pin
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
+from sierra_core.redact import redact_text
 
 __all__ = [
     "EVENT_TYPES",
@@ -68,6 +72,7 @@ EVENT_TYPES = (
 )
 OUTGOING = "outgoing"  # webhook_subscriptions.provider of subscriptions made through the public API
 SIGNATURE_HEADER = "Sierra-Signature"
+GONE = 410  # the receiver's way to end its subscription
 
 
 def new_secret() -> str:
@@ -299,6 +304,33 @@ def _send(
     return response.status_code, f"the endpoint answered HTTP {response.status_code}"
 
 
+def _end_subscription(
+    session: Session, sub: WebhookSubscription, finished: datetime, result: SweepResult
+) -> None:
+    """The receiver answered 410 Gone: it ended the subscription. Disable it and fail what is queued."""
+    reason = (
+        f"ended at {finished.isoformat()}: the endpoint answered 410 Gone (the receiver unsubscribed); "
+        "nothing more is sent to it"
+    )
+    queued = session.scalars(
+        select(WebhookDelivery).where(
+            WebhookDelivery.subscription_id == sub.id,
+            WebhookDelivery.status.in_(("pending", "retrying")),
+        )
+    ).all()
+    for row in queued:  # this delivery included
+        row.status, row.next_attempt_at = "failed", None
+        if row.last_status_code != GONE:
+            row.last_error = "not sent: the receiver ended the subscription (410 Gone)"
+    result.failed += sum(1 for row in queued)
+    if sub.is_active:
+        sub.is_active, sub.disabled_reason = False, reason
+        result.disabled_subscriptions.append(str(sub.id))
+        log.info(
+            "webhook subscription %s of company %s ended by its receiver (410 Gone)", sub.id, sub.company_id
+        )
+
+
 def deliver_due(
     sessions: sessionmaker[Session],
     keyring: Keyring,
@@ -382,6 +414,9 @@ def _deliver_one(
             result.succeeded += 1
             return
         sub.error_count += 1
+        if code == GONE:
+            _end_subscription(session, sub, finished, result)
+            return
         if attempt < delivery.max_attempts and sub.is_active:
             delivery.status, delivery.next_attempt_at = "retrying", finished + policy.delay(attempt)
             result.retrying += 1

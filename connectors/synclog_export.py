@@ -36,12 +36,12 @@ from sqlalchemy import Engine, Text, cast, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.csvsafe import safe_row
-from connectors.db.models import IntegrationSyncLog
-from connectors.db.models.base import table_of
-from connectors.db.models.integration import SYNC_LOG_STATUSES
 from connectors.quickbooks.codec import dumps as exact_json
-from connectors.redact import redact, redact_text
-from sierra_sync.errors import ConfigError, SierraError
+from sierra_core.db.models import IntegrationSyncLog
+from sierra_core.db.models.base import table_of
+from sierra_core.db.models.integration import SYNC_LOG_STATUSES
+from sierra_core.errors import ConfigError, SierraError
+from sierra_core.redact import redact, redact_text
 
 __all__ = ["EXPORT_COLUMNS", "JSON_COLUMNS", "export_sync_logs", "iter_sync_log_rows", "parse_since"]
 

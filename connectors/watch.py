@@ -33,9 +33,9 @@ import sqlalchemy.exc
 from sqlalchemy import Engine, Table, func, literal, select, union
 from sqlalchemy.sql import Select
 
-from connectors.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment
-from connectors.db.models.base import table_of
-from connectors.db.types import utcnow
+from sierra_core.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment
+from sierra_core.db.models.base import table_of
+from sierra_core.db.types import utcnow
 
 __all__ = ["CHANNEL", "ChangeBatch", "ChangeWatcher", "changed_since", "company_signatures"]
 

@@ -18,9 +18,9 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, Schedule
 
-from sierra_sync.errors import ConfigError
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import STOP, StopRequest, run_until_stopped, stop_on_signals
+from sierra_core.errors import ConfigError
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import STOP, StopRequest, run_until_stopped, stop_on_signals
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PREFECT_YAML = PROJECT_DIR / "prefect.yaml"

@@ -10,7 +10,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.sync import connected_companies
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
 
 
 @flow(name="reconcile-all-companies", flow_run_name="reconcile all companies")

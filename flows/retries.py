@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 
-from connectors.sync.heartbeat import AttemptLeases
-from sierra_sync.errors import SierraError
-from sierra_sync.settings import get_settings
+from connectors.quickbooks_sync.heartbeat import AttemptLeases
+from sierra_core.errors import SierraError
+from sierra_core.settings import get_settings
 from tasks.crashed import crash_dead_flow_runs
 from tasks.push import push_entities
 from tasks.retries import claim_due_retries, close_claims, reopen_failures

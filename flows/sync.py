@@ -9,11 +9,11 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from sqlalchemy import select
 
-from connectors.db.models import Company, Integration
 from flows.artifacts import publish_push
 from flows.notify import notify_sync_problems
 from flows.push import ALL_TYPES
-from sierra_sync.errors import SierraError
+from sierra_core.db.models import Company, Integration
+from sierra_core.errors import SierraError
 from tasks.push import push_entities
 from tasks.runtime import company_id_of, sessions
 from tasks.sync import pull_changes

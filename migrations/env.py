@@ -1,12 +1,12 @@
-"""Alembic environment: runs on the connection handed over by connectors.db.migrate, or on a URL."""
+"""Alembic environment: runs on the connection handed over by sierra_core.db.migrate, or on a URL."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
 
-from connectors.db.engine import make_engine
-from connectors.db.models import Base
+from sierra_core.db.engine import make_engine
+from sierra_core.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,11 +1,12 @@
 """End the Prefect flow runs of workers that died as Crashed (they would otherwise stay Running forever).
 
 A worker killed with SIGKILL (or that lost its machine) cannot report its own end. The retry sweep knows
-which flow runs died: those whose sync attempts' leases ran out (connectors.sync.heartbeat renews them while
-the process lives). This sets each still-running one, and its running task runs, to Crashed through the
-Prefect client's public API; then its in-process parent flow runs (subflows run in the parent's process,
-so they died with it). A run started from a deployment ran in its own process: its parent is left alone.
-Prefect's own heartbeat-based zombie detection (docs/operations.md) covers flow runs that held no attempt.
+which flow runs died: those whose sync attempts' leases ran out (connectors.quickbooks_sync.heartbeat
+renews them while the process lives). This sets each still-running one, and its running task runs, to
+Crashed through the Prefect client's public API; then its in-process parent flow runs (subflows run in
+the parent's process, so they died with it). A run started from a deployment ran in its own process: its
+parent is left alone. Prefect's own heartbeat-based zombie detection (docs/operations.md) covers flow runs
+that held no attempt.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.states import Crashed
 
-from connectors import synclog
+from sierra_core import synclog
 from tasks.runtime import sessions
 
 ALIVE = (StateType.RUNNING, StateType.PENDING, StateType.CANCELLING)

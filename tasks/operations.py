@@ -11,10 +11,10 @@ from prefect import get_run_logger, task
 
 from blocks.apps import configured_apps
 from blocks.loader import TOKEN_KEYS_BLOCK, token_keys
-from connectors.db.types import utcnow
 from connectors.keyrotation import reseal_all
 from connectors.kit import upkeep
 from connectors.ops import health
+from sierra_core.db.types import utcnow
 from tasks.runtime import sessions
 
 

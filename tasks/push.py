@@ -10,10 +10,10 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.context import get_run_context
 from prefect.tasks import exponential_backoff
 
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import PushOptions
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import STOP
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import PushOptions
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import STOP
 from tasks.retry import retry_if_retryable
 from tasks.runtime import company_sync
 

@@ -10,10 +10,10 @@ from typing import Any
 from prefect import get_run_logger, task
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.inbox import InboxEvent
 from connectors.quickbooks import events
-from connectors.sync.pull import Puller
-from connectors.sync.pull_types import PullOptions
+from connectors.quickbooks_sync.pull import Puller
+from connectors.quickbooks_sync.pull_types import PullOptions
+from sierra_core.inbox import InboxEvent
 from tasks.push import flow_run_id
 from tasks.runtime import app_engine, company_sync, sessions
 

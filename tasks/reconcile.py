@@ -10,13 +10,13 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from blocks.stripe import stripe_gateway
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import PushOptions
 from connectors.reconcile import repair as repair_mod
 from connectors.reconcile.run import Outcome, Scope, jsonable, now_info, reconcile_once, record
 from connectors.reconcile.sources import StripeLister
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import PushOptions
-from sierra_sync.errors import ConfigError
-from sierra_sync.settings import get_settings
+from sierra_core.errors import ConfigError
+from sierra_core.settings import get_settings
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
 from tasks.runtime import CompanySync, company_sync

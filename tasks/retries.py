@@ -10,10 +10,10 @@ from typing import Any
 from prefect import get_run_logger, task
 from sqlalchemy import select
 
-from connectors import synclog
-from connectors.db.models import Integration
-from connectors.synclog import ClaimedRetry
-from sierra_sync.settings import get_settings
+from sierra_core import synclog
+from sierra_core.db.models import Integration
+from sierra_core.settings import get_settings
+from sierra_core.synclog import ClaimedRetry
 from tasks.push import flow_run_id
 from tasks.runtime import sessions
 

@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.loader import quickbooks_app, token_keys
 from connectors.companies import resolve_company
-from connectors.crypto import Keyring
-from connectors.db.engine import make_engine, session_factory
 from connectors.kit import oauth
 from connectors.kit.ratelimit import shared_limiter
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
 from connectors.quickbooks.connection import Connection, load_connection, open_client
-from connectors.sync.push_types import Target
-from sierra_sync.errors import NotFoundError
-from sierra_sync.settings import get_settings
+from connectors.quickbooks_sync.push_types import Target
+from sierra_core.crypto import Keyring
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.errors import NotFoundError
+from sierra_core.settings import get_settings
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()

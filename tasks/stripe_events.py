@@ -17,8 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.stripe import stripe_gateway
-from connectors.db.models import Integration
-from connectors.inbox import InboxEvent
 from connectors.quickbooks.connection import INTEGRATION_TYPE
 from connectors.stripe.gateway import StripeGateway
 from connectors.stripe_events import (
@@ -30,6 +28,8 @@ from connectors.stripe_events import (
     handle_claimed,
     run_events,
 )
+from sierra_core.db.models import Integration
+from sierra_core.inbox import InboxEvent
 from tasks.push import flow_run_id
 from tasks.runtime import app_engine, company_sync, sessions
 

@@ -8,8 +8,8 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.tasks import exponential_backoff
 
-from connectors.sync.pull import Puller
-from connectors.sync.pull_types import PullOptions
+from connectors.quickbooks_sync.pull import Puller
+from connectors.quickbooks_sync.pull_types import PullOptions
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
 from tasks.runtime import company_sync

@@ -10,7 +10,7 @@ from prefect import task
 
 from blocks.loader import token_keys
 from connectors.outgoing_webhooks import DeliveryPolicy, deliver_due
-from sierra_sync.settings import get_settings
+from sierra_core.settings import get_settings
 from tasks.runtime import sessions
 
 

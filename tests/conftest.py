@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import Base
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import Base
 
 pytest_plugins = ["tests.browser"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Company, Contact, Integration, Invoice, InvoiceLineItem
+from sierra_core.db.models import Company, Contact, Integration, Invoice, InvoiceLineItem
 
 
 def company(session: Session, name: str | None = None) -> Company:

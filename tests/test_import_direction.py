@@ -1,5 +1,5 @@
-"""Imports point one way: flows -> tasks -> connectors/blocks; connectors never import prefect;
-sandbox imports nothing of the project."""
+"""Imports point one way: sierra_sync (the top) -> flows -> tasks -> connectors/blocks -> sierra_core (the
+bottom); connectors never import prefect; sandbox imports nothing of the project."""
 
 from __future__ import annotations
 
@@ -9,15 +9,29 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PROJECT = {"flows", "tasks", "connectors", "blocks", "deployments", "sandbox", "migrations", "sierra_sync"}
+PROJECT = {
+    "flows",
+    "tasks",
+    "connectors",
+    "blocks",
+    "deployments",
+    "sandbox",
+    "migrations",
+    "sierra_core",
+    "sierra_sync",
+}
 
 # package -> top-level names it must never import
 FORBIDDEN = {
-    "connectors": {"prefect", "flows", "tasks", "blocks", "deployments", "sandbox"},
+    # the bottom reads the migration scripts (data for Alembic), nothing else of the project
+    "sierra_core": PROJECT - {"sierra_core", "migrations"} | {"prefect"},
+    "connectors": {"prefect", "flows", "tasks", "blocks", "deployments", "sandbox", "sierra_sync"},
     "sandbox": PROJECT - {"sandbox"},
-    "tasks": {"flows", "deployments"},
-    "blocks": {"flows", "tasks", "deployments"},
-    "migrations": {"flows", "tasks", "blocks", "deployments", "prefect"},
+    "tasks": {"flows", "deployments", "sierra_sync"},
+    "blocks": {"flows", "tasks", "deployments", "sierra_sync"},
+    "flows": {"deployments", "sierra_sync"},
+    "deployments": {"sierra_sync"},
+    "migrations": {"flows", "tasks", "blocks", "deployments", "prefect", "connectors", "sierra_sync"},
 }
 
 

@@ -1,4 +1,4 @@
-"""sierra_sync.shutdown, in this process: the signal handling, the worker-thread wait and its grace, and
+"""sierra_core.shutdown, in this process: the signal handling, the worker-thread wait and its grace, and
 ending child processes (one, or a whole process group)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from sierra_sync.shutdown import (
+from sierra_core.shutdown import (
     ForcedStop,
     StopRequest,
     WorkAbandoned,

@@ -39,9 +39,12 @@ class Adapter:
     `parse_webhook(body)`: the events of a verified body (`MalformedEventError` when it is not one);
     `scrub_webhook(body)`: the body as it may be stored (secrets such as client_secret removed), when the
     provider sends any; `local_settings()`: the settings a new connection to the local sandbox starts with
-    (the sample company's mappings)."""
+    (the sample company's mappings); `sync_flow`: the dashed name of the flow that syncs a connection
+    (`flows.registry`; its parameters are `company` and `trigger`), None when the provider has none (its hub
+    card offers connect, disconnect and health only)."""
 
     provider: Provider
     parse_webhook: Callable[[bytes], Sequence[WebhookEvent]] | None = None
     scrub_webhook: Callable[[bytes], bytes] | None = None
     local_settings: Callable[[], dict[str, Any]] | None = None
+    sync_flow: str | None = None

@@ -20,19 +20,31 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
-from connectors.db.models import EntityLink, Integration, OAuthState
-from connectors.db.models.base import table_of
-from connectors.db.types import utcnow
 from connectors.kit import oauth
+from connectors.kit.provider import Provider
 from connectors.kit.tokens import access_context, refresh_context, sealed_token_values
-from sierra_sync.errors import SierraError
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import EntityLink, Integration, OAuthState
+from sierra_core.db.models.base import table_of
+from sierra_core.db.types import utcnow
+from sierra_core.errors import SierraError
 
-__all__ = ["Authorization", "ConnectError", "Tenant", "begin", "complete", "disconnect", "state_hash"]
+__all__ = [
+    "TENANT_CHOICES",
+    "Authorization",
+    "ConnectError",
+    "Tenant",
+    "begin",
+    "choose_tenant",
+    "complete",
+    "disconnect",
+    "state_hash",
+]
 
 log = logging.getLogger("sierra_sync.kit.connect")
 
 STATE_TTL = timedelta(minutes=10)
+TENANT_CHOICES = "tenant_choices"  # the settings key listing the accounts a person must choose from
 
 
 class ConnectError(SierraError):
@@ -124,48 +136,76 @@ def _consume_state(session: Session, app: oauth.App, state: str) -> OAuthState:
     )
 
 
-def _path(doc: Any, path: str) -> Any:
+def _values(doc: Any, path: str) -> list[Any]:
+    """Every value at `path` in `doc`: dotted keys and list indexes, `*` for each item of a list."""
+    found = [doc]
     for part in path.split("."):
-        if isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
-            doc = doc[int(part)]
-        elif isinstance(doc, Mapping) and part in doc:
-            doc = doc[part]
-        else:
-            return None
-    return doc
+        step: list[Any] = []
+        for node in found:
+            if part == "*" and isinstance(node, list):
+                step.extend(node)
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                step.append(node[int(part)])
+            elif isinstance(node, Mapping) and part in node:
+                step.append(node[part])
+        found = step
+    return found
 
 
-def _post_connect(http: httpx.Client, app: oauth.App, access_token: str) -> Tenant | None:
+def _tenants_of(doc: Any, tenant_path: str, name_path: str | None) -> list[Tenant]:
+    ids = [str(v) for v in _values(doc, tenant_path) if v not in (None, "")]
+    names = [str(v) if v else None for v in _values(doc, name_path)] if name_path else []
+    if len(names) != len(ids):
+        names = [None] * len(ids)
+    return [Tenant(tenant_id, name) for tenant_id, name in zip(ids, names, strict=True)]
+
+
+def _post_connect(http: httpx.Client, app: oauth.App, access_token: str) -> list[Tenant]:
     step = app.oauth.post_connect
     if step is None:
-        return None
-    url = step.url or app.endpoints.userinfo
+        return []
+    url = step.url or app.endpoints.post_connect or app.endpoints.userinfo
     if not url:
-        return None
+        return []
     resp = http.get(url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
     if resp.status_code != 200:
         raise ConnectError(
             f"{app.provider.title} answered {resp.status_code} when asked which account was connected; "
             f"start again with {_command(app)}"
         )
-    doc = resp.json()
-    tenant = _path(doc, step.tenant_path)
-    if tenant in (None, ""):
+    try:
+        doc = resp.json()
+    except ValueError:
+        raise ConnectError(
+            f"{app.provider.title} did not say which account was connected (the answer is not JSON); "
+            f"start again with {_command(app)}"
+        ) from None
+    tenants = _tenants_of(doc, step.tenant_path, step.name_path)
+    if not tenants:
         raise ConnectError(
             f"{app.provider.title} reached no account with this authorization; {_command(app)}"
         )
-    name = _path(doc, step.name_path) if step.name_path else None
-    return Tenant(str(tenant), str(name) if name else None)
+    return tenants
 
 
-def _tenant(
+def _tenants(
     http: httpx.Client, app: oauth.App, tokens: oauth.TokenSet, callback_tenant: str | None
-) -> Tenant | None:
+) -> list[Tenant]:
     if callback_tenant:
-        return Tenant(callback_tenant)
+        return [Tenant(callback_tenant)]
     if tokens.extras.get("external_company_id"):
-        return Tenant(tokens.extras["external_company_id"])
+        return [Tenant(tokens.extras["external_company_id"])]
     return _post_connect(http, app, tokens.access_token)
+
+
+def _choice(tenants: list[Tenant], app: oauth.App) -> tuple[Tenant | None, list[Tenant]]:
+    """(the tenant to use now, the tenants a person must choose from)."""
+    step = app.oauth.post_connect
+    if not tenants:
+        return None, []
+    if len(tenants) == 1 or step is None or step.choose == "first":
+        return tenants[0], []
+    return None, tenants
 
 
 def complete(
@@ -199,8 +239,31 @@ def complete(
         needed = f"code or {tenant_param}" if tenant_param else "code"
         raise ConnectError(f"the {title} callback lacks {needed}; start the connection again")
     tokens = oauth.exchange_code(http, app, code, verifier)
-    tenant = _tenant(http, app, tokens, callback_tenant)
-    return _store(sessions, keyring, app, company_id, tokens, tenant, connected_by, initial_settings)
+    tenant, choices = _choice(_tenants(http, app, tokens, callback_tenant), app)
+    return _store(sessions, keyring, app, company_id, tokens, tenant, connected_by, initial_settings, choices)
+
+
+def _choose_message(title: str, choices: list[Tenant]) -> str:
+    listed = "; ".join(f"{c.name or 'unnamed'} ({c.id})" for c in choices)
+    return (
+        f"this {title} authorization reaches {len(choices)} organisations: {listed}. "
+        "Choose the one this company syncs with; nothing syncs until then."
+    )
+
+
+def _check_same_books(session: Session, row: Integration, tenant_id: str, title: str) -> None:
+    """Refuse to point a connection with synced records at another account (two sets of books)."""
+    if not row.external_company_id or row.external_company_id == tenant_id:
+        return
+    links = session.scalar(
+        select(func.count()).select_from(EntityLink).where(EntityLink.integration_id == row.id)
+    )
+    if links:
+        raise ConnectError(
+            f"this company is linked to {title} account {row.external_company_id} ({links} synced "
+            f"records); connecting account {tenant_id} instead would mix two sets of books. "
+            f"Reconnect to the same {title} account, or archive the old links first."
+        )
 
 
 def _store(
@@ -212,9 +275,9 @@ def _store(
     tenant: Tenant | None,
     connected_by: uuid.UUID | None,
     initial_settings: Mapping[str, Any] | None,
+    choices: list[Tenant] | None = None,
 ) -> uuid.UUID:
     title, kind = app.provider.title, app.provider.name
-    tenant_id = tenant.id if tenant else None
     now = utcnow()
     with sessions.begin() as session:
         row = session.scalar(
@@ -226,32 +289,78 @@ def _store(
             row = Integration(id=uuid.uuid4(), company_id=company_id, integration_type=kind)
             session.add(row)
             session.flush()
-        elif row.external_company_id and tenant_id and row.external_company_id != tenant_id:
-            links = session.scalar(
-                select(func.count()).select_from(EntityLink).where(EntityLink.integration_id == row.id)
-            )
-            if links:
-                raise ConnectError(
-                    f"this company is linked to {title} account {row.external_company_id} ({links} synced "
-                    f"records); connecting account {tenant_id} instead would mix two sets of books. "
-                    f"Reconnect to the same {title} account, or archive the old links first."
-                )
+        if choices and row.external_company_id in {c.id for c in choices}:
+            # Consent again to an organisation list that holds the one already linked: keep it.
+            tenant = next(c for c in choices if c.id == row.external_company_id)
+            choices = []
+        tenant_id = tenant.id if tenant else None
+        if tenant_id:
+            _check_same_books(session, row, tenant_id, title)
         for name, value in sealed_token_values(row.id, tokens, keyring, now).items():
             setattr(row, name, value)
         row.token_version = (row.token_version or 0) + 1
-        row.external_company_id = tenant_id
         if initial_settings and not row.settings:
             row.settings = dict(initial_settings)
-        if tenant and tenant.name:
-            row.settings = {**(row.settings or {}), "external_company_name": tenant.name}
-        row.is_active = row.is_connected = True
-        row.connection_status = "connected"
-        row.status_message = None
+        settings = {k: v for k, v in (row.settings or {}).items() if k != TENANT_CHOICES}
+        row.is_active, row.status_message = True, None
         row.connected_at, row.connected_by = now, connected_by
         row.disconnected_at = row.disconnected_by = None
+        if choices:
+            row.external_company_id = None
+            row.settings = {**settings, TENANT_CHOICES: [{"id": c.id, "name": c.name} for c in choices]}
+            row.is_connected, row.connection_status = False, "connecting"
+            row.status_message = _choose_message(title, choices)
+        else:
+            row.external_company_id = tenant_id
+            row.settings = (
+                {**settings, "external_company_name": tenant.name} if tenant and tenant.name else settings
+            )
+            row.is_connected, row.connection_status = True, "connected"
         integration_id = row.id
+    if choices:
+        log.info("company %s reached %d %s accounts: a person chooses one", company_id, len(choices), title)
+        return integration_id
     log.info("company %s connected to %s account %s", company_id, title, tenant_id)
     return integration_id
+
+
+def choose_tenant(
+    sessions: sessionmaker[Session], provider: Provider, company_id: uuid.UUID, tenant_id: str
+) -> Tenant:
+    """Point the company's connection at `tenant_id`, one of the accounts its authorization reaches (the
+    person's choice after a consent that reached several Xero organisations). Returns the tenant."""
+    title = provider.title
+    with sessions.begin() as session:
+        row = session.scalar(
+            select(Integration)
+            .where(Integration.company_id == company_id, Integration.integration_type == provider.name)
+            .with_for_update()
+        )
+        if row is None or not row.access_token:
+            raise ConnectError(
+                f"this company has no {title} authorization to choose an organisation from; "
+                f"run `sierra-sync connect {provider.name} --company …` first"
+            )
+        settings = dict(row.settings or {})
+        listed = [c for c in settings.get(TENANT_CHOICES) or [] if isinstance(c, Mapping)]
+        choices = [Tenant(str(c.get("id")), str(c["name"]) if c.get("name") else None) for c in listed]
+        chosen = next((c for c in choices if c.id == tenant_id), None)
+        if chosen is None:
+            known = ", ".join(f"{c.name or 'unnamed'} ({c.id})" for c in choices) or "none"
+            raise ConnectError(
+                f"{tenant_id!r} is not an organisation this {title} authorization reaches; choose one "
+                f"of: {known}"
+            )
+        _check_same_books(session, row, chosen.id, title)
+        row.external_company_id = chosen.id
+        settings.pop(TENANT_CHOICES, None)
+        if chosen.name:
+            settings["external_company_name"] = chosen.name
+        row.settings = settings
+        row.is_connected, row.is_active, row.connection_status = True, True, "connected"
+        row.status_message = None
+    log.info("company %s chose %s account %s", company_id, title, chosen.id)
+    return chosen
 
 
 def disconnect(

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Integration
 from connectors.kit.provider import Provider
 from connectors.kit.tokens import ReauthorizationRequiredError
-from sierra_sync.errors import NotFoundError
+from sierra_core.db.models import Integration
+from sierra_core.errors import NotFoundError
 
 __all__ = ["StoredConnection", "load_stored_connection"]
 

@@ -8,8 +8,8 @@ through `redact_text`: no token, key or secret ever reaches one.
 
 from __future__ import annotations
 
-from connectors.redact import redact_text
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
+from sierra_core.redact import redact_text
 
 __all__ = ["ProviderError"]
 

@@ -25,7 +25,7 @@ import httpx
 from connectors.kit.auth import BearerAuth, TokenSource
 from connectors.kit.errors import ProviderError
 from connectors.kit.retry import RetryPolicy, run_with_retries
-from connectors.redact import redact_text
+from sierra_core.redact import redact_text
 
 __all__ = ["ApiClient", "Classifier", "Idempotency", "RequestLimiter"]
 

@@ -20,10 +20,10 @@ from urllib.parse import urlencode
 import httpx
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from connectors.db.types import utcnow
 from connectors.kit.provider import Endpoints, Environment, OAuth2, Provider
 from connectors.kit.urls import require_https
-from sierra_sync.errors import ConfigError, SierraError
+from sierra_core.db.types import utcnow
+from sierra_core.errors import ConfigError, SierraError
 
 __all__ = [
     "App",

@@ -88,6 +88,7 @@ class Endpoints(_Frozen):
     revoke: str | None = None
     userinfo: str | None = None
     discovery: str | None = None  # an OpenID discovery document that overrides the URLs above when read
+    post_connect: str | None = None  # the post-connect call in this environment (Xero's /connections)
     api_base: str
 
 
@@ -115,9 +116,12 @@ class Refresh(_Frozen):
 class PostConnect(_Frozen):
     """A call made once the code is exchanged, to learn which account/tenant the connection reaches.
 
-    `url` (or the environment's `userinfo` when None) is called with the new access token; `tenant_path`
-    points at the id in the answer (`0.tenantId`, `accounts.0.account_id`); `choose`: when the answer lists
-    several tenants, the person picks one (Xero organisations) or the first/default is taken."""
+    `url` (else the environment's `post_connect` URL, else its `userinfo`) is called with the new access
+    token; `tenant_path` points at the id in the answer (`sub`, `accounts.0.account_id`); a `*` step walks
+    every item of a list (`*.tenantId`: each tenant of Xero's connections) and `name_path` reads the names
+    alongside (`*.tenantName`). `choose`: when the answer lists several tenants, the first is taken, or a
+    person picks one (Xero organisations: see `connectors.kit.connect.choose_tenant`); a single tenant is
+    always taken."""
 
     url: str | None = None
     tenant_path: str

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -26,10 +26,11 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connectors.db.models.integration import RateLimitWindow
 from connectors.kit.provider import Rate
+from sierra_core.db.models.integration import RateLimitWindow
 
 __all__ = [
+    "ChainedLimiter",
     "DatabaseBudget",
     "Limiter",
     "LimiterRegistry",
@@ -89,6 +90,13 @@ class Limits:
             concurrent=rate.concurrent,
             batch_per_minute=rate.batch_per_minute,
         )
+
+    @classmethod
+    def app_from_rate(cls, rate: Rate) -> Limits | None:
+        """The budget every connection of the app shares (Xero: 10,000 a minute), or None without one."""
+        if rate.app_requests_per_minute <= 0:
+            return None
+        return cls(requests_per_minute=rate.app_requests_per_minute, concurrent=0, batch_per_minute=0)
 
 
 class _SlidingWindow:
@@ -174,6 +182,30 @@ class RealmLimiter:
             yield
         finally:
             self._slots.release()
+
+
+class ChainedLimiter:
+    """Several limiters entered in order around each request: a tenant's budget, then the app's (a request
+    holds a slot of each). `pause` pauses the first (the tenant's); the others are in `limiters`."""
+
+    def __init__(self, *limiters: Limiter) -> None:
+        if not limiters:
+            raise ValueError("a chain needs at least one limiter")
+        self.limiters = limiters
+
+    @contextmanager
+    def acquire(self, *, batch: bool = False) -> Iterator[None]:
+        """Acquire every limiter of the chain, first to last; release them in reverse."""
+        with ExitStack() as stack:
+            for limiter in self.limiters:
+                stack.enter_context(limiter.acquire(batch=batch))
+            yield
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every request of the first limiter (the tenant's) for `seconds`."""
+        first = self.limiters[0]
+        if isinstance(first, Pausable):
+            first.pause(seconds)
 
 
 class DatabaseBudget:

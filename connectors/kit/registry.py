@@ -7,11 +7,12 @@ from connectors.kit.adapter import Adapter
 from connectors.kit.provider import Provider
 from connectors.quickbooks.adapter import ADAPTER as QUICKBOOKS
 from connectors.stripe.adapter import ADAPTER as STRIPE
-from sierra_sync.errors import NotFoundError
+from connectors.xero.adapter import ADAPTER as XERO
+from sierra_core.errors import NotFoundError
 
 __all__ = ["ADAPTERS", "PROVIDERS", "get_adapter", "get_provider"]
 
-ADAPTERS: dict[str, Adapter] = {a.provider.name: a for a in (QUICKBOOKS, STRIPE)}
+ADAPTERS: dict[str, Adapter] = {a.provider.name: a for a in (QUICKBOOKS, STRIPE, XERO)}
 PROVIDERS: dict[str, Provider] = {name: a.provider for name, a in ADAPTERS.items()}
 _ALIASES = {"quickbooks": "quickbooks_online", "qbo": "quickbooks_online"}
 

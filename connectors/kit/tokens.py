@@ -25,13 +25,13 @@ import httpx
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
-from connectors.db.models import Integration
-from connectors.db.models.base import table_of
-from connectors.db.types import utcnow
 from connectors.kit import oauth
 from connectors.outgoing_webhooks import emit_event, subscribed_events
-from sierra_sync.errors import NotFoundError, SierraError
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import Integration
+from sierra_core.db.models.base import table_of
+from sierra_core.db.types import utcnow
+from sierra_core.errors import NotFoundError, SierraError
 
 __all__ = [
     "DbTokenSource",

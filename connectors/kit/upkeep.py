@@ -15,13 +15,13 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
-from connectors.db.models import Company, Integration
-from connectors.db.models.base import table_of
-from connectors.db.types import utcnow
 from connectors.kit import oauth
 from connectors.kit.tokens import DbTokenSource, refresh_due
-from sierra_sync.errors import SierraError
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import Company, Integration
+from sierra_core.db.models.base import table_of
+from sierra_core.db.types import utcnow
+from sierra_core.errors import SierraError
 
 __all__ = ["REAUTH_PREFIX", "TokenReport", "keep_alive_due", "reauthorize_message", "refresh_all"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
 
 __all__ = ["is_loopback", "require_https"]
 

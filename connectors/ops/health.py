@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Company, Integration, IntegrationHealth, IntegrationSyncLog, WebhookEvent
-from connectors.db.types import utcnow
+from sierra_core.db.models import Company, Integration, IntegrationHealth, IntegrationSyncLog, WebhookEvent
+from sierra_core.db.types import utcnow
 
 RANK = {"healthy": 0, "degraded": 1, "failing": 2}
 

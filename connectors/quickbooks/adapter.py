@@ -13,4 +13,5 @@ ADAPTER = Adapter(
     provider=QUICKBOOKS,
     parse_webhook=webhook_events,
     local_settings=lambda: sample_company_settings().to_json(),
+    sync_flow="incremental-sync",
 )

@@ -39,7 +39,7 @@ from connectors.quickbooks.errors import (
     ThrottledError,
 )
 from connectors.quickbooks.query import Select, paginate
-from connectors.redact import redact_text
+from sierra_core.redact import redact_text
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
 from connectors.kit import oauth
 from connectors.kit.connection import load_stored_connection
 from connectors.kit.ratelimit import Limiter
@@ -20,6 +19,7 @@ from connectors.kit.tokens import DbTokenSource
 from connectors.quickbooks.client import QuickBooksClient
 from connectors.quickbooks.provider import QUICKBOOKS
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
+from sierra_core.crypto import Keyring
 
 INTEGRATION_TYPE = QUICKBOOKS.name
 

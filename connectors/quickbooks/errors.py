@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 
 from connectors.kit.errors import ProviderError
-from connectors.redact import redact_text
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
+from sierra_core.redact import redact_text
 
 __all__ = [
     "AuthenticationError",

@@ -25,13 +25,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import inbox
-from connectors.db.models import Integration, WebhookEvent
-from connectors.inbox import InboxEvent
 from connectors.quickbooks.provider import QUICKBOOKS
-from connectors.redact import redact_text
-from connectors.sync.pull import read_cursors
-from connectors.sync.specs import ORDER
+from connectors.quickbooks_sync.pull import read_cursors
+from connectors.quickbooks_sync.specs import ORDER
+from sierra_core import inbox
+from sierra_core.db.models import Integration, WebhookEvent
+from sierra_core.inbox import InboxEvent
+from sierra_core.redact import redact_text
 
 __all__ = ["PROVIDER", "EventsRun", "covered_before", "inbox_handler", "pending_ids", "process_events"]
 

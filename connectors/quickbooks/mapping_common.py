@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from connectors.quickbooks import codec
 from connectors.quickbooks.settings import ConflictPolicy
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
 
 __all__ = [
     "CENT",

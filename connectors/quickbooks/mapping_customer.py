@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.db.models.app import Contact
 from connectors.quickbooks.mapping_common import FAILED, MappingError
+from sierra_core.db.models.app import Contact
 
 __all__ = ["contact_to_customer", "customer_to_contact_values"]
 

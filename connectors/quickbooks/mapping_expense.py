@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.db.models.app import Expense
 from connectors.quickbooks.mapping_common import (
     FAILED,
     MAP_IT,
@@ -17,6 +16,7 @@ from connectors.quickbooks.mapping_common import (
     sparse_update,
 )
 from connectors.quickbooks.settings import ExpensePaymentSource, QboRef, QuickBooksSettings
+from sierra_core.db.models.app import Expense
 
 __all__ = [
     "DOC_NUMBER_LIMIT",

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from connectors.db.models.app import Invoice, InvoiceLineItem
 from connectors.quickbooks.mapping_common import (
     CENT,
     FAILED,
@@ -28,6 +27,7 @@ from connectors.quickbooks.mapping_common import (
     sparse_update,
 )
 from connectors.quickbooks.settings import QboRef, QuickBooksSettings
+from sierra_core.db.models.app import Invoice, InvoiceLineItem
 
 __all__ = [
     "DISCOUNT_DESCRIPTION",

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from connectors.db.models.app import Payment
 from connectors.quickbooks.mapping_common import (
     FAILED,
     MappingError,
@@ -18,6 +17,7 @@ from connectors.quickbooks.mapping_common import (
     sparse_update,
 )
 from connectors.quickbooks.settings import QboRef, QuickBooksSettings
+from sierra_core.db.models.app import Payment
 
 __all__ = [
     "PAYMENT_REF_NUM_LIMIT",

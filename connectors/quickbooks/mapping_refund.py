@@ -13,10 +13,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from connectors.db.models.app import Payment
 from connectors.quickbooks.mapping_common import FAILED, MAP_IT, MappingError, money
 from connectors.quickbooks.mapping_payment import deposit_account
 from connectors.quickbooks.settings import QboRef, QuickBooksSettings
+from sierra_core.db.models.app import Payment
 
 __all__ = ["REFUND_ITEM_KEY", "RefundRefs", "StripeRefund", "refund_item", "refund_to_refund_receipt"]
 

@@ -23,7 +23,7 @@ from typing import Any
 from connectors.kit.pagination import OffsetPages, Page
 from connectors.kit.pagination import PaginationError as KitPaginationError
 from connectors.kit.pagination import paginate as kit_paginate
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
 
 __all__ = [
     "MAX_PAGE_SIZE",

@@ -30,8 +30,8 @@ from pydantic import (
     field_validator,
 )
 
-from connectors.db.models.app import EXPENSE_CATEGORIES, EXPENSE_PAYMENT_TYPES, PAYMENT_METHODS
-from sierra_sync.errors import SierraError
+from sierra_core.db.models.app import EXPENSE_CATEGORIES, EXPENSE_PAYMENT_TYPES, PAYMENT_METHODS
+from sierra_core.errors import SierraError
 
 __all__ = [
     "ConflictPolicies",

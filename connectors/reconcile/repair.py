@@ -19,10 +19,10 @@ import pandas as pd
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from connectors.db.models import EntityLink
 from connectors.quickbooks.client import make_request_id
 from connectors.quickbooks.errors import QuickBooksError
 from connectors.reconcile.classify import ACTIONS, APP_OWNED, QBO_NAMES
+from sierra_core.db.models import EntityLink
 
 
 class DeletingClient(Protocol):

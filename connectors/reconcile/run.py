@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.db.types import utcnow
 from connectors.reconcile import report, sources, store
 from connectors.reconcile.accuracy import discrepancy_rows, summarize
 from connectors.reconcile.classify import Options, classify
 from connectors.reconcile.frames import cents
+from sierra_core.db.types import utcnow
 
 MAX_LISTED = 500  # discrepancies carried in the result; the CSV and the items table have all of them
 

@@ -18,12 +18,12 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Contact, EntityLink, Invoice, Payment
 from connectors.quickbooks import mapping
 from connectors.quickbooks.query import Select
 from connectors.quickbooks.query import select as qbo_select
 from connectors.reconcile.frames import APP_COLUMNS, QBO_COLUMNS, STRIPE_COLUMNS, cents, frame, sub_cent
 from connectors.stripe.errors import StripeApiError
+from sierra_core.db.models import Contact, EntityLink, Invoice, Payment
 
 CHUNK = 500  # ids per SQL IN (...)
 QBO_CHUNK = 200  # ids per QuickBooks IN (...)

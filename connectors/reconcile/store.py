@@ -12,10 +12,10 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from connectors.db.models import ReconciliationItem, ReconciliationRun
-from connectors.db.types import utcnow
 from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.reconcile.frames import to_decimal
+from sierra_core.db.models import ReconciliationItem, ReconciliationRun
+from sierra_core.db.types import utcnow
 
 ITEM_CHUNK = 1000
 

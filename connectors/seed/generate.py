@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from connectors.db.models import Company, Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
-from connectors.db.models.base import table_of
 from connectors.seed import catalog
+from sierra_core.db.models import Company, Contact, Expense, Invoice, InvoiceLineItem, Payment, Project
+from sierra_core.db.models.base import table_of
 
 CENT = Decimal("0.01")
 DEFAULT_AS_OF = date(2026, 10, 31)
@@ -153,7 +153,7 @@ class _CompanyBuilder:
                         "customer_id": customer["id"],
                         "name": f"{self.rng.choice(catalog.PROJECT_KINDS)} - {customer['bill_line1']}",
                         "code": f"P-{len(self.rows['projects']) + 101}",
-                        "status": self.rng.choice(["active", "active", "completed", "on_hold", "bidding"]),
+                        "status": self.rng.choice(["active", "active", "completed", "on_hold", "lead"]),
                         "site_address": customer["bill_line1"],
                         "start_date": start,
                         "end_date": start + timedelta(days=self.rng.randint(14, 240)),

@@ -21,8 +21,8 @@ from typing import Any
 import stripe
 
 from connectors.kit.errors import ProviderError
-from connectors.redact import redact_text
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
+from sierra_core.redact import redact_text
 
 __all__ = [
     "CardDeclinedError",

@@ -35,7 +35,6 @@ from stripe.params import (
 from connectors.kit.errors import ProviderError
 from connectors.kit.pagination import CursorPages, Page, PaginationError, paginate
 from connectors.kit.retry import RetryPolicy, run_with_retries
-from connectors.redact import redact_text
 from connectors.stripe.errors import StripeConfigError, StripeInvalidRequestError, classify
 from connectors.stripe.money import AmountError, normalize_currency, to_minor_units
 from connectors.stripe.types import (
@@ -45,6 +44,7 @@ from connectors.stripe.types import (
     RefundInfo,
     StripeEvent,
 )
+from sierra_core.redact import redact_text
 
 __all__ = [
     "EVENT_RETENTION",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
 
 __all__ = [
     "MAX_MINOR_UNITS",

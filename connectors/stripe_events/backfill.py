@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import inbox
-from connectors.db.models import Company, Integration, WebhookEvent
-from connectors.inbox import InboxEvent, NewEvent
 from connectors.stripe.gateway import EVENT_RETENTION, StripeGateway, backfill_start
 from connectors.stripe.types import StripeEvent
 from connectors.stripe_events.process import HANDLED_TYPES
+from sierra_core import inbox
+from sierra_core.db.models import Company, Integration, WebhookEvent
+from sierra_core.inbox import InboxEvent, NewEvent
 
 __all__ = ["DEFAULT_LOOKBACK", "Backfill", "backfill_events", "last_processed_at", "owner_of", "store_listed"]
 

@@ -3,7 +3,7 @@ its attempt limit; `retryable` tells a flow whether a task retry can help)."""
 
 from __future__ import annotations
 
-from sierra_sync.errors import SierraError
+from sierra_core.errors import SierraError
 
 __all__ = ["EventShapeError", "StripeEventError", "UnknownInvoiceError"]
 

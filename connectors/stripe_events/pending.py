@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import inbox
-from connectors.db.models import WebhookEvent
-from connectors.inbox import InboxEvent
-from connectors.redact import redact_text
 from connectors.stripe_events.process import EventContext, process_inbox_event
+from sierra_core import inbox
+from sierra_core.db.models import WebhookEvent
+from sierra_core.inbox import InboxEvent
+from sierra_core.redact import redact_text
 
 __all__ = ["EventRun", "claimable_events", "handle_claimed", "run_events"]
 

@@ -1,7 +1,7 @@
 """Process one stored Stripe event: apply it to the app database, then to QuickBooks.
 
     ctx = EventContext(sessions, gateway=lambda: gateway, quickbooks=opener)
-    outcome = process_inbox_event(ctx, inbox_event)     # claimed by the caller (connectors.inbox.claim)
+    outcome = process_inbox_event(ctx, inbox_event)     # claimed by the caller (sierra_core.inbox.claim)
 
 | event | app database | QuickBooks |
 |---|---|---|
@@ -27,15 +27,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import inbox
-from connectors.inbox import InboxEvent
 from connectors.quickbooks.client import QuickBooksClient
+from connectors.quickbooks_sync.push_types import Target
 from connectors.stripe.gateway import StripeGateway
 from connectors.stripe.types import BalanceTransactionInfo, StripeEvent
 from connectors.stripe_events import record
 from connectors.stripe_events.errors import EventShapeError
 from connectors.stripe_events.quickbooks import push_collected, push_refund_receipts
-from connectors.sync.push_types import Target
+from sierra_core import inbox
+from sierra_core.inbox import InboxEvent
 
 __all__ = [
     "HANDLED_TYPES",

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import synclog
-from connectors.db.models import Invoice, Payment
 from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from connectors.quickbooks.errors import QuickBooksError
 from connectors.quickbooks.mapping_refund import RefundRefs, StripeRefund, refund_to_refund_receipt
+from connectors.quickbooks_sync.links import links_for, save_link
+from connectors.quickbooks_sync.outcome import PushResult
+from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push_types import PushOptions, Target
 from connectors.stripe_events.errors import StripeEventError
 from connectors.stripe_events.record import refund_app_id
-from connectors.sync.links import links_for, save_link
-from connectors.sync.outcome import PushResult
-from connectors.sync.push import Pusher
-from connectors.sync.push_types import PushOptions, Target
+from sierra_core import synclog
+from sierra_core.db.models import Invoice, Payment
 
 __all__ = ["REFUND_ENTITY", "RefundPush", "push_collected", "push_refund_receipts"]
 

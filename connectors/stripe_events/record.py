@@ -26,15 +26,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from connectors.db.models import Company, Expense, Invoice, Payment, PaymentAttempt
-from connectors.db.models.base import table_of
-from connectors.db.types import utcnow
 from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.quickbooks.mapping_refund import StripeRefund
-from connectors.redact import redact_text
 from connectors.stripe.money import from_minor_units, normalize_currency
 from connectors.stripe.types import BalanceTransactionInfo, from_unix
 from connectors.stripe_events.errors import EventShapeError, UnknownInvoiceError
+from sierra_core.db.models import Company, Expense, Invoice, Payment, PaymentAttempt
+from sierra_core.db.models.base import table_of
+from sierra_core.db.types import utcnow
+from sierra_core.redact import redact_text
 
 __all__ = [
     "COLLECTED",

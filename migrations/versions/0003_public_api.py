@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import connectors.db.types
+import sierra_core.db.types
 from migrations.helpers import create_touch_triggers
 
 revision: str = "0003"
@@ -30,13 +30,13 @@ def _timestamps() -> list[sa.Column[object]]:
     return [
         sa.Column(
             "created_at",
-            connectors.db.types.UTCDateTime(timezone=True),
+            sierra_core.db.types.UTCDateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
-            connectors.db.types.UTCDateTime(timezone=True),
+            sierra_core.db.types.UTCDateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         ),
@@ -76,11 +76,11 @@ def upgrade() -> None:
         sa.Column("priority", sa.String(length=20), server_default="normal", nullable=False),
         sa.Column("assignee", sa.String(length=255), nullable=True),
         sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column("estimated_hours", connectors.db.types.Fixed(precision=8, scale=2), nullable=True),
-        sa.Column("completed_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("estimated_hours", sierra_core.db.types.Fixed(precision=8, scale=2), nullable=True),
+        sa.Column("completed_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         *_timestamps(),
-        sa.Column("deleted_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deleted_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "priority IN ('low', 'normal', 'high', 'urgent')", name=op.f("ck_project_tasks_priority")
         ),
@@ -117,10 +117,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), server_default="pending", nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("max_attempts", sa.Integer(), server_default="6", nullable=False),
-        sa.Column("next_attempt_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("delivered_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("replay_of_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         *_timestamps(),
@@ -165,7 +165,7 @@ def upgrade() -> None:
         "webhook_delivery_attempts",
         sa.Column("delivery_id", sa.Uuid(), nullable=False),
         sa.Column("attempt_number", sa.Integer(), nullable=False),
-        sa.Column("attempted_at", connectors.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempted_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("response_excerpt", sa.Text(), nullable=True),
@@ -184,8 +184,8 @@ def upgrade() -> None:
             name=op.f("uq_webhook_delivery_attempts_delivery_id_attempt_number"),
         ),
     )
-    op.add_column("api_keys", sa.Column("hour_window_start", connectors.db.types.UTCDateTime(timezone=True)))
-    op.add_column("api_keys", sa.Column("day_window_start", connectors.db.types.UTCDateTime(timezone=True)))
+    op.add_column("api_keys", sa.Column("hour_window_start", sierra_core.db.types.UTCDateTime(timezone=True)))
+    op.add_column("api_keys", sa.Column("day_window_start", sierra_core.db.types.UTCDateTime(timezone=True)))
     op.add_column(
         "webhook_subscriptions",
         sa.Column("consecutive_failures", sa.Integer(), server_default="0", nullable=False),

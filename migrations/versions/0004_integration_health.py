@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import connectors.db.types
+import sierra_core.db.types
 from migrations.helpers import create_touch_triggers
 
 revision: str = "0004"
@@ -27,30 +27,30 @@ def upgrade() -> None:
         sa.Column("company_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("token_status", sa.String(length=30), nullable=False),
-        sa.Column("last_sync_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_sync_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_sync_status", sa.String(length=20), nullable=True),
         sa.Column("failure_rate", sa.Float(), server_default="0", nullable=False),
         sa.Column("attempts_in_window", sa.Integer(), server_default="0", nullable=False),
         sa.Column("pending_retries", sa.Integer(), server_default="0", nullable=False),
         sa.Column("open_failures", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_webhook_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_webhook_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "reasons",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column("summary", sa.Text(), nullable=True),
-        sa.Column("checked_at", connectors.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
             "created_at",
-            connectors.db.types.UTCDateTime(timezone=True),
+            sierra_core.db.types.UTCDateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
-            connectors.db.types.UTCDateTime(timezone=True),
+            sierra_core.db.types.UTCDateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         ),

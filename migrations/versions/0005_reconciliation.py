@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import connectors.db.types
+import sierra_core.db.types
 from migrations.helpers import create_touch_triggers
 
 revision: str = "0005"
@@ -29,20 +29,20 @@ def _json() -> sa.types.TypeEngine[Any]:
 
 
 def _money(name: str, nullable: bool) -> sa.Column[object]:
-    return sa.Column(name, connectors.db.types.Fixed(precision=14, scale=2), nullable=nullable)
+    return sa.Column(name, sierra_core.db.types.Fixed(precision=14, scale=2), nullable=nullable)
 
 
 def _stamps() -> list[sa.Column[object]]:
     return [
         sa.Column(
             "created_at",
-            connectors.db.types.UTCDateTime(timezone=True),
+            sierra_core.db.types.UTCDateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
-            connectors.db.types.UTCDateTime(timezone=True),
+            sierra_core.db.types.UTCDateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         ),
@@ -60,14 +60,14 @@ def upgrade() -> None:
         sa.Column("repair", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("repaired_run_id", sa.Uuid(), nullable=True),
         sa.Column("stripe_checked", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("started_at", connectors.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("records_total", sa.Integer(), server_default="0", nullable=False),
         sa.Column("records_matched", sa.Integer(), server_default="0", nullable=False),
         _money("amount_total", False),
         _money("amount_matched", False),
-        sa.Column("accuracy_pct", connectors.db.types.Fixed(precision=5, scale=2), nullable=False),
-        sa.Column("amount_accuracy_pct", connectors.db.types.Fixed(precision=5, scale=2), nullable=False),
+        sa.Column("accuracy_pct", sierra_core.db.types.Fixed(precision=5, scale=2), nullable=False),
+        sa.Column("amount_accuracy_pct", sierra_core.db.types.Fixed(precision=5, scale=2), nullable=False),
         sa.Column("counts", _json(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("by_entity", _json(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("totals", _json(), server_default=sa.text("'{}'"), nullable=False),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import connectors.db.types
+import sierra_core.db.types
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # A plain ADD COLUMN on both dialects (no table rebuild: the touch and notify triggers stay).
     op.add_column(
-        "invoices", sa.Column("disputed_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True)
+        "invoices", sa.Column("disputed_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True)
     )
 
 

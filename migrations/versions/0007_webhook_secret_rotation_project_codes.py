@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import connectors.db.types
-from sierra_sync.errors import SierraError
+import sierra_core.db.types
+from sierra_core.errors import SierraError
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -52,7 +52,7 @@ def upgrade() -> None:
     op.add_column(
         "webhook_subscriptions",
         sa.Column(
-            "previous_secret_expires_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True
+            "previous_secret_expires_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True
         ),
     )
     op.create_index(

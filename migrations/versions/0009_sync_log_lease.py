@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import connectors.db.types
+import sierra_core.db.types
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -24,7 +24,7 @@ def upgrade() -> None:
     # A plain ADD COLUMN (nullable, no default) on both dialects: no table rebuild, every row kept.
     op.add_column(
         "integration_sync_logs",
-        sa.Column("lease_expires_at", connectors.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_expires_at", sierra_core.db.types.UTCDateTime(timezone=True), nullable=True),
     )
 
 

@@ -15,8 +15,8 @@ from connectors.apikeys import (
     permission_text,
     revoke_key,
 )
-from connectors.db.engine import session_factory
-from connectors.db.models import ApiKey
+from sierra_core.db.engine import session_factory
+from sierra_core.db.models import ApiKey
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema, resolve_company
 
 app = typer.Typer(help="Keys of the public REST API (/api/v1).", no_args_is_help=True)

@@ -16,9 +16,9 @@ from blocks.stripe import (
     StripeConnectCredentials,
     save_stripe_settings,
 )
+from sierra_core.errors import ConfigError
+from sierra_core.settings import get_settings
 from sierra_sync.cli.common import echo_json
-from sierra_sync.errors import ConfigError
-from sierra_sync.settings import get_settings
 
 app = typer.Typer(help="Create and update the Prefect blocks (credentials and keys).", no_args_is_help=True)
 

@@ -10,10 +10,10 @@ import typer
 from sqlalchemy import Engine
 
 from connectors.companies import resolve_company
-from connectors.db import migrate
-from connectors.db.engine import make_engine
-from sierra_sync.errors import SierraError
-from sierra_sync.settings import get_settings
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine
+from sierra_core.errors import SierraError
+from sierra_core.settings import get_settings
 
 
 def open_engine() -> Engine:

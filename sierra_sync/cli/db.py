@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from connectors.db import migrate
-from connectors.db.engine import redact_url
 from connectors.seed.generate import SeedSummary, seed
+from sierra_core.db import migrate
+from sierra_core.db.engine import redact_url
+from sierra_core.errors import SierraError
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema
-from sierra_sync.errors import SierraError
 
 app = typer.Typer(help="Migrate and seed the app database.", no_args_is_help=True)
 

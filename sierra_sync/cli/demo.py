@@ -27,9 +27,9 @@ def demo(
     """Seed, connect, sync both ways under injected faults, reconcile, and print the accuracy figure.
     SIGTERM or Ctrl-C: the step in progress ends (a push after its batch request in flight), the sandboxes
     and the Prefect server it started stop (also with --keep-server), exit 0."""
+    from sierra_core.settings import get_settings
+    from sierra_core.shutdown import run_until_stopped, stop_on_signals
     from sierra_sync.demo.runner import DemoOptions, DemoStopped, run_demo
-    from sierra_sync.settings import get_settings
-    from sierra_sync.shutdown import run_until_stopped, stop_on_signals
 
     options = DemoOptions(
         companies=companies, invoices=invoices, keep_server=keep_server, prefect_port=prefect_port

@@ -26,9 +26,9 @@ def health(
 
 
 def _rows(engine: Engine, check: bool) -> list[dict[str, Any]]:
-    from connectors.db.engine import session_factory
-    from connectors.db.types import utcnow
     from connectors.ops import health as ops
+    from sierra_core.db.engine import session_factory
+    from sierra_core.db.types import utcnow
 
     require_current_schema(engine)
     sessions = session_factory(engine)

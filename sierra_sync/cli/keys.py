@@ -8,8 +8,8 @@ import typer
 
 from blocks import TOKEN_KEYS_BLOCK
 from blocks.loader import token_keys
-from connectors.db.engine import session_factory
 from connectors.keyrotation import reseal_all
+from sierra_core.db.engine import session_factory
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema
 
 app = typer.Typer(help="Manage the token-encryption keys.", no_args_is_help=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from connectors.db.engine import session_factory
 from connectors.synclog_export import export_sync_logs, parse_since
+from sierra_core.db.engine import session_factory
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema, resolve_company
 
 app = typer.Typer(help="Read the sync log (every sync attempt).", no_args_is_help=True)

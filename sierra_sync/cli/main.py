@@ -2,7 +2,7 @@
 
 Sub-commands live in sibling modules, one concern each, and register themselves on `app` here.
 Errors a user can cause are SierraError: printed as one line on stderr, exit status non-zero, no traceback.
-Long-running commands stop in order on SIGTERM/SIGINT (sierra_sync.shutdown): exit status 0; a second signal
+Long-running commands stop in order on SIGTERM/SIGINT (sierra_core.shutdown): exit status 0; a second signal
 stops them at once with 128 + the signal number.
 """
 
@@ -15,8 +15,8 @@ import sys
 import typer
 import typer.main
 
-from sierra_sync.errors import SierraError
-from sierra_sync.shutdown import ForcedStop, WorkAbandoned, exit_now
+from sierra_core.errors import SierraError
+from sierra_core.shutdown import ForcedStop, WorkAbandoned, exit_now
 
 app = typer.Typer(
     name="sierra-sync",

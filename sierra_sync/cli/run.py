@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
+from sierra_core.errors import ConfigError, SierraError
 from sierra_sync.cli.common import echo_json
-from sierra_sync.errors import ConfigError, SierraError
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -35,8 +35,8 @@ def _preflight(flow_name: str, params: dict[str, Any]) -> None:
     if company is None or company == "all":
         return
     from connectors.companies import resolve_company
-    from connectors.db.engine import session_factory
     from connectors.quickbooks.connection import load_connection
+    from sierra_core.db.engine import session_factory
     from sierra_sync.cli.common import open_engine, require_current_schema
 
     engine = open_engine()

@@ -9,9 +9,9 @@ from typing import Any
 
 import typer
 
-from sierra_sync.errors import ConfigError, SierraError
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import stop_on_signals
+from sierra_core.errors import ConfigError, SierraError
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import stop_on_signals
 
 
 def _stripe_app(

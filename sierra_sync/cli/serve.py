@@ -12,7 +12,7 @@ def serve(
     SIGTERM or Ctrl-C: no new runs, runs in flight cancelled (the retry sweep takes up what they left),
     schedules paused, exit 0."""
     from deployments.serve import serve as serve_all
-    from sierra_sync.shutdown import stop_on_signals
+    from sierra_core.shutdown import stop_on_signals
 
     with stop_on_signals() as stop:
         serve_all(limit=limit, stop=stop)

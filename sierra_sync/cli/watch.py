@@ -5,7 +5,7 @@ companies with a connected QuickBooks integration are synced; a failed sync is r
 watcher keeps going. Syncs run one after another in this process: changes made meanwhile are gathered and
 start the next round.
 
-SIGTERM or Ctrl-C stops it in order (sierra_sync.shutdown): no new sync starts, a push in progress ends after
+SIGTERM or Ctrl-C stops it in order (sierra_core.shutdown): no new sync starts, a push in progress ends after
 the batch request in flight (its outcome recorded; records not reached go with the next sync), exit 0.
 """
 
@@ -23,13 +23,13 @@ from typing import Any
 import typer
 from sqlalchemy import Engine, select
 
-from connectors.db.engine import redact_url
-from connectors.db.models import Company, Integration
-from connectors.redact import redact_text
 from connectors.watch import CHANNEL, ChangeBatch, ChangeWatcher
+from sierra_core.db.engine import redact_url
+from sierra_core.db.models import Company, Integration
+from sierra_core.redact import redact_text
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import StopRequest, run_until_stopped, stop_on_signals
 from sierra_sync.cli.common import open_engine, require_current_schema
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import StopRequest, run_until_stopped, stop_on_signals
 
 SyncCallback = Callable[[str], object]
 

@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from sierra_sync.errors import ConfigError, SierraError
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import stop_on_signals
+from sierra_core.errors import ConfigError, SierraError
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import stop_on_signals
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from blocks import TokenEncryptionKeys
     from sierra_sync.web import AppDeps
+    from sierra_sync.web.hub import HubConfig
 
 webhooks_app = typer.Typer(help="The webhook receiver (Stripe, Intuit).", no_args_is_help=True)
 api_app = typer.Typer(help="The web app: public API, webhooks and the OAuth callback.", no_args_is_help=True)
@@ -36,8 +37,8 @@ def build_deps(dispatch: str) -> AppDeps:
 
     from blocks.apps import configured_apps, configured_webhook_secrets
     from blocks.loader import token_keys
-    from connectors.db.engine import make_engine, session_factory
     from connectors.kit.registry import PROVIDERS
+    from sierra_core.db.engine import make_engine, session_factory
     from sierra_sync.cli.common import open_engine, require_current_schema
     from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
     from sierra_sync.web.app import API_THREADS
@@ -76,6 +77,7 @@ def build_deps(dispatch: str) -> AppDeps:
         handlers = {"stripe": inbox_handler(sessions), "quickbooks_online": quickbooks_handler(sessions)}
         dispatcher = InProcessDispatcher(sessions, handlers)
     return AppDeps(
+        hub=_hub_config(keyring is not None),
         sessions=sessions,
         webhook_secrets=secrets,
         dispatcher=dispatcher,
@@ -106,6 +108,36 @@ def describe(deps: AppDeps) -> str:
     webhooks = f"webhooks from {', '.join(signed)}" if signed else "no webhook signing secret saved"
     events = "by deployment runs" if isinstance(deps.dispatcher, DeploymentDispatcher) else "in this process"
     return f"{webhooks}; events processed {events}"
+
+
+def _hub_config(served: bool) -> HubConfig | None:
+    """The integrations hub when SIERRA_HUB_COOKIE_SECRET is set; Sync now starts the served deployment
+    when Prefect knows it, else runs the flow in this process."""
+    from sierra_sync.web.dispatch import deployment_exists
+    from sierra_sync.web.hub import HubConfig
+    from sierra_sync.web.hub.runs import DeploymentRuns, InProcessRuns, RunStarter
+
+    settings = get_settings()
+    if not settings.hub_cookie_secret:
+        return None
+    try:
+        runs: RunStarter = (
+            DeploymentRuns()
+            if served and deployment_exists("incremental-sync/incremental-sync")
+            else InProcessRuns()
+        )
+    except Exception:  # no Prefect server reachable: runs in this process
+        runs = InProcessRuns()
+    try:
+        return HubConfig(
+            cookie_secrets=(settings.hub_cookie_secret,),
+            handoff_secrets=(settings.hub_handoff_secret,) if settings.hub_handoff_secret else (),
+            local_login=settings.hub_local_login,
+            cookie_secure=settings.hub_cookie_secure,
+            runs=runs,
+        )
+    except ValueError as err:
+        raise ConfigError(f"integrations hub: {err}") from None
 
 
 def worker_app() -> FastAPI:

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.db.models import EntityLink, Invoice, Payment
 from connectors.quickbooks.client import QuickBooksClient
 from connectors.quickbooks.query import select as qbo_select
+from sierra_core.db.models import EntityLink, Invoice, Payment
 
 SYNCED_PAYMENT_STATUSES = ("succeeded", "partially_refunded", "refunded")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from sierra_sync.errors import SierraError
-from sierra_sync.shutdown import terminate
+from sierra_core.errors import SierraError
+from sierra_core.shutdown import terminate
 from sierra_sync.world.ports import free_port, port_free
 
 STATE_FILE = "server.json"

@@ -20,17 +20,17 @@ from typing import Any, TextIO
 
 from sqlalchemy import func, select
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import EntityLink, IntegrationSyncLog
-from connectors.db.types import utcnow
 from connectors.seed.generate import seed
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import EntityLink, IntegrationSyncLog
+from sierra_core.db.types import utcnow
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import STOP, StopRequest
 from sierra_sync.demo import world
 from sierra_sync.demo.accuracy import Accuracy, check_company
 from sierra_sync.demo.prefect_server import PrefectServer
 from sierra_sync.demo.scenario import edit_in_app, edit_in_quickbooks
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import STOP, StopRequest
 from sierra_sync.world.processes import stop_all
 from sierra_sync.world.state import WorldState
 from sierra_sync.world.up import SANDBOX_DIR

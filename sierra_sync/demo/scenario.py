@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from connectors.db.models import Contact, EntityLink, Invoice, Payment
 from connectors.quickbooks.client import QuickBooksClient, make_request_id
+from sierra_core.db.models import Contact, EntityLink, Invoice, Payment
 
 CENT = Decimal("0.01")
 

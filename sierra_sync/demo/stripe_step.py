@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.stripe import LOCAL_STRIPE_SECRET_KEY, LOCAL_STRIPE_WEBHOOK_SECRET
-from connectors.db.models import WebhookEvent
 from connectors.stripe import InvoicePayment, StripeGateway
 from sandbox.common.server import LocalServer
+from sierra_core.db.models import WebhookEvent
+from sierra_core.errors import SierraError
 from sierra_sync.demo.scenario import unpaid_invoices
-from sierra_sync.errors import SierraError
 
 
 def start_receiver(sessions: sessionmaker[Session], host: str) -> LocalServer:

@@ -24,11 +24,11 @@ from blocks.stripe import (
     StripeConnectCredentials,
     save_stripe_settings,
 )
-from connectors.db.models import Company
 from connectors.kit import connect as kit_connect
 from connectors.kit import oauth
 from sandbox.common.server import LocalServer
-from sierra_sync.errors import SierraError
+from sierra_core.db.models import Company
+from sierra_core.errors import SierraError
 from sierra_sync.web.oauth_callback import finish_connection
 from sierra_sync.world.up import QBO_STATE, STRIPE_STATE
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from sierra_sync.web import api, oauth_callback, webhooks
+from sierra_sync.web import api, hub, oauth_callback, webhooks
 from sierra_sync.web.deps import AppDeps
 
 __all__ = ["create_app"]
@@ -70,6 +70,7 @@ def create_app(deps: AppDeps) -> FastAPI:
     app.include_router(webhooks.router(deps))
     app.include_router(oauth_callback.router(deps))
     api.install(app, deps)  # the public REST API under /api/v1
+    hub.install(app, deps)  # the integrations hub under /hub (when deps.hub is set)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     async def healthz() -> JSONResponse:

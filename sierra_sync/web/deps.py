@@ -8,13 +8,16 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.crypto import Keyring
+from sierra_core.crypto import Keyring
 from sierra_sync.web.dispatch import Dispatcher, InProcessDispatcher
+
+if TYPE_CHECKING:
+    from sierra_sync.web.hub.config import HubConfig
 
 __all__ = ["AppDeps", "OAuthCompleter"]
 
@@ -44,7 +47,7 @@ class AppDeps:
     `counters_engine`: where API-key counting, request-log batches and list pages run (default: the
     sessions' engine); `sierra-sync api serve` passes one whose PostgreSQL connections commit
     asynchronously, so a key's counter row is never locked across a WAL flush (see
-    connectors.db.engine.make_engine). Data writes always go through `sessions`, durably.
+    sierra_core.db.engine.make_engine). Data writes always go through `sessions`, durably.
     """
 
     sessions: sessionmaker[Session]
@@ -59,6 +62,7 @@ class AppDeps:
     webhook_allow_private: bool = False  # subscriptions may name private addresses and http (development)
     webhook_ports: frozenset[int] = frozenset()  # ports subscriptions may name besides 443 and 8443
     counters_engine: Engine | None = None
+    hub: HubConfig | None = None  # the integrations hub under /hub (None: not served)
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +78,7 @@ class AppDeps:
     def counters(self) -> Engine:
         """`counters_engine` (for batches in a transaction: the request log)."""
         if self.counters_engine is None:
-            raise TypeError("AppDeps.sessions must be bound to an engine (see connectors.db.engine)")
+            raise TypeError("AppDeps.sessions must be bound to an engine (see sierra_core.db.engine)")
         return self.counters_engine
 
     @property
@@ -82,7 +86,7 @@ class AppDeps:
         """`counters_engine` in autocommit mode, sharing its pool: single statements that need no
         transaction (API key checks, list pages) run on it with no BEGIN and no ROLLBACK round trips."""
         if self._autocommit is None:
-            raise TypeError("AppDeps.sessions must be bound to an engine (see connectors.db.engine)")
+            raise TypeError("AppDeps.sessions must be bound to an engine (see sierra_core.db.engine)")
         return self._autocommit
 
     def __repr__(self) -> str:  # never the secrets

@@ -3,7 +3,7 @@
 `Dispatcher` is the protocol the receiver calls (from a background task, never before answering):
 
 * `InProcessDispatcher`: runs a handler registered per provider in this process (claim, handle, finish or
-  fail, through `connectors.inbox`). With no handler for a provider the event stays `received` for a
+  fail, through `sierra_core.inbox`). With no handler for a provider the event stays `received` for a
   later sweep or flow. For small installs, tests and the demo.
 * `DeploymentDispatcher`: `run_deployment(name, parameters={"inbox_ids": [id]}, idempotency_key=…,
   timeout=0)` per event: the same event always maps to the same flow run, even when delivered twice.
@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import inbox
-from connectors.inbox import InboxEvent
-from connectors.redact import redact_text
+from sierra_core import inbox
+from sierra_core.inbox import InboxEvent
+from sierra_core.redact import redact_text
 
 __all__ = [
     "DEFAULT_DEPLOYMENTS",

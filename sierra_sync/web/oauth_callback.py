@@ -15,14 +15,14 @@ from collections.abc import Mapping
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from connectors.crypto import Keyring
 from connectors.kit import connect, oauth
 from connectors.kit.registry import get_adapter
-from sierra_sync.errors import NotFoundError, SierraError
+from sierra_core.crypto import Keyring
+from sierra_core.errors import NotFoundError, SierraError
 from sierra_sync.web.deps import AppDeps
 
 __all__ = ["OAuthCallbacks", "finish_connection", "router"]
@@ -84,17 +84,35 @@ class OAuthCallbacks:
                 self._discovered.add(provider)
             return app
 
-    def complete(self, provider: str, query: Mapping[str, str]) -> uuid.UUID:
+    def _configured_app(self, provider: str) -> oauth.App:
         app = self.app(provider)
         if app is None:
             raise SierraError(f"{provider} is not configured here; run `sierra-sync blocks setup`")
+        return app
+
+    def complete(self, provider: str, query: Mapping[str, str]) -> uuid.UUID:
+        app = self._configured_app(provider)
         return finish_connection(self.sessions, self.keyring, app, self.http, query)
 
+    def begin(self, provider: str, company_id: uuid.UUID, user_id: uuid.UUID | None) -> str:
+        """The consent URL that starts connecting `company_id` (the integrations hub's Connect)."""
+        app = self._configured_app(provider)
+        return connect.begin(self.sessions, self.keyring, app, company_id, created_by=user_id).url
 
-def _page(title: str, text: str, status: int) -> HTMLResponse:
+    def disconnect(self, provider: str, company_id: uuid.UUID, user_id: uuid.UUID | None) -> bool:
+        """Revoke at the provider and wipe the tokens (the integrations hub's Disconnect)."""
+        app = self._configured_app(provider)
+        return connect.disconnect(
+            self.sessions, self.keyring, app, self.http, company_id, disconnected_by=user_id
+        )
+
+
+def _page(title: str, text: str, status: int, back: str | None = None) -> HTMLResponse:
+    link = f'<p><a href="{html.escape(back)}">Back to integrations</a></p>' if back else ""
     body = (
-        "<!doctype html><meta charset=utf-8><title>sierra-sync</title>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+        '<!doctype html><html lang="en"><meta charset=utf-8>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>sierra-sync</title>'
+        f"<main><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{link}</main></html>"
     )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -103,7 +121,7 @@ def router(deps: AppDeps) -> APIRouter:
     api = APIRouter(tags=["oauth"])
 
     @api.get("/oauth/{provider}/callback", summary="A provider's OAuth redirect: finish its connection")
-    async def oauth_callback(provider: str, request: Request) -> HTMLResponse:
+    async def oauth_callback(provider: str, request: Request) -> Response:
         try:
             declared = get_adapter(provider).provider
         except NotFoundError:
@@ -123,8 +141,11 @@ def router(deps: AppDeps) -> APIRouter:
             integration_id = await run_in_threadpool(callbacks.complete, declared.name, query)
         except SierraError as err:
             log.warning("%s OAuth callback refused: %s", title, err.message)
-            return _page(f"{title} was not connected", err.message, 400)
+            back = "/hub/" if deps.hub is not None else None
+            return _page(f"{title} was not connected", err.message, 400, back)
         log.info("%s connected through the OAuth callback (integration %s)", title, integration_id)
+        if deps.hub is not None:  # back to the integrations hub, whose card now shows the connection
+            return RedirectResponse(f"/hub/?done=connected&provider={declared.name}", status_code=303)
         return _page(f"{title} is connected", "You can close this window.", 200)
 
     return api

@@ -25,13 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from connectors import inbox
-from connectors.db.models import Company, Integration
-from connectors.inbox import InboxEvent, NewEvent
 from connectors.kit.adapter import Adapter, MalformedEventError, WebhookEvent
 from connectors.kit.registry import get_adapter
 from connectors.kit.webhooks import SignatureError, handshake_answer, verify
-from sierra_sync.errors import NotFoundError, SierraError
+from sierra_core import inbox
+from sierra_core.db.models import Company, Integration
+from sierra_core.errors import NotFoundError, SierraError
+from sierra_core.inbox import InboxEvent, NewEvent
 from sierra_sync.web.deps import AppDeps
 
 __all__ = ["router", "store_webhook_events"]

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from blocks import ALL_BLOCKS, QuickBooksAppCredentials, StripeConnectCredentials, TokenEncryptionKeys
 from blocks.loader import load_block
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
 
 SECRET_FIELDS = {
     QuickBooksAppCredentials: {"client_secret", "webhook_verifier_token"},

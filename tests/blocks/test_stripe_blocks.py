@@ -15,8 +15,8 @@ from blocks.stripe import (
     stripe_secret_key,
     stripe_webhook_secrets,
 )
-from connectors.redact import redact_text
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
+from sierra_core.redact import redact_text
 
 
 def test_saved_values_load_back_and_build_a_gateway(prefect_api):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.apikeys import hash_key
-from connectors.db.models import ApiKey
+from sierra_core.db.models import ApiKey
 from tests import factories
 from tests.cli.test_db_commands import assert_one_line_error, run
 

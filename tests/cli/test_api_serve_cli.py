@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import func, select
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db.models import ApiRequestLog
+from sierra_core.db.models import ApiRequestLog
 from sierra_sync.demo.prefect_server import free_port
 from tests import factories
 from tests.processes import MARK, left_behind

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import httpx
 
 from sandbox.common.server import LocalServer
+from sierra_core.errors import SierraError
 from sierra_sync.cli.connect import _callback_app, _Outcome
-from sierra_sync.errors import SierraError
 
 SCRIPT = "<script>alert(document.cookie)</script>"
 

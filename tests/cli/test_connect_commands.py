@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from connectors.db.models import Integration
+from sierra_core.db.models import Integration
 from tests import factories
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from connectors.db import migrate
+from sierra_core.db import migrate
 
 CLI = [sys.executable, "-m", "sierra_sync"]
 

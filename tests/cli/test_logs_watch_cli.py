@@ -15,15 +15,15 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from connectors import synclog
-from connectors.db import migrate
-from connectors.db.engine import make_engine, session_factory
-from connectors.db.models import Integration, IntegrationSyncLog, Invoice
 from connectors.synclog_export import EXPORT_COLUMNS
 from connectors.watch import ChangeBatch, ChangeWatcher
+from sierra_core import synclog
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import Integration, IntegrationSyncLog, Invoice
 from sierra_sync.cli.watch import connected_companies, default_incremental_sync, run_watch
 from tests import factories
-from tests.connectors.sync.conftest import connected  # noqa: F401 - fixture used by flow_env
+from tests.connectors.quickbooks_sync.conftest import connected  # noqa: F401 - fixture used by flow_env
 from tests.flows.conftest import flow_env  # noqa: F401 - a company connected to the QBO sandbox
 
 CLI = [sys.executable, "-m", "sierra_sync"]

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine
-from connectors.db.models import EntityLink, IntegrationSyncLog, Invoice
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine
+from sierra_core.db.models import EntityLink, IntegrationSyncLog, Invoice
 from sierra_sync.demo.prefect_server import free_port, port_free
-from tests.connectors.sync.conftest import connected  # noqa: F401 - fixture used by flow_env
+from tests.connectors.quickbooks_sync.conftest import connected  # noqa: F401 - fixture used by flow_env
 from tests.flows.conftest import flow_env  # noqa: F401 - a company connected to the QBO sandbox
 from tests.processes import Command, assert_clean_stop
 

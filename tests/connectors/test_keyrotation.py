@@ -15,8 +15,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from connectors.crypto import Keyring, generate_key
-from connectors.db.models import OAuthState, WebhookSubscription
 from connectors.keyrotation import audit, reseal_all
 from connectors.kit import connect
 from connectors.kit.tokens import DbTokenSource
@@ -32,6 +30,8 @@ from connectors.outgoing_webhooks import (
     verify_signature,
 )
 from sandbox.common.server import LocalServer
+from sierra_core.crypto import Keyring, generate_key
+from sierra_core.db.models import OAuthState, WebhookSubscription
 from tests import factories
 from tests.connectors.quickbooks import oauth_helpers as h
 

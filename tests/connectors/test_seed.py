@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from connectors.db.models import Company, Contact, Expense, Invoice, InvoiceLineItem, Payment
 from connectors.seed.generate import seed
+from sierra_core.db.models import Company, Contact, Expense, Invoice, InvoiceLineItem, Payment
 
 
 def _snapshot(engine):

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Uuid, bindparam, text
 
-from connectors.db.models import IntegrationSyncLog
-from connectors.redact import REDACTED, redact
 from connectors.synclog_export import EXPORT_COLUMNS, export_sync_logs, parse_since
-from sierra_sync.errors import ConfigError, SierraError
+from sierra_core.db.models import IntegrationSyncLog
+from sierra_core.errors import ConfigError, SierraError
+from sierra_core.redact import REDACTED, redact
 from tests import factories
 
 T0 = datetime(2026, 11, 20, 9, 30, 0, 123456, tzinfo=UTC)

@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from connectors.db.models import Contact, InvoiceLineItem, Payment
-from connectors.db.models.base import table_of
 from connectors.watch import CHANNEL, ChangeBatch, ChangeWatcher, changed_since, company_signatures
+from sierra_core.db.models import Contact, InvoiceLineItem, Payment
+from sierra_core.db.models.base import table_of
 from tests import factories
 
 POLL = 0.2  # SQLite polling interval in these tests
@@ -252,7 +252,7 @@ def test_the_watcher_stops_by_itself(db, sessions, company_ids):
 
 def test_signatures_and_changed_since_cover_the_five_tables(db, sessions, company_ids):
     owner, other = company_ids
-    from connectors.db.types import utcnow
+    from sierra_core.db.types import utcnow
 
     before = utcnow()
     assert company_signatures(db.engine) == {}

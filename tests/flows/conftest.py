@@ -8,10 +8,10 @@ from prefect.types import SecretDict
 from pydantic import SecretStr
 
 from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
-from sierra_sync.settings import get_settings
+from sierra_core.settings import get_settings
 from tasks import runtime
 from tests.connectors.quickbooks import oauth_helpers as h
-from tests.connectors.sync.conftest import connected  # noqa: F401 - re-exported fixture
+from tests.connectors.quickbooks_sync.conftest import connected  # noqa: F401 - re-exported fixture
 
 
 @pytest.fixture

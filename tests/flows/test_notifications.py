@@ -14,8 +14,8 @@ from prefect.blocks.notifications import SlackWebhook
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from connectors.db.models import Company, Invoice
 from flows.push import push_to_quickbooks
+from sierra_core.db.models import Company, Invoice
 
 BLOCK = "sierra-test-notify"
 # apprise (Prefect's notification library) still imports imghdr, deprecated since Python 3.11.

@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.loader import token_keys
-from connectors.crypto import Keyring
-from connectors.db.models import Integration, IntegrationHealth, IntegrationSyncLog
-from connectors.db.models.base import table_of
-from connectors.db.types import utcnow
 from connectors.kit.tokens import refresh_context
 from flows.operations import health_check, rotate_tokens
 from flows.push import push_to_quickbooks
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import Integration, IntegrationHealth, IntegrationSyncLog
+from sierra_core.db.models.base import table_of
+from sierra_core.db.types import utcnow
 from sierra_sync.cli.main import main
 
 

@@ -6,9 +6,9 @@ import pytest
 from prefect.client.orchestration import get_client
 from sqlalchemy import func, select
 
-from connectors.db.models import Company, IntegrationSyncLog
 from flows.push import push_to_quickbooks
-from sierra_sync.errors import NotFoundError
+from sierra_core.db.models import Company, IntegrationSyncLog
+from sierra_core.errors import NotFoundError
 
 
 def _company_name(sessions):

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from connectors.db.models import Invoice, ReconciliationItem, ReconciliationRun
 from flows.reconcile import reconcile
-from sierra_sync.settings import get_settings
+from sierra_core.db.models import Invoice, ReconciliationItem, ReconciliationRun
+from sierra_core.settings import get_settings
 from tests.connectors.reconcile.test_reconcile_sandbox import client_of, link_of, qbo_copy
 
 PERIOD: dict[str, Any] = {

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from connectors import synclog
-from connectors.db.models import Company, Integration, IntegrationSyncLog, Invoice
-from connectors.db.types import utcnow
 from connectors.quickbooks.settings import sample_company_settings
 from flows.push import push_to_quickbooks
 from flows.retries import replay_failed, retry_failed_syncs
+from sierra_core import synclog
+from sierra_core.db.models import Company, Integration, IntegrationSyncLog, Invoice
+from sierra_core.db.types import utcnow
 
 
 def _name(env):

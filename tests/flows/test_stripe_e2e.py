@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from blocks.stripe import save_stripe_settings
-from connectors.db.models import EntityLink, Expense, Invoice, Payment, PaymentAttempt, WebhookEvent
 from connectors.stripe import CardDeclinedError, InvoicePayment, RetryPolicy, StripeGateway
 from flows.stripe_events import DEPLOYMENT, backfill_stripe_events, process_stripe_events
 from sandbox.common.server import LocalServer
 from sandbox.stripe import StripeSandboxOptions, create_app
+from sierra_core.db.models import EntityLink, Expense, Invoice, Payment, PaymentAttempt, WebhookEvent
 from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
 from sierra_sync.web import create_app as create_web_app
 from tasks.stripe_events import inbox_handler

@@ -7,10 +7,10 @@ from collections import Counter
 import httpx
 from sqlalchemy import select, update
 
-from connectors.db.models import Company, Contact, EntityLink, Integration, Invoice
 from connectors.quickbooks.settings import sample_company_settings
 from connectors.seed.generate import seed
 from flows.sync import full_sync, incremental_sync, sync_all_companies
+from sierra_core.db.models import Company, Contact, EntityLink, Integration, Invoice
 from tests.connectors.quickbooks import oauth_helpers as h
 
 

@@ -20,9 +20,9 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import StateType
 from sqlalchemy import func, select
 
-from connectors.db.models import IntegrationSyncLog, Invoice
 from flows.retries import retry_failed_syncs
-from sierra_sync.settings import get_settings
+from sierra_core.db.models import IntegrationSyncLog, Invoice
+from sierra_core.settings import get_settings
 
 LEASE_S = "1"
 

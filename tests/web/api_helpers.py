@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from connectors.apikeys import create_key, parse_permissions
-from connectors.crypto import Keyring, generate_key
-from connectors.db.models import IntegrationSyncLog, Project, ProjectTask, WebhookSubscription
 from connectors.outgoing_webhooks import OUTGOING, seal_secret
+from sierra_core.crypto import Keyring, generate_key
+from sierra_core.db.models import IntegrationSyncLog, Project, ProjectTask, WebhookSubscription
+from sierra_sync.web import AppDeps
 from tests import factories
 
 ALL = "projects:rw,tasks:rw,contacts:r,invoices:r,sync_logs:r,integrations:r,webhooks:rw"
@@ -72,3 +75,23 @@ def build_world(sessions: Any, ring: Keyring, name: str, **key_kw: Any) -> World
         world.keys["none"] = create_key(s, company.id, "projects only", parse_permissions("projects:r")).raw
         world.keys["projects_r"] = world.keys["none"]
     return world
+
+
+class Api:
+    """A client of the API app of a test (see the `api` fixture in conftest) and two companies' worlds."""
+
+    def __init__(
+        self, client: httpx.Client, deps: AppDeps, a: World, b: World, now: list[float], app: Any
+    ) -> None:
+        self.client, self.deps, self.a, self.b, self.now, self.app = client, deps, a, b, now, app
+
+    def flush_log(self) -> None:
+        """The request log is written in batches by a background thread: wait for what was sent so far."""
+        assert self.app.state.request_log.flush()
+
+    def call(
+        self, method: str, path: str, key: str | None, body: Any = None, **headers: str
+    ) -> httpx.Response:
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        return self.client.request(method, path, json=body, headers=headers)

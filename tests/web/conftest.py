@@ -17,10 +17,11 @@ import pytest
 import stripe
 from sqlalchemy import select
 
-from connectors.db.models import WebhookEvent
-from connectors.inbox import InboxEvent
 from sandbox.common.server import LocalServer
+from sierra_core.db.models import WebhookEvent
+from sierra_core.inbox import InboxEvent
 from sierra_sync.web import AppDeps, InProcessDispatcher, create_app
+from tests.web.api_helpers import Api, build_world, keyring
 
 STRIPE_SECRET = "whsec_testreceiversecret0001"
 OLD_STRIPE_SECRET = "whsec_testreceiveroldsecret01"
@@ -163,3 +164,15 @@ def receiver(sessions, web_server) -> Iterator[Receiver]:
     )
     with web_server.serve(deps) as client:
         yield Receiver(client=client, deps=deps, dispatcher=dispatcher, url=web_server.url, now=now)
+
+
+@pytest.fixture
+def api(sessions, web_server) -> Iterator[Api]:
+    """The public API of two companies (Alpha, Bravo), each with one row of everything and keys."""
+    ring = keyring()
+    a = build_world(sessions, ring, "Alpha Builders")
+    b = build_world(sessions, ring, "Bravo Builders")
+    now = [time.time()]
+    deps = AppDeps(sessions=sessions, webhook_keyring=ring, clock=lambda: now[0])
+    with web_server.serve(deps) as client:
+        yield Api(client, deps, a, b, now, web_server.switch.app)

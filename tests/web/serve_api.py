@@ -6,7 +6,7 @@ import sys
 
 import uvicorn
 
-from connectors.db.engine import make_engine, session_factory
+from sierra_core.db.engine import make_engine, session_factory
 from sierra_sync.web import AppDeps, create_app
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db.models import Project, WebhookEvent
+from sierra_core.db.models import Project, WebhookEvent
 from sierra_sync.web import AppDeps
 from tests import factories
 from tests.web import raw_http

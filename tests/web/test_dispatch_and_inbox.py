@@ -15,9 +15,9 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from sqlalchemy import select
 
-from connectors import inbox
-from connectors.db.models import WebhookEvent
-from connectors.db.types import utcnow
+from sierra_core import inbox
+from sierra_core.db.models import WebhookEvent
+from sierra_core.db.types import utcnow
 from sierra_sync.web.dispatch import (
     DeploymentDispatcher,
     InProcessDispatcher,

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from connectors.db.models import Integration, WebhookEvent
 from connectors.kit import connect, oauth
+from sierra_core.db.models import Integration, WebhookEvent
 from sierra_sync.web import AppDeps
 from sierra_sync.web.oauth_callback import OAuthCallbacks
 from tests import factories

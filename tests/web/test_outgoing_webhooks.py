@@ -17,12 +17,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 
-from connectors.db.models import (
-    ApiIdempotencyKey,
-    WebhookDelivery,
-    WebhookDeliveryAttempt,
-    WebhookSubscription,
-)
 from connectors.outgoing_webhooks import (
     SIGNATURE_HEADER,
     DeliveryPolicy,
@@ -31,8 +25,14 @@ from connectors.outgoing_webhooks import (
     verify_signature,
 )
 from sandbox.common.server import LocalServer
-from sierra_sync.errors import ConfigError
-from sierra_sync.settings import Settings
+from sierra_core.db.models import (
+    ApiIdempotencyKey,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookSubscription,
+)
+from sierra_core.errors import ConfigError
+from sierra_core.settings import Settings
 from sierra_sync.web import AppDeps
 from tests import factories
 from tests.web.api_helpers import ALL, keyring
@@ -44,6 +44,7 @@ class Receiver:
     def __init__(self) -> None:
         self.secret = ""
         self.fail_first = 0
+        self.gone = False  # answer 410 Gone: the receiver ended the subscription
         self.calls: list[dict[str, Any]] = []
         self.app = FastAPI()
 
@@ -62,6 +63,8 @@ class Receiver:
             )
             if not ok:
                 return JSONResponse({"error": "bad signature"}, status_code=400)
+            if self.gone:
+                return JSONResponse({"error": "unsubscribed"}, status_code=410)
             if len(self.calls) <= self.fail_first:
                 return JSONResponse({"error": "down"}, status_code=500)
             return JSONResponse({"ok": True})
@@ -208,6 +211,36 @@ def test_repeated_failure_disables_the_subscription(setup, sessions, caplog) -> 
     assert env["client"].post(f"/api/v1/webhook-deliveries/{first}/replay").status_code == 409
     again = env["client"].patch(f"/api/v1/webhooks/{sub['id']}", json={"is_active": True}).json()["data"]
     assert (again["is_active"], again["consecutive_failures"], again["disabled_reason"]) == (True, 0, None)
+
+
+def test_a_410_from_the_receiver_ends_the_subscription_at_once(setup, sessions) -> None:
+    env = setup
+    sub = _subscribe(env)
+    env["rec"].gone = True
+    with sessions.begin() as s:
+        for i in range(2):
+            emit_event(s, env["company_id"], "invoice.synced", {"n": i})
+    policy = DeliveryPolicy(batch=1, allow_private_targets=True)  # the first delivery alone is sent
+    clock = [datetime.now(UTC)]
+    with httpx.Client(timeout=5) as http:
+        result = deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0])
+        assert (result.sent, result.failed, result.retrying) == (1, 2, 0)
+        assert result.disabled_subscriptions == [sub["id"]]
+        clock[0] += timedelta(hours=2)
+        later = deliver_due(sessions, env["ring"], http, policy=policy, now=lambda: clock[0])
+    assert later.sent == 0  # nothing retried, nothing else sent
+    assert len(env["rec"].calls) == 1
+    view = env["client"].get(f"/api/v1/webhooks/{sub['id']}").json()["data"]
+    assert view["is_active"] is False
+    assert "410 Gone" in view["disabled_reason"]
+    assert view["consecutive_failures"] == 0  # ended, not failing
+    with sessions() as s:
+        rows = s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.attempts.desc())).all()
+        assert [(d.status, d.attempts, d.last_status_code) for d in rows] == [
+            ("failed", 1, 410),
+            ("failed", 0, None),
+        ]
+        assert "ended the subscription" in (rows[1].last_error or "")
 
 
 def test_a_subscription_to_a_private_address_is_never_called(setup, sessions) -> None:

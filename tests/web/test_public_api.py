@@ -3,20 +3,15 @@ idempotency, rate limits with their headers, the request log and the CLI."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-import pytest
 from sqlalchemy import func, select
 
 from connectors.apikeys import create_key, parse_permissions
-from connectors.db.models import ApiKey, ApiRequestLog, Contact, Project
-from sierra_sync.web import AppDeps
-from tests.web.api_helpers import World, build_world, keyring
+from sierra_core.db.models import ApiKey, ApiRequestLog, Contact, Project
+from tests.web.api_helpers import Api, World
 from tests.web.conftest import wait_for
 
 # (method, path, resource, mode, body); {x} are filled with the row ids of a company.
@@ -29,6 +24,7 @@ ENDPOINTS: list[tuple[str, str, str, str, Any]] = [
     ("POST", "/api/v1/projects/{project}/tasks", "tasks", "w", {"title": "Frame walls"}),
     ("GET", "/api/v1/projects/{project}/tasks/{task}", "tasks", "r", None),
     ("PATCH", "/api/v1/projects/{project}/tasks/{task}", "tasks", "w", {"status": "done"}),
+    ("GET", "/api/v1/tasks", "tasks", "r", None),
     ("GET", "/api/v1/contacts", "contacts", "r", None),
     ("GET", "/api/v1/contacts/{contact}", "contacts", "r", None),
     ("GET", "/api/v1/invoices", "invoices", "r", None),
@@ -41,35 +37,6 @@ ENDPOINTS: list[tuple[str, str, str, str, Any]] = [
     ("GET", "/api/v1/webhooks/{subscription}/deliveries", "webhooks", "r", None),
     ("POST", "/api/v1/webhooks/{subscription}/rotate-secret", "webhooks", "w", {}),
 ]
-
-
-class Api:
-    def __init__(
-        self, client: httpx.Client, deps: AppDeps, a: World, b: World, now: list[float], app: Any
-    ) -> None:
-        self.client, self.deps, self.a, self.b, self.now, self.app = client, deps, a, b, now, app
-
-    def flush_log(self) -> None:
-        """The request log is written in batches by a background thread: wait for what was sent so far."""
-        assert self.app.state.request_log.flush()
-
-    def call(
-        self, method: str, path: str, key: str | None, body: Any = None, **headers: str
-    ) -> httpx.Response:
-        if key is not None:
-            headers["Authorization"] = f"Bearer {key}"
-        return self.client.request(method, path, json=body, headers=headers)
-
-
-@pytest.fixture
-def api(sessions, web_server) -> Iterator[Api]:
-    ring = keyring()
-    a = build_world(sessions, ring, "Alpha Builders")
-    b = build_world(sessions, ring, "Bravo Builders")
-    now = [time.time()]
-    deps = AppDeps(sessions=sessions, webhook_keyring=ring, clock=lambda: now[0])
-    with web_server.serve(deps) as client:
-        yield Api(client, deps, a, b, now, web_server.switch.app)
 
 
 def _path(template: str, world: World) -> str:
@@ -125,15 +92,17 @@ def test_revoked_and_expired_keys_get_401_at_once(api: Api, sessions) -> None:
 
 def test_validation_conflict_and_idempotency(api: Api) -> None:
     key = api.a.keys["all"]
-    bad = api.call("POST", "/api/v1/projects", key, {"name": "", "status": "done", "budget": "1.234", "x": 1})
+    bad = api.call(
+        "POST", "/api/v1/projects", key, {"name": "", "status": "done", "estimated_budget": "1.234", "x": 1}
+    )
     assert bad.status_code == 400
     fields = {d["field"] for d in bad.json()["error"]["details"]}
-    assert {"name", "status", "budget", "x"} <= fields
+    assert {"name", "status", "estimated_budget", "x"} <= fields
     assert api.call("POST", "/api/v1/projects", key).status_code == 400  # no body at all
     other_contact = str(api.b.ids["contact"])
-    foreign = api.call("POST", "/api/v1/projects", key, {"name": "X", "customer_id": other_contact})
+    foreign = api.call("POST", "/api/v1/projects", key, {"name": "X", "client_id": other_contact})
     assert foreign.status_code == 400
-    assert foreign.json()["error"]["details"][0]["field"] == "customer_id"
+    assert foreign.json()["error"]["details"][0]["field"] == "client_id"
     assert api.call("GET", "/api/v1/projects/not-a-uuid", key).status_code == 400
 
     first = api.call(
@@ -156,9 +125,7 @@ def test_validation_conflict_and_idempotency(api: Api) -> None:
 def test_pagination_has_a_true_total_and_status_filter(api: Api) -> None:
     key = api.a.keys["all"]
     for i in range(4):
-        api.call(
-            "POST", "/api/v1/projects", key, {"name": f"P{i}", "status": "bidding" if i % 2 else "active"}
-        )
+        api.call("POST", "/api/v1/projects", key, {"name": f"P{i}", "status": "lead" if i % 2 else "active"})
     page = api.call("GET", "/api/v1/projects?limit=2&offset=1", key).json()
     assert page["pagination"] == {"limit": 2, "offset": 1, "total": 5, "has_more": True}
     assert len(page["data"]) == 2
@@ -174,9 +141,9 @@ def test_pagination_has_a_true_total_and_status_filter(api: Api) -> None:
         for p in api.call("GET", f"/api/v1/projects?limit=2&offset={offset}", key).json()["data"]
     ]
     assert len(walked) == len(set(walked)) == 5  # pages never repeat or skip a row
-    bidding = api.call("GET", "/api/v1/projects?status=bidding", key).json()
-    assert bidding["pagination"]["total"] == 2
-    assert {p["status"] for p in bidding["data"]} == {"bidding"}
+    leads = api.call("GET", "/api/v1/projects?status=lead", key).json()
+    assert leads["pagination"]["total"] == 2
+    assert {p["status"] for p in leads["data"]} == {"lead"}
     assert api.call("GET", "/api/v1/projects?limit=0", key).status_code == 400
     logs = api.call("GET", "/api/v1/sync-logs?status=failed&entity_type=invoice", key).json()
     assert logs["pagination"]["total"] == 1

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, event, func, select
 
-from connectors.db.models import ApiRequestLog
+from sierra_core.db.models import ApiRequestLog
 from sierra_sync.web.api import requestlog
 from sierra_sync.web.api.requestlog import RequestLogWriter
 

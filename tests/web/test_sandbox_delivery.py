@@ -11,8 +11,8 @@ from decimal import Decimal
 import stripe
 from sqlalchemy import select
 
-from connectors.db.models import WebhookEvent
 from connectors.stripe import InvoicePayment, RetryPolicy, StripeGateway
+from sierra_core.db.models import WebhookEvent
 from tests import factories
 from tests.web.conftest import STRIPE_SECRET, VERIFIER, intuit_signature, stripe_event, wait_for
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from connectors import inbox
+from sierra_core import inbox
 from sierra_sync.web import AppDeps
 from tests import factories, fixtures
 from tests.web.conftest import OLD_STRIPE_SECRET, STRIPE_SECRET, stripe_event, wait_for

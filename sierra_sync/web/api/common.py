@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, Connection, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from connectors.db.models import ApiIdempotencyKey
-from connectors.db.models.base import Base, table_of
+from sierra_core.db.models import ApiIdempotencyKey
+from sierra_core.db.models.base import Base, table_of
 from sierra_sync.web.api.auth import ApiContext
 from sierra_sync.web.api.errors import ApiError, ErrorBody
 from sierra_sync.web.api.schemas import Page
@@ -30,6 +30,7 @@ __all__ = [
     "Offset",
     "columns",
     "idempotent",
+    "invalid",
     "not_found",
     "page",
 ]
@@ -60,6 +61,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"no {what} with that id in your company")
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """400 naming one field of the request (a check pydantic cannot make: a reference, an order)."""
+    return ApiError(
+        400,
+        "validation_error",
+        "the request is not valid; see details",
+        details=[{"field": field, "message": message}],
+    )
 
 
 def columns(

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from connectors.db.models import Contact, Project, ProjectTask
+from sierra_core.db.models import Contact, Project, ProjectTask
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
 from sierra_sync.web.api.common import (
     ERRORS,
@@ -21,11 +22,14 @@ from sierra_sync.web.api.common import (
     Offset,
     columns,
     idempotent,
+    invalid,
     not_found,
     page,
 )
 from sierra_sync.web.api.errors import ApiError
 from sierra_sync.web.api.schemas import (
+    PROJECT_COLUMNS,
+    NewTask,
     One,
     Page,
     ProjectCreate,
@@ -52,8 +56,17 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The API's names for the columns whose names differ (the brief's createProjectSchema).
+_RENAMED = {field: getattr(Project, column) for field, column in PROJECT_COLUMNS.items()}
+
+
 def project_json(row: Project) -> dict[str, Any]:
-    return ProjectOut.model_validate(row, from_attributes=True).model_dump(mode="json")
+    fields = {name: getattr(row, PROJECT_COLUMNS.get(name, name)) for name in ProjectOut.model_fields}
+    return ProjectOut.model_validate(fields).model_dump(mode="json")
+
+
+def _as_columns(values: dict[str, Any]) -> dict[str, Any]:
+    return {PROJECT_COLUMNS.get(name, name): value for name, value in values.items()}
 
 
 def task_json(row: ProjectTask) -> dict[str, Any]:
@@ -73,20 +86,15 @@ def _project(session: Session, ctx: ApiContext, project_id: uuid.UUID, *, lock: 
 def _check_refs(
     session: Session, ctx: ApiContext, values: dict[str, Any], project_id: uuid.UUID | None
 ) -> None:
-    customer_id = values.get("customer_id")
-    if customer_id is not None:
+    client_id = values.get("client_id")
+    if client_id is not None:
         found = session.scalar(
             select(Contact.id).where(
-                Contact.id == customer_id, Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None)
+                Contact.id == client_id, Contact.company_id == ctx.company_id, Contact.deleted_at.is_(None)
             )
         )
         if found is None:
-            raise ApiError(
-                400,
-                "validation_error",
-                "the request is not valid; see details",
-                details=[{"field": "customer_id", "message": "no contact with that id in your company"}],
-            )
+            raise invalid("client_id", "no contact with that id in your company")
     _check_code(session, ctx, values.get("code"), project_id)
 
 
@@ -106,6 +114,11 @@ def _check_code(session: Session, ctx: ApiContext, code: str | None, project_id:
         raise ApiError(409, "conflict", f"project code {code!r} is already used by project {clash}")
 
 
+def _dates_in_order(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise invalid("target_completion", "target_completion must not be before the start date")
+
+
 def _lost_code_race(deps: AppDeps, ctx: ApiContext, code: str | None, project_id: uuid.UUID | None) -> None:
     """After an IntegrityError: a concurrent request took the code between our check and our write (the
     unique index refused ours), so answer 409 as the check would have; other integrity errors propagate."""
@@ -121,7 +134,7 @@ def list_projects(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    query = select(*columns(ProjectOut, Project)).where(
+    query = select(*columns(ProjectOut, Project, **_RENAMED)).where(
         Project.company_id == ctx.company_id, Project.deleted_at.is_(None)
     )
     if status is not None:
@@ -140,10 +153,11 @@ def list_projects(
 )
 def create_project(body: ProjectCreate, ctx: WriteProjects, deps: Deps, key: IdempotencyKey = None) -> Any:
     values = body.model_dump()
+    _dates_in_order(body.start_date, body.target_completion)
 
     def work(session: Session) -> tuple[int, Any]:
         _check_refs(session, ctx, values, None)
-        row = Project(company_id=ctx.company_id, **values)
+        row = Project(company_id=ctx.company_id, **_as_columns(values))
         session.add(row)
         session.flush()
         return 201, {"data": project_json(row)}
@@ -178,15 +192,10 @@ def _update_project(project_id: uuid.UUID, values: dict[str, Any], ctx: ApiConte
     with deps.sessions.begin() as session:
         row = _project(session, ctx, project_id, lock=True)
         _check_refs(session, ctx, values, row.id)
-        start, end = values.get("start_date", row.start_date), values.get("end_date", row.end_date)
-        if start is not None and end is not None and end < start:
-            raise ApiError(
-                400,
-                "validation_error",
-                "the request is not valid; see details",
-                details=[{"field": "end_date", "message": "end_date must not be before the start date"}],
-            )
-        for name, value in values.items():
+        _dates_in_order(
+            values.get("start_date", row.start_date), values.get("target_completion", row.end_date)
+        )
+        for name, value in _as_columns(values).items():
             setattr(row, name, value)
         session.flush()
         return {"data": project_json(row)}
@@ -232,15 +241,77 @@ def list_tasks(
 ) -> Any:
     with deps.sessions() as session:
         _project(session, ctx, project_id)
-        query = select(*columns(TaskOut, ProjectTask)).where(
-            ProjectTask.project_id == project_id,
-            ProjectTask.company_id == ctx.company_id,
-            ProjectTask.deleted_at.is_(None),
-        )
-        if status is not None:
-            query = query.where(ProjectTask.status == status)
+        query = _task_query(ctx, status).where(ProjectTask.project_id == project_id)
         query = query.order_by(ProjectTask.created_at, ProjectTask.id)
         return page(session.connection(), query, limit, offset, TaskOut)
+
+
+def _task_query(ctx: ApiContext, status: str | None) -> Select[Any]:
+    query = select(*columns(TaskOut, ProjectTask)).where(
+        ProjectTask.company_id == ctx.company_id, ProjectTask.deleted_at.is_(None)
+    )
+    return query if status is None else query.where(ProjectTask.status == status)
+
+
+@router.get("/tasks", response_model=Page[TaskOut], tags=["tasks"], summary="List tasks, newest first")
+def list_all_tasks(
+    ctx: ReadTasks,
+    deps: Deps,
+    project_id: Annotated[uuid.UUID | None, Query(description="Only the tasks of this project.")] = None,
+    status: Annotated[TaskStatus | None, Query(description="Only tasks in this status.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    query = _task_query(ctx, status)
+    if project_id is not None:
+        query = query.where(ProjectTask.project_id == project_id)
+    query = query.order_by(ProjectTask.created_at.desc(), ProjectTask.id)
+    with deps.autocommit.connect() as conn:
+        return page(conn, query, limit, offset, TaskOut)
+
+
+def _add_task(
+    deps: AppDeps,
+    ctx: ApiContext,
+    project_id: uuid.UUID,
+    values: dict[str, Any],
+    key: str | None,
+    path: str,
+    dumped: dict[str, Any],
+    missing: Callable[[], ApiError],
+) -> Any:
+    now = now_of(deps)
+
+    def work(session: Session) -> tuple[int, Any]:
+        try:
+            _project(session, ctx, project_id)
+        except ApiError:
+            raise missing() from None
+        row = ProjectTask(company_id=ctx.company_id, project_id=project_id, **values)
+        _completion(row, now)
+        session.add(row)
+        session.flush()
+        return 201, {"data": task_json(row)}
+
+    return idempotent(deps, ctx, key, "POST", path, dumped, work)
+
+
+@router.post(
+    "/tasks",
+    status_code=201,
+    response_model=One[TaskOut],
+    tags=["tasks"],
+    summary="Add a task to the project named in the body",
+    responses=CONFLICT,
+)
+def create_any_task(body: NewTask, ctx: WriteTasks, deps: Deps, key: IdempotencyKey = None) -> Any:
+    values = body.model_dump(exclude={"project_id"})
+
+    def missing() -> ApiError:
+        return invalid("project_id", "no project with that id in your company")
+
+    dumped = body.model_dump(mode="json")
+    return _add_task(deps, ctx, body.project_id, values, key, "/api/v1/tasks", dumped, missing)
 
 
 @router.post(
@@ -254,19 +325,11 @@ def list_tasks(
 def create_task(
     project_id: uuid.UUID, body: TaskCreate, ctx: WriteTasks, deps: Deps, key: IdempotencyKey = None
 ) -> Any:
-    values = body.model_dump()
-    now = now_of(deps)
-
-    def work(session: Session) -> tuple[int, Any]:
-        _project(session, ctx, project_id)
-        row = ProjectTask(company_id=ctx.company_id, project_id=project_id, **values)
-        _completion(row, now)
-        session.add(row)
-        session.flush()
-        return 201, {"data": task_json(row)}
-
     path = f"/api/v1/projects/{project_id}/tasks"
-    return idempotent(deps, ctx, key, "POST", path, body.model_dump(mode="json"), work)
+    dumped = body.model_dump(mode="json")
+    return _add_task(
+        deps, ctx, project_id, body.model_dump(), key, path, dumped, lambda: not_found("project")
+    )
 
 
 @router.get(

@@ -10,8 +10,8 @@ from pydantic import AwareDatetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from connectors.db.models import Contact, Integration, IntegrationSyncLog, Invoice
-from connectors.db.models.base import table_of
+from sierra_core.db.models import Contact, Integration, IntegrationSyncLog, Invoice
+from sierra_core.db.models.base import table_of
 from sierra_sync.web.api.auth import ApiContext, app_deps, require
 from sierra_sync.web.api.common import ERRORS, Limit, Offset, columns, not_found, page
 from sierra_sync.web.api.schemas import (
@@ -56,6 +56,13 @@ def list_contacts(
     contact_type: Annotated[
         Literal["customer", "vendor"] | None, Query(description="customer or vendor")
     ] = None,
+    email: Annotated[
+        str | None, Query(max_length=255, description="Only contacts with this e-mail (any letter case).")
+    ] = None,
+    name: Annotated[
+        str | None,
+        Query(min_length=1, max_length=255, description="Only contacts whose display name contains this."),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
@@ -64,6 +71,10 @@ def list_contacts(
     )
     if contact_type is not None:
         query = query.where(Contact.contact_type == contact_type)
+    if email is not None:
+        query = query.where(func.lower(Contact.email) == email.lower())
+    if name is not None:
+        query = query.where(func.lower(Contact.display_name).contains(name.lower(), autoescape=True))
     query = query.order_by(Contact.display_name, Contact.id)
     with deps.autocommit.connect() as conn:
         return page(conn, query, limit, offset, ContactOut, _with_address)

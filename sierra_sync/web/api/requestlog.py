@@ -26,8 +26,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.apikeys import RateState
-from connectors.db.models import ApiRequestLog
-from connectors.redact import redact_values
+from sierra_core.db.models import ApiRequestLog
+from sierra_core.redact import redact_values
 from sierra_sync.web.api.errors import internal_error
 
 __all__ = ["RequestLogMiddleware", "RequestLogWriter", "rate_headers"]

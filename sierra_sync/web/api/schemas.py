@@ -17,7 +17,7 @@ from connectors.outgoing_webhooks import EVENT_TYPES
 
 T = TypeVar("T")
 
-ProjectStatus = Literal["bidding", "active", "on_hold", "completed", "cancelled"]
+ProjectStatus = Literal["lead", "planning", "active", "on_hold", "completed", "cancelled"]
 TaskStatus = Literal["todo", "in_progress", "blocked", "done", "cancelled"]
 TaskPriority = Literal["low", "normal", "high", "urgent"]
 SyncStatus = Literal["pending", "in_progress", "success", "failed", "retrying"]
@@ -48,9 +48,14 @@ Code = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_storab
 Line = Annotated[str, Field(max_length=500), AfterValidator(_storable)]
 Short = Annotated[str, Field(max_length=255), AfterValidator(_storable)]
 Long = Annotated[str, Field(max_length=10_000), AfterValidator(_storable)]
+Kind = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_storable)]
 
 
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+CENT = Decimal("0.01")
+# Positive, at most two places, answered with two ("480000.50") whether created, read or listed.
+Budget = Annotated[
+    Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(lambda d: d.quantize(CENT))
+]
 Hours = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=2)]
 # Dates a construction schedule can hold (and every database can store).
 Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))]
@@ -80,58 +85,57 @@ class One(BaseModel, Generic[T]):
 
 
 class ProjectOut(BaseModel):
+    """The product brief's project (createProjectSchema) with our extra fields: code, site address."""
+
     id: uuid.UUID
     name: str
-    code: str | None
-    status: ProjectStatus
-    customer_id: uuid.UUID | None
-    site_address: str | None
+    description: str | None
+    client_id: uuid.UUID | None
+    project_type: str | None
+    estimated_budget: Decimal | None
     start_date: date | None
-    end_date: date | None
-    budget: Decimal | None
+    target_completion: date | None
+    status: ProjectStatus
+    code: str | None
+    site_address: str | None
     created_at: datetime
     updated_at: datetime
 
 
-def _dates_in_order(start: date | None, end: date | None, end_field: str) -> None:
-    if start is not None and end is not None and end < start:
-        raise ValueError(f"{end_field} must not be before the start date")
+# API field -> Project column, where the brief's name differs from the column's.
+PROJECT_COLUMNS = {"client_id": "customer_id", "estimated_budget": "budget", "target_completion": "end_date"}
 
 
-class ProjectCreate(Input):
-    name: Name
-    code: Code | None = None
-    status: ProjectStatus = "active"
-    customer_id: uuid.UUID | None = Field(None, description="A contact of your company.")
-    site_address: Line | None = None
-    start_date: Day | None = None
-    end_date: Day | None = None
-    budget: Money | None = None
-
-    @model_validator(mode="after")
-    def _order(self) -> ProjectCreate:
-        _dates_in_order(self.start_date, self.end_date, "end_date")
-        return self
-
-
-class ProjectUpdate(Input):
-    """Only the fields sent change; `null` clears a field that may be empty."""
+class ProjectFields(Input):
+    """The writable fields: the brief's createProjectSchema (name 1-255 characters, estimated_budget
+    positive, status one of its six) plus `code` and `site_address`. target_completion must not be before
+    start_date (checked by the endpoint against the stored dates too, so the error names the field)."""
 
     name: Name | None = None
-    code: Code | None = None
-    status: ProjectStatus | None = None
-    customer_id: uuid.UUID | None = None
-    site_address: Line | None = None
+    description: Long | None = None
+    client_id: uuid.UUID | None = Field(None, description="A contact of your company (see /contacts).")
+    project_type: Kind | None = Field(None, description="Free text, e.g. residential, commercial, remodel.")
+    estimated_budget: Budget | None = None
     start_date: Day | None = None
-    end_date: Day | None = None
-    budget: Money | None = None
+    target_completion: Day | None = None
+    status: ProjectStatus | None = None
+    code: Code | None = Field(None, description="Your own reference; unique among live projects.")
+    site_address: Line | None = None
+
+
+class ProjectCreate(ProjectFields):
+    name: Name
+    status: ProjectStatus = "active"
+
+
+class ProjectUpdate(ProjectFields):
+    """Only the fields sent change; `null` clears a field that may be empty."""
 
     @model_validator(mode="after")
     def _required_stay(self) -> ProjectUpdate:
         for name in ("name", "status"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
-        _dates_in_order(self.start_date, self.end_date, "end_date")
         return self
 
 
@@ -161,6 +165,12 @@ class TaskCreate(Input):
     assignee: Short | None = None
     due_date: Day | None = None
     estimated_hours: Hours | None = None
+
+
+class NewTask(TaskCreate):
+    """A task for POST /tasks, which names its project in the body."""
+
+    project_id: uuid.UUID = Field(description="A project of your company.")
 
 
 class TaskUpdate(Input):

@@ -12,8 +12,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.crypto import Keyring
-from connectors.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from connectors.outgoing_webhooks import (
     OUTGOING,
     new_secret,
@@ -23,6 +21,8 @@ from connectors.outgoing_webhooks import (
     seal_secret,
 )
 from connectors.webhook_targets import UnsafeTarget, check_url
+from sierra_core.crypto import Keyring
+from sierra_core.db.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from sierra_sync.web.api.auth import ApiContext, app_deps, now_of, require
 from sierra_sync.web.api.common import (
     ERRORS,

@@ -13,7 +13,7 @@ import pytest
 from connectors.kit import oauth
 from connectors.quickbooks.provider import QUICKBOOKS
 from connectors.stripe.provider import STRIPE
-from sierra_sync.errors import ConfigError
+from sierra_core.errors import ConfigError
 from tests.connectors.kit import providers as p
 
 

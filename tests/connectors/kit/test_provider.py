@@ -7,11 +7,11 @@ from pydantic import ValidationError
 
 from connectors.kit.provider import ApiKey, Endpoints, OAuth2, Provider, Refresh, Webhooks
 from connectors.kit.registry import PROVIDERS, get_adapter, get_provider
-from sierra_sync.errors import NotFoundError
+from sierra_core.errors import NotFoundError
 
 
 def test_the_registry_names_providers_as_integrations_do():
-    from connectors.db.models.integration import INTEGRATION_TYPES
+    from sierra_core.db.models.integration import INTEGRATION_TYPES
 
     assert set(PROVIDERS) <= set(INTEGRATION_TYPES)
     assert get_provider("quickbooks") is get_provider("QuickBooks_Online") is PROVIDERS["quickbooks_online"]

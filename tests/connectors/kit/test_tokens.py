@@ -11,8 +11,6 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from connectors.db.models import Integration
-from connectors.db.types import utcnow
 from connectors.kit import oauth
 from connectors.kit.tokens import (
     DbTokenSource,
@@ -23,6 +21,8 @@ from connectors.kit.tokens import (
 )
 from connectors.kit.upkeep import refresh_all
 from connectors.stripe.provider import STRIPE
+from sierra_core.db.models import Integration
+from sierra_core.db.types import utcnow
 from tests import factories
 from tests.connectors.kit import providers as p
 from tests.connectors.quickbooks.oauth_helpers import keyring

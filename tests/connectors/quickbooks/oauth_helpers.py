@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.crypto import Keyring, generate_key
 from connectors.kit import oauth
 from connectors.quickbooks.provider import QUICKBOOKS
+from sierra_core.crypto import Keyring, generate_key
 
 KEY_TEXT = generate_key()
 KEY_CREATED = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ import uuid
 
 import httpx
 
-from connectors.db.engine import make_engine, session_factory
 from connectors.kit.oauth import InvalidGrantError
 from connectors.kit.tokens import DbTokenSource
+from sierra_core.db.engine import make_engine, session_factory
 from tests.connectors.quickbooks.oauth_helpers import keyring, local_app
 
 

@@ -188,7 +188,7 @@ ALLOWED_IMPORTS = {
     "decimal",
     "typing",
     "pydantic",
-    "connectors.db.models.app",
+    "sierra_core.db.models.app",
     "connectors.quickbooks.codec",
     "connectors.seed.catalog",  # seed data only
     "connectors.quickbooks.settings",
@@ -197,7 +197,7 @@ ALLOWED_IMPORTS = {
     "connectors.quickbooks.mapping_invoice",
     "connectors.quickbooks.mapping_payment",
     "connectors.quickbooks.mapping_expense",
-    "sierra_sync.errors",
+    "sierra_core.errors",
 }
 
 

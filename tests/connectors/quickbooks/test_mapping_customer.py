@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from connectors.db.models import Contact
 from connectors.quickbooks.mapping import (
     MappingError,
     contact_to_customer,
@@ -17,6 +16,7 @@ from connectors.quickbooks.mapping import (
     dumps_qbo,
     sparse_update,
 )
+from sierra_core.db.models import Contact
 from tests import fixtures
 
 FIXTURES = fixtures.QUICKBOOKS

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from connectors.db.models import Expense
 from connectors.quickbooks.mapping import (
     ExpenseRefs,
     MappingError,
@@ -19,6 +18,7 @@ from connectors.quickbooks.mapping import (
     purchase_to_values,
 )
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
+from sierra_core.db.models import Expense
 
 D = Decimal
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from connectors.db.models import Invoice, InvoiceLineItem
 from connectors.quickbooks.mapping import (
     InvoiceRefs,
     MappingError,
@@ -21,6 +20,7 @@ from connectors.quickbooks.mapping import (
     qbo_invoice_to_values,
 )
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
+from sierra_core.db.models import Invoice, InvoiceLineItem
 from tests import fixtures
 
 FIXTURES = fixtures.QUICKBOOKS

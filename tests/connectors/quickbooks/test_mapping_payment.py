@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from connectors.db.models import Payment
 from connectors.quickbooks.mapping import (
     MappingError,
     PaymentRefs,
@@ -22,6 +21,7 @@ from connectors.quickbooks.mapping import (
     ref_value,
 )
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
+from sierra_core.db.models import Payment
 from tests import fixtures
 
 FIXTURES = fixtures.QUICKBOOKS

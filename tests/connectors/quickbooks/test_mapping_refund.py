@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.db.models import Payment
 from connectors.quickbooks.mapping_common import MappingError
 from connectors.quickbooks.mapping_refund import (
     RefundRefs,
@@ -15,6 +14,7 @@ from connectors.quickbooks.mapping_refund import (
     refund_to_refund_receipt,
 )
 from connectors.quickbooks.settings import parse_settings
+from sierra_core.db.models import Payment
 
 REFUND = StripeRefund("re_3QabcDEFghiJKLmnoPQRstu", Decimal("100.25"), date(2026, 11, 2), "ch_1", "duplicate")
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment
 from connectors.quickbooks.mapping import (
     ExpenseRefs,
     InvoiceRefs,
@@ -30,6 +29,7 @@ from connectors.quickbooks.mapping import (
 from connectors.quickbooks.settings import QuickBooksSettings, parse_settings
 from sandbox.common.server import LocalServer
 from sandbox.quickbooks import Clock, SandboxOptions, create_app
+from sierra_core.db.models import Contact, Expense, Invoice, InvoiceLineItem, Payment
 
 D = Decimal
 SETTINGS = parse_settings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.db.models.app import EXPENSE_PAYMENT_TYPES
 from connectors.quickbooks.settings import (
     QboRef,
     QuickBooksSettings,
@@ -13,6 +12,7 @@ from connectors.quickbooks.settings import (
     sample_company_settings,
 )
 from connectors.seed.catalog import SERVICES
+from sierra_core.db.models.app import EXPENSE_PAYMENT_TYPES
 
 
 def test_defaults_match_the_sample_company():

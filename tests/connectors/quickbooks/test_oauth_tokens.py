@@ -13,12 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from connectors.crypto import generate_key
-from connectors.db.models import Integration, OAuthState
-from connectors.db.types import utcnow
 from connectors.keyrotation import reseal_all
 from connectors.kit import connect, oauth
 from connectors.kit.tokens import DbTokenSource, ReauthorizationRequiredError
+from sierra_core.crypto import generate_key
+from sierra_core.db.models import Integration, OAuthState
+from sierra_core.db.types import utcnow
 from tests import factories
 from tests.connectors.quickbooks import oauth_helpers as h
 
@@ -175,8 +175,8 @@ def test_invalid_grant_marks_the_connection_expired(sessions, qbo, http, company
 
 
 def test_expired_connection_is_announced_to_subscribers(sessions, qbo, http, company_id):
-    from connectors.db.models import WebhookSubscription
-    from connectors.db.models.public_api import WebhookDelivery
+    from sierra_core.db.models import WebhookSubscription
+    from sierra_core.db.models.public_api import WebhookDelivery
 
     with sessions.begin() as s:
         s.add(

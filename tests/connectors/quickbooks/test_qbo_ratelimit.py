@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from connectors.db.models.integration import RateLimitWindow
 from connectors.kit.ratelimit import (
     DatabaseBudget,
     LimiterRegistry,
@@ -17,6 +16,7 @@ from connectors.kit.ratelimit import (
     RealmLimiter,
     shared_limiter,
 )
+from sierra_core.db.models.integration import RateLimitWindow
 
 
 class FakeClock:

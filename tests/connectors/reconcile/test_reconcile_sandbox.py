@@ -10,13 +10,13 @@ from decimal import Decimal
 import stripe as stripe_sdk
 from sqlalchemy import delete, select, update
 
-from connectors.db.models import EntityLink, Invoice, Payment
 from connectors.quickbooks.client import RetryPolicy
 from connectors.quickbooks.connection import open_client
 from connectors.reconcile import repair as repair_mod
 from connectors.reconcile.run import Scope, reconcile_once
 from connectors.stripe import StripeGateway
-from tests.connectors.sync.conftest import connected  # noqa: F401 - fixture
+from sierra_core.db.models import EntityLink, Invoice, Payment
+from tests.connectors.quickbooks_sync.conftest import connected  # noqa: F401 - fixture
 
 START, END = date(2000, 1, 1), date(2099, 12, 31)
 
@@ -55,7 +55,7 @@ def test_clean_push_is_100_percent(connected):  # noqa: F811
 
 def clone_invoice(c, source_id, number):
     """A new app invoice (never pushed) with the lines of another one."""
-    from connectors.db.models import InvoiceLineItem
+    from sierra_core.db.models import InvoiceLineItem
 
     with c.sessions.begin() as s:
         src = s.get(Invoice, source_id)

@@ -11,9 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from connectors import inbox
-from connectors.db.models import Expense, Invoice, Payment, PaymentAttempt, WebhookEvent
-from connectors.inbox import NewEvent
 from connectors.stripe.types import StripeEvent
 from connectors.stripe_events import (
     EventContext,
@@ -23,6 +20,9 @@ from connectors.stripe_events import (
     process_event,
     run_events,
 )
+from sierra_core import inbox
+from sierra_core.db.models import Expense, Invoice, Payment, PaymentAttempt, WebhookEvent
+from sierra_core.inbox import NewEvent
 from tests import factories as f
 
 D = Decimal
@@ -132,8 +132,8 @@ def test_a_success_records_the_payment_and_pays_the_invoice_once(sessions, invoi
 
 
 def test_a_received_payment_is_announced_once_to_subscribers(sessions, invoice):
-    from connectors.db.models import WebhookSubscription
-    from connectors.db.models.public_api import WebhookDelivery
+    from sierra_core.db.models import WebhookSubscription
+    from sierra_core.db.models.public_api import WebhookDelivery
 
     with sessions.begin() as s:
         s.add(

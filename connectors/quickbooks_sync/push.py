@@ -1,0 +1,494 @@
+"""Push app records to QuickBooks: customers, then invoices, payments and expenses, dependencies first.
+
+Per entity type the push costs one lookup request (a batch of queries: find-before-create by DocNumber or
+DisplayName for records without a link, and the current QBO objects of linked records, which gives the
+conflict check and a minimal sparse update) plus one batch request per 30 writes. Idempotency comes in
+layers: the entity link; a deterministic requestid per (integration, entity, id, version, operation);
+find-before-create; and 6140/6240 after a lost response read as "already there: link it".
+
+Every write attempt is a sync-log row, committed before the request goes out.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.quickbooks import mapping
+from connectors.quickbooks.batch import BatchItem, BatchResult
+from connectors.quickbooks.client import QuickBooksClient, make_request_id
+from connectors.quickbooks.errors import DuplicateDocNumberError, DuplicateNameError, QuickBooksError
+from connectors.quickbooks.query import select as qbo_select
+from connectors.quickbooks.settings import ConflictPolicy, QuickBooksSettings
+from connectors.quickbooks_sync.dependencies import DependencyProblem, dependency_problems
+from connectors.quickbooks_sync.heartbeat import AttemptLeases
+from connectors.quickbooks_sync.lease import push_lease
+from connectors.quickbooks_sync.links import links_for
+from connectors.quickbooks_sync.outcome import PushResult
+from connectors.quickbooks_sync.push_record import PushRecorder
+from connectors.quickbooks_sync.push_select import select_rows
+from connectors.quickbooks_sync.push_types import Op, PushOptions, Target
+from connectors.quickbooks_sync.specs import ORDER, SPECS, Deps, Spec
+from sierra_core.db.models import EntityLink, Invoice
+
+log = logging.getLogger("sierra_sync.push")
+
+LOOKUP_CHUNK = 40  # values per IN (...) query
+WRITE_CHUNK = 30  # QBO's batch limit
+SMALL_LOOKUP = 3  # up to this many queries go as plain requests rather than one batch
+
+
+def _policy(settings: QuickBooksSettings, entity_type: str) -> ConflictPolicy:
+    policies = settings.conflict_policy
+    return {
+        "customer": policies.customers,
+        "invoice": policies.invoices,
+        "payment": policies.payments,
+        "expense": policies.expenses,
+    }[entity_type]
+
+
+class Pusher:
+    """One push run for one company's QuickBooks connection."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client: QuickBooksClient,
+        target: Target,
+        options: PushOptions | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.target = target
+        self.options = options or PushOptions()
+        self.result = PushResult(dry_run=self.options.dry_run)
+        self.rec = PushRecorder(sessions, target, self.options, self.result)
+        self._done = 0
+        self._prefetched: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {}
+        self._total = 0
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, entity_types: Sequence[str] = ORDER, ids: Iterable[uuid.UUID] | None = None) -> PushResult:
+        engine = self.sessions.kw["bind"]
+        if self.options.lease_s is None or self.options.dry_run:
+            with push_lease(engine, self.target.integration_id):
+                return self._run(entity_types, ids)
+        # The attempts the sweep claimed for us are ours from now on, also while we wait for the push lease.
+        leases = AttemptLeases(self.sessions, self.options.lease_s)
+        leases.add(self.options.claimed.values())
+        self.rec.leases = leases
+        with leases, push_lease(engine, self.target.integration_id):
+            return self._run(entity_types, ids)
+
+    def _run(self, entity_types: Sequence[str], ids: Iterable[uuid.UUID] | None) -> PushResult:
+        t = self.target
+        selected = select_rows(self.sessions, t.integration_id, t.company_id, t.settings, entity_types, ids)
+        self._total = sum(len(rows) for rows in selected.values())
+        if self._stopping():
+            return self.result
+        try:
+            self._prefetch(selected)
+        except QuickBooksError as err:
+            if not err.retryable:
+                raise
+            log.warning("QuickBooks lookups failed (%s); each entity type retries its own", err.code)
+        for entity_type, rows in selected.items():
+            if self._stopping():
+                return self.result  # claimed rows stay in progress: the retry sweep takes them again
+            self._phase(SPECS[entity_type], rows)
+        self.rec.close_unused_claims()
+        return self.result
+
+    def _stopping(self) -> bool:
+        """True when the process is stopping: the push ends between two batch requests."""
+        if self.options.should_stop is None or not self.options.should_stop():
+            return False
+        if not self.result.stopped:
+            self.result.stopped = True
+            log.info(
+                "push stopped early (%s of %s records done): the next sync takes up the rest",
+                self._done,
+                self._total,
+            )
+        return True
+
+    def _deps(self, rows: Sequence[Any], spec: Spec) -> Deps:
+        maps: dict[str, dict[uuid.UUID, str]] = {"customer": {}, "invoice": {}}
+        problems: dict[tuple[str, uuid.UUID], DependencyProblem] = {}
+        t = self.target
+        with self.sessions() as session:
+            for attr, dep_type in spec.depends_on:
+                needed = {getattr(r, attr) for r in rows if getattr(r, attr)}
+                found = links_for(session, t.integration_id, dep_type, needed)
+                maps[dep_type] = {app_id: link.external_id for app_id, link in found.items()}
+                unlinked = needed - set(found)
+                found_problems = dependency_problems(
+                    session, t.company_id, t.settings, dep_type, unlinked, self.result.failures
+                )
+                problems.update({(dep_type, app_id): p for app_id, p in found_problems.items()})
+        return Deps(customers=maps["customer"], invoices=maps["invoice"], problems=problems)
+
+    def _phase(self, spec: Spec, rows: list[Any]) -> None:
+        counts = self.result.count(spec.entity_type)
+        deps = self._deps(rows, spec)
+        with self.sessions() as session:
+            links = links_for(session, self.target.integration_id, spec.entity_type, [r.id for r in rows])
+        creates: list[tuple[Any, dict[str, Any]]] = []
+        updates: list[tuple[Any, EntityLink, dict[str, Any]]] = []
+        voids: list[tuple[Any, EntityLink]] = []
+        for row in rows:
+            link = links.get(row.id)
+            label = spec.label(row)
+            if row.deleted_at is not None:
+                self.rec.skip(
+                    spec,
+                    row,
+                    "deleted in the app; QuickBooks keeps its copy (void or delete it there if intended)",
+                    link,
+                    acknowledge=True,
+                )
+                continue
+            if link is not None and link.last_synced_version == row.version:
+                self.rec.skip(spec, row, "unchanged since the last sync", link)
+                continue
+            if link is not None and "-" in link.external_id:
+                # One QuickBooks payment split over several invoices (pulled): edit it in QuickBooks.
+                reason = "part of a QuickBooks payment split over several invoices; change it in QuickBooks"
+                self.rec.skip(spec, row, reason, link, acknowledge=True)
+                continue
+            if spec.model is Invoice and row.status == "void" and link is not None:
+                voids.append((row, link))
+                continue
+            try:
+                body = spec.body(row, deps, self.target.settings)
+            except mapping.MappingError as err:
+                self.rec.fail_unsent(spec, row, label, err)
+                continue
+            if link is None:
+                creates.append((row, body))
+            else:
+                updates.append((row, link, body))
+        try:
+            found, current = self._lookup(spec, creates, updates)
+        except QuickBooksError as err:
+            if not err.retryable:
+                raise  # e.g. the connection needs re-authorization: nothing per record can fix that
+            # QuickBooks is down past the HTTP retries: every record of this type waits for the sweep.
+            for row in [r for r, _ in creates] + [r for r, _, _ in updates] + [r for r, _ in voids]:
+                self.rec.fail_unsent(spec, row, spec.label(row), err)
+            return
+        ops: list[Op] = []
+        for row, body in creates:
+            ops.extend(self._plan_create(spec, row, body, found))
+        for row, link, body in updates:
+            ops.extend(self._plan_update(spec, row, link, body, current))
+        for row, link in voids:
+            ops.append(
+                Op(
+                    row,
+                    "void",
+                    {},
+                    self._request_id(spec, row, "void"),
+                    link.external_id,
+                    link.external_sync_token,
+                )
+            )
+        if self.options.dry_run:
+            for op in ops:
+                self.rec.decide(spec, op.row, op.action, self._reason(op), op.external_id)
+            return
+        self._write(spec, [op for op in ops if op.action != "void"])
+        for op in (op for op in ops if op.action == "void"):
+            if self._stopping():
+                break
+            self._void(spec, op)
+        log.info(
+            "pushed %s: %s created, %s updated, %s linked, %s skipped, %s failed, %s retrying",
+            spec.entity_type,
+            counts.created,
+            counts.updated,
+            counts.linked,
+            counts.skipped,
+            counts.failed,
+            counts.retrying,
+        )
+
+    # ------------------------------------------------------------------ lookups
+
+    def _lookup(
+        self,
+        spec: Spec,
+        creates: list[tuple[Any, dict[str, Any]]],
+        updates: list[tuple[Any, EntityLink, dict[str, Any]]],
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Existing objects for creates (by lookup field) and current objects of linked rows (by Id)."""
+        if spec.entity_type in self._prefetched:
+            return self._prefetched.pop(spec.entity_type)
+        values = {spec.lookup_value(row) for row, _ in creates} if spec.lookup_field else set()
+        ids = {link.external_id for _, link, _ in updates}
+        return self._lookup_many({spec.entity_type: (values, ids)})[spec.entity_type]
+
+    def _lookup_many(
+        self, wanted: dict[str, tuple[set[str | None], set[str]]]
+    ) -> dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]]:
+        """One batch of queries for several entity types: `wanted` maps an entity type to (lookup values of
+        records to create, QBO ids of linked records)."""
+        items: list[BatchItem] = []
+        for entity_type, (raw_values, raw_ids) in wanted.items():
+            spec = SPECS[entity_type]
+            values = sorted(v for v in raw_values if v) if spec.lookup_field else []
+            for i in range(0, len(values), LOOKUP_CHUNK):
+                query = qbo_select(spec.qbo_entity).where(
+                    spec.lookup_field or "", "IN", values[i : i + LOOKUP_CHUNK]
+                )
+                items.append(BatchItem.select(f"{entity_type}-find-{i}", query))
+            ids = sorted(raw_ids)
+            for i in range(0, len(ids), LOOKUP_CHUNK):
+                query = qbo_select(spec.qbo_entity).where("Id", "IN", ids[i : i + LOOKUP_CHUNK])
+                items.append(BatchItem.select(f"{entity_type}-read-{i}", query))
+        out: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {
+            t: ({}, {}) for t in wanted
+        }
+        if not items:
+            return out
+        for res in self._batch(items):
+            if res.error is not None:
+                raise res.error
+            entity_type, kind, _ = res.bid.split("-", 2)
+            spec = SPECS[entity_type]
+            found, current = out[entity_type]
+            for obj in res.rows():
+                if kind == "find" and spec.lookup_field:
+                    found.setdefault(str(obj.get(spec.lookup_field)), obj)
+                else:
+                    current[str(obj.get("Id"))] = obj
+        return out
+
+    def _prefetch(self, selected: dict[str, list[Any]]) -> None:
+        """All entity types' lookups in one request, before the first write (the 100-invoice push then
+        costs lookups + customer batch + 4 invoice batches = 6 requests)."""
+        wanted: dict[str, tuple[set[str | None], set[str]]] = {}
+        with self.sessions() as session:
+            for entity_type, rows in selected.items():
+                spec = SPECS[entity_type]
+                links = links_for(session, self.target.integration_id, entity_type, [r.id for r in rows])
+                live = [r for r in rows if r.deleted_at is None]
+                values = (
+                    {spec.lookup_value(r) for r in live if r.id not in links} if spec.lookup_field else set()
+                )
+                ids = {
+                    links[r.id].external_id
+                    for r in live
+                    if r.id in links and links[r.id].last_synced_version != r.version
+                }
+                wanted[entity_type] = (values, ids)
+        self._prefetched = self._lookup_many(wanted)
+
+    def _batch(self, items: list[BatchItem]) -> list[BatchResult]:
+        small_lookup = len(items) <= SMALL_LOOKUP and all(i.operation == "query" for i in items)
+        if len(items) == 1 or small_lookup:
+            # A record or two (a webhook's payment and its fee, a retry): plain calls count against the
+            # realm's 500 requests/min, not its 40 batch requests/min, which bulk pushes need.
+            return [self._single(item) for item in items]
+        requests = (len(items) + WRITE_CHUNK - 1) // WRITE_CHUNK
+        self.result.batch_requests += requests
+        return self.client.batch(items)
+
+    def _single(self, item: BatchItem) -> BatchResult:
+        """One batch item sent as a plain request, answered in the batch's shape."""
+        self.result.single_requests += 1
+        if item.operation == "query":
+            return BatchResult(item, query_response=self.client.query(item.query or ""))
+        if item.entity is None or item.body is None or item.request_id is None:
+            raise ValueError(f"batch item {item.bid}: a write needs an entity, a body and a request id")
+        try:
+            if item.operation == "create":
+                obj = self.client.create(item.entity, item.body, item.request_id)
+            else:
+                obj = self.client.update(item.entity, item.body, item.request_id)
+        except QuickBooksError as err:
+            return BatchResult(item, error=err)  # like a batch item's fault: this record fails alone
+        return BatchResult(item, entity=obj)
+
+    # ------------------------------------------------------------------ planning
+
+    def _request_id(self, spec: Spec, row: Any, operation: str) -> str:
+        return make_request_id(self.target.integration_id, spec.entity_type, row.id, row.version, operation)
+
+    def _plan_create(
+        self, spec: Spec, row: Any, body: dict[str, Any], found: dict[str, dict[str, Any]]
+    ) -> list[Op]:
+        value = spec.lookup_value(row) if spec.lookup_field else None
+        existing = found.get(str(value)) if value else None
+        if existing is None:
+            return [Op(row, "create", body, self._request_id(spec, row, "create"))]
+        update = mapping.sparse_update(
+            body, qbo_id=str(existing["Id"]), sync_token=str(existing["SyncToken"]), current=existing
+        )
+        if not mapping.has_changes(update):
+            return [Op(row, "link", existing, "", str(existing["Id"]), str(existing["SyncToken"]))]
+        return [Op(row, "update", update, self._request_id(spec, row, "update"), str(existing["Id"]))]
+
+    def _plan_update(
+        self, spec: Spec, row: Any, link: EntityLink, body: dict[str, Any], current: dict[str, dict[str, Any]]
+    ) -> list[Op]:
+        obj = current.get(link.external_id)
+        if obj is None:
+            self.rec.fail_unsent(
+                spec,
+                row,
+                spec.label(row),
+                mapping.MappingError(
+                    f"QuickBooks sync failed: {spec.label(row)} is linked to QuickBooks {spec.qbo_entity} "
+                    f"{link.external_id}, which QuickBooks no longer returns (deleted or made inactive). "
+                    "Restore it in QuickBooks, or unlink the record to create it again.",
+                    code="qbo_record_missing",
+                ),
+            )
+            return []
+        qbo_token = str(obj.get("SyncToken"))
+        if link.external_sync_token is not None and qbo_token != link.external_sync_token:
+            qbo_updated = mapping.qbo_meta(obj).last_updated or row.updated_at
+            policy = _policy(self.target.settings, spec.entity_type)
+            winner = mapping.resolve_conflict(policy, row.updated_at, qbo_updated)
+            reason = (
+                f"changed in both systems since the last sync; policy {policy}: "
+                f"{'the app' if winner == 'app' else 'QuickBooks'} wins (app {row.updated_at.isoformat()}, "
+                f"QuickBooks {qbo_updated.isoformat()})"
+            )
+            self.result.count(spec.entity_type).conflicts += 1
+            self.rec.decide(spec, row, "conflict", reason, link.external_id)
+            log.info("conflict on %s: %s", spec.label(row), reason)
+            if winner == "qbo":
+                return []  # the pull applies QuickBooks' version to the app
+        update = mapping.sparse_update(body, qbo_id=link.external_id, sync_token=qbo_token, current=obj)
+        if not mapping.has_changes(update):
+            return [Op(row, "link", obj, "", link.external_id, qbo_token)]
+        return [Op(row, "update", update, self._request_id(spec, row, "update"), link.external_id, qbo_token)]
+
+    @staticmethod
+    def _reason(op: Op) -> str:
+        return {
+            "create": "not in QuickBooks yet",
+            "update": "changed in the app since the last sync",
+            "link": "already in QuickBooks with the same content: link it",
+            "void": "voided in the app",
+        }[op.action]
+
+    # ------------------------------------------------------------------ writing
+
+    def _write(self, spec: Spec, ops: list[Op]) -> None:
+        for start in range(0, len(ops), WRITE_CHUNK):
+            if self._stopping():
+                return
+            chunk = ops[start : start + WRITE_CHUNK]
+            with self.sessions.begin() as session:
+                attempts = [self.rec.open_attempt(session, spec, op) for op in chunk]
+            sent = [(op, log_id) for op, log_id in zip(chunk, attempts, strict=True) if op.action != "link"]
+            results: dict[uuid.UUID, BatchResult] = {}
+            batch_error: QuickBooksError | None = None
+            if sent:
+                items = [
+                    BatchItem.create(f"w{i}", spec.qbo_entity, op.body, request_id=op.request_id)
+                    if op.action == "create"
+                    else BatchItem.update(f"w{i}", spec.qbo_entity, op.body, request_id=op.request_id)
+                    for i, (op, _) in enumerate(sent)
+                ]
+                try:
+                    for (op, _), res in zip(sent, self._batch(items), strict=True):
+                        results[op.row.id] = res
+                except QuickBooksError as err:
+                    batch_error = err
+            duplicates: list[tuple[Op, uuid.UUID]] = []
+            with self.sessions.begin() as session:
+                for op, log_id in zip(chunk, attempts, strict=True):
+                    if op.action == "link":
+                        self.rec.succeed(session, spec, op, log_id, op.body, "linked")
+                        continue
+                    found = results.get(op.row.id)
+                    error = batch_error or (found.error if found is not None else None)
+                    if error is None and found is not None and found.entity is not None:
+                        self.rec.succeed(
+                            session,
+                            spec,
+                            op,
+                            log_id,
+                            found.entity,
+                            "created" if op.action == "create" else "updated",
+                        )
+                    elif (
+                        isinstance(error, DuplicateDocNumberError | DuplicateNameError)
+                        and op.action == "create"
+                    ):
+                        duplicates.append((op, log_id))
+                    else:
+                        self.rec.failed(
+                            session,
+                            spec,
+                            op.row,
+                            log_id,
+                            error or QuickBooksError("QuickBooks returned no object"),
+                        )
+            if duplicates:
+                self._link_duplicates(spec, duplicates)
+            self._done += len(chunk)
+            if self.options.progress:
+                self.options.progress(self._done, self._total)
+
+    def _link_duplicates(self, spec: Spec, pending: list[tuple[Op, uuid.UUID]]) -> None:
+        """6140/6240 on a create: usually our own earlier create whose answer was lost. Find it, link it."""
+        found, _ = self._lookup(spec, [(op.row, op.body) for op, _ in pending], [])
+        with self.sessions.begin() as session:
+            for op, log_id in pending:
+                value = spec.lookup_value(op.row)
+                existing = found.get(str(value)) if value else None
+                taken = existing is not None and self._linked_elsewhere(
+                    session, spec, str(existing["Id"]), op.row.id
+                )
+                if existing is not None and not taken:
+                    self.rec.succeed(session, spec, op, log_id, existing, "linked")
+                else:
+                    what = "name" if spec.lookup_field == "DisplayName" else "number"
+                    self.rec.failed(
+                        session,
+                        spec,
+                        op.row,
+                        log_id,
+                        QuickBooksError(
+                            f"QuickBooks already has a record with this {what} ({value}) that belongs to "
+                            "another Sierra record or list (vendors and employees share customers' names). "
+                            f"Give {spec.label(op.row)} a distinct {what} and sync again.",
+                            code="6240" if what == "name" else "6140",
+                        ),
+                    )
+
+    def _linked_elsewhere(self, session: Session, spec: Spec, external_id: str, app_id: uuid.UUID) -> bool:
+        other = session.scalar(
+            select(EntityLink.app_id).where(
+                EntityLink.integration_id == self.target.integration_id,
+                EntityLink.entity_type == spec.entity_type,
+                EntityLink.external_id == external_id,
+            )
+        )
+        return other is not None and other != app_id
+
+    def _void(self, spec: Spec, op: Op) -> None:
+        with self.sessions.begin() as session:
+            log_id = self.rec.open_attempt(session, spec, op)
+        try:
+            obj = self.client.void(spec.qbo_entity, op.external_id, op.sync_token or "0", op.request_id)
+            error: QuickBooksError | None = None
+        except QuickBooksError as err:
+            obj, error = {}, err
+        with self.sessions.begin() as session:
+            if error is None:
+                self.rec.succeed(session, spec, op, log_id, obj, "voided")
+            else:
+                self.rec.failed(session, spec, op.row, log_id, error)

@@ -1,0 +1,188 @@
+"""Recording push outcomes: sync-log rows (one per attempt), entity links, counts and decisions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.outgoing_webhooks import emit_event, subscribed_events
+from connectors.quickbooks import mapping
+from connectors.quickbooks_sync.heartbeat import AttemptLeases
+from connectors.quickbooks_sync.links import save_link
+from connectors.quickbooks_sync.outcome import Decision, Failure, PushResult
+from connectors.quickbooks_sync.push_types import Op, PushOptions, Target
+from connectors.quickbooks_sync.specs import Spec
+from sierra_core import synclog
+from sierra_core.db.models import EntityLink
+from sierra_core.errors import SierraError
+
+
+@dataclass
+class PushRecorder:
+    sessions: sessionmaker[Session]
+    target: Target
+    options: PushOptions
+    result: PushResult
+    _subscribed: set[str] | None = None  # event types the company's webhook subscribers want (read once)
+    leases: AttemptLeases | None = None  # the attempts this push holds, kept alive while it runs
+
+    def open_attempt(self, session: Session, spec: Spec, op: Op) -> uuid.UUID:
+        claimed = self.options.claimed.pop((spec.entity_type, op.row.id), None)
+        if claimed is not None:
+            return claimed
+        log_id = synclog.start_attempt(
+            session,
+            integration_id=self.target.integration_id,
+            company_id=self.target.company_id,
+            sync_type=spec.entity_type,
+            direction="push",
+            trigger=self.options.trigger,
+            entity_type=spec.entity_type,
+            entity_id=op.row.id,
+            external_entity_id=op.external_id,
+            request_payload={"operation": op.action, spec.qbo_entity: op.body}
+            if op.action != "link"
+            else None,
+            max_retries=self.options.max_retries,
+            flow_run_id=self.options.flow_run_id,
+            request_id=op.request_id or None,
+            lease_s=self.options.lease_s,
+        )
+        if self.leases is not None:
+            self.leases.add([log_id])
+        return log_id
+
+    def _released(self, log_id: uuid.UUID) -> None:
+        if self.leases is not None:
+            self.leases.discard([log_id])
+
+    def succeed(
+        self, session: Session, spec: Spec, op: Op, log_id: uuid.UUID, obj: dict[str, Any], outcome: str
+    ) -> None:
+        external_id = str(obj.get("Id") or op.external_id)
+        meta = mapping.qbo_meta(obj) if obj.get("MetaData") else None
+        save_link(
+            session,
+            integration_id=self.target.integration_id,
+            company_id=self.target.company_id,
+            entity_type=spec.entity_type,
+            app_id=op.row.id,
+            external_id=external_id,
+            sync_token=str(obj.get("SyncToken", op.sync_token))
+            if obj.get("SyncToken", op.sync_token)
+            else None,
+            version=op.row.version,
+            external_updated_at=meta.last_updated if meta else None,
+        )
+        synclog.finish_success(session, log_id, external_entity_id=external_id, response_payload=obj or None)
+        self._released(log_id)
+        counts = self.result.count(spec.entity_type)
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+        self.decide(spec, op.row, op.action, outcome, external_id)
+        if spec.entity_type == "invoice":
+            self.emit(
+                session,
+                "invoice.synced",
+                log_id,
+                {
+                    "invoice_id": str(op.row.id),
+                    "invoice_number": op.row.invoice_number,
+                    "quickbooks_id": external_id,
+                    "outcome": outcome,
+                    "total": str(op.row.total),
+                },
+            )
+
+    def failed(self, session: Session, spec: Spec, row: Any, log_id: uuid.UUID, error: Exception) -> None:
+        label = spec.label(row)
+        code = getattr(error, "code", None) or synclog.UNCLASSIFIED
+        retryable = bool(getattr(error, "retryable", False))
+        text = str(getattr(error, "message", error))
+        message = (
+            text if text.startswith("QuickBooks sync failed") else f"QuickBooks sync failed: {label}: {text}"
+        )
+        status = synclog.finish_failure(
+            session,
+            log_id,
+            error_code=code,
+            error_message=message,
+            retryable=retryable,
+            error_details={"entity": label, "error": type(error).__name__},
+        )
+        self._released(log_id)
+        counts = self.result.count(spec.entity_type)
+        if status == "retrying":
+            counts.retrying += 1
+        else:
+            counts.failed += 1
+        self.result.failures.append(Failure(spec.entity_type, row.id, label, status, code, message))
+        self.decide(spec, row, "fail", message)
+        if spec.entity_type == "invoice" and status == "failed":
+            self.emit(
+                session,
+                "invoice.sync_failed",
+                log_id,
+                {
+                    "invoice_id": str(row.id),
+                    "invoice_number": row.invoice_number,
+                    "error_code": code,
+                    "message": message,
+                },
+            )
+
+    def emit(self, session: Session, event_type: str, log_id: uuid.UUID, data: dict[str, Any]) -> None:
+        """An outgoing webhook event for the company's subscribers, committed with the outcome it reports;
+        the event id comes from the sync-log row, so a replayed outcome never sends it twice."""
+        if self._subscribed is None:
+            self._subscribed = subscribed_events(session, self.target.company_id)
+        if event_type in self._subscribed:
+            emit_event(session, self.target.company_id, event_type, data, event_id=f"evt_{log_id.hex}")
+
+    def fail_unsent(self, spec: Spec, row: Any, label: str, error: SierraError) -> None:
+        """A record that failed before anything was sent: still an attempt, so still a sync-log row."""
+        if self.options.dry_run:
+            self.decide(spec, row, "fail", error.message)
+            self.result.count(spec.entity_type).failed += 1
+            return
+        with self.sessions.begin() as session:
+            log_id = self.open_attempt(session, spec, Op(row, "create", {}, ""))
+            self.failed(session, spec, row, log_id, error)
+
+    def skip(
+        self, spec: Spec, row: Any, reason: str, link: EntityLink | None, acknowledge: bool = False
+    ) -> None:
+        self.result.count(spec.entity_type).skipped += 1
+        self.decide(spec, row, "skip", reason, link.external_id if link else None)
+        claimed = self.options.claimed.pop((spec.entity_type, row.id), None)
+        if self.options.dry_run:
+            return
+        if (acknowledge and link is not None) or claimed is not None:
+            with self.sessions.begin() as session:
+                if acknowledge and link is not None:
+                    stored = session.get(EntityLink, link.id)
+                    if stored is not None:
+                        stored.last_synced_version = row.version
+                if claimed is not None:
+                    synclog.finish_success(session, claimed, response_payload={"skipped": reason})
+                    self._released(claimed)
+
+    def close_unused_claims(self) -> None:
+        if not self.options.claimed or self.options.dry_run:
+            return
+        with self.sessions.begin() as session:
+            for (entity_type, app_id), log_id in self.options.claimed.items():
+                synclog.finish_success(
+                    session,
+                    log_id,
+                    response_payload={"skipped": f"{entity_type} {app_id} needs no push any more"},
+                )
+                self._released(log_id)
+        self.options.claimed.clear()
+
+    def decide(self, spec: Spec, row: Any, action: str, reason: str, external_id: str | None = None) -> None:
+        self.result.decisions.append(
+            Decision(spec.entity_type, row.id, spec.label(row), action, reason, external_id)
+        )
