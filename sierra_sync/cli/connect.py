@@ -27,14 +27,13 @@ from starlette.routing import Route
 
 from blocks.apps import provider_app
 from blocks.loader import token_keys
-from sierra_core.db.models import Integration, OAuthState
 from connectors.kit import connect as kit_connect
 from connectors.kit import oauth
 from connectors.kit.registry import PROVIDERS, get_provider
 from connectors.kit.urls import is_loopback
 from sandbox.common.server import LocalServer
 from sierra_core.db.engine import session_factory
-from sierra_core.db.models import Company
+from sierra_core.db.models import Company, Integration, OAuthState
 from sierra_core.errors import ConfigError, SierraError
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema, resolve_company
 from sierra_sync.web.oauth_callback import finish_connection

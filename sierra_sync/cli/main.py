@@ -121,7 +121,7 @@ def _use_local_world(command: str | None) -> None:
     up`), instead of starting a temporary one (which costs seconds on every command)."""
     if command in OWN_PREFECT or os.environ.get("PREFECT_API_URL"):
         return
-    from sierra_sync.settings import get_settings
+    from sierra_core.settings import get_settings
     from sierra_sync.world.state import prefect_api_url
 
     url = prefect_api_url(get_settings().data_dir)

@@ -6,8 +6,8 @@ import sys
 
 import typer
 
+from sierra_core.settings import get_settings
 from sierra_sync.cli.common import echo_json
-from sierra_sync.settings import get_settings
 
 NEXT_STEPS = """Try next:
   sierra-sync status                                        what runs, where
@@ -36,7 +36,7 @@ def up(
     """Start the local world in the background and return once every part answers: both sandboxes (state
     kept under the data directory), a Prefect server with its UI, the work pool with every deployment of
     prefect.yaml and a worker, the web app (API, webhooks) and `watch`. Ports: the defaults where free."""
-    from sierra_sync.shutdown import stop_on_signals
+    from sierra_core.shutdown import stop_on_signals
     from sierra_sync.world.up import UpOptions, World, status
 
     settings = get_settings()

@@ -1,5 +1,5 @@
 """Start a world service as a detached process (its own session, output to a log file, the world's mark in
-its environment) and stop them all: SIGTERM, wait, SIGKILL (sierra_sync.shutdown.terminate), then every
+its environment) and stop them all: SIGTERM, wait, SIGKILL (sierra_core.shutdown.terminate), then every
 process still carrying the mark (a flow run the worker started, a server's child)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sierra_sync.errors import SierraError
-from sierra_sync.shutdown import STOP, StopRequest, terminate
+from sierra_core.errors import SierraError
+from sierra_core.shutdown import STOP, StopRequest, terminate
 from sierra_sync.world.state import MARK_ENV, Service, WorldState, marked_pids
 
 # The processes this process started: kept (never garbage-collected while running) and reaped when stopped.

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
+from sierra_core.errors import SierraError
+from sierra_core.settings import get_settings
+from sierra_core.shutdown import STOP, StopRequest
 from sierra_sync.demo.prefect_server import PrefectServer
-from sierra_sync.errors import SierraError
-from sierra_sync.settings import get_settings
-from sierra_sync.shutdown import STOP, StopRequest
 from sierra_sync.world.ports import choose_ports
 from sierra_sync.world.processes import base_env, executable, spawn, stop_all, wait_until
 from sierra_sync.world.state import Service, WorldState
@@ -180,8 +180,8 @@ class World:
         return urls
 
     def _migrate(self, database_url: str) -> None:
-        from connectors.db import migrate
-        from connectors.db.engine import make_engine
+        from sierra_core.db import migrate
+        from sierra_core.db.engine import make_engine
 
         engine = make_engine(database_url)
         try:

@@ -146,7 +146,7 @@ def test_api_serve_stops_the_temporary_prefect_server_it_started(started, app_db
 
 def _api_key(url: str, permissions: str) -> str:
     from connectors.apikeys import create_key, parse_permissions
-    from connectors.db.engine import session_factory
+    from sierra_core.db.engine import session_factory
     from tests import factories
 
     engine = make_engine(url)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from sierra_core.shutdown import STOP_SIGNALS
 from sierra_sync.cli.main import INTERRUPTED_EXIT, USAGE_EXIT
-from sierra_sync.shutdown import STOP_SIGNALS
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ["sierra_sync", "connectors", "flows", "tasks", "blocks", "deployments"]

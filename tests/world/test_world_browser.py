@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.db import migrate
-from connectors.db.engine import make_engine
 from connectors.seed.generate import seed
+from sierra_core.db import migrate
+from sierra_core.db.engine import make_engine
 from sierra_sync.world.ports import free_port
 from tests.browser import screenshot_path
 from tests.processes import MARK, left_behind, marked_processes

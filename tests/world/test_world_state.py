@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sierra_sync.errors import SierraError
-from sierra_sync.shutdown import StopRequest
+from sierra_core.errors import SierraError
+from sierra_core.shutdown import StopRequest
 from sierra_sync.world.ports import choose_ports
 from sierra_sync.world.processes import spawn, stop_all
 from sierra_sync.world.state import MARK_ENV, Service, WorldState, marked_pids, prefect_api_url
@@ -112,7 +112,7 @@ def test_a_start_that_fails_half_way_stops_what_it_started(
     data_dir = tmp_path / ".sierra"
     monkeypatch.setenv("SIERRA_DATA_DIR", str(data_dir))
     monkeypatch.delenv("SIERRA_DATABASE_URL", raising=False)
-    from sierra_sync.settings import get_settings
+    from sierra_core.settings import get_settings
 
     get_settings.cache_clear()
     # The Stripe sandbox cannot read its state file: the sandbox process stops while starting, after the
