@@ -16,7 +16,7 @@ from sierra_core.shutdown import STOP_SIGNALS
 from sierra_sync.cli.main import INTERRUPTED_EXIT, USAGE_EXIT
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = ["sierra_sync", "connectors", "flows", "tasks", "blocks", "deployments"]
+CODE = ["sierra_core", "sierra_sync", "connectors", "flows", "tasks", "blocks", "deployments"]
 
 
 @pytest.mark.parametrize(
