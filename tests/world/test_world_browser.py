@@ -109,6 +109,8 @@ def test_up_shows_ready_deployments_a_run_and_its_artifact_in_the_prefect_ui_the
     reconcile = world.cli("run", "reconcile", "--company", world.company, "--json")
     assert reconcile.returncode == 0, reconcile.stderr[-3000:]
     assert json.loads(reconcile.stdout)["records_total"] > 0
+    for noise in ("Still processing items", "alembic", "Traceback", "temporary server"):
+        assert noise not in reconcile.stderr, reconcile.stderr[-3000:]  # and no temporary Prefect server
     runs = _prefect(api, "/flow_runs/filter", {"flows": {"name": {"any_": ["reconcile"]}}})
     assert [r["state_type"] for r in runs] == ["COMPLETED"]
     artifacts = _prefect(api, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [runs[0]["id"]]}}})
