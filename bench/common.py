@@ -87,13 +87,22 @@ class Bench:
 
 
 @contextmanager
-def bench_env(options: SandboxOptions, db_url: str | None = None) -> Iterator[Bench]:
+def bench_env(
+    options: SandboxOptions, db_url: str | None = None, schema: str | None = None
+) -> Iterator[Bench]:
+    """With `schema` (PostgreSQL), everything lives in that schema, created now and dropped afterwards;
+    without it a PostgreSQL database's `public` schema is emptied first."""
     with tempfile.TemporaryDirectory() as tmp, LocalServer(create_app(options)) as server:
         url = db_url or f"sqlite:///{tmp}/bench.db"
-        engine = make_engine(url)
-        if url.startswith("postgresql"):
-            with engine.begin() as conn:
+        admin = make_engine(url)
+        if url.startswith("postgresql") and schema is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+            url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+        elif url.startswith("postgresql"):
+            with admin.begin() as conn:
                 conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+        engine = make_engine(url)
         migrate.upgrade(engine)
         key_text = generate_key()
         ring = Keyring.from_encoded({"bench": key_text}, {"bench": KEY_CREATED})
@@ -109,6 +118,10 @@ def bench_env(options: SandboxOptions, db_url: str | None = None) -> Iterator[Be
             yield Bench(server.url, session_factory(engine), engine, ring, key_text, app, url)
         finally:
             engine.dispose()
+            if url.startswith("postgresql") and schema is not None:
+                with admin.begin() as conn:
+                    conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()
 
 
 class Stopwatch:

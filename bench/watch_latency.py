@@ -1,12 +1,22 @@
-"""Real-time trigger latency on PostgreSQL: from a committed change to the ChangeWatcher's emission.
+"""Real-time latency on PostgreSQL: from a committed change to the ChangeWatcher's emission, or (with
+--to-quickbooks) all the way to QuickBooks.
 
-Each change (an invoice line edited, or a customer added) is committed by another connection; the watcher,
-LISTENing in a thread of this process, records when the batch naming that company came out. Changes are
-spaced beyond the debounce window so each one is its own batch. Latency = emission - start of COMMIT.
+Trigger only: each change (an invoice line edited, or a customer added) is committed by another connection;
+the watcher, LISTENing in a thread of this process, records when the batch naming that company came out.
+Changes are spaced beyond the debounce window so each one is its own batch. Latency = emission - start of
+COMMIT.
+
+--to-quickbooks: what `sierra-sync watch` does, in this process: N companies connected to the QuickBooks
+sandbox, the watcher feeding `CompanyWorkers` (one sync per company at a time, companies in parallel) with
+the warm real-time push of `tasks.realtime`. Each round edits one invoice of every company at once (one
+transaction each, from N threads); latency = the company's push done (QuickBooks answered the write) - start
+of its COMMIT. Prints p50/p95 and where the time goes (detection, debounce, queue, open, push).
 
 python -m bench.watch_latency                       # 30 changes, debounce 0 (the NOTIFY path alone)
-python -m bench.watch_latency --debounce 2          # what `sierra-sync watch` adds at its default window
+python -m bench.watch_latency --debounce 2          # what a 2 s debounce window adds
 python -m bench.watch_latency --url postgresql+psycopg://postgres@127.0.0.1:5432/test --changes 100
+python -m bench.watch_latency --to-quickbooks --companies 1 --rounds 40
+python -m bench.watch_latency --to-quickbooks --companies 20 --rounds 10 --latency-ms 150
 """
 
 from __future__ import annotations
@@ -44,9 +54,22 @@ def main() -> None:
     )
     parser.add_argument("--changes", type=int, default=30)
     parser.add_argument("--debounce", type=float, default=0.0)
+    parser.add_argument("--to-quickbooks", action="store_true", help="measure commit -> QuickBooks")
+    parser.add_argument("--companies", type=int, default=1, help="companies changing at once")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds of edits (--to-quickbooks)")
+    parser.add_argument("--invoices", type=int, default=10, help="invoices per company (--to-quickbooks)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="QuickBooks sandbox latency per request"
+    )
+    parser.add_argument("--workers", type=int, default=8, help="companies synced at the same time")
     args = parser.parse_args()
     if not args.url.startswith("postgresql"):
         parser.error("this benchmark measures LISTEN/NOTIFY: give a PostgreSQL URL")
+    if args.to_quickbooks:
+        from bench.watch_to_quickbooks import run
+
+        run(args)
+        return
 
     admin = make_engine(args.url)
     with admin.begin() as conn:

@@ -6,29 +6,27 @@ from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from tasks.naming import artifact_key, company_name
+
 COLUMNS = ("created", "updated", "linked", "voided", "skipped", "conflicts", "failed", "retrying")
 
 
-def artifact_key(*parts: str) -> str:
-    """Artifact keys allow lowercase letters, digits and dashes only."""
-    text = "-".join(parts).lower()
-    return "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in text)[:100].strip("-")
-
-
-def publish_push(summary: dict[str, Any], *, company: str, company_id: str, title: str) -> None:
+def publish_push(summary: dict[str, Any], *, company: str, company_id: str, title: str, flow: str) -> None:
+    """The per-entity summary (key `<company>-<flow>`), the dry-run plan and the failures to fix."""
+    company = company_name(company_id)
     rows = [
         {"entity": entity, **{c: counts.get(c, 0) for c in COLUMNS}}
         for entity, counts in summary["counts"].items()
     ]
     create_table_artifact(
         table=rows or [{"entity": "-", **dict.fromkeys(COLUMNS, 0)}],
-        key=artifact_key("push-summary", company_id),
+        key=artifact_key(company_id, flow),
         description=f"{title} for {company}: records per entity type",
     )
     if summary.get("plan") is not None:
         create_table_artifact(
             table=summary["plan"] or [{"action": "none", "reason": "nothing to push"}],
-            key=artifact_key("push-plan", company_id),
+            key=artifact_key(company_id, flow, "plan"),
             description=f"Dry run for {company}: what a push would do, with reasons (nothing was written)",
         )
     failures = summary.get("failures") or []
@@ -37,6 +35,6 @@ def publish_push(summary: dict[str, Any], *, company: str, company_id: str, titl
         lines += [f"- **{f['label']}** ({f['status']}): {f['message']}" for f in failures[:50]]
         create_markdown_artifact(
             markdown="\n".join(lines),
-            key=artifact_key("push-failures", company_id),
+            key=artifact_key(company_id, flow, "failures"),
             description="What to fix",
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from prefect import flow
-from prefect.runtime import flow_run
 
 from flows.artifacts import publish_push
 from flows.notify import notify_sync_problems
+from tasks.naming import company_name, flow_name
 from tasks.push import push_entities
 from tasks.runtime import company_id_of
 
@@ -17,13 +18,11 @@ Trigger = Literal["manual", "scheduled", "webhook", "realtime", "retry"]
 ALL_TYPES: list[EntityType] = ["customer", "invoice", "payment", "expense"]
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    mode = "dry run" if params.get("dry_run") else "push"
-    return f"{mode} to QuickBooks | {params.get('company')} | {params.get('trigger', 'manual')}"
+def _kind(params: Mapping[str, Any]) -> str:
+    return "dry run to QuickBooks" if params.get("dry_run") else "push to QuickBooks"
 
 
-@flow(name="push-to-quickbooks", flow_run_name=_run_name, validate_parameters=True)
+@flow(name="push-to-quickbooks", flow_run_name=flow_name(_kind, "trigger"), validate_parameters=True)
 def push_to_quickbooks(
     company: str,
     entity_types: list[EntityType] | None = None,
@@ -52,7 +51,8 @@ def push_to_quickbooks(
         trigger=trigger,
         max_retries=max_retries,
     )
-    publish_push(summary, company=company, company_id=company_id, title="Dry run" if dry_run else "Push")
+    title = "Dry run" if dry_run else "Push"
+    publish_push(summary, company=company, company_id=company_id, title=title, flow="push-to-quickbooks")
     if not dry_run:
-        notify_sync_problems(company, "push-to-quickbooks", summary)
+        notify_sync_problems(company_name(company_id), "push-to-quickbooks", summary)
     return summary

@@ -8,7 +8,6 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from flows.artifacts import artifact_key
 from tasks.quickbooks_events import process_quickbooks_event_inbox
 
 DEPLOYMENT = "process-quickbooks-events/process-quickbooks-events"  # what the webhook receiver starts
@@ -27,7 +26,7 @@ def process_quickbooks_events(inbox_ids: list[str] | None = None, debounce: floa
     """
     summary = process_quickbooks_event_inbox(inbox_ids, debounce=debounce)
     create_markdown_artifact(
-        key=artifact_key("quickbooks-notifications"),
+        key="quickbooks-notifications",
         markdown=(
             f"**QuickBooks notifications**: {summary['pulls']} pull(s) for {summary['processed']} "
             f"notification(s); {summary['covered']} already covered by an earlier pull, {summary['ignored']} "

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.runtime import flow_run
 
+from connectors.money_text import usd
 from connectors.reconcile.report import markdown
-from flows.artifacts import artifact_key
+from tasks.naming import artifact_key, company_name, flow_name
 from tasks.reconcile import reconcile_books, repair_books
 from tasks.runtime import company_id_of
 
 TABLE_ROWS = 200
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    mode = "repair" if params.get("repair") else "reconcile"
-    period = f"{params.get('period_start') or 'month'}..{params.get('period_end') or 'today'}"
-    return f"{mode} | {params.get('company')} | {period}"
+MONEY_COLUMNS = ("app_amount", "qbo_amount", "stripe_amount", "difference")
 
 
-@flow(name="reconcile", flow_run_name=_run_name, validate_parameters=True)
+def _kind(params: Mapping[str, Any]) -> str:
+    return "repair" if params.get("repair") else "reconcile"
+
+
+@flow(name="reconcile", flow_run_name=flow_name(_kind, "period"), validate_parameters=True)
 def reconcile(
     company: str,
     period_start: date | None = None,
@@ -65,14 +66,18 @@ def reconcile(
 
 
 def publish(result: dict[str, Any], *, company: str, company_id: str) -> None:
+    name = company_name(company_id)
     create_markdown_artifact(
-        markdown=markdown(result, company=company),
-        key=artifact_key("reconciliation", company_id),
-        description=f"Reconciliation of {company}: accuracy {result['accuracy_pct']} %",
+        markdown=markdown(result, company=name),
+        key=artifact_key(company_id, "reconcile"),
+        description=f"Reconciliation of {name}: accuracy {result['accuracy_pct']} %",
     )
-    rows = result["discrepancies"][:TABLE_ROWS]
+    rows = [
+        {k: usd(v) if k in MONEY_COLUMNS and v is not None else v for k, v in row.items()}
+        for row in result["discrepancies"][:TABLE_ROWS]
+    ]
     create_table_artifact(
         table=rows or [{"kind": "none", "detail": "the app, QuickBooks and Stripe agree"}],
-        key=artifact_key("reconciliation-discrepancies", company_id),
-        description=f"Discrepancies of {company} (largest first; all of them in {result['report_csv']})",
+        key=artifact_key(company_id, "reconcile", "discrepancies"),
+        description=f"Discrepancies of {name} (largest first; all of them in {result['report_csv']})",
     )

@@ -13,7 +13,7 @@ from flows.sync import connected_companies
 from sierra_core.errors import SierraError
 
 
-@flow(name="reconcile-all-companies", flow_run_name="reconcile all companies")
+@flow(name="reconcile-all-companies", flow_run_name="reconcile all companies · last {period_days} days")
 def reconcile_all_companies(
     period_days: int = 3650, tolerance: Decimal = Decimal("0.00"), repair: bool = False
 ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ FLOWS: dict[str, str] = {
     "sync-all-companies": "flows.sync:sync_all_companies",
     "process-stripe-events": "flows.stripe_events:process_stripe_events",
     "backfill-stripe-events": "flows.stripe_events:backfill_stripe_events",
+    "book-stripe-payouts": "flows.stripe_events:book_stripe_payouts_flow",
     "process-quickbooks-events": "flows.quickbooks_events:process_quickbooks_events",
     "rotate-tokens": "flows.operations:rotate_tokens",
     "health-check": "flows.operations:health_check",

@@ -11,6 +11,7 @@ from connectors.quickbooks_sync.heartbeat import AttemptLeases
 from sierra_core.errors import SierraError
 from sierra_core.settings import get_settings
 from tasks.crashed import crash_dead_flow_runs
+from tasks.naming import flow_name
 from tasks.push import push_entities
 from tasks.retries import claim_due_retries, close_claims, reopen_failures
 from tasks.runtime import company_id_of, sessions
@@ -45,7 +46,7 @@ def _run_leased(jobs: list[dict[str, Any]], trigger: str) -> dict[str, Any]:
     return totals
 
 
-@flow(name="retry-failed-syncs", flow_run_name="retry sweep | {company}")
+@flow(name="retry-failed-syncs", flow_run_name=flow_name("retry sweep"))
 def retry_failed_syncs(
     company: str = "all", limit: int = 500, stale_after_seconds: int = 900
 ) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def retry_failed_syncs(
     return totals
 
 
-@flow(name="replay-failed", flow_run_name="replay failures | {company}")
+@flow(name="replay-failed", flow_run_name=flow_name("replay failures"))
 def replay_failed(
     company: str, entity_types: list[EntityType] | None = None, ids: list[str] | None = None
 ) -> dict[str, Any]:

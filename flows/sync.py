@@ -14,6 +14,7 @@ from flows.notify import notify_sync_problems
 from flows.push import ALL_TYPES
 from sierra_core.db.models import Company, Integration
 from sierra_core.errors import SierraError
+from tasks.naming import company_name, flow_name
 from tasks.push import push_entities
 from tasks.runtime import company_id_of, sessions
 from tasks.sync import pull_changes
@@ -21,27 +22,25 @@ from tasks.sync import pull_changes
 Trigger = Literal["manual", "scheduled", "webhook", "realtime"]
 
 
-def _name(kind: str) -> str:
-    params = flow_run.parameters
-    return f"{kind} | {params.get('company')} | {params.get('trigger', 'scheduled')}"
-
-
 def _both_ways(company: str, *, full: bool, trigger: str) -> dict[str, Any]:
     company_id = str(company_id_of(company))
     pulled = pull_changes(company_id, full=full, trigger=trigger)
     pushed = push_entities(company_id, list(ALL_TYPES), trigger=trigger)
-    publish_push(pushed, company=company, company_id=company_id, title="Full sync" if full else "Sync")
+    flow = "full-sync" if full else "incremental-sync"
+    publish_push(
+        pushed, company=company, company_id=company_id, title="Full sync" if full else "Sync", flow=flow
+    )
     result = {
         "company_id": company_id,
         "mode": "full" if full else "incremental",
         "pull": pulled,
         "push": pushed,
     }
-    notify_sync_problems(company, "full-sync" if full else "incremental-sync", result)
+    notify_sync_problems(company_name(company_id), flow, result)
     return result
 
 
-@flow(name="incremental-sync", flow_run_name=lambda: _name("incremental sync"))
+@flow(name="incremental-sync", flow_run_name=flow_name("incremental sync", "trigger"))
 def incremental_sync(company: str, trigger: Trigger = "scheduled") -> dict[str, Any]:
     """Pull what changed in QuickBooks since the cursors (CDC), then push what changed in the app.
 
@@ -52,7 +51,7 @@ def incremental_sync(company: str, trigger: Trigger = "scheduled") -> dict[str, 
     return _both_ways(company, full=False, trigger=trigger)
 
 
-@flow(name="full-sync", flow_run_name=lambda: _name("full sync"))
+@flow(name="full-sync", flow_run_name=flow_name("full sync", "trigger"))
 def full_sync(company: str, trigger: Trigger = "manual") -> dict[str, Any]:
     """Re-read every QuickBooks record of the synced types (past the 30-day CDC window), then push
     everything that is not in step.
@@ -81,7 +80,7 @@ def connected_companies() -> list[tuple[str, str]]:
     return [(str(cid), name) for cid, name in rows]
 
 
-@flow(name="sync-all-companies", flow_run_name="sync all companies | {mode}")
+@flow(name="sync-all-companies", flow_run_name="sync all companies · {mode}")
 def sync_all_companies(
     mode: Literal["incremental", "full"] = "incremental",
     max_concurrency: int = 4,

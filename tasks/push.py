@@ -14,6 +14,7 @@ from connectors.quickbooks_sync.push import Pusher
 from connectors.quickbooks_sync.push_types import PushOptions
 from sierra_core.settings import get_settings
 from sierra_core.shutdown import STOP
+from tasks.naming import task_name
 from tasks.retry import retry_if_retryable
 from tasks.runtime import company_sync
 
@@ -32,6 +33,7 @@ def flow_run_id() -> str | None:
 
 @task(
     name="push-entities",
+    task_run_name=task_name(lambda p: "dry run" if p.get("dry_run") else "push to QuickBooks", "trigger"),
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=1),
     retry_jitter_factor=0.2,

@@ -17,6 +17,7 @@ from connectors.reconcile.run import Outcome, Scope, jsonable, now_info, reconci
 from connectors.reconcile.sources import StripeLister
 from sierra_core.errors import ConfigError
 from sierra_core.settings import get_settings
+from tasks.naming import company_name, task_name
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
 from tasks.runtime import CompanySync, company_sync
@@ -43,12 +44,22 @@ def _run(
     outcome = reconcile_once(cs.sessions, cs.client, stripe, scope)
     info = now_info(scope, repair=repair, stripe_checked=stripe is not None, flow_run_id=flow_run_id())
     recorded = record(
-        cs.sessions, outcome, info, get_settings().data_dir / "reports", company_label=str(scope.company_id)
+        cs.sessions,
+        outcome,
+        info,
+        get_settings().data_dir / "reports",
+        company_label=company_name(scope.company_id),
     )
     return outcome, recorded
 
 
-@task(name="reconcile-books", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
+@task(
+    name="reconcile-books",
+    task_run_name=task_name("reconcile books", "period"),
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_retryable,
+)
 def reconcile_books(
     company_id: str, period_start: date, period_end: date, tolerance: Decimal, check_stripe: bool = True
 ) -> dict[str, Any]:
@@ -68,7 +79,7 @@ def reconcile_books(
     return jsonable(result)  # type: ignore[no-any-return]
 
 
-@task(name="repair-books", retries=0)
+@task(name="repair-books", task_run_name=task_name("repair books", "period"), retries=0)
 def repair_books(
     company_id: str,
     period_start: date,

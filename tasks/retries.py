@@ -14,6 +14,7 @@ from sierra_core import synclog
 from sierra_core.db.models import Integration
 from sierra_core.settings import get_settings
 from sierra_core.synclog import ClaimedRetry
+from tasks.naming import task_name
 from tasks.push import flow_run_id
 from tasks.runtime import sessions
 
@@ -38,7 +39,7 @@ def _group(claims: list[ClaimedRetry]) -> list[dict[str, Any]]:
     ]
 
 
-@task(name="claim-due-retries")
+@task(name="claim-due-retries", task_run_name=task_name("claim due retries"))
 def claim_due_retries(
     company_id: str | None = None, limit: int = 500, stale_after_s: int = 900
 ) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def claim_due_retries(
     return {"jobs": _group(claims), "lost": lost, "dead_flow_runs": sorted(dead)}
 
 
-@task(name="reopen-failures")
+@task(name="reopen-failures", task_run_name=task_name("reopen failures"))
 def reopen_failures(
     company_id: str, entity_types: list[str] | None = None, ids: list[str] | None = None
 ) -> list[dict[str, Any]]:

@@ -29,12 +29,23 @@ _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def engine_for(url: str) -> Engine:
-    """One engine (and pool) per database URL per process (thread-safe: fan-out threads share it)."""
+def engine_for(url: str, pool_size: int = 10) -> Engine:
+    """One engine (and pool) per database URL per process (thread-safe: fan-out threads share it);
+    `pool_size` counts when the engine is made (see `size_pool_for`)."""
     with _ENGINES_LOCK:
         if url not in _ENGINES:
-            _ENGINES[url] = make_engine(url)
+            _ENGINES[url] = make_engine(url, pool_size=pool_size)
         return _ENGINES[url]
+
+
+PUSH_CONNECTIONS = 2  # a push holds its connection's lock on one connection and works on another
+
+
+def size_pool_for(concurrent_pushes: int) -> Engine:
+    """Make this process's app engine with room for `concurrent_pushes` pushes at once (each holds one
+    connection for its push lock for the whole push, and uses another meanwhile), so parallel pushes never
+    wait on the pool. Call it before anything uses the app engine (a made engine is kept as it is)."""
+    return engine_for(get_settings().resolved_database_url(), max(10, PUSH_CONNECTIONS * concurrent_pushes))
 
 
 def reset_engines() -> None:

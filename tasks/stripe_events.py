@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -26,14 +26,22 @@ from connectors.stripe_events import (
     backfill_events,
     claimable_events,
     handle_claimed,
+    payouts,
     run_events,
 )
 from sierra_core.db.models import Integration
+from sierra_core.errors import SierraError
 from sierra_core.inbox import InboxEvent
 from tasks.push import flow_run_id
 from tasks.runtime import app_engine, company_sync, sessions
 
-__all__ = ["backfill_stripe_event_inbox", "event_context", "inbox_handler", "process_stripe_event_inbox"]
+__all__ = [
+    "backfill_stripe_event_inbox",
+    "book_stripe_payouts",
+    "event_context",
+    "inbox_handler",
+    "process_stripe_event_inbox",
+]
 
 MAX_LISTED = 200
 
@@ -90,7 +98,7 @@ def _trim(summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-@task(name="process-stripe-event-inbox")
+@task(name="process-stripe-event-inbox", task_run_name="apply Stripe events · {trigger}")
 def process_stripe_event_inbox(
     inbox_ids: list[str] | None = None, limit: int = 100, trigger: str = "webhook"
 ) -> dict[str, Any]:
@@ -115,7 +123,7 @@ def process_stripe_event_inbox(
     return _trim(run.as_dict())
 
 
-@task(name="backfill-stripe-event-inbox")
+@task(name="backfill-stripe-event-inbox", task_run_name="list missed Stripe events")
 def backfill_stripe_event_inbox(
     since: datetime | None = None, lookback_hours: float = 24.0
 ) -> dict[str, Any]:
@@ -142,3 +150,47 @@ def backfill_stripe_event_inbox(
         "stored": [str(e.id) for e in result.stored],
         "stored_event_ids": [e.event_id for e in result.stored][:MAX_LISTED],
     }
+
+
+@task(name="book-stripe-payouts", task_run_name="book Stripe payouts · last {lookback_days} days")
+def book_stripe_payouts(lookback_days: float = 7.0) -> dict[str, Any]:
+    """Book every paid Stripe payout created in the last `lookback_days` days that is not booked yet (one
+    Deposit per company); those already booked cost one lookup each."""
+    logger = get_run_logger()
+    gateway = stripe_gateway()
+    factory = sessions()
+    now = datetime.now(UTC)
+    booked: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
+    for payout in gateway.list_paid_payouts(now - timedelta(days=lookback_days)):
+        try:
+            done = payouts.book_payout(
+                factory,
+                gateway,
+                payout,
+                quickbooks_opener(factory),
+                trigger="scheduled",
+                flow_run_id=flow_run_id(),
+            )
+        except SierraError as err:
+            failures.append({"payout": str(payout["id"]), "message": err.message})
+            logger.warning("Stripe payout %s not booked: %s", payout["id"], err.message)
+            continue
+        booked += [
+            {
+                "payout": b.payout_id,
+                "company_id": str(b.company_id),
+                "deposit_id": b.deposit_id,
+                "amount": str(b.amount),
+                "created": b.created,
+            }
+            for b in done
+        ]
+    made = sum(1 for b in booked if b["created"])
+    logger.info(
+        "Stripe payouts: %s deposit(s) booked, %s already booked, %s failed",
+        made,
+        len(booked) - made,
+        len(failures),
+    )
+    return {"deposits": booked, "created": made, "failed": len(failures), "failures": failures[:MAX_LISTED]}

@@ -10,6 +10,7 @@ from prefect.tasks import exponential_backoff
 
 from connectors.quickbooks_sync.pull import Puller
 from connectors.quickbooks_sync.pull_types import PullOptions
+from tasks.naming import task_name
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
 from tasks.runtime import company_sync
@@ -19,6 +20,7 @@ MAX_LISTED = 200
 
 @task(
     name="pull-changes",
+    task_run_name=task_name(lambda p: "full pull" if p.get("full") else "pull changes", "trigger"),
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=1),
     retry_jitter_factor=0.2,

@@ -149,6 +149,11 @@ class QboAccounts(_Strict):
         description="Deposit account for payments collected through Stripe (a clearing account that "
         "Stripe payouts empty into the bank); when unset they go to `deposit_to` like other payments.",
     )
+    stripe_payouts_to: QboRef = Field(
+        default=CHECKING,
+        description="Bank account Stripe payouts arrive in: a payout is booked as a Deposit into it, moving "
+        "the paid-out payments from Undeposited Funds (or the Stripe clearing account).",
+    )
     stripe_fees: QboRef | None = Field(
         default=None,
         description="Expense account for Stripe processing fees; also used for expenses of category "

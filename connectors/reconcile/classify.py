@@ -25,9 +25,16 @@ KINDS = (
     "unlinked",
     "rounding",
 )
-ENTITY_TYPES = ("customer", "invoice", "payment")
+ENTITY_TYPES = ("customer", "invoice", "payment", "expense", "payout")
+NUMBERED_ONCE = ("invoice", "payment")  # numbers that repeat only in duplicates (two receipts may share one)
 ROUNDING_TYPES = ("invoice",)  # tax is computed on invoices only
-QBO_NAMES = {"customer": "Customer", "invoice": "Invoice", "payment": "Payment"}
+QBO_NAMES = {
+    "customer": "Customer",
+    "invoice": "Invoice",
+    "payment": "Payment",
+    "expense": "Purchase",
+    "payout": "Deposit",
+}
 
 DISCREPANCY_COLUMNS = {
     "record": "string",
@@ -78,6 +85,8 @@ ACTIONS = {
     "unlinked": "repair links it (push finds it by number)",
     "unlinked_stripe": "the app payment names a Stripe charge Stripe does not return: check its Stripe id",
     "rounding": "tax rounding (line vs document): review; no push needed",
+    "payout_missing": "book the payout: run book-stripe-payouts (or let the payout.paid webhook through)",
+    "payout_amount": "compare the Deposit with the payout's payments in Stripe; correct the Deposit",
 }
 
 
@@ -119,7 +128,7 @@ def _duplicates(qbo: pd.DataFrame, linked_ids: pd.DataFrame) -> pd.Series:
     keyed = qbo.merge(linked_ids, on=["entity_type", "external_id"], how="left", indicator="_link")
     keyed.index = qbo.index
     linked = keyed["_link"].eq("both")
-    numbered = qbo["number"].notna() & (qbo["entity_type"] != "customer")
+    numbered = qbo["number"].notna() & qbo["entity_type"].isin(NUMBERED_ONCE)
     id_num = pd.to_numeric(qbo["external_id"], errors="coerce").fillna(0)
     order = pd.DataFrame(
         {"t": qbo["entity_type"], "n": qbo["number"], "unlinked": ~linked, "id": id_num}, index=qbo.index
@@ -360,7 +369,19 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
         if any(len(r) for r in records)
         else pd.DataFrame({n: pd.Series(dtype=d) for n, d in RECORD_COLUMNS.items()})
     )
-    return Classified(all_records.astype(RECORD_COLUMNS), discrepancies.astype(DISCREPANCY_COLUMNS))
+    return Classified(
+        all_records.astype(RECORD_COLUMNS), _payout_actions(discrepancies.astype(DISCREPANCY_COLUMNS))
+    )
+
+
+def _payout_actions(disc: pd.DataFrame) -> pd.DataFrame:
+    """A payout's Deposit is booked by the payout flow, never by a push: its own actions (and repair, which
+    pushes app-owned records, leaves it alone)."""
+    payout = disc["entity_type"].eq("payout")
+    missing = payout & disc["kind"].isin(("missing_in_qbo", "unlinked"))
+    disc.loc[missing, "action"] = ACTIONS["payout_missing"]
+    disc.loc[payout & disc["kind"].eq("amount_mismatch"), "action"] = ACTIONS["payout_amount"]
+    return disc
 
 
 def _stripe(app: pd.DataFrame, stripe: pd.DataFrame) -> tuple[list[pd.DataFrame], pd.DataFrame]:

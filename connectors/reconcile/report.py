@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.csvsafe import safe_cell
+from connectors.money_text import usd
 
 CSV_FIELDS = (
     "entity_type",
@@ -42,6 +43,10 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value).replace("|", "\\|")
 
 
+def _amount(value: Any) -> str:
+    return "" if value is None else usd(value)
+
+
 def markdown(result: dict[str, Any], *, company: str, largest: int = 20) -> str:
     """Headline accuracy, totals per system, the largest discrepancies with the action for each."""
     lines = [
@@ -52,7 +57,7 @@ def markdown(result: dict[str, Any], *, company: str, largest: int = 20) -> str:
         "",
         f"- **Records**: {result['records_matched']} of {result['records_total']} matched "
         f"({result['accuracy_pct']} %)",
-        f"- **Amount**: {result['amount_matched']} of {result['amount_total']} matched "
+        f"- **Amount**: {usd(result['amount_matched'])} of {usd(result['amount_total'])} matched "
         f"({result['amount_accuracy_pct']} %)",
         "",
         "| entity | records | matched | record accuracy | amount accuracy |",
@@ -67,12 +72,12 @@ def markdown(result: dict[str, Any], *, company: str, largest: int = 20) -> str:
     totals = result["totals"]
     for system in ("app", "quickbooks"):
         for entity_type, t in totals[system].items():
-            lines.append(f"| {system} | {entity_type} | {t['records']} | {t['amount']} |")
+            lines.append(f"| {system} | {entity_type} | {t['records']} | {usd(t['amount'])} |")
     stripe = totals.get("stripe")
     if stripe:
         lines.append(
-            f"| stripe | charges | {stripe['charges']} | {stripe['amount']} (refunded {stripe['refunded']}, "
-            f"fees {stripe['fees']}, net {stripe['net']}) |"
+            f"| stripe | charges | {stripe['charges']} | {usd(stripe['amount'])} (refunded "
+            f"{usd(stripe['refunded'])}, fees {usd(stripe['fees'])}, net {usd(stripe['net'])}) |"
         )
     else:
         lines.append("| stripe | - | - | not checked |")
@@ -91,7 +96,7 @@ def markdown(result: dict[str, Any], *, company: str, largest: int = 20) -> str:
             lines.append(
                 f"| {r['entity_type']} | {r['kind']} | "
                 f"{_cell(r['number'] or r['external_id'] or r['stripe_id'])} | "
-                f"{_cell(r['app_amount'])} | {_cell(r['qbo_amount'])} | {_cell(r['stripe_amount'])} | "
+                f"{_amount(r['app_amount'])} | {_amount(r['qbo_amount'])} | {_amount(r['stripe_amount'])} | "
                 f"{_cell(r['action'])} |"
             )
     else:

@@ -63,6 +63,11 @@ def reconcile_once(
     """Load, classify and sum up (records nothing)."""
     with sessions() as session:
         app = sources.load_app(session, scope.company_id, scope.integration_id, scope.start, scope.end)
+        if stripe is not None:  # Stripe payouts: each should be a Deposit in QuickBooks
+            payouts = sources.load_payouts(
+                session, stripe, scope.start, scope.end, scope.company_id, scope.integration_id
+            )
+            app = pd.concat([app, payouts], ignore_index=True) if len(payouts) else app
     qbo = sources.load_qbo(client, scope.start, scope.end, linked=sources.linked_external_ids(app))
     with sessions() as session:
         app = sources.close_app(session, scope.company_id, scope.integration_id, app, qbo)

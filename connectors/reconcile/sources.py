@@ -19,11 +19,19 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from connectors.quickbooks import mapping
+from connectors.quickbooks.mapping_expense import expense_doc_number
 from connectors.quickbooks.query import Select
 from connectors.quickbooks.query import select as qbo_select
 from connectors.reconcile.frames import APP_COLUMNS, QBO_COLUMNS, STRIPE_COLUMNS, cents, frame, sub_cent
 from connectors.stripe.errors import StripeApiError
-from sierra_core.db.models import Contact, EntityLink, Invoice, Payment
+from connectors.stripe_events.payouts import (
+    NOTE_PREFIX,
+    PAYOUT_ENTITY,
+    PayoutLister,
+    payout_app_id,
+    payout_shares,
+)
+from sierra_core.db.models import Contact, EntityLink, Expense, Invoice, Payment
 
 CHUNK = 500  # ids per SQL IN (...)
 QBO_CHUNK = 200  # ids per QuickBooks IN (...)
@@ -64,8 +72,9 @@ def load_app(
     *,
     ids: dict[str, set[uuid.UUID]] | None = None,
 ) -> pd.DataFrame:
-    """App invoices (issue date in the period) and payments (payment date in the period), the customers
-    they name, each with its QuickBooks id; with `ids`, exactly those records instead (any date)."""
+    """App invoices (issue date in the period), payments (payment date) and expenses (expense date), the
+    customers they name, each with its QuickBooks id; with `ids`, exactly those records instead (any
+    date)."""
     rows: list[dict[str, Any]] = []
     customer_ids: set[uuid.UUID] = set()
 
@@ -75,19 +84,40 @@ def load_app(
     pay = select(Payment, EntityLink.external_id).outerjoin(
         EntityLink, _link(integration_id, "payment", Payment.id)
     )
+    exp = select(Expense, EntityLink.external_id).outerjoin(
+        EntityLink, _link(integration_id, "expense", Expense.id)
+    )
     inv = inv.where(Invoice.company_id == company_id)
     pay = pay.where(Payment.company_id == company_id)
+    exp = exp.where(Expense.company_id == company_id)
     invoices: list[Any] = []
     payments: list[Any] = []
+    expenses: list[Any] = []
     if ids is None:
         invoices = list(session.execute(inv.where(Invoice.issue_date.between(start, end))))
         payments = list(session.execute(pay.where(Payment.payment_date.between(start, end))))
+        expenses = list(session.execute(exp.where(Expense.expense_date.between(start, end))))
     else:
         for chunk in _chunks(sorted(ids.get("invoice", ())), CHUNK):
             invoices += session.execute(inv.where(Invoice.id.in_(chunk)))
         for chunk in _chunks(sorted(ids.get("payment", ())), CHUNK):
             payments += session.execute(pay.where(Payment.id.in_(chunk)))
+        for chunk in _chunks(sorted(ids.get("expense", ())), CHUNK):
+            expenses += session.execute(exp.where(Expense.id.in_(chunk)))
         customer_ids |= ids.get("customer", set())
+    for expense, external_id in expenses:
+        rows.append(
+            {
+                "entity_type": "expense",
+                "app_id": str(expense.id),
+                "number": expense_doc_number(expense),
+                "amount": cents(expense.amount),
+                "exact_amount": sub_cent(expense.amount),
+                "status": expense.category,
+                "deleted": expense.deleted_at is not None,
+                "external_id": external_id,
+            }
+        )
     for invoice, external_id in invoices:
         customer_ids.add(invoice.customer_id)
         rows.append(
@@ -198,12 +228,32 @@ def qbo_row(entity_type: str, obj: dict[str, Any]) -> dict[str, Any]:
     if entity_type == "invoice":
         row["number"] = obj.get("DocNumber")
         row["balance"] = cents(mapping.money(obj.get("Balance", 0), "Balance"))
+    elif entity_type == "expense":
+        row["number"] = obj.get("DocNumber")
+    elif entity_type == PAYOUT_ENTITY:
+        row["number"] = payout_of_deposit(obj)
     else:
         row["number"] = str(obj["PaymentRefNum"]) if obj.get("PaymentRefNum") else None
     return row
 
 
-QBO_ENTITIES = {"invoice": "Invoice", "payment": "Payment", "customer": "Customer"}
+QBO_ENTITIES = {
+    "invoice": "Invoice",
+    "payment": "Payment",
+    "customer": "Customer",
+    "expense": "Purchase",
+    PAYOUT_ENTITY: "Deposit",
+}
+
+
+def payout_of_deposit(obj: dict[str, Any]) -> str | None:
+    """The Stripe payout id a Deposit sierra-sync booked names in its PrivateNote; None for other deposits."""
+    note = str(obj.get("PrivateNote") or "")
+    return (
+        note[len(NOTE_PREFIX) :].split()[0]
+        if note.startswith(NOTE_PREFIX) and len(note) > len(NOTE_PREFIX)
+        else None
+    )
 
 
 def _by_ids(client: QueryClient, entity_type: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -213,11 +263,12 @@ def _by_ids(client: QueryClient, entity_type: str, ids: Iterable[str]) -> Iterat
 
 
 def load_qbo(client: QueryClient, start: date, end: date, *, linked: dict[str, set[str]]) -> pd.DataFrame:
-    """QuickBooks invoices and payments dated in the period (paginated), the linked ones the period left
-    out (read by Id: deleted ones stay absent) and the customers either side names."""
+    """QuickBooks invoices, payments, purchases (expenses) and the Deposits sierra-sync booked for Stripe
+    payouts, dated in the period (paginated), the linked ones the period left out (read by Id: deleted ones
+    stay absent) and the customers either side names. Other deposits are not the app's: left out."""
     rows: list[dict[str, Any]] = []
     customers: set[str] = set(linked.get("customer", set()))
-    for entity_type in ("invoice", "payment"):
+    for entity_type in ("invoice", "payment", "expense", PAYOUT_ENTITY):
         query = (
             qbo_select(QBO_ENTITIES[entity_type]).where("TxnDate", ">=", start).where("TxnDate", "<=", end)
         )
@@ -229,6 +280,8 @@ def load_qbo(client: QueryClient, start: date, end: date, *, linked: dict[str, s
             if str(obj["Id"]) in seen:
                 continue
             seen.add(str(obj["Id"]))
+            if entity_type == PAYOUT_ENTITY and payout_of_deposit(obj) is None:
+                continue
             rows.append(qbo_row(entity_type, obj))
             customer = mapping.ref_value(obj, "CustomerRef")
             if customer:
@@ -297,6 +350,46 @@ def load_stripe(
     return frame([stripe_row(c, fees) for c in charges.values()], STRIPE_COLUMNS)
 
 
+def load_payouts(
+    session: Session,
+    stripe: object,
+    start: date,
+    end: date,
+    company_id: uuid.UUID,
+    integration_id: uuid.UUID,
+) -> pd.DataFrame:
+    """The company's share of every Stripe payout paid in the period, as app-side rows: what its QuickBooks
+    Deposit should hold (the gross of the payments it carries), linked to the Deposit booked for it."""
+    if not isinstance(stripe, PayoutLister):  # a Stripe source that lists no payouts
+        return frame([], APP_COLUMNS)
+    lo, hi = period_bounds(start, end)
+    rows: list[dict[str, Any]] = []
+    for payout in stripe.list_paid_payouts(lo, hi):
+        share = payout_shares(session, stripe, payout).companies.get(company_id)
+        if share is None:
+            continue
+        app_id = payout_app_id(str(payout["id"]), company_id)
+        link = session.scalar(
+            select(EntityLink.external_id).where(
+                EntityLink.integration_id == integration_id,
+                EntityLink.entity_type == PAYOUT_ENTITY,
+                EntityLink.app_id == app_id,
+            )
+        )
+        rows.append(
+            {
+                "entity_type": PAYOUT_ENTITY,
+                "app_id": str(app_id),
+                "number": str(payout["id"]),
+                "amount": cents(share.amount),
+                "status": str(payout.get("status")),
+                "deleted": False,
+                "external_id": link,
+            }
+        )
+    return frame(rows, APP_COLUMNS)
+
+
 def linked_external_ids(app: pd.DataFrame) -> dict[str, set[str]]:
     linked = app[app["external_id"].notna()]
     out: dict[str, set[str]] = {}
@@ -311,6 +404,7 @@ __all__ = [
     "close_app",
     "linked_external_ids",
     "load_app",
+    "load_payouts",
     "load_qbo",
     "load_stripe",
     "period_bounds",

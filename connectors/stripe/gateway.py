@@ -326,6 +326,33 @@ class StripeGateway:
             "list Stripe balance transactions", self._client.v1.balance_transactions.list, params
         )
 
+    # ----------------------------------------------------------------- payouts
+
+    def retrieve_payout(self, payout_id: str) -> dict[str, Any]:
+        """One payout (`po_…`) as a plain dict: amount, arrival_date, status."""
+        return _dict(
+            self._call(f"read payout {payout_id}", lambda: self._client.v1.payouts.retrieve(payout_id))
+        )
+
+    def list_paid_payouts(
+        self, start: datetime, end: datetime | None = None, *, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every payout created in [start, end) (no end: up to now) and paid out (status `paid`), as dicts."""
+        created = {"gte": int(start.timestamp())} | ({} if end is None else {"lt": int(end.timestamp())})
+        params = {
+            "created": created,
+            "status": "paid",
+            "limit": page_size,
+        }
+        return self._list("list Stripe payouts", self._client.v1.payouts.list, params)
+
+    def payout_transactions(self, payout_id: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """The balance transactions a payout paid out (charges, refunds, fees, and the payout's own)."""
+        params = {"payout": payout_id, "limit": page_size}
+        return self._list(
+            f"list the transactions of payout {payout_id}", self._client.v1.balance_transactions.list, params
+        )
+
     def _list(
         self, context: str, fn: Callable[..., Any], params: Mapping[str, Any], max_pages: int = 100_000
     ) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,7 @@
 | payment_intent.payment_failed | PaymentAttempt (failed, decline code and reason) | - |
 | charge.refunded | Payment.refunded_amount and status, invoice balance restored | RefundReceipt per refund |
 | charge.dispute.created | Invoice.disputed_at (and a warning) | - |
+| payout.paid | - | a Deposit per company: its paid-out Payments to the bank (`payouts`) |
 | anything else | - (ignored) | - |
 
 Every step is idempotent (see `record`), so a redelivered event or a re-run after a crash is harmless, and a
@@ -31,7 +32,7 @@ from connectors.quickbooks.client import QuickBooksClient
 from connectors.quickbooks_sync.push_types import Target
 from connectors.stripe.gateway import StripeGateway
 from connectors.stripe.types import BalanceTransactionInfo, StripeEvent
-from connectors.stripe_events import record
+from connectors.stripe_events import payouts, record
 from connectors.stripe_events.errors import EventShapeError
 from connectors.stripe_events.quickbooks import push_collected, push_refund_receipts
 from sierra_core import inbox
@@ -54,6 +55,7 @@ HANDLED_TYPES = (
     "payment_intent.payment_failed",
     "charge.refunded",
     "charge.dispute.created",
+    "payout.paid",
 )
 
 
@@ -269,9 +271,33 @@ def _disputed(ctx: EventContext, event: StripeEvent) -> EventOutcome:
     return EventOutcome(event.id, event.type, "processed", summary, rec.company_id, rec.invoice_id)
 
 
+def _payout_paid(ctx: EventContext, event: StripeEvent) -> EventOutcome:
+    gateway = ctx.stripe()
+    if gateway is None:
+        raise EventShapeError("payout.paid needs the Stripe gateway (the payout's transactions are read)")
+    booked = payouts.book_payout(
+        ctx.sessions,
+        gateway,
+        event.data_object,
+        ctx.quickbooks,
+        trigger=ctx.trigger,
+        flow_run_id=ctx.flow_run_id,
+    )
+    made = [b for b in booked if b.created]
+    summary = (
+        f"payout {event.data_object.get('id')}: {len(made)} deposit(s) booked, "
+        f"{len(booked) - len(made)} already booked"
+    )
+    outcome = EventOutcome(event.id, event.type, "processed", summary)
+    outcome.qbo["deposits"] = {str(b.company_id): b.deposit_id for b in booked}
+    log.info("Stripe %s: %s", event.id, summary)
+    return outcome
+
+
 _HANDLERS: dict[str, Callable[[EventContext, StripeEvent], EventOutcome]] = {
     "payment_intent.succeeded": _succeeded,
     "payment_intent.payment_failed": _failed,
     "charge.refunded": _refunded,
     "charge.dispute.created": _disputed,
+    "payout.paid": _payout_paid,
 }

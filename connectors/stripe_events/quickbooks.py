@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,7 @@ from connectors.stripe_events.record import refund_app_id
 from sierra_core import synclog
 from sierra_core.db.models import Invoice, Payment
 
-__all__ = ["REFUND_ENTITY", "RefundPush", "push_collected", "push_refund_receipts"]
+__all__ = ["REFUND_ENTITY", "RefundPush", "create_linked", "push_collected", "push_refund_receipts"]
 
 log = logging.getLogger("sierra_sync.stripe_events")
 
@@ -96,44 +97,73 @@ def push_refund_receipts(
         body = refund_to_refund_receipt(
             refund, payment, RefundRefs(customer_id=link.external_id, invoice_number=number), target.settings
         )
-        request_id = make_request_id(target.integration_id, REFUND_ENTITY, app_id, 1, "create")
-        with sessions.begin() as session:
-            log_id = synclog.start_attempt(
-                session,
-                integration_id=target.integration_id,
-                company_id=target.company_id,
-                sync_type=REFUND_ENTITY,
-                direction="push",
-                trigger=trigger,
-                entity_type=REFUND_ENTITY,
-                entity_id=app_id,
-                request_payload={"operation": "create", "RefundReceipt": body},
-                max_retries=0,  # retried through the webhook inbox, not the push sweep (it knows no refunds)
-                flow_run_id=flow_run_id,
-                request_id=request_id,
-            )
-        try:
-            created = client.create("RefundReceipt", body, request_id)
-        except QuickBooksError as err:
-            with sessions.begin() as session:
-                synclog.finish_failure(
-                    session, log_id, error_code=err.code, error_message=err.message, retryable=False
-                )
-            raise
-        qbo_id = str(created["Id"])
-        with sessions.begin() as session:
-            save_link(
-                session,
-                integration_id=target.integration_id,
-                company_id=target.company_id,
-                entity_type=REFUND_ENTITY,
-                app_id=app_id,
-                external_id=qbo_id,
-                sync_token=str(created.get("SyncToken", "0")),
-                version=1,
-                external_updated_at=None,
-            )
-            synclog.finish_success(session, log_id, external_entity_id=qbo_id, response_payload=created)
+        qbo_id = create_linked(
+            sessions,
+            client,
+            target,
+            entity_type=REFUND_ENTITY,
+            app_id=app_id,
+            qbo_entity="RefundReceipt",
+            body=body,
+            trigger=trigger,
+            flow_run_id=flow_run_id,
+        )
         log.info("Stripe refund %s booked in QuickBooks as RefundReceipt %s", refund.id, qbo_id)
         out.append(RefundPush(refund.id, qbo_id, True))
     return out
+
+
+def create_linked(
+    sessions: sessionmaker[Session],
+    client: QuickBooksClient,
+    target: Target,
+    *,
+    entity_type: str,
+    app_id: uuid.UUID,
+    qbo_entity: str,
+    body: dict[str, Any],
+    trigger: str,
+    flow_run_id: str | None,
+) -> str:
+    """Create `body` as a `qbo_entity` once for (entity_type, app_id): a sync-log row per attempt, a
+    deterministic requestid (a lost response is answered from it), then the entity link. Returns its id.
+    Not retried by the push sweep (which knows only app records): the caller's event or run retries it."""
+    request_id = make_request_id(target.integration_id, entity_type, app_id, 1, "create")
+    with sessions.begin() as session:
+        log_id = synclog.start_attempt(
+            session,
+            integration_id=target.integration_id,
+            company_id=target.company_id,
+            sync_type=entity_type,
+            direction="push",
+            trigger=trigger,
+            entity_type=entity_type,
+            entity_id=app_id,
+            request_payload={"operation": "create", qbo_entity: body},
+            max_retries=0,
+            flow_run_id=flow_run_id,
+            request_id=request_id,
+        )
+    try:
+        created = client.create(qbo_entity, body, request_id)
+    except QuickBooksError as err:
+        with sessions.begin() as session:
+            synclog.finish_failure(
+                session, log_id, error_code=err.code, error_message=err.message, retryable=False
+            )
+        raise
+    qbo_id = str(created["Id"])
+    with sessions.begin() as session:
+        save_link(
+            session,
+            integration_id=target.integration_id,
+            company_id=target.company_id,
+            entity_type=entity_type,
+            app_id=app_id,
+            external_id=qbo_id,
+            sync_token=str(created.get("SyncToken", "0")),
+            version=1,
+            external_updated_at=None,
+        )
+        synclog.finish_success(session, log_id, external_entity_id=qbo_id, response_payload=created)
+    return qbo_id

@@ -1,9 +1,11 @@
-"""`sierra-sync watch`: start an incremental sync for each company whose money data just changed.
+"""`sierra-sync watch`: push each company's app edits to QuickBooks as they are committed.
 
 Changes come from `connectors.watch.ChangeWatcher` (LISTEN/NOTIFY on PostgreSQL, polling on SQLite). Only
-companies with a connected QuickBooks integration are synced; a failed sync is reported on one line and the
-watcher keeps going. Syncs run one after another in this process: changes made meanwhile are gathered and
-start the next round.
+companies with a connected QuickBooks integration are synced, on `connectors.realtime.CompanyWorkers`: one
+sync at a time per company (edits made while it syncs ride on one more sync right after), companies in
+parallel. By default a sync is the warm real-time push of `tasks.realtime` (credentials read once, a Prefect
+event per push); `--flow-runs` runs the `incremental-sync` flow instead (pull, then push; a flow run per
+sync). A failed sync is reported on one line and the watcher keeps going.
 
 SIGTERM or Ctrl-C stops it in order (sierra_core.shutdown): no new sync starts, a push in progress ends after
 the batch request in flight (its outcome recorded; records not reached go with the next sync), exit 0.
@@ -15,6 +17,7 @@ import importlib
 import inspect
 import json
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from typing import Any
 import typer
 from sqlalchemy import Engine, select
 
+from connectors.realtime import CompanyWorkers, SyncDone
 from connectors.watch import CHANNEL, ChangeBatch, ChangeWatcher
 from sierra_core.db.engine import redact_url
 from sierra_core.db.models import Company, Integration
@@ -43,6 +47,25 @@ def default_incremental_sync(company_id: str) -> object:
     if "trigger" in inspect.signature(getattr(incremental_sync, "fn", incremental_sync)).parameters:
         kwargs["trigger"] = "realtime"
     return incremental_sync(**kwargs)
+
+
+def realtime_push(workers: int) -> SyncCallback:
+    """The warm real-time push (tasks.realtime.WarmPush), made on the first sync (Prefect is slow to import,
+    and a watch with nothing to sync never needs it), with a database pool sized for `workers` pushes."""
+    made: list[Any] = []
+    lock = threading.Lock()
+
+    def push(company_id: str) -> object:
+        with lock:
+            if not made:
+                made.append(importlib.import_module("tasks.realtime").WarmPush())
+        return made[0](uuid.UUID(company_id))
+
+    return push
+
+
+def _announce_only(company_id: str) -> object:
+    return importlib.import_module("tasks.realtime").emit_changed(uuid.UUID(company_id))
 
 
 def connected_companies(engine: Engine, company_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -91,70 +114,115 @@ def run_watch(
     *,
     as_json: bool = False,
     stop: StopRequest | None = None,
+    max_workers: int = 8,
 ) -> WatchTotals:
-    """For each batch, call `sync(company_id)` for every changed company with a connected QuickBooks
-    integration. A failing sync costs one line on stderr; the loop goes on. Once `stop` is requested no
-    further sync starts. Returns the totals."""
+    """For each batch, sync every changed company with a connected QuickBooks integration on a pool of
+    `max_workers` threads: one sync at a time per company (a company that changes again while it syncs is
+    synced once more right after, whatever the number of changes), companies in parallel. A failing sync
+    costs one line on stderr; the others go on. Once `stop` is requested no further sync starts; the
+    running ones finish. Returns the totals when the batches end and every sync started has finished."""
     totals = WatchTotals()
-    for batch in batches:
-        totals.batches += 1
-        totals.changed += len(batch.company_ids)
-        connected = connected_companies(engine, batch.company_ids)
+    lock = threading.Lock()
+    names: dict[uuid.UUID, str] = {}
+
+    def done(finished: SyncDone) -> None:
+        name = names.get(finished.company_id, str(finished.company_id))
+        company_id = str(finished.company_id)
         report: dict[str, Any] = {
-            "event": "batch",
-            "source": batch.source,
-            "changed": [str(c) for c in batch.company_ids],
-            "synced": [],
-            "skipped": [str(c) for c in batch.company_ids if c not in connected],
-            "failed": [],
-            "cut_short": [],
+            "event": "sync",
+            "company_id": company_id,
+            "company": name,
+            "ok": finished.error is None,
+            "seconds": round(finished.finished_at - finished.started_at, 3),
+            "latency_s": round(finished.latency, 3),
+            "changes_coalesced": finished.coalesced,
         }
-        totals.skipped += len(report["skipped"])
-        if not as_json:
-            typer.echo(
-                f"{len(batch.company_ids)} companies changed ({batch.source}); "
-                f"{len(connected)} connected to QuickBooks"
-            )
-        for company_id, name in connected.items():
-            if stop is not None and stop.requested():
-                break  # the next scheduled sync takes them
-            try:
-                result = sync(str(company_id))
-            except Exception as err:  # one company's failure must not stop the others (logged, not retried)
-                totals.failed.append(str(company_id))
-                report["failed"].append({"company_id": str(company_id), "error": _first_line(err)})
+        with lock:
+            if finished.error is not None:
+                totals.failed.append(company_id)
+                report["error"] = _first_line(finished.error)
                 print(
-                    f"error: incremental sync of {name} ({company_id}) failed: {_first_line(err)}",
+                    f"error: incremental sync of {name} ({company_id}) failed: {report['error']}",
                     file=sys.stderr,
                 )
-                continue
-            totals.synced += 1
-            report["synced"].append(str(company_id))
-            if _stopped_early(result):
-                totals.cut_short.append(str(company_id))
-                report["cut_short"].append(str(company_id))
-                if not as_json:
+            else:
+                totals.synced += 1
+                if _stopped_early(finished.result):
+                    totals.cut_short.append(company_id)
+                    report["cut_short"] = True
+            if as_json:
+                typer.echo(json.dumps(report))
+            elif finished.error is None and report.get("cut_short"):
+                typer.echo(f"stopped the sync of {name} ({company_id}) early: the next sync does the rest")
+            elif finished.error is None:
+                typer.echo(
+                    f"synced {name} ({company_id}) in {report['seconds']:.2f} s, "
+                    f"{report['latency_s']:.2f} s after the change"
+                )
+            sys.stdout.flush()
+
+    with CompanyWorkers(lambda cid: sync(str(cid)), max_workers=max_workers, on_done=done) as workers:
+        for batch in batches:
+            connected = connected_companies(engine, batch.company_ids)
+            queued: list[str] = []
+            for company_id, name in connected.items():
+                if stop is not None and stop.requested():
+                    break  # the next scheduled sync takes them
+                names[company_id] = name
+                if workers.submit(company_id, seen_at=batch.first_seen):
+                    queued.append(str(company_id))
+            skipped = [str(c) for c in batch.company_ids if c not in connected]
+            with lock:
+                totals.batches += 1
+                totals.changed += len(batch.company_ids)
+                totals.skipped += len(skipped)
+                if as_json:
                     typer.echo(
-                        f"stopped the sync of {name} ({company_id}) early: the next sync does the rest"
+                        json.dumps(
+                            {
+                                "event": "batch",
+                                "source": batch.source,
+                                "changed": [str(c) for c in batch.company_ids],
+                                "queued": queued,
+                                "skipped": skipped,
+                            }
+                        )
                     )
-            elif not as_json:
-                typer.echo(f"synced {name} ({company_id})")
-        if as_json:
-            typer.echo(json.dumps(report))
+                else:
+                    typer.echo(
+                        f"{len(batch.company_ids)} companies changed ({batch.source}); "
+                        f"{len(connected)} connected to QuickBooks"
+                    )
+                sys.stdout.flush()
     return totals
 
 
 def watch(
-    debounce: float = typer.Option(2.0, min=0, help="Seconds to gather changes before syncing each company."),
-    poll_interval: float = typer.Option(5.0, min=0.1, help="Seconds between polls (SQLite)."),
+    debounce: float = typer.Option(
+        0.05,
+        min=0,
+        help="Seconds to gather changes before syncing (edits made during a sync coalesce anyway).",
+    ),
+    poll_interval: float = typer.Option(0.25, min=0.05, help="Seconds between polls (SQLite)."),
+    workers: int = typer.Option(8, min=1, help="Companies synced at the same time (one sync per company)."),
+    flow_runs: bool = typer.Option(
+        False, "--flow-runs", help="Sync with the incremental-sync flow (a flow run per sync) instead."
+    ),
+    emit_only: bool = typer.Option(
+        False,
+        "--emit-only",
+        help="Sync nothing here: emit a sierra-sync.company.changed Prefect event per changed company, for a "
+        "deployment trigger to run its sync on the work pool (many machines).",
+    ),
     once: bool = typer.Option(False, "--once", help="Stop after the first batch of changes."),
     max_seconds: float | None = typer.Option(None, min=0, help="Stop after this many seconds."),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object per line (ready, batches, end)."
     ),
 ) -> None:
-    """Start an incremental push for each company whose data changes (LISTEN/NOTIFY on PostgreSQL, polling
-    on SQLite). Runs until stopped (Ctrl-C, SIGTERM, --once, --max-seconds); exits 1 if any sync failed.
+    """Push each company's changes to QuickBooks as they are committed (LISTEN/NOTIFY on PostgreSQL, polling
+    on SQLite), companies in parallel, one sync at a time per company. Runs until stopped (Ctrl-C, SIGTERM,
+    --once, --max-seconds); exits 1 if any sync failed.
     A stop lets the push in progress finish its batch request in flight, then ends it (exit 0)."""
     engine = open_engine()
     require_current_schema(engine)
@@ -181,7 +249,18 @@ def watch(
         stop.on_stop(watcher.stop)
         # The syncs run in a worker thread: a signal stops the loop between units, never in a push's middle.
         totals = run_until_stopped(
-            lambda: run_watch(engine, watcher, as_json=as_json, stop=stop),
+            lambda: run_watch(
+                engine,
+                watcher,
+                _announce_only
+                if emit_only
+                else default_incremental_sync
+                if flow_runs
+                else realtime_push(workers),
+                as_json=as_json,
+                stop=stop,
+                max_workers=workers,
+            ),
             stop,
             grace=get_settings().stop_grace_seconds,
         )

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from connectors.seed.generate import seed
 from sierra_core.db import migrate
 from sierra_core.db.engine import make_engine, session_factory
-from sierra_core.db.models import EntityLink, IntegrationSyncLog
+from sierra_core.db.models import EntityLink, IntegrationSyncLog, Invoice
 from sierra_core.db.types import utcnow
 from sierra_core.settings import get_settings
 from sierra_core.shutdown import STOP, StopRequest
@@ -282,7 +282,10 @@ def _with_prefect(
             faults = int(after["faults_injected"]) - int(before["faults_injected"])
             throttled = int(after["throttled"]) - int(before["throttled"])
             replays = int(after["idempotent_replays"]) - int(before["idempotent_replays"])
-            note(f"{faults} faults and {throttled} 429s injected, {replays} writes answered from requestid")
+            note(
+                f"QuickBooks failed {faults} requests and asked us to slow down {throttled} times; {replays} "
+                "records sent again after a lost reply were recognised by QuickBooks and not booked twice"
+            )
             figures_faults.update(faults=faults, throttled=throttled, idempotent_replays=replays)
         with progress.step("Retry sweep (flow retry-failed-syncs) until nothing is due") as note:
             sweeps = 0
@@ -332,9 +335,40 @@ def _with_prefect(
         "mismatches": total.mismatches[:20],
         "health": health["totals"],
         "faults_injected": figures_faults,
-        "notes": [n for n in (stripe_note, reconcile_note) if n],
+        "notes": [n for n in (_invoices_in_books(sessions), stripe_note, reconcile_note) if n],
         "companies": [name for _, name in companies],
     }
+
+
+def _invoices_in_books(sessions: Any) -> str:
+    """Why fewer invoices are in QuickBooks than in the app, as a bookkeeper would say it."""
+    with sessions() as session:
+        by_status = dict(
+            session.execute(
+                select(Invoice.status, func.count())
+                .where(Invoice.deleted_at.is_(None))
+                .group_by(Invoice.status)
+            ).all()
+        )
+        linked = select(EntityLink.app_id).where(EntityLink.entity_type == "invoice")
+        unsent_voids = int(
+            session.scalar(
+                select(func.count()).where(
+                    Invoice.status == "void", Invoice.deleted_at.is_(None), Invoice.id.not_in(linked)
+                )
+            )
+            or 0
+        )
+    total = sum(int(n) for n in by_status.values())
+    drafts = int(by_status.get("draft", 0))
+    booked = _links(sessions, "invoice")
+    return (
+        f"{total:,} invoices were made in the app and {booked:,} are in QuickBooks: the other "
+        f"{total - booked:,} stay in the app only, {drafts:,} {'draft' if drafts == 1 else 'drafts'} (not "
+        f"sent to the customer yet, so not in the books) and {unsent_voids:,} "
+        f"{'invoice voided before it was' if unsent_voids == 1 else 'invoices voided before they were'} "
+        "ever sent (nothing to record)"
+    )
 
 
 def _reconcile(progress: Progress, companies: list[tuple[uuid.UUID, str]]) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from blocks import QBO_APP_BLOCK, TOKEN_KEYS_BLOCK, QuickBooksAppCredentials, TokenEncryptionKeys
 from sierra_core.settings import get_settings
-from tasks import runtime
+from tasks import naming, runtime
 from tests.connectors.quickbooks import oauth_helpers as h
 from tests.connectors.quickbooks_sync.conftest import connected  # noqa: F401 - re-exported fixture
 
@@ -21,6 +21,7 @@ def flow_env(connected, db, qbo, prefect_api, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SIERRA_QBO_MAX_THROTTLE_WAIT", "0.05")
     get_settings.cache_clear()
     runtime.reset_engines()
+    naming.forget_names()  # company ids repeat across test databases (seeded deterministically)
     QuickBooksAppCredentials(
         client_id="local-client",
         client_secret=SecretStr("local-secret"),

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from flows.push import push_to_quickbooks
 from sierra_core.db.models import Company, IntegrationSyncLog
 from sierra_core.errors import NotFoundError
+from tasks.naming import slug
 
 
 def _company_name(sessions):
@@ -33,7 +34,8 @@ def test_push_flow_returns_counts_and_publishes_artifacts(flow_env):
     assert all({"created", "updated", "skipped", "failed"} <= set(c) for c in counts.values())
     assert counts["invoice"]["created"] > 0
     company_id = summary["company_id"]
-    table = _artifact(f"push-summary-{company_id}")
+    assert company_id
+    table = _artifact(f"{slug(name)}-push-to-quickbooks")  # one key per company and flow: the UI's history
     assert table and table[0].type == "table"
     with flow_env.sessions() as s:
         logs = s.scalar(select(func.count()).select_from(IntegrationSyncLog))
@@ -48,7 +50,7 @@ def test_dry_run_flow_publishes_the_plan_and_writes_nothing(flow_env):
     assert summary["dry_run"] is True
     assert {row["action"] for row in summary["plan"]} >= {"create"}
     assert flow_env.qbo_items("Invoice") == []
-    plan = _artifact(f"push-plan-{summary['company_id']}")
+    plan = _artifact(f"{slug(name)}-push-to-quickbooks-plan")
     assert plan and plan[0].type == "table"
 
 

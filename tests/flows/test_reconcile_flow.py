@@ -54,7 +54,7 @@ def test_reconcile_then_repair(flow_env, tmp_path, monkeypatch):
         "duplicate_in_qbo": 1,
     }
     assert Decimal(result["accuracy_pct"]) < 100
-    assert set(result["by_entity"]) == {"customer", "invoice", "payment"}
+    assert set(result["by_entity"]) == {"customer", "invoice", "payment", "expense", "payout"}
     row = next(d for d in result["discrepancies"] if d["kind"] == "amount_mismatch")
     assert set(row) >= {
         "entity_type",
