@@ -19,6 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.heartbeat import AttemptLeases
+from connectors.accounting.lease import push_lease
+from connectors.accounting.links import links_for
+from connectors.accounting.outcome import PushResult
 from connectors.quickbooks import mapping
 from connectors.quickbooks.batch import BatchItem, BatchResult
 from connectors.quickbooks.client import QuickBooksClient, make_request_id
@@ -26,10 +30,6 @@ from connectors.quickbooks.errors import DuplicateDocNumberError, DuplicateNameE
 from connectors.quickbooks.query import select as qbo_select
 from connectors.quickbooks.settings import ConflictPolicy, QuickBooksSettings
 from connectors.quickbooks_sync.dependencies import DependencyProblem, dependency_problems
-from connectors.quickbooks_sync.heartbeat import AttemptLeases
-from connectors.quickbooks_sync.lease import push_lease
-from connectors.quickbooks_sync.links import links_for
-from connectors.quickbooks_sync.outcome import PushResult
 from connectors.quickbooks_sync.push_record import PushRecorder
 from connectors.quickbooks_sync.push_select import select_rows
 from connectors.quickbooks_sync.push_types import Op, PushOptions, Target
