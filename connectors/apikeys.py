@@ -42,6 +42,7 @@ __all__ = [
     "parse_expiry",
     "parse_permissions",
     "permission_text",
+    "release_slots",
     "revoke_key",
 ]
 
@@ -206,7 +207,9 @@ class RateState:
 
 @dataclass(frozen=True)
 class AuthResult:
-    """`status`: 'ok', 'unknown' (no such key), 'revoked', 'expired' or 'limited'."""
+    """`status`: 'ok', 'unknown' (no such key), 'revoked', 'expired' or 'limited'. When 'ok': `granted`
+    requests were counted (this one and `granted - 1` reserved for later ones, see `authenticate_and_count`),
+    `rate` holds the counts after all of them, and `expires_at` is the key's expiry."""
 
     status: str
     key_id: uuid.UUID | None = None
@@ -214,10 +217,12 @@ class AuthResult:
     permissions: dict[str, Any] | None = None
     environment: str | None = None
     rate: RateState | None = None
+    expires_at: datetime | None = None
+    granted: int = 1
 
 
 @cache
-def _statements() -> tuple[Update, Update]:
+def _statements() -> tuple[Update, Update, Update]:
     """The two statements of `authenticate_and_count`, built once with bind parameters (building them per
     request costs more CPU than the round trip; SQLAlchemy also caches their compiled form)."""
     t = table_of(ApiKey)
@@ -227,8 +232,9 @@ def _statements() -> tuple[Update, Update]:
     hs = bindparam("hour_start", type_=c.hour_window_start.type)
     ds = bindparam("day_start", type_=c.day_window_start.type)
     ip = bindparam("ip", type_=c.last_request_ip.type)
-    new_hour = case((c.hour_window_start == hs, c.requests_this_hour + 1), else_=1)
-    new_day = case((c.day_window_start == ds, c.requests_today + 1), else_=1)
+    n = bindparam("n", type_=c.total_requests.type)
+    new_hour = case((c.hour_window_start == hs, c.requests_this_hour + n), else_=n)
+    new_day = case((c.day_window_start == ds, c.requests_today + n), else_=n)
     valid = and_(
         c.key_value == key_hash,
         c.is_active.is_(True),
@@ -243,7 +249,7 @@ def _statements() -> tuple[Update, Update]:
             hour_window_start=hs,
             requests_today=new_day,
             day_window_start=ds,
-            total_requests=c.total_requests + 1,
+            total_requests=c.total_requests + n,
             last_used_at=now,
             last_request_ip=ip,
         )
@@ -256,6 +262,7 @@ def _statements() -> tuple[Update, Update]:
             c.rate_limit_per_hour,
             c.requests_today,
             c.rate_limit_per_day,
+            c.expires_at,
         )
     )
     refused = (
@@ -278,20 +285,44 @@ def _statements() -> tuple[Update, Update]:
             c.environment,
         )
     )
-    return count, refused
+    unused = bindparam("unused", type_=c.total_requests.type)
+    key_id = bindparam("key_id", type_=c.id.type)
+
+    def minus(column: Any, window: Any = None, start: Any = None) -> Any:
+        less = case((column >= unused, column - unused), else_=0)
+        return less if window is None else case((window == start, less), else_=column)
+
+    # Reserved requests never used: out of the windows they were counted in (if still current) and the total.
+    release = (
+        update(t)
+        .where(c.id == key_id)
+        .values(
+            requests_this_hour=minus(c.requests_this_hour, c.hour_window_start, hs),
+            requests_today=minus(c.requests_today, c.day_window_start, ds),
+            total_requests=minus(c.total_requests),
+        )
+    )
+    return count, refused, release
 
 
-def authenticate_and_count(conn: Connection, raw_key: str, now: datetime, ip: str | None) -> AuthResult:
+def authenticate_and_count(
+    conn: Connection, raw_key: str, now: datetime, ip: str | None, *, reserve: int = 1
+) -> AuthResult:
     """Authenticate `raw_key` and count this request against its limits, atomically (each statement is
-    atomic on its own: run it on an autocommit connection, or commit after)."""
-    count, refused = _statements()
+    atomic on its own: run it on an autocommit connection, or commit after).
+
+    `reserve` > 1: count that many requests at once when they all fit in both windows (this one and the
+    next ones of a process that caches the key, see connectors.apikey_cache), else just this one; the
+    result's `granted` says which. Unused ones go back with `release_slots`."""
+    count, refused, _ = _statements()
     hs, ds = hour_start(now), day_start(now)
     params = {"key_hash": hash_key(raw_key), "now": now, "hour_start": hs, "day_start": ds, "ip": ip}
-    counted = conn.execute(count, params).first()
     hour_reset, day_reset = hs + timedelta(hours=1), ds + timedelta(days=1)
-    if counted is not None:
-        rate = RateState(counted[4], counted[5], counted[6], counted[7], hour_reset, day_reset)
-        return AuthResult("ok", counted[0], counted[1], counted[2], counted[3], rate)
+    for granted in dict.fromkeys((max(reserve, 1), 1)):
+        counted = conn.execute(count, {**params, "n": granted}).first()
+        if counted is not None:
+            rate = RateState(counted[4], counted[5], counted[6], counted[7], hour_reset, day_reset)
+            return AuthResult("ok", counted[0], counted[1], counted[2], counted[3], rate, counted[8], granted)
     # Refused: find out why (and count the refused request as used, outside the windows).
     row = conn.execute(refused, params).first()
     if row is None:
@@ -304,3 +335,11 @@ def authenticate_and_count(conn: Connection, raw_key: str, now: datetime, ip: st
     day_count = row[9] if row[8] == ds else 0
     rate = RateState(hour_count, row[7], day_count, row[10], hour_reset, day_reset)
     return AuthResult("limited", row[0], row[1], row[11], row[12], rate)
+
+
+def release_slots(conn: Connection, key_id: uuid.UUID, hour: datetime, day: datetime, unused: int) -> None:
+    """Give back `unused` requests that `authenticate_and_count(reserve=…)` counted in the windows starting
+    at `hour` and `day` (a window that has moved on since is left alone: it started from zero)."""
+    _, _, release = _statements()
+    params = {"key_id": key_id, "hour_start": hour, "day_start": day, "unused": unused}
+    conn.execute(release, params)

@@ -17,11 +17,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.fidelity import quickbooks
+from bench.fidelity import quickbooks, stripe
 from bench.fidelity.runner import HarnessError, SuiteResult
 
 Runner = Callable[[Path, Path, Sequence[str], int], SuiteResult]
-SUITES: dict[str, Runner] = {"quickbooks": quickbooks.run}
+SUITES: dict[str, Runner] = {"quickbooks": quickbooks.run, "stripe": stripe.run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

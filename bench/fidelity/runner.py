@@ -113,15 +113,20 @@ def run_suite(
             cmd += ["-p", plugin]
         # No cache folder in the checkout, quiet output, foreign warnings never fatal here.
         cmd += ["-p", "no:cacheprovider", "-q", "--no-header", "-rN", "-W", "ignore", *extra_args, *targets]
-        subprocess.run(
-            cmd,
-            cwd=checkout,
-            env=full_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout_s,
-            check=False,
-        )
+        try:
+            subprocess.run(
+                cmd,
+                cwd=checkout,
+                env=full_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise HarnessError(
+                f"{name}: the suite did not finish within {timeout_s:.0f} s; run part of it with -k EXPR"
+            ) from None
         if not results.exists():
             raise HarnessError(f"{name}: pytest wrote no results (run it by hand in {checkout} to see why)")
         outcomes = [Outcome(**json.loads(line)) for line in results.read_text().splitlines() if line]

@@ -3,6 +3,9 @@ its adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from connectors.kit.adapter import Adapter
 from connectors.kit.provider import Provider
 from connectors.quickbooks.adapter import ADAPTER as QUICKBOOKS
@@ -10,7 +13,7 @@ from connectors.stripe.adapter import ADAPTER as STRIPE
 from connectors.xero.adapter import ADAPTER as XERO
 from sierra_core.errors import NotFoundError
 
-__all__ = ["ADAPTERS", "PROVIDERS", "get_adapter", "get_provider"]
+__all__ = ["ADAPTERS", "PROVIDERS", "get_adapter", "get_provider", "registered"]
 
 ADAPTERS: dict[str, Adapter] = {a.provider.name: a for a in (QUICKBOOKS, STRIPE, XERO)}
 PROVIDERS: dict[str, Provider] = {name: a.provider for name, a in ADAPTERS.items()}
@@ -31,3 +34,16 @@ def get_adapter(name: str) -> Adapter:
 def get_provider(name: str) -> Provider:
     """The declaration of provider `name` (see `get_adapter`)."""
     return get_adapter(name).provider
+
+
+@contextmanager
+def registered(adapter: Adapter) -> Iterator[Adapter]:
+    """Add `adapter`'s provider for the duration of the block (a test's own provider; never left behind)."""
+    name = adapter.provider.name
+    if name in ADAPTERS:
+        raise ValueError(f"a provider called {name!r} is already registered")
+    ADAPTERS[name], PROVIDERS[name] = adapter, adapter.provider
+    try:
+        yield adapter
+    finally:
+        del ADAPTERS[name], PROVIDERS[name]

@@ -36,11 +36,28 @@ class LocalServer:
     """A uvicorn server in a daemon thread; `url` is known once `start()` returns."""
 
     def __init__(
-        self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning", http: str = "auto"
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        http: str = "auto",
+        tls: tuple[str, str] | None = None,
     ) -> None:
+        """`tls`: (certificate file, key file) to serve https (see `sandbox.kit.tls.self_signed`)."""
+        certfile, keyfile = tls if tls is not None else (None, None)
         config = uvicorn.Config(
-            app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False, http=http
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            lifespan="on",
+            access_log=False,
+            http=http,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
+        self.scheme = "https" if tls is not None else "http"
         self._server = uvicorn.Server(config)
         quiet_intended_drops()
         self._thread = threading.Thread(target=self._server.run, name=f"sandbox-{port}", daemon=True)
@@ -49,7 +66,7 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> LocalServer:
         self._thread.start()

@@ -6,8 +6,8 @@
 See README.md in this folder for every option, route and admin endpoint.
 """
 
+from sandbox.kit.clock import Clock
 from sandbox.quickbooks.app import QboSandbox, create_app
-from sandbox.quickbooks.clock import Clock
 from sandbox.quickbooks.options import SandboxOptions
 
 __all__ = ["Clock", "QboSandbox", "SandboxOptions", "create_app"]

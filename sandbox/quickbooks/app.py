@@ -1,4 +1,6 @@
-"""The QBO sandbox ASGI app: routing, authentication, throttling, fault injection, requestid idempotency.
+"""The QBO sandbox on the sandbox kit: the accounting API (authentication, throttling, fault injection,
+requestid idempotency) as a raw-ASGI mount of the kit's Starlette app, which also serves Intuit's OAuth
+server (`oauth.py` declares it) and the admin API (the kit's contract plus `admin.py`).
 
     app = create_app(SandboxOptions(client_id="local-client", client_secret="local-secret"))
     with LocalServer(app) as server: ...
@@ -11,7 +13,7 @@ Routes (paths as Intuit's, all on one host):
     /v1/openid_connect/userinfo          GET   userinfo;   /op/v1/jwks GET: the id_token signing key
     /v3/company/{realm}/...              the accounting API (entities, query, cdc, batch, companyinfo, and the
                                          resources of resources.py: preferences, upload, download, ...)
-    /__sandbox/...                       admin API (admin.py)
+    /__sandbox/...                       admin API (the kit's contract and admin.py)
 """
 
 from __future__ import annotations
@@ -19,32 +21,33 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import random
-import time
 import uuid
 from collections.abc import MutableMapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.common.faults import Decision, FaultInjector, FaultSettings, drop_response
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response as StarletteResponse
+from starlette.routing import Mount, Route
+
+from sandbox.common.faults import Decision, FaultInjector, drop_response
+from sandbox.kit.app import Kit
+from sandbox.kit.oauth import OAuthServer, TenantHooks
+from sandbox.kit.spec import KitOptions, SandboxSpec
 from sandbox.quickbooks import admin, entity_modules, expenses, faults, names, payments, txn  # noqa: F401  (register types)
 from sandbox.quickbooks.batch import batch_items, run_batch
 from sandbox.quickbooks.cdc import cdc
-from sandbox.quickbooks.clock import Clock
 from sandbox.quickbooks.entities import URL_NAMES, Ctx, Engine
-from sandbox.quickbooks.http import Receive, Request, Response, Send, admin_json, qbo_json, read_request
+from sandbox.quickbooks.http import Receive, Request, Response, Send, qbo_json, read_request
 from sandbox.quickbooks.includes import ALLOW_DUPLICATE_DOCNUM, INVOICE_LINK, VOID, parse_include, with_links
-from sandbox.quickbooks.oauth import OAuth
+from sandbox.quickbooks.limits import QboLimits
+from sandbox.quickbooks.oauth import oauth_spec
 from sandbox.quickbooks.options import SandboxOptions
-from sandbox.quickbooks.persist import Persistence
 from sandbox.quickbooks.query import run as run_query
 from sandbox.quickbooks.resources import RESOURCES, Call, raw_body
 from sandbox.quickbooks.seed import seed_realm
-from sandbox.quickbooks.stats import Stats
 from sandbox.quickbooks.store import Realm, Store
-from sandbox.quickbooks.throttle import Limiter, Limits
-from sandbox.quickbooks.webhooks import Webhooks
+from sandbox.quickbooks.webhooks import SIGNING, Webhooks, intuit_headers
 from sandbox.quickbooks.wire import QboFault, api_time, fault_body, loads
 
 __all__ = ["QboSandbox", "create_app"]
@@ -58,47 +61,79 @@ THROTTLE_DETAIL = "The request limit was reached.  Try again later"
 _OWN_ROUTES = frozenset({"query", "cdc", "batch", "companyinfo"})
 
 
+def sandbox_spec(options: SandboxOptions) -> SandboxSpec:
+    """The QBO sandbox declared for the kit, with its options."""
+    return SandboxSpec(
+        name="quickbooks_online",
+        title="QuickBooks Online",
+        oauth=oauth_spec(options),
+        signing=SIGNING,
+        webhook_secret_name="verifier_token",  # noqa: S106 - a field name
+        scope_param="realm",
+        tenant_body_key="realm_id",
+        stats_key="realms",
+        default_port=8701,
+    )
+
+
+def kit_options(options: SandboxOptions) -> KitOptions:
+    """The kit's share of the QBO options."""
+    return KitOptions(
+        clock=options.clock,
+        seed=options.seed,
+        state_file=options.state_file,
+        faults=options.fault_settings(),
+        scope_faults=options.realm_faults,
+        limits=QboLimits(
+            requests_per_minute=options.requests_per_minute,
+            requests_per_second=options.requests_per_second,
+            concurrent_requests=options.concurrent_requests,
+            batch_requests_per_minute=options.batch_requests_per_minute,
+            batch_items_count_toward_limit=options.batch_items_count_toward_limit,
+            throttle_xml=options.throttle_xml,
+        ),
+        webhook_url=options.webhook_url,
+        webhook_secret=options.webhook_verifier_token,
+        webhook_attempts=options.webhook_attempts,
+        webhook_retry_delay_s=options.webhook_retry_delay_s,
+        public_url=options.public_url,
+    )
+
+
 class QboSandbox:
     """The ASGI application and everything it holds; see `create_app`."""
 
     def __init__(self, options: SandboxOptions) -> None:
         self.options = options
-        self.clock = options.clock or Clock()
-        self.persistence = Persistence(options.state_file) if options.state_file else None
-        self.store = Store(self.clock, self.persistence)
-        self.stats = Stats()
-        self.rng = random.Random(options.seed)
-        self.default_faults = FaultSettings(
-            latency_ms=options.latency_ms,
-            jitter_ms=options.jitter_ms,
-            error_rate=options.error_rate,
-            drop_rate=options.drop_rate,
-            drop_mode=options.drop_mode,
-            drop_hang_s=options.drop_hang_s,
-        )
-        self.injectors: dict[str, FaultInjector] = {}
-        self.limiter = Limiter(
-            self.clock,
-            Limits(
-                requests_per_minute=options.requests_per_minute,
-                requests_per_second=options.requests_per_second,
-                concurrent_requests=options.concurrent_requests,
-                batch_requests_per_minute=options.batch_requests_per_minute,
-                batch_items_count_toward_limit=options.batch_items_count_toward_limit,
-                throttle_xml=options.throttle_xml,
+        self.kit = Kit(
+            sandbox_spec(options),
+            kit_options(options),
+            TenantHooks(
+                create=lambda realm_id: self.create_realm(realm_id).id,
+                exists=lambda realm_id: realm_id in self.store.realms,
             ),
         )
-        self.oauth = OAuth(
-            options,
-            self.clock,
-            create_realm=lambda realm_id: self.create_realm(realm_id).id,
-            realm_exists=lambda realm_id: realm_id in self.store.realms,
-            persistence=self.persistence,
-        )
-        self.webhooks = Webhooks(options, self._webhook_result)
-        self.started = time.monotonic()
+        self.clock = self.kit.clock
+        self.persistence = self.kit.persistence
+        self.store = Store(self.clock, self.persistence)
+        self.stats = self.kit.stats
+        self.limiter = self.kit.limiter
+        self.oauth: OAuthServer = self.kit.require_oauth()
+        assert self.kit.webhooks is not None
+        self.kit.webhooks.headers = intuit_headers
+        self.webhooks = Webhooks(options, self.kit.webhooks)
+        self.kit.webhook_configure = self.webhooks.configure
+        self.kit.webhook_settings = self.webhooks.settings
+        self.kit.on_reset.append(self.store.reset)
         self._tid_prefix = uuid.uuid4().hex[:16]  # intuit_tid: unique per response, cheaper than uuid4 each
         self._tid_seq = itertools.count(1)
+        self.asgi = self.kit.app(
+            [
+                Mount("/v3/company", app=self._api_asgi),
+                Route("/", self._home, methods=["GET"]),
+                *admin.routes(self),
+            ]
+        )
 
     # ------------------------------------------------------------ realms, faults
 
@@ -125,102 +160,30 @@ class QboSandbox:
 
     def injector(self, realm_id: str) -> FaultInjector:
         """The fault injector of a realm (created from the default settings on first use)."""
-        inj = self.injectors.get(realm_id)
-        if inj is None:
-            settings = self.options.realm_faults.get(realm_id, self.default_faults)
-            inj = self.injectors[realm_id] = FaultInjector(settings, self.rng)
-        return inj
-
-    def set_faults(
-        self, realm_id: str | None, changes: dict[str, Any], throttle: int | None
-    ) -> dict[str, Any]:
-        """Change fault settings of one realm, or the default of every realm (realm_id None)."""
-        if realm_id is None:
-            self.default_faults = replace(self.default_faults, **changes)
-            for inj in self.injectors.values():
-                inj.settings = replace(inj.settings, **changes)
-                if throttle is not None:
-                    inj.arm_throttle(throttle)
-            return {"realm": None, **_fault_dict(self.default_faults)}
-        inj = self.injector(realm_id)
-        inj.settings = replace(inj.settings, **changes)
-        if throttle is not None:
-            inj.arm_throttle(throttle)
-        return {"realm": realm_id, **_fault_dict(inj.settings), "throttle_pending": inj.throttle_pending}
-
-    def _webhook_result(self, realm_id: str, ok: bool) -> None:
-        stats = self.stats.realm(realm_id)
-        if ok:
-            stats.webhooks_sent += 1
-        else:
-            stats.webhooks_failed += 1
+        return self.kit.faults.injector(realm_id)
 
     # ------------------------------------------------------------ ASGI
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+        # The accounting API is the hot path: straight to its handler, past Starlette's middleware and router
+        # (the same handler the app's /v3/company mount serves; ~20 % less CPU per request).
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            await self._api_asgi(scope, receive, send)
             return
-        if scope["type"] != "http":
-            return
-        req = await read_request(scope, receive)
-        path = req.path
-        if path.startswith(API_PREFIX):
-            await self._api(req, send)
-            return
-        if path.startswith("/__sandbox/"):
-            response = await admin.handle(self, req)
-        else:
-            response = self._oauth_route(req)
-        await response.send(send)
+        await self.asgi(scope, receive, send)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.webhooks.close()
-                if self.persistence is not None:
-                    self.persistence.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    async def _api_asgi(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        await self._api(await read_request(scope, receive), send)
+
+    async def _home(self, request: StarletteRequest) -> StarletteResponse:
+        body = json.dumps({"service": "QuickBooks Online sandbox", "realms": len(self.store.realms)})
+        return StarletteResponse(body.encode(), media_type="application/json")
 
     def base_url(self, req: Request) -> str:
         """This sandbox's base URL as the client sees it."""
         if self.options.public_url:
             return self.options.public_url.rstrip("/")
-        return f"http://{req.headers.get('host', '127.0.0.1')}"
-
-    def _oauth_route(self, req: Request) -> Response:
-        path = req.path.rstrip("/") or "/"
-        method = req.method
-        if (
-            path in ("/.well-known/openid_configuration", "/.well-known/openid-configuration")
-            and method == "GET"
-        ):
-            return Response(
-                200, json.dumps(self.oauth.discovery(self.base_url(req))).encode(), "application/json"
-            )
-        if path == "/connect/oauth2" and method == "GET":
-            self.stats.oauth["authorize"] += 1
-            return self.oauth.authorize(req)
-        if path == "/oauth2/v1/tokens/bearer" and method == "POST":
-            self.stats.oauth["token"] += 1
-            return self.oauth.token(req, self.base_url(req))
-        if path in ("/oauth2/v1/tokens/revoke", "/v2/oauth2/tokens/revoke") and method == "POST":
-            self.stats.oauth["revoke"] += 1
-            return self.oauth.revoke(req)
-        if path == "/v1/openid_connect/userinfo" and method == "GET":
-            info = self.oauth.userinfo(req.headers.get("authorization"))
-            if info is None:
-                return Response(401, b'{"error":"invalid_token"}', "application/json")
-            return Response(200, json.dumps(info).encode(), "application/json")
-        if path == "/op/v1/jwks" and method == "GET":
-            return Response(200, json.dumps(self.oauth.signer.jwks()).encode(), "application/json")
-        if path == "/" and method == "GET":
-            return admin_json({"service": "QuickBooks Online sandbox", "realms": len(self.store.realms)})
-        return Response(404, b"Not Found", "text/plain")
+        return f"{req.scheme}://{req.headers.get('host', '127.0.0.1')}"
 
     # ------------------------------------------------------------ accounting API
 
@@ -236,12 +199,12 @@ class QboSandbox:
         realm = self.store.realms.get(realm_id)
         if auth != "ok" or realm is None:
             if realm is not None:
-                self.stats.realm(realm_id).auth_failures += 1
+                self.stats.scope(realm_id).auth_failures += 1
             failure = _auth_failure(auth if auth != "ok" else "forbidden", self.clock.timestamp())
             failure.headers.extend(tid)
             await failure.send(send)
             return
-        stats = self.stats.realm(realm_id)
+        stats = self.stats.scope(realm_id)
         stats.requests_total += 1
         stats.requests_by_endpoint[f"{req.method} /{resource}{'/{id}' if item_id else ''}"] += 1
         if not self.limiter.enter(realm_id):
@@ -262,7 +225,7 @@ class QboSandbox:
         item_id: str | None,
         tid: list[tuple[bytes, bytes]],
     ) -> None:
-        stats = self.stats.realm(realm.id)
+        stats = self.stats.scope(realm.id)
         is_batch = resource == "batch" and req.method == "POST"
         is_write = req.method == "POST" and resource not in ("query",)
         body: Any = None
@@ -446,7 +409,7 @@ class QboSandbox:
         headers: list[tuple[bytes, bytes]] = list(tid)
         if self.options.throttle_retry_after_s is not None:
             headers.append((b"retry-after", str(self.options.throttle_retry_after_s).encode()))
-        if limits.throttle_xml:
+        if getattr(limits, "throttle_xml", True):
             body = (
                 '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 f'<IntuitResponse time="{when}" xmlns="http://schema.intuit.com/finance/v3">\n'
@@ -505,17 +468,6 @@ def _auth_failure(kind: str, now_ts: float) -> Response:
         [(b"www-authenticate", b'Bearer realm="Intuit", error="invalid_token"')] if status == 401 else []
     )
     return Response(status, json.dumps(body, separators=(",", ":")).encode(), "application/json", headers)
-
-
-def _fault_dict(settings: FaultSettings) -> dict[str, Any]:
-    return {
-        "latency_ms": settings.latency_ms,
-        "jitter_ms": settings.jitter_ms,
-        "error_rate": settings.error_rate,
-        "drop_rate": settings.drop_rate,
-        "drop_mode": settings.drop_mode,
-        "drop_hang_s": settings.drop_hang_s,
-    }
 
 
 def create_app(options: SandboxOptions | None = None) -> QboSandbox:

@@ -26,6 +26,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     client: str = ""
+    scheme: str = "http"
 
     def q(self, name: str) -> str | None:
         """The first value of a query parameter (names are case-sensitive, as Intuit's are)."""
@@ -101,4 +102,5 @@ async def read_request(scope: MutableMapping[str, Any], receive: Receive) -> Req
         headers=headers,
         body=b"".join(chunks),
         client=str(client[0]),
+        scheme=str(scope.get("scheme", "http")),
     )

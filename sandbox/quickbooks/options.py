@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sandbox.common.faults import FaultSettings
-from sandbox.quickbooks.clock import Clock
+from sandbox.kit.clock import Clock
 
 __all__ = ["SandboxOptions"]
 
@@ -79,3 +79,14 @@ class SandboxOptions:
     clock: Clock | None = None  # injectable clock; None: real time
     seed: int | None = None  # makes fault draws and generated tokens' randomness reproducible (faults only)
     public_url: str | None = None  # base URL in the discovery document; None: taken from the Host header
+
+    def fault_settings(self) -> FaultSettings:
+        """The default fault settings of every realm."""
+        return FaultSettings(
+            latency_ms=self.latency_ms,
+            jitter_ms=self.jitter_ms,
+            error_rate=self.error_rate,
+            drop_rate=self.drop_rate,
+            drop_mode=self.drop_mode,
+            drop_hang_s=self.drop_hang_s,
+        )

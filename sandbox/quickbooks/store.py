@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.quickbooks.clock import Clock
-from sandbox.quickbooks.persist import Persistence
+from sandbox.kit.clock import Clock
+from sandbox.kit.persist import Persistence
 from sandbox.quickbooks.wire import dumps, loads
 
 __all__ = ["Realm", "Record", "Store"]

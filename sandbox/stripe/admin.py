@@ -88,10 +88,36 @@ async def endpoints(state: SandboxState, request: Request, body: dict[str, Any])
         enabled = body.get("enabled_events", ["*"])
         if not isinstance(enabled, list) or not all(isinstance(e, str) for e in enabled):
             raise ValueError("enabled_events must be a list of event types")
-        obj, secret = state.add_webhook_endpoint(url, secret, enabled)
+        connect = body.get("connect", False)
+        if not isinstance(connect, bool):
+            raise ValueError("connect must be true or false")
+        obj, secret = state.add_webhook_endpoint(url, secret, enabled, connect)
         return {**obj, "secret": secret}
-    return {"data": [{"id": e.id, "url": e.url, "enabled_events": e.enabled_events}
+    return {"data": [{"id": e.id, "url": e.url, "enabled_events": e.enabled_events, "connect": e.connect}
                      for e in state.webhooks.endpoints.values()]}  # fmt: skip
+
+
+async def aliases(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """POST {placeholder: real id, …}: API calls naming a placeholder (`cus_xxxxxxxxxxxxx`, `tok_xxxx`) act on
+    the real object (or test token); for suites written against stripe-mock's fixed ids. GET: the aliases."""
+    if request.method == "POST":
+        for alias, target in body.items():
+            if not isinstance(target, str) or not target:
+                raise ValueError(f"the alias {alias!r} must name an id (a string)")
+            state.store.aliases[alias] = target
+    return dict(state.store.aliases)
+
+
+async def refund_requires_action(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """Put a succeeded refund in `requires_action` (as refunds to methods needing customer action are)."""
+    refund = state.store.get("refund", request.path_params["id"])
+    if refund["status"] != "succeeded":
+        raise invalid_request(f"Refund {refund['id']} has a status of {refund['status']}.")
+    refund["status"] = "requires_action"
+    sent = {"email_sent_at": state.now(), "email_sent_to": "customer@example.com"}
+    details = {"email_sent": sent, "expires_at": state.now() + 30 * DAY}
+    refund["next_action"] = {"display_details": details, "type": "display_details"}
+    return snapshot(refund)
 
 
 async def deliveries(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
@@ -172,5 +198,7 @@ def routes(state: SandboxState) -> list[Route]:
         ("/__sandbox/payouts", force_payout, ["POST"]),
         ("/__sandbox/payment_intents/{id}/authenticate", authenticate, ["POST"]),
         ("/__sandbox/charges/{id}/dispute", dispute, ["POST"]),
+        ("/__sandbox/aliases", aliases, ["GET", "POST"]),
+        ("/__sandbox/refunds/{id}/requires_action", refund_requires_action, ["POST"]),
     ]
     return [Route(path, _endpoint(state, handler), methods=methods) for path, handler, methods in table]

@@ -6,7 +6,7 @@ import fnmatch
 
 from sandbox.stripe.errors import invalid_request
 from sandbox.stripe.listing import PAGING_PARAMS, paginate, time_filter
-from sandbox.stripe.params import JSON, check_known, get_str, get_str_list
+from sandbox.stripe.params import JSON, apply_metadata, check_known, get_bool, get_str, get_str_list
 from sandbox.stripe.pipeline import Call
 from sandbox.stripe.state import SandboxState
 from sandbox.stripe.store import snapshot
@@ -44,15 +44,48 @@ def retrieve_event(state: SandboxState, call: Call) -> JSON:
 
 def create_endpoint(state: SandboxState, call: Call) -> JSON:
     """POST /v1/webhook_endpoints: the answer is the only place the `secret` is shown."""
-    check_known(call.params, ("url", "enabled_events", "description", "metadata", "api_version"))
+    check_known(call.params, ("url", "enabled_events", "description", "metadata", "api_version", "connect"))
     url = get_str(call.params, "url", required=True)
     events = get_str_list(call.params, "enabled_events")
     if not events:
         raise invalid_request("Missing required param: enabled_events.", param="enabled_events")
     assert url is not None
-    obj, secret = state.add_webhook_endpoint(url, None, events)
+    _check_url(url)
+    obj, secret = state.add_webhook_endpoint(url, None, events, get_bool(call.params, "connect"))
     obj["description"] = get_str(call.params, "description")
+    obj["metadata"] = apply_metadata({}, call.params)
     return {**snapshot(obj), "secret": secret}
+
+
+def _check_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise invalid_request(
+            "Invalid URL: URL must be publicly accessible and use http or https.", param="url"
+        )
+
+
+def update_endpoint(state: SandboxState, call: Call) -> JSON:
+    """POST /v1/webhook_endpoints/{id}: `url`, `enabled_events`, `description`, `metadata`, `disabled`."""
+    check_known(call.params, ("url", "enabled_events", "description", "metadata", "disabled"))
+    obj = state.store.get("webhook_endpoint", call.path_params["id"])
+    endpoint = state.webhooks.endpoints[obj["id"]]
+    url = get_str(call.params, "url")
+    if url is not None:
+        _check_url(url)
+        obj["url"] = endpoint.url = url
+    if "enabled_events" in call.params:
+        events = get_str_list(call.params, "enabled_events")
+        if not events:
+            raise invalid_request("enabled_events must name at least one event type.", param="enabled_events")
+        obj["enabled_events"], endpoint.enabled_events = list(events), list(events)
+    if "description" in call.params:
+        obj["description"] = get_str(call.params, "description")
+    obj["metadata"] = apply_metadata(obj["metadata"], call.params)
+    if "disabled" in call.params:
+        endpoint.enabled = not get_bool(call.params, "disabled")
+        obj["status"] = "enabled" if endpoint.enabled else "disabled"
+    state.webhooks.wake()
+    return snapshot(obj)
 
 
 def retrieve_endpoint(state: SandboxState, call: Call) -> JSON:
@@ -66,7 +99,7 @@ def delete_endpoint(state: SandboxState, call: Call) -> JSON:
     check_known(call.params, ())
     obj = state.store.get("webhook_endpoint", call.path_params["id"])
     obj["deleted"] = True
-    state.webhooks.endpoints.pop(obj["id"], None)
+    state.webhooks.remove_endpoint(obj["id"])
     return {"id": obj["id"], "object": "webhook_endpoint", "deleted": True}
 
 
@@ -83,5 +116,6 @@ ROUTES = [
     ("POST", "/v1/webhook_endpoints", create_endpoint),
     ("GET", "/v1/webhook_endpoints", list_endpoints),
     ("GET", "/v1/webhook_endpoints/{id}", retrieve_endpoint),
+    ("POST", "/v1/webhook_endpoints/{id}", update_endpoint),
     ("DELETE", "/v1/webhook_endpoints/{id}", delete_endpoint),
 ]

@@ -9,12 +9,35 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from sandbox.stripe import admin, api_customers, api_events, api_money, payment_intents
+from sandbox.stripe import (
+    admin,
+    api_customers,
+    api_events,
+    api_money,
+    captures,
+    charges,
+    money_actions,
+    oauth,
+    payment_intents,
+    payment_methods,
+    search,
+)
 from sandbox.stripe.options import StripeSandboxOptions
 from sandbox.stripe.pipeline import api_endpoint, not_found
 from sandbox.stripe.state import SandboxState
 
-API_ROUTES = [*api_customers.ROUTES, *payment_intents.ROUTES, *api_money.ROUTES, *api_events.ROUTES]
+# Literal paths (`/v1/customers/search`) come before the `{id}` paths they would otherwise match.
+API_ROUTES = [
+    *search.ROUTES,
+    *api_customers.ROUTES,
+    *payment_intents.ROUTES,
+    *captures.ROUTES,
+    *payment_methods.ROUTES,
+    *charges.ROUTES,
+    *api_money.ROUTES,
+    *money_actions.ROUTES,
+    *api_events.ROUTES,
+]
 
 
 def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
@@ -30,9 +53,8 @@ def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
         for method, path, handler in API_ROUTES
     ]
     routes += admin.routes(state)
-    routes.append(
-        Route("/v1/{rest:path}", not_found(state), methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
-    )
+    routes += oauth.routes(state)
+    routes.append(Route("/{rest:path}", not_found(state), methods=["GET", "POST", "DELETE", "PUT", "PATCH"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

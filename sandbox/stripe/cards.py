@@ -75,3 +75,25 @@ TEST_CARDS: dict[str, TestCard] = {
     "pm_card_authenticationRequired": TestCard("visa", "3184", outcome="authenticate"),
     "pm_card_createDispute": TestCard("visa", "0259", outcome="dispute"),
 }
+
+# Stripe's test card numbers, by the test payment method that behaves the same.
+TEST_NUMBERS: dict[str, str] = {
+    "4242424242424242": "pm_card_visa",
+    "4000056655665556": "pm_card_visa_debit",
+    "5555555555554444": "pm_card_mastercard",
+    "378282246310005": "pm_card_amex",
+    "4000000000000002": "pm_card_chargeDeclined",
+    "4000000000009995": "pm_card_chargeDeclinedInsufficientFunds",
+    "4000000000009987": "pm_card_chargeDeclinedLostCard",
+    "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
+    "4000000000000127": "pm_card_chargeDeclinedIncorrectCvc",
+    "4000000000000119": "pm_card_chargeDeclinedProcessingError",
+    "4000002760003184": "pm_card_authenticationRequired",
+    "4000000000000259": "pm_card_createDispute",
+}
+
+
+def test_card_for_token(token: str) -> str | None:
+    """`tok_visa` -> `pm_card_visa` (Stripe's test tokens mirror its test payment methods)."""
+    name = "pm_card_" + token.removeprefix("tok_")
+    return name if token.startswith("tok_") and name in TEST_CARDS else None

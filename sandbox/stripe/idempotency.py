@@ -33,14 +33,17 @@ class IdempotencyStore:
         self._entries: dict[str, _Entry] = {}
 
     def begin(self, key: str, fingerprint: str) -> SavedResponse | None:
-        """Claim `key` for a new request (None), or return the answer to replay; raise on misuse."""
+        """Claim `key` for a new request (None), or return the answer to replay; raise on misuse.
+
+        A key may be scoped (`acct_…/key`: keys belong to the account acted on); errors show the bare key.
+        """
         self._prune()
         entry = self._entries.get(key)
         if entry is None:
             self._entries[key] = _Entry(fingerprint, self._clock.now())
             return None
         if entry.fingerprint != fingerprint:
-            raise idempotency_mismatch(key)
+            raise idempotency_mismatch(key.rpartition("/")[2] if key.startswith("acct_") else key)
         if entry.saved is None:
             raise idempotency_in_progress()
         return entry.saved

@@ -11,6 +11,7 @@ from sandbox.stripe.state import DAY, NO_REQUEST, RequestRef, SandboxState
 from sandbox.stripe.store import JSON, snapshot
 
 DISPUTE_FEE = 1500
+MANUAL_PAYOUT_PENDING_SECONDS = 3600
 
 
 def processing_fee(state: SandboxState, amount: int) -> int:
@@ -50,22 +51,40 @@ def add_transaction(
     return state.store.add(txn)
 
 
-def succeed_charge(state: SandboxState, intent: JSON, pm: JSON) -> JSON:
-    """A captured charge for the whole intent amount, with its balance transaction (amount, fee, net)."""
+def succeed_charge(state: SandboxState, intent: JSON, pm: JSON, capture: bool = True) -> JSON:
+    """An authorized charge for the whole intent amount; captured (with its balance transaction) or not."""
     charge_id = state.store.new_id("ch")
     receipt = f"https://pay.stripe.com/receipts/payment/{state.store.token(48)}"
     charge = objects.charge(charge_id, state.now(), intent, pm, receipt)
+    state.store.add(charge)
+    if not capture:
+        charge.update(captured=False, amount_captured=0)
+        charge["payment_method_details"]["card"]["capture_before"] = state.now() + 7 * DAY
+        return charge
+    charge["amount_captured"] = 0
+    return capture_charge(state, charge, charge["amount"])
+
+
+def capture_charge(state: SandboxState, charge: JSON, amount: int) -> JSON:
+    """Capture `amount` of an authorized charge: the rest is released (shown as refunded, as Stripe does)."""
     txn = add_transaction(
         state,
-        amount=charge["amount"],
-        fee=processing_fee(state, charge["amount"]),
+        amount=amount,
+        fee=processing_fee(state, amount),
         currency=charge["currency"],
-        source=charge_id,
+        source=charge["id"],
         type_="charge",
         description=charge["description"],
     )
-    charge["balance_transaction"] = txn["id"]
-    return state.store.add(charge)
+    charge.update(
+        captured=True,
+        amount_captured=amount,
+        amount_refunded=charge["amount"] - amount,
+        balance_transaction=txn["id"],
+    )
+    charge["refunded"] = amount == 0
+    charge["payment_method_details"]["card"].pop("capture_before", None)
+    return charge
 
 
 def fail_charge(state: SandboxState, intent: JSON, pm: JSON, card: TestCard) -> JSON:
@@ -240,6 +259,10 @@ def create_payout(
         arrival_date=now + state.options.payout_arrival_days * DAY,
         automatic=automatic,
     )
+    if not automatic:
+        po["status"] = (
+            "pending"  # submitted to the bank after MANUAL_PAYOUT_PENDING_SECONDS (cancelable till then)
+        )
     if description is not None:
         po["description"] = description
     po["metadata"] = metadata or {}
@@ -284,6 +307,8 @@ def settle(state: SandboxState) -> None:
         if txn["status"] == "pending" and txn["available_on"] <= now:
             txn["status"] = "available"
     for po in state.store.all("payout"):
+        if po["status"] == "pending" and po["created"] + MANUAL_PAYOUT_PENDING_SECONDS <= now:
+            po["status"] = "in_transit"
         if po["status"] == "in_transit" and po["arrival_date"] <= now:
             po["status"] = "paid"
             po["reconciliation_status"] = "completed"
@@ -294,3 +319,71 @@ def settle(state: SandboxState) -> None:
                 NO_REQUEST,
                 {"status": "in_transit", "reconciliation_status": "not_applicable"},
             )
+
+
+def cancel_payout(state: SandboxState, payout: JSON, req: RequestRef) -> None:
+    """A pending payout is canceled: its amount is back in the balance (a `payout_cancel` transaction)."""
+    txn = add_transaction(
+        state,
+        amount=payout["amount"],
+        fee=0,
+        currency=payout["currency"],
+        source=payout["id"],
+        type_="payout_cancel",
+        description=f"Cancellation of {payout['id']}",
+        available_now=True,
+    )
+    payout.update(status="canceled", failure_balance_transaction=txn["id"])
+    state.emit("payout.canceled", payout, req, {"status": "pending"})
+
+
+def reverse_payout(state: SandboxState, payout: JSON, metadata: dict[str, str], req: RequestRef) -> JSON:
+    """A paid payout is pulled back from the bank: a reversing payout credits the balance."""
+    now = state.now()
+    reversal = objects.payout(
+        state.store.new_id("po"),
+        now,
+        amount=payout["amount"],
+        currency=payout["currency"],
+        arrival_date=now + state.options.payout_arrival_days * DAY,
+        automatic=False,
+    )
+    reversal.update(original_payout=payout["id"], metadata=metadata, description="PAYOUT REVERSAL")
+    txn = add_transaction(
+        state,
+        amount=payout["amount"],
+        fee=0,
+        currency=payout["currency"],
+        source=reversal["id"],
+        type_="payout",
+        description=reversal["description"],
+        available_now=True,
+    )
+    reversal["balance_transaction"] = txn["id"]
+    state.store.add(reversal)
+    payout["reversed_by"] = reversal["id"]
+    state.emit("payout.created", reversal, req)
+    state.emit("payout.updated", payout, req, {"reversed_by": None})
+    return reversal
+
+
+def cancel_refund(state: SandboxState, refund: JSON, req: RequestRef) -> None:
+    """A refund waiting for customer action is canceled: the money stays with the merchant."""
+    txn = add_transaction(
+        state,
+        amount=refund["amount"],
+        fee=0,
+        currency=refund["currency"],
+        source=refund["id"],
+        type_="refund_failure",
+        description=f"Cancellation of {refund['id']}",
+        available_now=True,
+    )
+    refund.update(status="canceled", failure_balance_transaction=txn["id"])
+    charge = state.store.get("charge", refund["charge"])
+    charge["amount_refunded"] -= refund["amount"]
+    charge["refunded"] = False
+    for listed in charge["refunds"]["data"]:
+        if listed["id"] == refund["id"]:
+            listed.update(snapshot(refund))
+    state.emit("refund.updated", refund, req, {"status": "requires_action"})

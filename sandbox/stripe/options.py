@@ -60,6 +60,9 @@ class StripeSandboxOptions:
     clock_start: int | None = None  # Unix seconds the sandbox clock starts at; None: the real time
     event_retention_days: int = 30
     idempotency_retention_hours: int = 24
+    # Stripe Connect: the one registered OAuth application and its redirect URIs (empty: any http(s) URI).
+    connect_client_id: str = "ca_localsierrasandbox"
+    connect_redirect_uris: tuple[str, ...] = ()
     # Identity and state.
     seed: int | None = None  # makes ids and fault draws reproducible
     api_version: str = "2026-10-28.endive"

@@ -23,6 +23,7 @@ from sandbox.stripe.params import (
     get_str,
     get_str_list,
 )
+from sandbox.stripe.payment_methods import create_card
 from sandbox.stripe.pipeline import Call
 from sandbox.stripe.state import RequestRef, SandboxState
 from sandbox.stripe.store import snapshot
@@ -32,11 +33,12 @@ MIN_AMOUNT, MAX_AMOUNT = 50, 99_999_999
 _COMMON = (
     "amount", "currency", "customer", "description", "metadata", "payment_method", "payment_method_types",
     "receipt_email", "statement_descriptor", "statement_descriptor_suffix", "setup_future_usage", "shipping",
-    "transfer_group", "payment_method_options",
+    "transfer_group", "payment_method_options", "payment_method_data",
 )  # fmt: skip
 _CREATE = (*_COMMON, "automatic_payment_methods", "confirm", "capture_method", "confirmation_method",
            "return_url", "off_session", "error_on_requires_action")  # fmt: skip
-_CONFIRM = ("payment_method", "receipt_email", "return_url", "setup_future_usage", "shipping", "off_session",
+_CONFIRM = ("payment_method", "payment_method_data", "receipt_email", "return_url", "setup_future_usage",
+            "shipping", "off_session",
             "error_on_requires_action", "payment_method_options")  # fmt: skip
 _UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -109,11 +111,51 @@ def _apply_common(state: SandboxState, intent: JSON, params: JSON) -> None:
         intent["automatic_payment_methods"] = None
         intent["payment_method_configuration_details"] = None
     intent["metadata"] = apply_metadata(intent["metadata"], params)
-    pm_id = get_str(params, "payment_method")
+    options = get_hash(params, "payment_method_options")
+    if options is not None:
+        intent["payment_method_options"] = card_options(options)
+    pm_id = _payment_method_param(state, params)
     if pm_id is not None:
-        intent["payment_method"] = resolve_payment_method(state, pm_id)["id"]
+        intent["payment_method"] = pm_id
         if intent["status"] == "requires_payment_method":
             intent["status"] = "requires_confirmation"
+
+
+def _payment_method_param(state: SandboxState, params: JSON) -> str | None:
+    """The PaymentMethod named by `payment_method`, or made from `payment_method_data`."""
+    pm_id = get_str(params, "payment_method")
+    data = get_hash(params, "payment_method_data")
+    if pm_id is not None and data is not None:
+        raise invalid_request(
+            "You may only specify one of these parameters: payment_method, payment_method_data.",
+            param="payment_method_data",
+        )
+    if data is not None:
+        if data.get("type") == "card":  # other types are refused by name in create_card
+            check_known(data, ("type", "card", "billing_details", "metadata", "allow_redisplay"))
+        return str(create_card(state, data, "payment_method_data[")["id"])
+    return None if pm_id is None else str(resolve_payment_method(state, pm_id)["id"])
+
+
+def card_options(options: JSON) -> JSON:
+    """`payment_method_options` as the intent shows it (card options only)."""
+    check_known(options, ("card",))
+    card = get_hash(options, "card") or {}
+    check_known(card, ("capture_method", "request_incremental_authorization", "request_three_d_secure",
+                       "setup_future_usage"))  # fmt: skip
+    return {
+        "card": {
+            "installments": None,
+            "mandate_options": None,
+            "network": None,
+            "request_incremental_authorization": get_enum(
+                card, "request_incremental_authorization", ("if_available", "never")
+            ),
+            "request_three_d_secure": get_enum(
+                card, "request_three_d_secure", ("any", "automatic", "challenge"), "automatic"
+            ),
+        }
+    }
 
 
 def create(state: SandboxState, call: Call) -> JSON:
@@ -130,10 +172,6 @@ def create(state: SandboxState, call: Call) -> JSON:
             param="automatic_payment_methods",
         )
     capture = get_enum(params, "capture_method", ("automatic", "automatic_async", "manual"), "automatic")
-    if capture == "manual":
-        raise invalid_request(
-            "The sandbox does not support capture_method=manual; use automatic.", param="capture_method"
-        )
     intent_id = state.store.new_id("pi")
     intent = objects.payment_intent(intent_id, state.now(), f"{intent_id}_secret_{state.store.token(25)}")
     intent["capture_method"] = capture
@@ -192,9 +230,9 @@ def _confirm(state: SandboxState, intent: JSON, params: JSON, req: RequestRef) -
             "Only a PaymentIntent with one of the following statuses may be confirmed: "
             f"{', '.join(_CONFIRMABLE)}."
         )
-    pm_id = get_str(params, "payment_method")
+    pm_id = _payment_method_param(state, params)
     if pm_id is not None:
-        intent["payment_method"] = resolve_payment_method(state, pm_id)["id"]
+        intent["payment_method"] = pm_id
     if "receipt_email" in params:
         intent["receipt_email"] = get_str(params, "receipt_email")
     if intent["payment_method"] is None:
@@ -224,7 +262,7 @@ def _confirm(state: SandboxState, intent: JSON, params: JSON, req: RequestRef) -
         state.emit("payment_intent.requires_action", intent, req)
         return
     succeed(state, intent, pm, req)
-    if card.outcome == "dispute":
+    if card.outcome == "dispute" and intent["status"] == "succeeded":
         ledger.open_dispute(state, state.store.get("charge", intent["latest_charge"]), req)
 
 
@@ -239,11 +277,23 @@ _AUTH_DECLINE = TestCard(
 
 
 def succeed(state: SandboxState, intent: JSON, pm: JSON, req: RequestRef) -> None:
-    """Charge the card: the intent succeeds, with a charge and a balance transaction behind it."""
-    charge = ledger.succeed_charge(state, intent, pm)
-    intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge["id"])
+    """Charge the card: the intent succeeds, with a charge and a balance transaction behind it.
+
+    With `capture_method=manual` the card is only authorized: the intent waits in `requires_capture`.
+    """
+    manual = intent["capture_method"] == "manual"
+    charge = ledger.succeed_charge(state, intent, pm, capture=not manual)
     intent["next_action"] = None
+    intent["latest_charge"] = charge["id"]
     state.emit("charge.succeeded", charge, req)
+    if manual:
+        card_options_ = intent["payment_method_options"].get("card") or {}
+        if card_options_.get("request_incremental_authorization") == "if_available":
+            charge["payment_method_details"]["card"]["incremental_authorization"] = {"status": "available"}
+        intent.update(status="requires_capture", amount_capturable=intent["amount"])
+        state.emit("payment_intent.amount_capturable_updated", intent, req)
+        return
+    intent.update(status="succeeded", amount_received=intent["amount"])
     state.emit("payment_intent.succeeded", intent, req)
 
 

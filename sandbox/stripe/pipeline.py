@@ -7,6 +7,7 @@ atomic on the event loop. They raise `StripeError` for Stripe's error answers.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from sandbox.common.faults import Decision, DropMode, drop_response
+from sandbox.stripe.accounts import PLATFORM_ACCOUNT
 from sandbox.stripe.auth import authenticate
 from sandbox.stripe.errors import StripeError, api_error, invalid_request, not_found_route, rate_limited
 from sandbox.stripe.expand import expand
@@ -23,6 +25,8 @@ from sandbox.stripe.idempotency import SavedResponse
 from sandbox.stripe.params import get_str_list
 from sandbox.stripe.state import RequestRef, SandboxState, dump
 from sandbox.stripe.store import JSON
+
+log = logging.getLogger("sandbox.stripe")
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Call:
     params: JSON
     path_params: dict[str, str]
     request: RequestRef
+    account: str = ""  # the account acted on (the platform's, or a connected account's)
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -74,7 +79,8 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
         state.requests_by_endpoint[label] += 1
         version = {"Stripe-Version": request.headers.get("stripe-version") or state.options.api_version}
         try:
-            authenticate(request.headers.get("authorization"))
+            api_key = authenticate(request.headers.get("authorization"))
+            account = state.connect.account_for(api_key, request.headers.get("stripe-account"))
             params = parse_query(request.url.query)
             if method == "POST":
                 params.update(parse_query(await request.body()))
@@ -82,17 +88,19 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
             return error_response(error, request_id)
         key = request.headers.get("idempotency-key") if method == "POST" else None
         fingerprint = json.dumps([method, request.url.path, params], sort_keys=True)
-        # A replay applies nothing new, so it is never "applied then dropped".
-        replay = key is not None and state.idempotency.will_replay(key, fingerprint)
+        # Keys are scoped to the account acted on; a replay applies nothing new, so it is never dropped.
+        scoped = f"{account}/{key}"
+        replay = key is not None and state.idempotency.will_replay(scoped, fingerprint)
         decision = state.faults.injector.decide(is_write=method != "GET" and not replay)
         if decision is Decision.THROTTLE or state.faults.over_rate_limit():
             return error_response(rate_limited(), request_id)
-        call = Call(method, request.url.path, params, dict(request.path_params), RequestRef(request_id, key))
+        ref = RequestRef(request_id, key)
+        call = Call(method, request.url.path, params, dict(request.path_params), ref, account)
         saved = None
         if key is not None:
             # The key is claimed before the (injected) latency: a concurrent twin gets Stripe's 409.
             try:
-                saved = state.idempotency.begin(key, fingerprint)
+                saved = state.idempotency.begin(scoped, fingerprint)
             except StripeError as error:
                 return error_response(error, request_id)
         await state.faults.injector.delay()
@@ -105,15 +113,15 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
             )
         if decision is Decision.ERROR:
             if key is not None:
-                state.idempotency.abandon(key)
+                state.idempotency.abandon(scoped)
             return error_response(api_error(state.faults.injector.error_status()), request_id)
         status, body, headers = _run(state, handler, call)
         if key is not None:
             # Stripe saves a result once the endpoint started executing: successes and card errors.
             if status < 400 or status == 402:
-                state.idempotency.finish(key, SavedResponse(status, body, request_id))
+                state.idempotency.finish(scoped, SavedResponse(status, body, request_id))
             else:
-                state.idempotency.abandon(key)
+                state.idempotency.abandon(scoped)
         if decision is Decision.DROP:
             return DroppedResponse(state.faults.injector.settings.drop_mode)
         if key is not None:
@@ -126,15 +134,20 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
 def _run(state: SandboxState, handler: Handler, call: Call) -> tuple[int, bytes, dict[str, str]]:
     try:
         paths = get_str_list(call.params, "expand") or []
-        result = handler(state, call)
-        if paths:
-            result = expand(result, paths, state.store.find)
+        with state.acting_as(call.account or PLATFORM_ACCOUNT):
+            result = handler(state, call)
+            if paths:
+                result = expand(result, paths, state.store.find)
         return call.status, dump(result), call.headers
     except StripeError as error:
         return error.status, dump(error.body()), error.headers
     except (ValueError, TypeError) as exc:  # a malformed parameter the handler did not expect
         bad = invalid_request(f"Invalid request: {type(exc).__name__}")
         return bad.status, dump(bad.body()), {}
+    except Exception:  # a sandbox bug: Stripe's 500, the key released, the cause in the log
+        log.exception("%s %s failed", call.method, call.path)
+        failure = api_error(500)
+        return failure.status, dump(failure.body()), failure.headers
 
 
 def not_found(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
@@ -144,7 +157,8 @@ def not_found(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
         request_id = state.new_request_id()
         state.requests_total += 1
         try:
-            authenticate(request.headers.get("authorization"))
+            api_key = authenticate(request.headers.get("authorization"))
+            state.connect.account_for(api_key, request.headers.get("stripe-account"))
         except StripeError as error:
             return error_response(error, request_id)
         return error_response(not_found_route(request.method, request.url.path), request_id)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sandbox.stripe import objects
+from sandbox.stripe.accounts import PLATFORM_ACCOUNT, ConnectRegistry
 from sandbox.stripe.clock import SandboxClock
 from sandbox.stripe.faults import StripeFaults, initial_settings
 from sandbox.stripe.idempotency import IdempotencyStore
@@ -41,7 +44,9 @@ class SandboxState:
         self.options = options
         self.rng = random.Random(options.seed)
         self.clock = SandboxClock(options.clock_start)
-        self.store = ObjectStore(self.rng)
+        self.connect = ConnectRegistry(self.rng)
+        self.stores: dict[str, ObjectStore] = {PLATFORM_ACCOUNT: ObjectStore(self.rng)}
+        self.account = PLATFORM_ACCOUNT  # whose objects the running handler sees (see `acting_as`)
         self.idempotency = IdempotencyStore(self.clock, options.idempotency_retention_hours)
         self.faults = StripeFaults(initial_settings(options), options.rate_limit, self.rng)
         self.webhooks = WebhookDispatcher(
@@ -58,10 +63,28 @@ class SandboxState:
         self._oldest_event: int | None = None
         self._register_configured_endpoints()
 
+    @property
+    def store(self) -> ObjectStore:
+        """The objects of the account the current request acts on (the platform's outside a request)."""
+        return self.stores[self.account]
+
+    @contextlib.contextmanager
+    def acting_as(self, account: str) -> Iterator[None]:
+        """Run a handler against `account`'s own objects (handlers are synchronous: no interleaving)."""
+        if account not in self.stores:
+            self.stores[account] = ObjectStore(self.rng)
+        previous, self.account = self.account, account
+        try:
+            yield
+        finally:
+            self.account = previous
+
     # --- lifecycle ---------------------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to a fresh sandbox: no objects, events, keys, deliveries; configured faults and endpoints."""
-        self.store.clear()
+        self.account = PLATFORM_ACCOUNT
+        self.stores = {PLATFORM_ACCOUNT: ObjectStore(self.rng)}
+        self.connect.clear()
         self.idempotency.clear()
         self.webhooks.clear()
         self.webhooks.endpoints.clear()
@@ -87,21 +110,23 @@ class SandboxState:
         return f"req_{self.store.token(14)}"
 
     def add_webhook_endpoint(
-        self, url: str, secret: str | None, enabled_events: list[str], object_id: str | None = None
+        self, url: str, secret: str | None, enabled_events: list[str], connect: bool = False
     ) -> tuple[JSON, str]:
-        """Register a receiver; return its webhook_endpoint object and its signing secret."""
-        endpoint_id = object_id or self.store.new_id("we")
-        secret = secret or f"whsec_{self.store.token(32)}"
+        """Register a receiver (`connect`: for events of connected accounts); return it and its secret."""
+        platform = self.stores[PLATFORM_ACCOUNT]
+        endpoint_id = platform.new_id("we")
+        secret = secret or f"whsec_{platform.token(32)}"
         obj = objects.webhook_endpoint(endpoint_id, self.now(), url, enabled_events, self.options.api_version)
-        self.store.add(obj)
-        self.webhooks.endpoints[endpoint_id] = Endpoint(endpoint_id, url, secret, list(enabled_events))
+        platform.add(obj)
+        self.webhooks.add_endpoint(Endpoint(endpoint_id, url, secret, list(enabled_events), connect))
         return obj, secret
 
     # --- events ------------------------------------------------------------------------------------------
     def emit(self, type_: str, obj: JSON, req: RequestRef, previous: JSON | None = None) -> JSON:
         """Record an event with a snapshot of `obj` and queue its webhook deliveries."""
         self.prune_events()
-        endpoints = self.webhooks.endpoints_for(type_)
+        connected = self.account != PLATFORM_ACCOUNT
+        endpoints = self.webhooks.endpoints_for(type_, connect=connected)
         event = objects.event(
             self.store.new_id("evt"),
             self.now(),
@@ -113,11 +138,13 @@ class SandboxState:
             idempotency_key=req.idempotency_key,
             pending_webhooks=len(endpoints),
         )
+        if connected:
+            event = {"id": event["id"], "object": "event", "account": self.account, **event}
         self.store.add(event)
         if self._oldest_event is None:
             self._oldest_event = event["created"]
         if endpoints:
-            self.webhooks.enqueue(event["id"], type_, dump(event))
+            self.webhooks.enqueue(event["id"], type_, dump(event), connect=connected)
         return event
 
     def prune_events(self) -> None:
@@ -126,14 +153,16 @@ class SandboxState:
         if self._oldest_event is None or self._oldest_event >= cutoff:
             return  # nothing can have expired: skip the scan
         kept = []
-        for event in self.store.all("event"):
-            if event["created"] < cutoff:
-                self.store.remove(event["id"])
-            else:
-                kept.append(event["created"])
+        for store in self.stores.values():
+            for event in store.all("event"):
+                if event["created"] < cutoff:
+                    store.remove(event["id"])
+                else:
+                    kept.append(event["created"])
         self._oldest_event = min(kept, default=None)
 
     def _delivered(self, event_id: str) -> None:
-        event = self.store.find(event_id)
-        if event is not None and event["pending_webhooks"] > 0:
-            event["pending_webhooks"] -= 1
+        for store in self.stores.values():
+            event = store.find(event_id)
+            if event is not None and event["pending_webhooks"] > 0:
+                event["pending_webhooks"] -= 1

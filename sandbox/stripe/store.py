@@ -21,6 +21,7 @@ class ObjectStore:
         self._objects: dict[str, JSON] = {}
         self._seq: dict[str, int] = {}
         self._counter = 0
+        self.aliases: dict[str, str] = {}  # placeholder id -> real id (admin: POST /__sandbox/aliases)
 
     def new_id(self, prefix: str, length: int = 24) -> str:
         """A fresh id such as `pi_3Qx…`, unique in this store."""
@@ -40,13 +41,17 @@ class ObjectStore:
         self._seq[obj["id"]] = self._counter
         return obj
 
+    def resolve(self, object_id: str) -> str:
+        """The real id behind an alias (fixtures written with stripe-mock's placeholder ids), else the id."""
+        return self.aliases.get(object_id, object_id)
+
     def find(self, object_id: str) -> JSON | None:
-        """The stored object with this id, whatever its kind, or None."""
-        return self._objects.get(object_id)
+        """The stored object with this id (or alias), whatever its kind, or None."""
+        return self._objects.get(self.resolve(object_id))
 
     def get(self, kind: str, object_id: str, param: str = "id") -> JSON:
         """The stored object of this kind, or Stripe's 404 `No such <kind>`."""
-        obj = self._objects.get(object_id)
+        obj = self.find(object_id)
         if obj is None or obj.get("object") != kind or obj.get("deleted"):
             raise resource_missing(kind, object_id, param)
         return obj
@@ -66,6 +71,7 @@ class ObjectStore:
         """Forget everything."""
         self._objects.clear()
         self._seq.clear()
+        self.aliases.clear()
 
 
 def snapshot(obj: JSON) -> JSON:

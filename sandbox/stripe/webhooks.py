@@ -1,7 +1,9 @@
 """Signed webhook delivery: `Stripe-Signature: t=…,v1=…` over `"{t}.{body}"`, retried with backoff.
 
-Deliveries are queued by the API and sent by a background task (or by POST /__sandbox/webhooks/deliver), so an
-API response never waits on a webhook receiver. Secrets never appear in logs or in `describe()`.
+Deliveries are queued by the API and sent by background tasks (or by POST /__sandbox/webhooks/deliver), so an
+API response never waits on a webhook receiver. Each endpoint has a queue and a sender of its own, and every
+attempt has a deadline (`timeout_seconds`, connecting included): a dead or hanging receiver only ever delays
+its own deliveries, never another endpoint's. Secrets never appear in logs or in `describe()`.
 """
 
 from __future__ import annotations
@@ -37,9 +39,13 @@ class Endpoint:
     url: str
     secret: str
     enabled_events: list[str]
+    connect: bool = False  # receives the events of connected accounts instead of the platform's own
+    enabled: bool = True
 
-    def wants(self, event_type: str) -> bool:
-        """Whether this endpoint subscribes to `event_type` (`*` or the exact type)."""
+    def wants(self, event_type: str, connect: bool = False) -> bool:
+        """Whether this endpoint takes `event_type` (`*` or the exact type) from the platform or Connect."""
+        if not self.enabled or self.connect != connect:
+            return False
         return "*" in self.enabled_events or event_type in self.enabled_events
 
 
@@ -86,7 +92,7 @@ class Delivery:
 
 
 class WebhookDispatcher:
-    """Queue and sender of webhook deliveries."""
+    """Queues and senders of webhook deliveries: one sender per endpoint."""
 
     def __init__(
         self,
@@ -106,16 +112,33 @@ class WebhookDispatcher:
         self.deliveries: list[Delivery] = []
         self._next_id = 0
         self._wakeup: asyncio.Event | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._senders: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
 
     # --- queue -------------------------------------------------------------------------------------------
-    def endpoints_for(self, event_type: str) -> list[Endpoint]:
-        """Endpoints subscribed to `event_type`."""
-        return [e for e in self.endpoints.values() if e.wants(event_type)]
+    def add_endpoint(self, endpoint: Endpoint) -> None:
+        """Register a receiver."""
+        self.endpoints[endpoint.id] = endpoint
+        self.wake()
 
-    def enqueue(self, event_id: str, event_type: str, payload: bytes, endpoint_id: str | None = None) -> int:
+    def remove_endpoint(self, endpoint_id: str) -> None:
+        """No more deliveries to this receiver (its pending ones fail)."""
+        self.endpoints.pop(endpoint_id, None)
+        self.wake()
+
+    def endpoints_for(self, event_type: str, connect: bool = False) -> list[Endpoint]:
+        """Enabled endpoints subscribed to `event_type` (Connect endpoints for connected accounts' events)."""
+        return [e for e in self.endpoints.values() if e.wants(event_type, connect)]
+
+    def enqueue(
+        self,
+        event_id: str,
+        event_type: str,
+        payload: bytes,
+        endpoint_id: str | None = None,
+        connect: bool = False,
+    ) -> int:
         """Queue `payload` for every subscribed endpoint (or only `endpoint_id`); return how many."""
-        targets = self.endpoints_for(event_type)
+        targets = self.endpoints_for(event_type, connect)
         if endpoint_id is not None:
             targets = [e for e in self.endpoints.values() if e.id == endpoint_id]
         now = time.monotonic()
@@ -127,13 +150,19 @@ class WebhookDispatcher:
         return len(targets)
 
     def wake(self) -> None:
-        """Tell the background loop to look at the queue now."""
+        """Tell the senders to look at their queues now."""
         if self._wakeup is not None:
             self._wakeup.set()
+        for _task, event in self._senders.values():
+            event.set()
 
     def clear(self) -> None:
-        """Drop every queued delivery (endpoints stay)."""
+        """Drop every queued delivery and abandon attempts in flight (endpoints stay)."""
         self.deliveries.clear()
+        for task, _event in self._senders.values():
+            task.cancel()
+        self._senders.clear()
+        self.wake()
 
     def stats(self) -> dict[str, int]:
         """Counts by delivery status, plus attempts."""
@@ -143,45 +172,72 @@ class WebhookDispatcher:
         counts["attempts"] = sum(len(d.attempts) for d in self.deliveries)
         return counts
 
+    def _pending(self, endpoint_id: str) -> list[Delivery]:
+        return [
+            d
+            for d in self.deliveries
+            if d.endpoint_id == endpoint_id and d.status == "pending" and not d.in_flight
+        ]
+
     # --- sending -----------------------------------------------------------------------------------------
     async def deliver_now(self, order: str = "queued", rng: random.Random | None = None) -> list[Delivery]:
-        """Send every pending delivery once, now, ignoring backoff (one at a time, in `order`)."""
+        """Send every pending delivery once, now, ignoring backoff: endpoints side by side, each in order."""
         batch = [d for d in self.deliveries if d.status == "pending" and not d.in_flight]
         if order == "reverse":
             batch.reverse()
         elif order == "shuffle":
             (rng or random.Random()).shuffle(batch)
-        async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
-            for delivery in batch:
+        by_endpoint: dict[str, list[Delivery]] = {}
+        for delivery in batch:
+            by_endpoint.setdefault(delivery.endpoint_id, []).append(delivery)
+
+        async def send_all(client: httpx.AsyncClient, queue: list[Delivery]) -> None:
+            for delivery in queue:
                 if delivery.status == "pending" and not delivery.in_flight:
                     await self._attempt(client, delivery)
+
+        async with httpx.AsyncClient() as client:
+            await asyncio.gather(*(send_all(client, queue) for queue in by_endpoint.values()))
         return batch
 
     async def run(self) -> None:
-        """Background loop: send due deliveries concurrently, sleep until the next one is due or a wake-up."""
+        """Background loop: keep one sender per endpoint alive until cancelled."""
         self._wakeup = asyncio.Event()
-        async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
+        async with httpx.AsyncClient() as client:
             try:
                 while True:
-                    now = time.monotonic()
-                    waiting: list[float] = []
-                    for delivery in self.deliveries:
-                        if delivery.status != "pending" or delivery.in_flight:
-                            continue
-                        if delivery.next_attempt_at <= now:
-                            task = asyncio.create_task(self._attempt(client, delivery))
-                            self._tasks.add(task)
-                            task.add_done_callback(self._tasks.discard)
-                        else:
-                            waiting.append(delivery.next_attempt_at)
-                    timeout = min(min(waiting) - now, 1.0) if waiting else 1.0
+                    for endpoint_id in list(self._senders):
+                        task, _event = self._senders[endpoint_id]
+                        if endpoint_id not in self.endpoints or task.done():
+                            task.cancel()
+                            del self._senders[endpoint_id]
+                    for endpoint_id in self.endpoints:
+                        if endpoint_id not in self._senders:
+                            event = asyncio.Event()
+                            task = asyncio.create_task(self._send_loop(client, endpoint_id, event))
+                            self._senders[endpoint_id] = (task, event)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), timeout=max(timeout, 0.001))
+                        await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
                     self._wakeup.clear()
             finally:
-                for task in list(self._tasks):
+                for task, _event in self._senders.values():
                     task.cancel()
+                self._senders.clear()
                 self._wakeup = None
+
+    async def _send_loop(self, client: httpx.AsyncClient, endpoint_id: str, wakeup: asyncio.Event) -> None:
+        """One endpoint's sender: its due deliveries one after the other, then sleep until the next is due."""
+        while endpoint_id in self.endpoints:
+            wakeup.clear()
+            now = time.monotonic()
+            pending = self._pending(endpoint_id)
+            due = [d for d in pending if d.next_attempt_at <= now]
+            if due:
+                await self._attempt(client, due[0])
+                continue
+            timeout = min((d.next_attempt_at for d in pending), default=now + 1.0) - now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), timeout=min(max(timeout, 0.001), 1.0))
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         endpoint = self.endpoints.get(delivery.endpoint_id)
@@ -198,10 +254,17 @@ class WebhookDispatcher:
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
                 "Stripe-Signature": sign(delivery.payload, endpoint.secret, int(time.time())),
             }
-            response = await client.post(endpoint.url, content=delivery.payload, headers=headers)
+            response = await asyncio.wait_for(
+                client.post(
+                    endpoint.url, content=delivery.payload, headers=headers, timeout=self.timeout_seconds
+                ),
+                timeout=self.timeout_seconds,
+            )
             status_code = response.status_code
         except httpx.HTTPError as exc:
             error = type(exc).__name__
+        except TimeoutError:
+            error = "Timeout"
         finally:
             delivery.in_flight = False
         delivery.attempts.append(

@@ -1,8 +1,8 @@
-"""`sierra-sync sandbox`: run the local QuickBooks and Stripe sandboxes until stopped."""
+"""`sierra-sync sandbox`: run every registered local sandbox (QuickBooks, Stripe, ...) until stopped, or the
+one `--provider NAME` names (on `--port N`, over https with `--tls`)."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,23 +14,12 @@ from sierra_core.settings import get_settings
 from sierra_core.shutdown import stop_on_signals
 
 
-def _stripe_app(latency_ms: int, error_rate: float, drop_rate: float) -> Any | None:
-    """The Stripe sandbox app when `sandbox.stripe` provides `create_app(StripeSandboxOptions)`, else None.
-
-    Hook: the Stripe sandbox is built separately; this starts it as soon as the package offers that API.
-    """
-    try:
-        stripe = importlib.import_module("sandbox.stripe")
-    except ImportError:
-        return None
-    create_app = getattr(stripe, "create_app", None)
-    options_cls = getattr(stripe, "StripeSandboxOptions", None)
-    if create_app is None or options_cls is None:
-        return None
-    return create_app(options_cls(latency_ms=latency_ms, error_rate=error_rate, drop_rate=drop_rate))
-
-
 def sandbox(
+    provider: str | None = typer.Option(
+        None, help="Start only this provider's sandbox (quickbooks, stripe, ...); default: every one."
+    ),
+    port: int | None = typer.Option(None, help="Port of the sandbox --provider names (0: a free one)."),
+    tls: bool = typer.Option(False, help="Serve https with a self-signed certificate made at start."),
     host: str = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1)."),
     qbo_port: int = typer.Option(None, help="Port of the QuickBooks Online sandbox (default 8701)."),
     stripe_port: int = typer.Option(None, help="Port of the Stripe sandbox (default 8702)."),
@@ -46,45 +35,58 @@ def sandbox(
     ),
     webhook_url: str | None = typer.Option(None, help="POST QuickBooks eventNotifications to this URL."),
 ) -> None:
-    """Run the local QuickBooks Online and Stripe sandboxes until stopped (Ctrl-C or SIGTERM: exit 0)."""
+    """Run the local sandboxes until stopped (Ctrl-C or SIGTERM: exit 0)."""
     from sandbox.common.server import LocalServer
-    from sandbox.quickbooks import SandboxOptions, create_app
+    from sandbox.registry import SANDBOXES, SandboxSettings, UnknownSandboxError, get_sandbox
 
     settings = get_settings()
     host = host or settings.host
-    qbo_port = settings.qbo_port if qbo_port is None else qbo_port
-    stripe_port = settings.stripe_port if stripe_port is None else stripe_port
     for name, rate in (("--error-rate", error_rate), ("--drop-rate", drop_rate)):
         if not 0.0 <= rate <= 1.0:
             raise ConfigError(f"{name} must be between 0 and 1, got {rate}")
     if latency_ms < 0:
         raise ConfigError(f"--latency-ms must be >= 0, got {latency_ms}")
-    qbo_app = create_app(
-        SandboxOptions(
-            client_id=client_id,
-            client_secret=client_secret,
-            latency_ms=latency_ms,
-            error_rate=error_rate,
-            drop_rate=drop_rate,
-            state_file=str(state_file) if state_file else None,
-            webhook_url=webhook_url,
-        )
+    if port is not None and provider is None:
+        raise ConfigError("--port needs --provider NAME (each sandbox has its own port)")
+    try:
+        entries = [get_sandbox(provider)] if provider else list(SANDBOXES.values())
+    except UnknownSandboxError as err:
+        raise ConfigError(str(err)) from None
+    ports = {
+        "quickbooks": settings.qbo_port if qbo_port is None else qbo_port,
+        "stripe": settings.stripe_port if stripe_port is None else stripe_port,
+    }
+    shared = SandboxSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        drop_rate=drop_rate,
+        state_file=str(state_file) if state_file else None,
+        webhook_url=webhook_url,
     )
+    certificate = _certificate(host) if tls else None
     with stop_on_signals() as stop:  # before anything starts: a stop during start-up is clean too
-        qbo = _start(LocalServer(qbo_app, host=host, port=qbo_port), "QuickBooks", qbo_port)
-        stop.at_exit(qbo.stop)
-        typer.echo(f"QuickBooks Online sandbox: {qbo.url}  (client id: {client_id})")
-        stripe_app = _stripe_app(latency_ms, error_rate, drop_rate)
-        if stripe_app is not None:
-            stripe = _start(LocalServer(stripe_app, host=host, port=stripe_port), "Stripe", stripe_port)
-            stop.at_exit(stripe.stop)
-            typer.echo(f"Stripe sandbox:            {stripe.url}")
-        else:
-            typer.echo("Stripe sandbox:            not available (sandbox.stripe has no create_app yet)")
+        for entry in entries:
+            where = port if port is not None else ports.get(entry.name, entry.default_port)
+            app = entry.build(shared)
+            server = _start(LocalServer(app, host=host, port=where, tls=certificate), entry.title, where)
+            stop.at_exit(server.stop)
+            suffix = f"  (client id: {client_id})" if entry.shows_client_id else ""
+            typer.echo(f"{entry.title + ' sandbox:':<27}{server.url}{suffix}")
+        if certificate is not None:
+            typer.echo(f"TLS certificate (self-signed, trust it in clients): {certificate[0]}")
         typer.echo("Press Ctrl-C to stop.")
         sys.stdout.flush()
         stop.wait()
         typer.echo("stopping")
+
+
+def _certificate(host: str) -> tuple[str, str]:
+    from sandbox.kit.tls import self_signed
+
+    files = self_signed(host)
+    return files.certfile, files.keyfile
 
 
 def _start(server: Any, name: str, port: int) -> Any:

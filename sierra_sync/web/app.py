@@ -47,6 +47,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()
     yield
     await run_in_threadpool(app.state.request_log.close)  # the request-log rows still queued
+    await run_in_threadpool(app.state.key_cache.close)  # unused leased requests go back to their keys
 
 
 def create_app(deps: AppDeps) -> FastAPI:

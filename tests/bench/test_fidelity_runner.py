@@ -60,3 +60,24 @@ def test_a_folder_that_is_not_the_checkout_is_one_clear_error(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "git clone https://github.com/ej2/python-quickbooks" in err
     assert "Traceback" not in err
+
+
+def test_stripe_suite_is_pointed_at_the_sandbox_and_keeps_its_own_requirements(tmp_path: Path):
+    from bench.fidelity import stripe as stripe_suite
+
+    (tmp_path / "deps").mkdir()
+    (tmp_path / "deps" / "test-requirements.txt").write_text(
+        '# comment\npytest-mock >= 2.0.0\nhttpx >= 0.27.0; python_version >= "3.8"\npytest >= 6.0.0,<9.0.0\n'
+    )
+    wanted = stripe_suite.requirements(tmp_path)
+    assert 'httpx >= 0.27.0; python_version >= "3.8"' in wanted and "pytest-mock >= 2.0.0" in wanted
+    assert "pytest>=8,<9" in wanted and "pytest >= 6.0.0,<9.0.0" not in wanted
+    assert any(r.startswith("requests") for r in wanted)
+    env = stripe_suite.suite_env("http://127.0.0.1:43111")
+    assert env == {
+        "STRIPE_MOCK_HOST": "127.0.0.1",
+        "STRIPE_MOCK_PORT": "43111",
+        "SIERRA_FIDELITY_STRIPE_URL": "http://127.0.0.1:43111",
+    }
+    with pytest.raises(HarnessError, match="not a checkout of stripe/stripe-python"):
+        stripe_suite.run(tmp_path, tmp_path / "cache")

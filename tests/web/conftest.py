@@ -74,6 +74,7 @@ class WebServer:
                 yield client
         finally:
             app.state.request_log.close()
+            app.state.key_cache.close()
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> None:

@@ -79,7 +79,7 @@ def test_revoked_and_expired_keys_get_401_at_once(api: Api, sessions) -> None:
             api.a.company_id,
             "short",
             parse_permissions("projects:r"),
-            expires_at=datetime.now(UTC) + timedelta(hours=1),
+            expires_at=datetime.fromtimestamp(api.now[0], UTC) + timedelta(hours=1),  # the API's clock
         )
     revoked = api.call("GET", "/api/v1/projects", key)
     assert revoked.status_code == 401

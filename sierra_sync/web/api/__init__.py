@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from connectors.apikey_cache import KeyCache
 from sierra_sync.web.api import projects, records, subscriptions
 from sierra_sync.web.api.errors import API_PREFIX, install_error_handlers
 from sierra_sync.web.api.guard import ApiGuard
@@ -41,7 +42,9 @@ def install(app: FastAPI, deps: AppDeps) -> None:
     install_error_handlers(app)
     writer = RequestLogWriter(deps.counters)
     app.state.request_log = writer  # create_app's lifespan closes it (flushing what is queued)
-    app.add_middleware(ApiGuard, deps=deps)  # the key before the body; the body's size while read
+    keys = KeyCache(deps.autocommit)
+    app.state.key_cache = keys  # create_app's lifespan closes it (giving back unused leased requests)
+    app.add_middleware(ApiGuard, deps=deps, keys=keys)  # the key before the body; the body's size while read
     app.add_middleware(RequestLogMiddleware, writer=writer)  # added last: outside the guard, logs its answers
     for module in (projects, records, subscriptions):
         app.include_router(module.router)

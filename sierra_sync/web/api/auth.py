@@ -19,13 +19,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from connectors.apikeys import authenticate_and_count
+from connectors.apikey_cache import KeyCache
+from connectors.apikeys import AuthResult, hash_key
 from sierra_sync.web.api.errors import ApiError
 from sierra_sync.web.deps import AppDeps
 
 __all__ = [
     "CONTEXT",
     "ApiContext",
+    "admit",
     "api_context",
     "app_deps",
     "authenticate",
@@ -89,15 +91,17 @@ def bearer_key(request: Request) -> str:
     return credentials
 
 
-def authenticate(deps: AppDeps, request: Request, key: str) -> ApiContext:
-    """Check `key` and count this request against its limits (one statement; blocking: run it in a worker
-    thread). ApiError 401 for an unknown, revoked or expired key, 429 over a limit; the key, company and
-    rate state go to `request.state` either way (the request log and the rate-limit headers use them)."""
+def authenticate(deps: AppDeps, cache: KeyCache, request: Request, key: str) -> ApiContext:
+    """Check `key` and count this request against its limits in the database (one statement, blocking: run
+    it in a worker thread), taking a lease of later requests into `cache` when it can. See `admit`."""
     now = now_of(deps)
-    # Autocommit: the key's row is locked only while the statement runs, never across a Python round trip
-    # (under load a COMMIT waiting for the GIL would serialise every request of the key behind it).
-    with deps.autocommit.connect() as conn:
-        result = authenticate_and_count(conn, key, now, client_ip(request))
+    return admit(deps, request, cache.authenticate(hash_key(key), key, now, client_ip(request)), now)
+
+
+def admit(deps: AppDeps, request: Request, result: AuthResult, now: datetime) -> ApiContext:
+    """The caller of an authenticated and counted request (from the database or `KeyCache.take`). ApiError
+    401 for an unknown, revoked or expired key, 429 over a limit; the key, company and rate state go to
+    `request.state` either way (the request log and the rate-limit headers use them)."""
     request.state.key_id = result.key_id
     request.state.company_id = result.company_id
     request.state.rate = result.rate

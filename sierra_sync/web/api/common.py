@@ -6,13 +6,15 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Header, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import ColumnElement, Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -33,7 +35,10 @@ __all__ = [
     "invalid",
     "not_found",
     "page",
+    "windowed",
 ]
+
+_UTC_Z = orjson.OPT_UTC_Z  # "…Z" for UTC, as pydantic writes an aware UTC datetime
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Rows per page (1-100).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")]
@@ -93,6 +98,19 @@ def _page_adapter(out: type[BaseModel]) -> TypeAdapter[Any]:
     return TypeAdapter(Page[out])  # type: ignore[valid-type]
 
 
+def windowed(query: Select[Any]) -> Select[Any]:
+    """`query` as `page` runs it: with the total of its rows and a bound limit and offset. Build it once
+    (at import, or cached) and pass it with `params` to `page`: no statement built per request."""
+    total = func.count().over().label("_total")
+    return query.add_columns(total).limit(bindparam("_limit")).offset(bindparam("_offset"))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # as pydantic writes a Decimal (money from NUMERIC(…, 2) keeps its two places)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def page(
     conn: Connection,
     query: Select[Any],
@@ -100,36 +118,41 @@ def page(
     offset: int,
     out: type[BaseModel],
     shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Response:
     """One page of `query` (Core columns named like `out`'s fields, see `columns`) with the true total of
-    rows matching it, as the JSON of Page[out].
+    rows matching it, as the JSON of Page[out]. With `params`, `query` is already `windowed` and `params`
+    are its bound values.
 
     One statement: the total comes from `count(*) OVER ()` on the same snapshot as the rows (a second count
-    runs only for a page past the end, which has no row to carry it). Rows are validated from plain dicts
-    and serialised by pydantic, the same model the OpenAPI document shows; no ORM objects are built."""
-    result = conn.execute(query.add_columns(func.count().over().label("_total")).limit(limit).offset(offset))
+    runs only for a page past the end, which has no row to carry it). No ORM objects are built. Rows whose
+    columns are exactly `out`'s fields (no `shape`) go from the database's types straight to JSON (orjson;
+    the same text as pydantic writes: tests/web/test_api_pages.py); shaped rows are validated and
+    serialised by pydantic, the model the OpenAPI document shows."""
+    bound = {**(params or {}), "_limit": limit, "_offset": offset}
+    result = conn.execute(windowed(query) if params is None else query, bound)
     keys = list(result.keys())[:-1]
     rows = result.all()
     if rows:
         total = int(rows[-1][-1])
     elif offset > 0:
-        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        base = query.limit(None).offset(None).order_by(None)
+        if params is not None:  # drop the window's total column again
+            base = base.with_only_columns(*list(base.selected_columns)[:-1])
+        counted = select(func.count()).select_from(base.subquery())
+        total = conn.execute(counted, params or {}).scalar_one()
     else:
         total = 0
     data = [dict(zip(keys, row, strict=False)) for row in rows]
+    pagination = {"limit": limit, "offset": offset, "total": total, "has_more": offset + len(rows) < total}
+    if shape is None and set(keys) == set(out.model_fields):
+        body = orjson.dumps({"data": data, "pagination": pagination}, default=_json_default, option=_UTC_Z)
+        return Response(body, media_type="application/json")
     if shape is not None:
         data = [shape(item) for item in data]
     adapter = _page_adapter(out)
-    body = {
-        "data": data,
-        "pagination": {
-            "limit": limit,
-            "offset": offset,
-            "total": total,
-            "has_more": offset + len(rows) < total,
-        },
-    }
-    return Response(adapter.dump_json(adapter.validate_python(body)), media_type="application/json")
+    body = adapter.dump_json(adapter.validate_python({"data": data, "pagination": pagination}))
+    return Response(body, media_type="application/json")
 
 
 def _find(session: Session, key_id: uuid.UUID, key: str) -> ApiIdempotencyKey | None:

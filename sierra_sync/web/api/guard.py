@@ -5,9 +5,10 @@ FastAPI reads and parses a body before it solves an endpoint's dependencies, so 
 dependency comes too late: a caller without a key could make the process read and parse a body of any
 size. Here, per request:
 
-1. No `Authorization: Bearer …`: 401 at once (no I/O). Otherwise the key is checked and counted (the one
-   statement of `auth.authenticate`, in a worker thread as the dependency did): 401 or 429 at once. The
-   result waits in `request.state` for the `api_context` dependency: no second round trip.
+1. No `Authorization: Bearer …`: 401 at once (no I/O). Otherwise the key is checked and counted: from this
+   process's lease of the key when it holds one (connectors.apikey_cache, no I/O), else by the one
+   statement of `auth.authenticate` in a worker thread: 401 or 429 at once. The result waits in
+   `request.state` for the `api_context` dependency: no second round trip.
 2. A declared Content-Length over the limit: 413 at once, nothing read.
 3. The body (declared or chunked) is counted as the app reads it; past the limit the read raises a 413
    HTTPException, which FastAPI lets through to the API's error handler. The rest is never read.
@@ -21,7 +22,9 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sierra_sync.web.api.auth import CONTEXT, authenticate, bearer_key
+from connectors.apikey_cache import KeyCache
+from connectors.apikeys import hash_key
+from sierra_sync.web.api.auth import CONTEXT, admit, authenticate, bearer_key, now_of
 from sierra_sync.web.api.errors import ApiError, error_response
 from sierra_sync.web.deps import AppDeps
 
@@ -35,9 +38,10 @@ def too_large(limit: int) -> str:
 class ApiGuard:
     """Authenticate, then limit the body, for /api/ paths (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, deps: AppDeps) -> None:
+    def __init__(self, app: ASGIApp, deps: AppDeps, keys: KeyCache) -> None:
         self.app = app
         self.deps = deps
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -47,7 +51,12 @@ class ApiGuard:
         limit = self.deps.max_body_bytes
         try:
             key = bearer_key(request)
-            ctx = await run_in_threadpool(authenticate, self.deps, request, key)
+            now = now_of(self.deps)
+            leased = self.keys.take(hash_key(key), now)  # a key cached by this process: no I/O
+            if leased is not None:
+                ctx = admit(self.deps, request, leased, now)
+            else:
+                ctx = await run_in_threadpool(authenticate, self.deps, self.keys, request, key)
             declared = request.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise ApiError(413, "payload_too_large", too_large(limit))

@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from sierra_sync.web.api.common import (
     invalid,
     not_found,
     page,
+    windowed,
 )
 from sierra_sync.web.api.errors import ApiError
 from sierra_sync.web.api.schemas import (
@@ -126,6 +128,17 @@ def _lost_code_race(deps: AppDeps, ctx: ApiContext, code: str | None, project_id
         _check_code(session, ctx, code, project_id)
 
 
+@cache
+def _project_list(by_status: bool) -> Select[Any]:
+    """The statement of a project list page, built once (bound: company_id, status, see `windowed`)."""
+    query = select(*columns(ProjectOut, Project, **_RENAMED)).where(
+        Project.company_id == bindparam("company_id"), Project.deleted_at.is_(None)
+    )
+    if by_status:
+        query = query.where(Project.status == bindparam("status"))
+    return windowed(query.order_by(Project.created_at.desc(), Project.id))
+
+
 @router.get("/projects", response_model=Page[ProjectOut], summary="List projects")
 def list_projects(
     ctx: ReadProjects,
@@ -134,14 +147,11 @@ def list_projects(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    query = select(*columns(ProjectOut, Project, **_RENAMED)).where(
-        Project.company_id == ctx.company_id, Project.deleted_at.is_(None)
-    )
+    params: dict[str, Any] = {"company_id": ctx.company_id}
     if status is not None:
-        query = query.where(Project.status == status)
-    query = query.order_by(Project.created_at.desc(), Project.id)
+        params["status"] = status
     with deps.autocommit.connect() as conn:
-        return page(conn, query, limit, offset, ProjectOut)
+        return page(conn, _project_list(status is not None), limit, offset, ProjectOut, params=params)
 
 
 @router.post(

@@ -117,8 +117,10 @@ def test_funds_become_available_with_the_clock(sandbox: RunningSandbox, client: 
     sandbox.admin("POST", "clock", {"advance_days": 2})
     assert client.v1.balance.retrieve().available[0].amount == 9680
     payout = client.v1.payouts.create(params={"amount": 9000, "currency": "usd"})
-    assert payout.automatic is False and payout.status == "in_transit"
+    assert payout.automatic is False and payout.status == "pending"  # cancelable for an hour
     assert client.v1.balance.retrieve().available[0].amount == 680
+    sandbox.admin("POST", "clock", {"advance_seconds": 3600})
+    assert client.v1.payouts.retrieve(payout.id).status == "in_transit"
 
 
 def test_dispute_card_opens_a_chargeback(sandbox: RunningSandbox, client: stripe.StripeClient) -> None:

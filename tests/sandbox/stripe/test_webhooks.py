@@ -160,21 +160,22 @@ def test_slow_receiver_does_not_block_the_api(
     receiver.wait_for(lambda: len(receiver.received) == 3)
 
 
-def test_manual_delivery_order_and_duplicates(receiver: Receiver) -> None:
+def test_manual_delivery_order_and_duplicates(sandbox: RunningSandbox, receiver: Receiver) -> None:
+    # `sandbox` (reset) stops the module's sandbox from sending late retries to the shared receiver.
     app = create_app(sandbox_options(webhook_auto_deliver=False))
     with LocalServer(app) as server:
-        sandbox = RunningSandbox(server.url, app.state.sandbox)
-        _register(sandbox, receiver)
+        manual = RunningSandbox(server.url, app.state.sandbox)
+        _register(manual, receiver)
         client = stripe.StripeClient(API_KEY, base_addresses={"api": server.url})
         ids = [client.v1.customers.create(params={"name": f"c{i}"}).id for i in range(3)]
         time.sleep(0.1)
         assert receiver.received == []  # nothing is sent until asked
-        result = sandbox.admin("POST", "webhooks/deliver", {"order": "reverse"})
+        result = manual.admin("POST", "webhooks/deliver", {"order": "reverse"})
         assert result["attempted"] == 3
         assert [e["data"]["object"]["id"] for e in receiver.events()] == list(reversed(ids))
         first_event = receiver.events()[-1]["id"]
-        assert sandbox.admin("POST", "webhooks/redeliver", {"event_id": first_event}) == {"queued": 1}
-        sandbox.admin("POST", "webhooks/deliver")
+        assert manual.admin("POST", "webhooks/redeliver", {"event_id": first_event}) == {"queued": 1}
+        manual.admin("POST", "webhooks/deliver")
         assert [e["id"] for e in receiver.events()].count(first_event) == 2
 
 

@@ -106,6 +106,7 @@ def hub_site(qbo_server, prefect_api, tmp_path_factory) -> Iterator[Site]:
         finally:
             runs.close()
             switch.app.state.request_log.close()
+            switch.app.state.key_cache.close()
             get_settings.cache_clear()
             runtime.reset_engines()
     db.engine.dispose()

@@ -1,4 +1,4 @@
-"""Request counters per realm, read by GET /__sandbox/stats."""
+"""Request counters per scope (a tenant: QBO realm, an account, a workspace), read by GET /__sandbox/stats."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RealmStats", "Stats"]
+__all__ = ["ScopeStats", "Stats"]
 
 
 @dataclass
-class RealmStats:
-    """Counters of one realm."""
+class ScopeStats:
+    """Counters of one scope."""
 
     requests_total: int = 0
     requests_by_endpoint: Counter[str] = field(default_factory=Counter)
@@ -43,23 +43,25 @@ class RealmStats:
 
 
 class Stats:
-    """All realms' counters plus the OAuth endpoints' ones."""
+    """Every scope's counters plus the OAuth endpoints' ones; `total()` lists the scopes under `scopes_key`
+    (QBO: "realms")."""
 
-    def __init__(self) -> None:
-        self.realms: dict[str, RealmStats] = {}
+    def __init__(self, scopes_key: str = "scopes") -> None:
+        self.scopes_key = scopes_key
+        self.scopes: dict[str, ScopeStats] = {}
         self.oauth: Counter[str] = Counter()
 
-    def realm(self, realm_id: str) -> RealmStats:
-        """The counters of a realm (created on first use)."""
-        stats = self.realms.get(realm_id)
+    def scope(self, scope_id: str) -> ScopeStats:
+        """The counters of a scope (created on first use)."""
+        stats = self.scopes.get(scope_id)
         if stats is None:
-            stats = self.realms[realm_id] = RealmStats()
+            stats = self.scopes[scope_id] = ScopeStats()
         return stats
 
     def total(self) -> dict[str, Any]:
-        """Every realm added up, plus `oauth` counters."""
-        agg = RealmStats()
-        for s in self.realms.values():
+        """Every scope added up, plus `oauth` counters."""
+        agg = ScopeStats()
+        for s in self.scopes.values():
             agg.requests_total += s.requests_total
             agg.requests_by_endpoint.update(s.requests_by_endpoint)
             agg.batch_requests += s.batch_requests
@@ -71,9 +73,12 @@ class Stats:
             agg.auth_failures += s.auth_failures
             agg.webhooks_sent += s.webhooks_sent
             agg.webhooks_failed += s.webhooks_failed
-        return agg.as_dict() | {"oauth": dict(sorted(self.oauth.items())), "realms": sorted(self.realms)}
+        return agg.as_dict() | {
+            "oauth": dict(sorted(self.oauth.items())),
+            self.scopes_key: sorted(self.scopes),
+        }
 
     def reset(self) -> None:
         """Zero everything."""
-        self.realms.clear()
+        self.scopes.clear()
         self.oauth.clear()

@@ -1,4 +1,4 @@
-"""OpenID Connect id_tokens (RS256) and the JWKS that verifies them, as Intuit issues with the `openid` scope.
+"""OpenID Connect id_tokens (RS256) and the JWKS that verifies them (e.g. Intuit's, with the `openid` scope).
 
 One RSA key per sandbox process, made on first use (a restarted sandbox has a new key: re-fetch the JWKS).
 """
@@ -49,13 +49,16 @@ class Signer:
         }
         return {"keys": [key]}
 
-    def id_token(self, issuer: str, client_id: str, realm_id: str, now: float, ttl_s: int) -> str:
-        """A signed id_token with Intuit's claims (sub, aud, realmid, iss, iat, exp, auth_time)."""
+    def id_token(
+        self, issuer: str, client_id: str, tenant_id: str, now: float, ttl_s: int, tenant_claim: str
+    ) -> str:
+        """A signed id_token (sub, aud, the tenant under `tenant_claim` (Intuit: realmid), iss, iat, exp,
+        auth_time)."""
         header = {"alg": "RS256", "kid": self.kid, "typ": "JWT"}
         claims = {
-            "sub": f"sandbox-user-{realm_id}",
+            "sub": f"sandbox-user-{tenant_id}",
             "aud": [client_id],
-            "realmid": realm_id,
+            tenant_claim: tenant_id,
             "auth_time": int(now),
             "iss": issuer,
             "exp": int(now) + ttl_s,
