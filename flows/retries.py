@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 
-from connectors.quickbooks_sync.heartbeat import AttemptLeases
+from connectors.accounting.heartbeat import AttemptLeases
 from sierra_core.errors import SierraError
 from sierra_core.settings import get_settings
 from tasks.crashed import crash_dead_flow_runs

@@ -4,7 +4,7 @@ integration's counters, all in SQL.
 Functions take a Session and never commit: the caller owns the transaction. Commit the row made by
 `start_attempt` before calling the external API, so a worker that dies mid-call leaves an `in_progress` row
 that `claim_due_retries` recovers. An attempt started with a lease (`lease_s`) carries `lease_expires_at`,
-which the worker renews (`renew_leases`, from `connectors.quickbooks_sync.heartbeat`) while it runs:
+which the worker renews (`renew_leases`, from `connectors.accounting.heartbeat`) while it runs:
 once the lease has passed, the worker is taken for dead and the next sweep recovers the attempt. Attempts
 without a lease (rows older than the column) are recovered `stale_after` their start.
 

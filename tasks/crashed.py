@@ -1,7 +1,7 @@
 """End the Prefect flow runs of workers that died as Crashed (they would otherwise stay Running forever).
 
 A worker killed with SIGKILL (or that lost its machine) cannot report its own end. The retry sweep knows
-which flow runs died: those whose sync attempts' leases ran out (connectors.quickbooks_sync.heartbeat
+which flow runs died: those whose sync attempts' leases ran out (connectors.accounting.heartbeat
 renews them while the process lives). This sets each still-running one, and its running task runs, to
 Crashed through the Prefect client's public API; then its in-process parent flow runs (subflows run in
 the parent's process, so they died with it). A run started from a deployment ran in its own process: its

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.accounting.outcome import Failure
 from connectors.quickbooks.settings import QuickBooksSettings
-from connectors.quickbooks_sync.outcome import Failure
 from sierra_core.db.models import Contact, Invoice
 
 __all__ = ["DependencyProblem", "dependency_problems"]

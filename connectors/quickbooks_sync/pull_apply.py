@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from connectors.accounting.links import links_for
 from connectors.quickbooks import mapping
 from connectors.quickbooks.errors import QuickBooksError
-from connectors.quickbooks_sync.links import links_for
 from connectors.quickbooks_sync.pull_steps import (
     VOID_WINS,
     ZERO,

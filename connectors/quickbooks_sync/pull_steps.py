@@ -17,10 +17,10 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy.orm import Session
 
+from connectors.accounting.links import link_by_external, save_link
 from connectors.quickbooks import mapping
 from connectors.quickbooks.client import QuickBooksClient
 from connectors.quickbooks.settings import ConflictPolicy
-from connectors.quickbooks_sync.links import link_by_external, save_link
 from connectors.quickbooks_sync.pull_types import (
     QBO_ENTITIES,
     PullDecision,

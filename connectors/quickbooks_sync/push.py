@@ -19,28 +19,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.adapter import Lookup, Write, WriteResult
+from connectors.accounting.heartbeat import AttemptLeases
+from connectors.accounting.lease import push_lease
+from connectors.accounting.links import links_for
+from connectors.accounting.outcome import PushResult
 from connectors.quickbooks import mapping
-from connectors.quickbooks.batch import BatchItem, BatchResult
 from connectors.quickbooks.client import QuickBooksClient, make_request_id
-from connectors.quickbooks.errors import DuplicateDocNumberError, DuplicateNameError, QuickBooksError
-from connectors.quickbooks.query import select as qbo_select
+from connectors.quickbooks.errors import QuickBooksError
 from connectors.quickbooks.settings import ConflictPolicy, QuickBooksSettings
 from connectors.quickbooks_sync.dependencies import DependencyProblem, dependency_problems
-from connectors.quickbooks_sync.heartbeat import AttemptLeases
-from connectors.quickbooks_sync.lease import push_lease
-from connectors.quickbooks_sync.links import links_for
-from connectors.quickbooks_sync.outcome import PushResult
 from connectors.quickbooks_sync.push_record import PushRecorder
 from connectors.quickbooks_sync.push_select import select_rows
 from connectors.quickbooks_sync.push_types import Op, PushOptions, Target
 from connectors.quickbooks_sync.specs import ORDER, SPECS, Deps, Spec
+from connectors.quickbooks_sync.sync_adapter import WRITE_CHUNK, QuickBooksSyncAdapter
 from sierra_core.db.models import EntityLink, Invoice
 
 log = logging.getLogger("sierra_sync.push")
-
-LOOKUP_CHUNK = 40  # values per IN (...) query
-WRITE_CHUNK = 30  # QBO's batch limit
-SMALL_LOOKUP = 3  # up to this many queries go as plain requests rather than one batch
 
 
 def _policy(settings: QuickBooksSettings, entity_type: str) -> ConflictPolicy:
@@ -62,11 +58,13 @@ class Pusher:
         client: QuickBooksClient,
         target: Target,
         options: PushOptions | None = None,
+        adapter: QuickBooksSyncAdapter | None = None,
     ) -> None:
         self.sessions = sessions
         self.client = client
         self.target = target
         self.options = options or PushOptions()
+        self.adapter = adapter or QuickBooksSyncAdapter(client, target.settings)
         self.result = PushResult(dry_run=self.options.dry_run)
         self.rec = PushRecorder(sessions, target, self.options, self.result)
         self._done = 0
@@ -167,7 +165,7 @@ class Pusher:
                 voids.append((row, link))
                 continue
             try:
-                body = spec.body(row, deps, self.target.settings)
+                body = self.adapter.to_external(spec.entity_type, row, deps)
             except mapping.MappingError as err:
                 self.rec.fail_unsent(spec, row, label, err)
                 continue
@@ -238,38 +236,14 @@ class Pusher:
     def _lookup_many(
         self, wanted: dict[str, tuple[set[str | None], set[str]]]
     ) -> dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]]:
-        """One batch of queries for several entity types: `wanted` maps an entity type to (lookup values of
+        """One request for several entity types' lookups: `wanted` maps an entity type to (lookup values of
         records to create, QBO ids of linked records)."""
-        items: list[BatchItem] = []
-        for entity_type, (raw_values, raw_ids) in wanted.items():
-            spec = SPECS[entity_type]
-            values = sorted(v for v in raw_values if v) if spec.lookup_field else []
-            for i in range(0, len(values), LOOKUP_CHUNK):
-                query = qbo_select(spec.qbo_entity).where(
-                    spec.lookup_field or "", "IN", values[i : i + LOOKUP_CHUNK]
-                )
-                items.append(BatchItem.select(f"{entity_type}-find-{i}", query))
-            ids = sorted(raw_ids)
-            for i in range(0, len(ids), LOOKUP_CHUNK):
-                query = qbo_select(spec.qbo_entity).where("Id", "IN", ids[i : i + LOOKUP_CHUNK])
-                items.append(BatchItem.select(f"{entity_type}-read-{i}", query))
-        out: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {
-            t: ({}, {}) for t in wanted
+        asked = {
+            t: Lookup(values=frozenset(v for v in values if v), ids=frozenset(ids))
+            for t, (values, ids) in wanted.items()
         }
-        if not items:
-            return out
-        for res in self._batch(items):
-            if res.error is not None:
-                raise res.error
-            entity_type, kind, _ = res.bid.split("-", 2)
-            spec = SPECS[entity_type]
-            found, current = out[entity_type]
-            for obj in res.rows():
-                if kind == "find" and spec.lookup_field:
-                    found.setdefault(str(obj.get(spec.lookup_field)), obj)
-                else:
-                    current[str(obj.get("Id"))] = obj
-        return out
+        found = self.adapter.lookup(asked, self.result)
+        return {t: (f.by_value, f.by_id) for t, f in found.items()}
 
     def _prefetch(self, selected: dict[str, list[Any]]) -> None:
         """All entity types' lookups in one request, before the first write (the 100-invoice push then
@@ -290,32 +264,6 @@ class Pusher:
                 }
                 wanted[entity_type] = (values, ids)
         self._prefetched = self._lookup_many(wanted)
-
-    def _batch(self, items: list[BatchItem]) -> list[BatchResult]:
-        small_lookup = len(items) <= SMALL_LOOKUP and all(i.operation == "query" for i in items)
-        if len(items) == 1 or small_lookup:
-            # A record or two (a webhook's payment and its fee, a retry): plain calls count against the
-            # realm's 500 requests/min, not its 40 batch requests/min, which bulk pushes need.
-            return [self._single(item) for item in items]
-        requests = (len(items) + WRITE_CHUNK - 1) // WRITE_CHUNK
-        self.result.batch_requests += requests
-        return self.client.batch(items)
-
-    def _single(self, item: BatchItem) -> BatchResult:
-        """One batch item sent as a plain request, answered in the batch's shape."""
-        self.result.single_requests += 1
-        if item.operation == "query":
-            return BatchResult(item, query_response=self.client.query(item.query or ""))
-        if item.entity is None or item.body is None or item.request_id is None:
-            raise ValueError(f"batch item {item.bid}: a write needs an entity, a body and a request id")
-        try:
-            if item.operation == "create":
-                obj = self.client.create(item.entity, item.body, item.request_id)
-            else:
-                obj = self.client.update(item.entity, item.body, item.request_id)
-        except QuickBooksError as err:
-            return BatchResult(item, error=err)  # like a batch item's fault: this record fails alone
-        return BatchResult(item, entity=obj)
 
     # ------------------------------------------------------------------ planning
 
@@ -392,18 +340,22 @@ class Pusher:
             with self.sessions.begin() as session:
                 attempts = [self.rec.open_attempt(session, spec, op) for op in chunk]
             sent = [(op, log_id) for op, log_id in zip(chunk, attempts, strict=True) if op.action != "link"]
-            results: dict[uuid.UUID, BatchResult] = {}
-            batch_error: QuickBooksError | None = None
+            results: dict[str, WriteResult] = {}
+            batch_error: Exception | None = None
             if sent:
-                items = [
-                    BatchItem.create(f"w{i}", spec.qbo_entity, op.body, request_id=op.request_id)
-                    if op.action == "create"
-                    else BatchItem.update(f"w{i}", spec.qbo_entity, op.body, request_id=op.request_id)
-                    for i, (op, _) in enumerate(sent)
+                writes = [
+                    Write(
+                        str(op.row.id),
+                        "create" if op.action == "create" else "update",
+                        op.body,
+                        op.request_id,
+                    )
+                    for op, _ in sent
                 ]
                 try:
-                    for (op, _), res in zip(sent, self._batch(items), strict=True):
-                        results[op.row.id] = res
+                    results = {
+                        res.key: res for res in self.adapter.write(spec.entity_type, writes, self.result)
+                    }
                 except QuickBooksError as err:
                     batch_error = err
             duplicates: list[tuple[Op, uuid.UUID]] = []
@@ -412,20 +364,19 @@ class Pusher:
                     if op.action == "link":
                         self.rec.succeed(session, spec, op, log_id, op.body, "linked")
                         continue
-                    found = results.get(op.row.id)
+                    found = results.get(str(op.row.id))
                     error = batch_error or (found.error if found is not None else None)
-                    if error is None and found is not None and found.entity is not None:
+                    if error is None and found is not None and found.document is not None:
                         self.rec.succeed(
                             session,
                             spec,
                             op,
                             log_id,
-                            found.entity,
+                            found.document,
                             "created" if op.action == "create" else "updated",
                         )
                     elif (
-                        isinstance(error, DuplicateDocNumberError | DuplicateNameError)
-                        and op.action == "create"
+                        error is not None and op.action == "create" and self.adapter.classify(error).duplicate
                     ):
                         duplicates.append((op, log_id))
                     else:
@@ -483,7 +434,7 @@ class Pusher:
         with self.sessions.begin() as session:
             log_id = self.rec.open_attempt(session, spec, op)
         try:
-            obj = self.client.void(spec.qbo_entity, op.external_id, op.sync_token or "0", op.request_id)
+            obj = self.adapter.void(spec.entity_type, op.external_id or "", op.sync_token, op.request_id)
             error: QuickBooksError | None = None
         except QuickBooksError as err:
             obj, error = {}, err

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.heartbeat import AttemptLeases
+from connectors.accounting.links import save_link
+from connectors.accounting.outcome import Decision, Failure, PushResult
 from connectors.outgoing_webhooks import emit_event, subscribed_events
 from connectors.quickbooks import mapping
-from connectors.quickbooks_sync.heartbeat import AttemptLeases
-from connectors.quickbooks_sync.links import save_link
-from connectors.quickbooks_sync.outcome import Decision, Failure, PushResult
 from connectors.quickbooks_sync.push_types import Op, PushOptions, Target
 from connectors.quickbooks_sync.specs import Spec
 from sierra_core import synclog

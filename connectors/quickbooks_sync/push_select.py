@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.links import links_for
 from connectors.quickbooks.settings import QuickBooksSettings
-from connectors.quickbooks_sync.links import links_for
 from connectors.quickbooks_sync.specs import ORDER, SPECS, Spec
 from sierra_core.db.models import EntityLink, Invoice
 

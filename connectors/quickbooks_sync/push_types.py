@@ -29,7 +29,7 @@ class PushOptions:
     claimed: dict[tuple[str, uuid.UUID], uuid.UUID] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
     # Lease of every attempt this push opens or holds, renewed while it runs
-    # (connectors.quickbooks_sync.heartbeat): a worker that dies leaves attempts the next sweep recovers
+    # (connectors.accounting.heartbeat): a worker that dies leaves attempts the next sweep recovers
     # once it has passed. None: no lease.
     lease_s: float | None = 20.0
     # Asked between batch requests: True stops the push there (the process is stopping). What was sent is

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
+from connectors.accounting.adapter import RefResolver
 from connectors.quickbooks import mapping
 from connectors.quickbooks.settings import QuickBooksSettings
 from connectors.quickbooks_sync.dependencies import DependencyProblem
@@ -95,7 +96,7 @@ class Spec:
     lookup_field: str | None
     lookup_value: Callable[[Any], str | None]
     label: Callable[[Any], str]
-    body: Callable[[Any, Deps, QuickBooksSettings], dict[str, Any]]
+    body: Callable[[Any, RefResolver, QuickBooksSettings], dict[str, Any]]
     depends_on: tuple[tuple[str, str], ...]  # (row attribute holding an app id, entity type it refers to)
     enabled: Callable[[QuickBooksSettings], bool]
     options: tuple[Any, ...] = ()
@@ -105,13 +106,13 @@ class Spec:
         return stmt.options(*self.options) if self.options else stmt
 
 
-def _invoice_body(row: Invoice, deps: Deps, settings: QuickBooksSettings) -> dict[str, Any]:
+def _invoice_body(row: Invoice, deps: RefResolver, settings: QuickBooksSettings) -> dict[str, Any]:
     label = f"Invoice #{row.invoice_number}"
     refs = mapping.InvoiceRefs(customer_id=deps.customer(label, row.customer_id))
     return mapping.invoice_to_qbo(row, refs, settings)
 
 
-def _payment_body(row: Payment, deps: Deps, settings: QuickBooksSettings) -> dict[str, Any]:
+def _payment_body(row: Payment, deps: RefResolver, settings: QuickBooksSettings) -> dict[str, Any]:
     label = _payment_label(row)
     refs = mapping.PaymentRefs(
         customer_id=deps.customer(label, row.customer_id), invoice_id=deps.invoice(label, row.invoice_id)

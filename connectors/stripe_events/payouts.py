@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.quickbooks_sync.links import links_for
+from connectors.accounting.links import links_for
 from connectors.quickbooks_sync.push_types import Target
 from connectors.stripe_events.errors import StripeEventError
 from connectors.stripe_events.quickbooks import create_linked, push_collected

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.links import links_for, save_link
+from connectors.accounting.outcome import PushResult
 from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from connectors.quickbooks.errors import QuickBooksError
 from connectors.quickbooks.mapping_refund import RefundRefs, StripeRefund, refund_to_refund_receipt
-from connectors.quickbooks_sync.links import links_for, save_link
-from connectors.quickbooks_sync.outcome import PushResult
 from connectors.quickbooks_sync.push import Pusher
 from connectors.quickbooks_sync.push_types import PushOptions, Target
 from connectors.stripe_events.errors import StripeEventError

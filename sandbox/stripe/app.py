@@ -23,6 +23,7 @@ from sandbox.stripe import (
     search,
 )
 from sandbox.stripe.options import StripeSandboxOptions
+from sandbox.stripe.persist import StateFile
 from sandbox.stripe.pipeline import api_endpoint, not_found
 from sandbox.stripe.state import SandboxState
 
@@ -44,10 +45,14 @@ def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
     """A Starlette app that speaks Stripe's v1 REST API for what sierra-sync uses.
 
     The app's `state.sandbox` is its `SandboxState` (pass `options.state` to share one). With
-    `webhook_auto_deliver`, the lifespan runs the webhook delivery loop in the background.
+    `webhook_auto_deliver`, the lifespan runs the webhook delivery loop in the background; with
+    `state_file`, the objects are read from that file at start and written back (sandbox/stripe/persist.py).
     """
     options = options or StripeSandboxOptions()
     state = options.state or SandboxState(options)
+    state_file = StateFile(options.state_file, state) if options.state_file else None
+    if state_file is not None:
+        state_file.load()
     routes = [
         Route(path, api_endpoint(state, method, path, handler), methods=[method])
         for method, path, handler in API_ROUTES
@@ -58,14 +63,18 @@ def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(state.webhooks.run()) if options.webhook_auto_deliver else None
+        tasks = [asyncio.create_task(state.webhooks.run())] if options.webhook_auto_deliver else []
+        if state_file is not None:
+            tasks.append(asyncio.create_task(state_file.keep_saving()))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if state_file is not None:
+                state_file.save()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = state

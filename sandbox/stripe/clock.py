@@ -11,6 +11,15 @@ class SandboxClock:
     def __init__(self, start: int | None = None) -> None:
         self._offset = 0.0 if start is None else start - time.time()
 
+    @property
+    def offset(self) -> float:
+        """Seconds the sandbox clock is ahead of the real one (kept by a persisted sandbox)."""
+        return self._offset
+
+    def restore(self, offset: float) -> None:
+        """Set the offset of a persisted sandbox (never backwards: the larger of the two wins)."""
+        self._offset = max(self._offset, offset)
+
     def now(self) -> int:
         """The current sandbox time in Unix seconds."""
         return int(time.time() + self._offset)

@@ -103,7 +103,11 @@ def _first_line(err: BaseException) -> str:
 
 
 def _stopped_early(result: object) -> bool:
-    push = result.get("push") if isinstance(result, dict) else None
+    """Whether a stop ended this sync part-way: the flow's result carries the push's summary under "push",
+    the warm real-time push returns that summary itself."""
+    if not isinstance(result, dict):
+        return False
+    push = result.get("push", result)
     return isinstance(push, dict) and bool(push.get("stopped"))
 
 

@@ -3,7 +3,7 @@ the app: drafts, and invoices voided before they were ever sent, stay in the app
 
 from __future__ import annotations
 
-from connectors.quickbooks_sync.links import save_link
+from connectors.accounting.links import save_link
 from sierra_sync.demo.runner import _invoices_in_books
 from tests import factories as f
 

@@ -256,7 +256,7 @@ def test_renewing_leaves_finished_attempts_alone(sessions, integ):
 
 
 def test_the_heartbeat_thread_keeps_a_lease_alive_and_stops_with_its_worker(sessions, integ):
-    from connectors.quickbooks_sync.heartbeat import AttemptLeases
+    from connectors.accounting.heartbeat import AttemptLeases
 
     with sessions.begin() as s:
         log_id = _start(s, integ, now=utcnow(), lease_s=0.6)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connectors.quickbooks_sync.links import save_link
+from connectors.accounting.links import save_link
 from connectors.reconcile import repair as repair_mod
 from connectors.reconcile.classify import ACTIONS
 from connectors.reconcile.run import reconcile_once

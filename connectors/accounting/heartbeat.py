@@ -1,7 +1,7 @@
 """Attempt leases kept alive while a worker runs: a daemon thread renews the lease of every attempt the
 worker holds, every `lease_s / 4` seconds. If the process dies (kill -9, OOM, a lost machine) the renewals
 stop, the leases pass within `lease_s`, and the next retry sweep recovers the attempts
-(`synclog.claim_due_retries`). A thread, not the push loop, so a long QuickBooks wait (a 429's Retry-After)
+(`synclog.claim_due_retries`). A thread, not the push loop, so a long provider wait (a 429's Retry-After)
 never lets a live worker's lease lapse.
 """
 

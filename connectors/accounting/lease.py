@@ -1,6 +1,6 @@
 """One push at a time per connection, across processes: later workers wait for the lease and then find
 little or nothing left to do, instead of sending the same batches again (idempotent, but it would spend
-the realm's API budget several times over).
+the provider's API budget several times over).
 
 PostgreSQL: a session advisory lock on a dedicated connection. SQLite (a single-host database by nature):
 an exclusive `flock` on a lock file beside the database file.

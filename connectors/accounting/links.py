@@ -1,4 +1,5 @@
-"""Entity links (app id <-> QBO id): the first layer of idempotency. Read in bulk, written with upserts."""
+"""Entity links (app id <-> the provider's id): the first layer of idempotency. Read in bulk, written with
+upserts."""
 
 from __future__ import annotations
 
