@@ -28,6 +28,7 @@ def up(
         None, help="Stripe sandbox port (default SIERRA_STRIPE_PORT, 8702)."
     ),
     api_port: int | None = typer.Option(None, help="Web app port (default SIERRA_API_PORT, 8703)."),
+    xero_port: int | None = typer.Option(None, help="Xero sandbox port (default SIERRA_XERO_PORT, 8704)."),
     schedules: bool = typer.Option(
         False, "--schedules", help="Run the deployments' schedules (default: registered paused)."
     ),
@@ -47,6 +48,7 @@ def up(
         qbo_port=settings.qbo_port if qbo_port is None else qbo_port,
         stripe_port=settings.stripe_port if stripe_port is None else stripe_port,
         api_port=settings.api_port if api_port is None else api_port,
+        xero_port=settings.xero_port if xero_port is None else xero_port,
         schedules=schedules,
     )
     out = sys.stderr if as_json else sys.stdout

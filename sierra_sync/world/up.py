@@ -40,6 +40,7 @@ class UpOptions:
     qbo_port: int = 8701
     stripe_port: int = 8702
     api_port: int = 8703
+    xero_port: int = 8704
     schedules: bool = False  # False: deployments registered with their schedules paused
 
 
@@ -118,7 +119,13 @@ class World:
         o, host = self.options, self.options.host
         ports = choose_ports(
             host,
-            {"prefect": o.prefect_port, "quickbooks": o.qbo_port, "stripe": o.stripe_port, "api": o.api_port},
+            {
+                "prefect": o.prefect_port,
+                "quickbooks": o.qbo_port,
+                "stripe": o.stripe_port,
+                "api": o.api_port,
+                "xero": o.xero_port,
+            },
         )
         urls = {
             "prefect_ui": f"http://{host}:{ports['prefect']}",
@@ -136,6 +143,7 @@ class World:
             "SIERRA_QBO_PORT": str(ports["quickbooks"]),
             "SIERRA_STRIPE_PORT": str(ports["stripe"]),
             "SIERRA_API_PORT": str(ports["api"]),
+            "SIERRA_XERO_PORT": str(ports["xero"]),
             "PREFECT_HOME": str(self.data_dir / "prefect"),
         }
         self._migrate(database_url)
@@ -201,6 +209,8 @@ class World:
             str(ports["quickbooks"]),
             "--stripe-port",
             str(ports["stripe"]),
+            "--xero-port",
+            str(ports["xero"]),
             "--state-file",
             str(store / QBO_STATE),
             "--stripe-state-file",

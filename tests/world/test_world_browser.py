@@ -87,10 +87,10 @@ def test_up_shows_ready_deployments_a_run_and_its_artifact_in_the_prefect_ui_the
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         asked = taken.getsockname()[1]
-        ports = [str(free_port("127.0.0.1")) for _ in range(3)]
+        ports = [str(free_port("127.0.0.1")) for _ in range(4)]
         up = world.cli(
             "up", "--prefect-port", str(asked), "--qbo-port", ports[0], "--stripe-port", ports[1],
-            "--api-port", ports[2], "--json",
+            "--api-port", ports[2], "--xero-port", ports[3], "--json",
         )  # fmt: skip
     assert up.returncode == 0, up.stderr[-3000:]
     urls = json.loads(up.stdout)

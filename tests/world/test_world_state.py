@@ -121,7 +121,7 @@ def test_a_start_that_fails_half_way_stops_what_it_started(
     (data_dir / "sandbox" / "stripe.json").write_text("{broken")
     lines: list[str] = []
     world = World(
-        UpOptions(data_dir=data_dir, prefect_port=0, qbo_port=0, stripe_port=0, api_port=0),
+        UpOptions(data_dir=data_dir, prefect_port=0, qbo_port=0, stripe_port=0, api_port=0, xero_port=0),
         lines.append,
         StopRequest(),
     )
