@@ -82,3 +82,16 @@ def test_the_day_limit_answers_429_until_midnight() -> None:
             assert 0 < int(spent.headers["Retry-After"]) <= 86_400
     finally:
         server.stop()
+
+
+def test_the_minute_limit_answers_429_that_the_connector_reads_as_minute(xero: Xero) -> None:
+    tokens = xero.connect()
+    xero.sandbox.kit.limiter.per_scope[tokens["tenantId"]] = xero.sandbox.kit.limiter.default.updated(
+        {"requests_per_minute": 2}
+    )
+    with xero.api(tokens) as api:
+        assert api.get("/Items").headers["X-MinLimit-Remaining"] == "1"
+        assert api.get("/Items").headers["X-MinLimit-Remaining"] == "0"
+        throttled = api.get("/Items")
+    assert throttled.status_code == 429
+    assert throttled.headers["X-Rate-Limit-Problem"] == "minute" and throttled.headers["Retry-After"] == "60"
