@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest postgres browsers node bench clean
+.PHONY: install demo up down status test lint typecheck pytest postgres browsers node bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo, then the local world with its data left running (Prefect UI, worker, API, sandboxes, watch).
 demo: install
 	$(BIN)/sierra-sync demo
+	$(BIN)/sierra-sync up
+
+up: install
+	$(BIN)/sierra-sync up
+
+down:
+	$(BIN)/sierra-sync down
+
+status:
+	$(BIN)/sierra-sync status
 
 postgres:
 	bash scripts/ensure-postgres.sh

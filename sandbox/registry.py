@@ -25,6 +25,10 @@ class SandboxSettings:
     drop_rate: float = 0.0
     state_file: str | None = None
     webhook_url: str | None = None
+    # Stripe's own: a JSON state file, and one endpoint its events are POSTed to (signed with the secret)
+    stripe_state_file: str | None = None
+    stripe_webhook_url: str | None = None
+    stripe_webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,18 @@ def _quickbooks(settings: SandboxSettings) -> Any:
 
 
 def _stripe(settings: SandboxSettings) -> Any:
-    from sandbox.stripe import StripeSandboxOptions, create_app
+    from sandbox.stripe import StripeSandboxOptions, WebhookEndpointOptions, create_app
 
+    endpoints = []
+    if settings.stripe_webhook_url and settings.stripe_webhook_secret:
+        endpoints.append(WebhookEndpointOptions(settings.stripe_webhook_url, settings.stripe_webhook_secret))
     return create_app(
         StripeSandboxOptions(
-            latency_ms=settings.latency_ms, error_rate=settings.error_rate, drop_rate=settings.drop_rate
+            latency_ms=settings.latency_ms,
+            error_rate=settings.error_rate,
+            drop_rate=settings.drop_rate,
+            state_file=settings.stripe_state_file,
+            webhook_endpoints=endpoints,
         )
     )
 

@@ -36,7 +36,7 @@ class Kit:
     """The shared parts of one running sandbox. `on_reset`: what the provider forgets on POST
     /__sandbox/reset (its store); `webhook_configure` / `webhook_settings`: the provider's webhook
     settings when it has more than the sender's (QBO: format, batch delay); `background`: coroutines run
-    for as long as the app serves (cancelled at shutdown)."""
+    for as long as the app serves (cancelled at shutdown); `on_shutdown`: called once they stopped."""
 
     def __init__(self, spec: SandboxSpec, options: KitOptions, tenants: TenantHooks) -> None:
         self.spec = spec
@@ -67,6 +67,7 @@ class Kit:
                 on_result=self._webhook_result,
             )
         self.on_reset: list[Callable[[], None]] = []
+        self.on_shutdown: list[Callable[[], object]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.webhook_configure: Callable[[dict[str, Any]], None] | None = None
         self.webhook_settings: Callable[[], dict[str, Any]] | None = None
@@ -111,6 +112,8 @@ class Kit:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            for finish in self.on_shutdown:
+                finish()
         if self.webhooks is not None:
             await self.webhooks.close()
         if self.persistence is not None:

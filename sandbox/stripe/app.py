@@ -23,6 +23,7 @@ from sandbox.stripe import (
     search,
 )
 from sandbox.stripe.options import StripeSandboxOptions
+from sandbox.stripe.persist import StateFile
 from sandbox.stripe.pipeline import api_endpoint, not_found
 from sandbox.stripe.state import SandboxState
 
@@ -60,7 +61,8 @@ def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
     """A Starlette app that speaks Stripe's v1 REST API for what sierra-sync uses.
 
     The app's `state.sandbox` is its `SandboxState` (pass `options.state` to share one) and `state.kit` its
-    `Kit`. With `webhook_auto_deliver`, the webhook delivery loop runs in the background while it serves.
+    `Kit`. With `webhook_auto_deliver`, the webhook delivery loop runs in the background while it serves;
+    with `state_file`, the objects are read from that file at start and written back (`persist.py`).
     """
     options = options or StripeSandboxOptions()
     state = options.state or SandboxState(options)
@@ -72,6 +74,11 @@ def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
     kit.on_reset.append(state.reset)
     if options.webhook_auto_deliver:
         kit.background.append(state.webhooks.run)
+    if options.state_file:
+        state_file = StateFile(options.state_file, state)
+        state_file.load()
+        kit.background.append(state_file.keep_saving)
+        kit.on_shutdown.append(state_file.save)
     routes = [
         Route(path, api_endpoint(state, method, path, handler), methods=[method])
         for method, path, handler in API_ROUTES

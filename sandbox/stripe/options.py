@@ -67,3 +67,7 @@ class StripeSandboxOptions:
     seed: int | None = None  # makes ids and fault draws reproducible
     api_version: str = "2026-10-28.endive"
     state: SandboxState | None = None  # share a state object (tests, benchmarks); None: a fresh one
+    # Persistence: None keeps everything in memory; a path keeps objects, events and the clock in a JSON
+    # file (written a second after a change and at shutdown, read at start). Webhook endpoints and pending
+    # deliveries are not kept: the endpoints come from `webhook_endpoints` at each start.
+    state_file: str | None = None

@@ -73,6 +73,16 @@ class ObjectStore:
         self._seq.clear()
         self.aliases.clear()
 
+    def export(self) -> list[JSON]:
+        """Every object in insertion order (what `restore` takes back)."""
+        return [self._objects[i] for i in sorted(self._objects, key=self._seq.__getitem__)]
+
+    def restore(self, objects: list[JSON]) -> None:
+        """Add `objects` (an `export()`) after what the store holds, keeping their order."""
+        for obj in objects:
+            if obj.get("id") not in self._objects:
+                self.add(obj)
+
 
 def snapshot(obj: JSON) -> JSON:
     """A deep copy: what a response or an event carries, detached from later changes."""

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 import uuid
 import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -29,11 +33,12 @@ from connectors.kit.registry import PROVIDERS, get_provider
 from connectors.kit.urls import is_loopback
 from sandbox.common.server import LocalServer
 from sierra_core.db.engine import session_factory
-from sierra_core.db.models import Company
+from sierra_core.db.models import Company, Integration, OAuthState
 from sierra_core.errors import ConfigError, SierraError
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema, resolve_company
 from sierra_sync.web.oauth_callback import finish_connection
 
+CALLBACK_WORK_S = 30.0  # the web app took the callback: the token exchange is done within this
 _CHOICES = ", ".join(sorted(PROVIDERS))
 
 
@@ -69,6 +74,76 @@ def _company(value: str) -> Company:
     require_current_schema(engine)
     with session_factory(engine)() as session:
         return resolve_company(session, value)
+
+
+def _serve_callback(
+    app: oauth.App,
+    auth: kit_connect.Authorization,
+    host: str | None,
+    port: int | None,
+    finish: Callable[[Mapping[str, str]], uuid.UUID],
+    outcome: _Outcome,
+    no_browser: bool,
+    timeout: float,
+) -> None:
+    """A short-lived loopback server at the redirect URI receives the callback and finishes the connection."""
+    title = app.provider.title
+    path = urlsplit(app.redirect_uri).path or "/"
+    server = LocalServer(
+        _callback_app(title, path, finish, outcome), host=host or "127.0.0.1", port=port or 80
+    )
+    try:
+        server.start()
+    except RuntimeError:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} for the OAuth callback; "
+            "stop whatever uses that port and try again"
+        ) from None
+    try:
+        _consent(app, auth.url, auth.expires_in_seconds, no_browser)
+        if not outcome.done.wait(timeout):
+            raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
+    finally:
+        server.stop()
+
+
+def _web_app_answers(base_url: str) -> bool:
+    """Whether sierra-sync's web app (which also receives OAuth callbacks) listens at `base_url`."""
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _connected_since(made: Integration, since: datetime) -> bool:
+    return made.connection_status == "connected" and made.updated_at is not None and made.updated_at >= since
+
+
+def _wait_for_web_app(
+    sessions: sessionmaker[Session], state: str, company_id: uuid.UUID, app: oauth.App, timeout: float
+) -> uuid.UUID:
+    """Until the connection the web app makes from the consent's callback is there; its id."""
+    hashed, title = kit_connect.state_hash(state), app.provider.title
+    deadline = time.monotonic() + timeout
+    used_at: float | None = None  # when the web app took the callback
+    while True:
+        with sessions() as session:
+            made = session.scalars(
+                select(Integration).where(
+                    Integration.company_id == company_id, Integration.integration_type == app.provider.name
+                )
+            ).first()
+            pending = session.scalars(select(OAuthState).where(OAuthState.state == hashed)).first()
+            consumed = pending.consumed_at if pending is not None else None
+            if consumed is not None and used_at is None:
+                used_at = time.monotonic()
+            if consumed is not None and made is not None and _connected_since(made, consumed):
+                return made.id
+        if used_at is not None and time.monotonic() - used_at > CALLBACK_WORK_S:
+            raise SierraError(f"{title} was not connected: see the web app's log, then run connect again")
+        if time.monotonic() > deadline:
+            raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
+        time.sleep(0.2)
 
 
 def _consent(app: oauth.App, url: str, expires_in: int, no_browser: bool) -> None:
@@ -115,24 +190,13 @@ def connect(
         def finish(query: Mapping[str, str]) -> uuid.UUID:
             return finish_connection(sessions, keyring, app, http, query)
 
-        server = LocalServer(
-            _callback_app(title, redirect.path or "/", finish, outcome),
-            host=redirect.hostname or "127.0.0.1",
-            port=redirect.port or 80,
-        )
-        try:
-            server.start()
-        except RuntimeError:
-            raise ConfigError(
-                f"cannot listen on {redirect.hostname}:{redirect.port} for the OAuth callback; "
-                "stop whatever uses that port (e.g. `sierra-sync api serve`) and try again"
-            ) from None
-        try:
+        if _web_app_answers(f"{redirect.scheme}://{redirect.netloc}"):
+            # The web app (`api serve`, `sierra-sync up`) holds the port: it receives the callback and
+            # finishes the connection; this command follows it in the database.
             _consent(app, auth.url, auth.expires_in_seconds, no_browser)
-            if not outcome.done.wait(timeout):
-                raise SierraError(f"no answer from {title} within {timeout:.0f} s; run connect again")
-        finally:
-            server.stop()
+            outcome.integration_id = _wait_for_web_app(sessions, auth.state, target.id, app, timeout)
+        else:
+            _serve_callback(app, auth, redirect.hostname, redirect.port, finish, outcome, no_browser, timeout)
     if outcome.error is not None:
         raise outcome.error
     result = {

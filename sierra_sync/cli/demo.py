@@ -10,6 +10,10 @@ import typer
 
 from sierra_sync.cli.common import echo_json
 
+UP_HINT = (
+    "Bring up the local world with this data (Prefect UI, worker, API, sandboxes, watch): sierra-sync up"
+)
+
 
 def demo(
     companies: int = typer.Option(2, min=1, max=20, help="Companies to seed."),
@@ -63,3 +67,4 @@ def demo(
             f"stop it with `kill -- -{figures['prefect_server_pid']}`"
         )
     typer.echo(f"Finished in {figures['duration_s']} s. Accuracy: {figures['accuracy_pct']:.2f} %")
+    typer.echo(UP_HINT)

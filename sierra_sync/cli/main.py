@@ -8,10 +8,12 @@ stops them at once with 128 + the signal number.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 import typer
+import typer.main
 
 from sierra_core.errors import SierraError
 from sierra_core.shutdown import ForcedStop, WorkAbandoned, exit_now
@@ -48,7 +50,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("serve", "serve", "command"),
     "health": ("health", "health", "command"),
     "api-keys": ("apikeys", "app", "group"),
+    "up": ("world", "up", "command"),
+    "down": ("world", "down", "command"),
+    "status": ("world", "status_command", "command"),
 }
+# Commands that never use the running local world's Prefect server (they start or stop their own).
+OWN_PREFECT = {"up", "down", "status", "demo", "sandbox"}
 
 
 def _register(only: str | None = None) -> None:
@@ -73,13 +80,69 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+USAGE_EXIT = 2  # a bad setting or input: Click's usage errors and ConfigError alike
+INTERRUPTED_EXIT = 130  # Ctrl-C in a short command
+# Library loggers whose INFO lines are nobody's business on a normal run (Alembic's "setup plugin …" and
+# "Context impl …"; Prefect's "Still processing items" while its log and event queues drain at exit).
+QUIET_LOGGERS = ("alembic",)
+DRAINING_LOGGERS = ("APILogWorker", "EventsWorker")
+
+
+class _DropDraining(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Still processing items")
+
+
+def _quiet_libraries() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in DRAINING_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropDraining) for f in logger.filters):
+            logger.addFilter(_DropDraining())
+
+
+def _usage_error(err: typer.TyperException) -> int:
+    """Print a usage error on one line (Click's wording, and where to read more); returns the exit code.
+    A group called without a command (`sierra-sync`, `sierra-sync db`) prints its help instead."""
+    text = err.format_message() if hasattr(err, "format_message") else str(err)
+    ctx = getattr(err, "ctx", None)
+    if type(err).__name__ == "NoArgsIsHelpError":
+        print(text, file=sys.stderr)
+    else:
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        print(f"error: {' '.join(text.split())}{where}", file=sys.stderr)
+    code = getattr(err, "exit_code", USAGE_EXIT)
+    return code if isinstance(code, int) and code else USAGE_EXIT
+
+
+def _use_local_world(command: str | None) -> None:
+    """With no PREFECT_API_URL set, use the Prefect server of the local world when it runs (`sierra-sync
+    up`), instead of starting a temporary one (which costs seconds on every command)."""
+    if command in OWN_PREFECT or os.environ.get("PREFECT_API_URL"):
+        return
+    from sierra_core.settings import get_settings
+    from sierra_sync.world.state import prefect_api_url
+
+    url = prefect_api_url(get_settings().data_dir)
+    if url is not None:
+        os.environ["PREFECT_API_URL"] = url
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; translate SierraError into one line on stderr and its exit code."""
     _prefect_defaults()
     args = sys.argv[1:] if argv is None else argv
+    _use_local_world(args[0] if args else None)
     _register(args[0] if args and args[0] in COMMANDS else None)
+    _quiet_libraries()
     try:
-        app(args=argv, prog_name="sierra-sync")
+        code = typer.main.get_command(app).main(args=args, prog_name="sierra-sync", standalone_mode=False)
+    except typer.Abort:  # end of input while Typer was prompting
+        print("interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED_EXIT)
+    except typer.TyperException as err:  # Click's usage errors (Typer ships its own Click)
+        sys.exit(_usage_error(err))
     except SierraError as err:
         print(f"error: {err.message}", file=sys.stderr)
         sys.exit(err.exit_code)
@@ -91,4 +154,6 @@ def main(argv: list[str] | None = None) -> None:
         exit_now(err.exit_code)
     except KeyboardInterrupt:  # Ctrl-C in a short command (Typer usually turns it into exit 130 itself)
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED_EXIT)
+    if isinstance(code, int) and code:  # typer.Exit(N) of a command's own verdict
+        sys.exit(code)

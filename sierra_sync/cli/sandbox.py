@@ -34,8 +34,15 @@ def sandbox(
         None, help="SQLite file that keeps the QuickBooks sandbox's books and tokens across restarts."
     ),
     webhook_url: str | None = typer.Option(None, help="POST QuickBooks eventNotifications to this URL."),
+    stripe_state_file: Path | None = typer.Option(
+        None, help="JSON file that keeps the Stripe sandbox's objects and events across restarts."
+    ),
+    stripe_webhook_url: str | None = typer.Option(
+        None, help="POST Stripe events to this URL, signed with the local webhook secret."
+    ),
 ) -> None:
     """Run the local sandboxes until stopped (Ctrl-C or SIGTERM: exit 0)."""
+    from blocks.stripe import LOCAL_STRIPE_WEBHOOK_SECRET
     from sandbox.common.server import LocalServer
     from sandbox.registry import SANDBOXES, SandboxSettings, UnknownSandboxError, get_sandbox
 
@@ -64,12 +71,18 @@ def sandbox(
         drop_rate=drop_rate,
         state_file=str(state_file) if state_file else None,
         webhook_url=webhook_url,
+        stripe_state_file=str(stripe_state_file) if stripe_state_file else None,
+        stripe_webhook_url=stripe_webhook_url,
+        stripe_webhook_secret=LOCAL_STRIPE_WEBHOOK_SECRET,
     )
     certificate = _certificate(host) if tls else None
     with stop_on_signals() as stop:  # before anything starts: a stop during start-up is clean too
         for entry in entries:
             where = port if port is not None else ports.get(entry.name, entry.default_port)
-            app = entry.build(shared)
+            try:
+                app = entry.build(shared)
+            except ValueError as err:  # an unreadable state file
+                raise ConfigError(f"{entry.title} sandbox: {err}") from None
             server = _start(LocalServer(app, host=host, port=where, tls=certificate), entry.title, where)
             stop.at_exit(server.stop)
             suffix = f"  (client id: {client_id})" if entry.shows_client_id else ""

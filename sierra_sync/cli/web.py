@@ -16,6 +16,7 @@ from sierra_core.shutdown import stop_on_signals
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from blocks import TokenEncryptionKeys
     from sierra_sync.web import AppDeps
     from sierra_sync.web.hub import HubConfig
 
@@ -61,7 +62,10 @@ def build_deps(dispatch: str) -> AppDeps:
     try:
         keyring = token_keys().keyring()  # seals tokens and the secrets of outgoing-webhook subscriptions
     except ConfigError as err:
-        log.warning("OAuth callbacks and outgoing webhook subscriptions disabled: %s", err.message)
+        if PREFECT_API_URL.value():  # a configured server without the keys: `blocks setup` was not run
+            log.warning("OAuth callbacks and outgoing webhook subscriptions disabled: %s", err.message)
+        else:
+            keyring = _local_token_keys().keyring()
     for name in sorted(set(PROVIDERS) - set(secrets)):
         log.warning("%s webhooks disabled: no signing secret saved (sierra-sync blocks setup)", name)
     callbacks = OAuthCallbacks(sessions, keyring, apps) if keyring is not None and apps else None
@@ -83,6 +87,27 @@ def build_deps(dispatch: str) -> AppDeps:
         webhook_ports=get_settings().webhook_ports(),
         counters_engine=counters,
     )
+
+
+def _local_token_keys() -> TokenEncryptionKeys:
+    """The embedded default (no PREFECT_API_URL: Prefect's own local database) has no token keys yet: make
+    them, as `blocks setup` would. Nothing can be sealed with other keys there: no key existed before."""
+    from blocks import TOKEN_KEYS_BLOCK, TokenEncryptionKeys
+
+    keys = TokenEncryptionKeys.with_new_key()
+    keys.save(TOKEN_KEYS_BLOCK)
+    log.info("created the token-encryption keys (block %s) in the local Prefect database", TOKEN_KEYS_BLOCK)
+    return keys
+
+
+def describe(deps: AppDeps) -> str:
+    """What a person needs to know of the app's wiring, in words (never a secret)."""
+    from sierra_sync.web import DeploymentDispatcher
+
+    signed = sorted(p for p, secrets in deps.webhook_secrets.items() if secrets)
+    webhooks = f"webhooks from {', '.join(signed)}" if signed else "no webhook signing secret saved"
+    events = "by deployment runs" if isinstance(deps.dispatcher, DeploymentDispatcher) else "in this process"
+    return f"{webhooks}; events processed {events}"
 
 
 def _hub_config(served: bool) -> HubConfig | None:
@@ -150,6 +175,7 @@ def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) 
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request lines with URLs are not ours to show
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "setup plugin …", "Context impl …"
     settings = get_settings()
     host = host or settings.host
     port = settings.api_port if port is None else port
@@ -157,7 +183,7 @@ def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) 
         deps = build_deps(dispatch)  # also the preflight of every worker: a bad setting fails here, once
         if stop.requested():
             return  # stopped while starting
-        typer.echo(f"sierra-sync web app on http://{host}:{port} ({deps!r}, {workers} process(es))")
+        typer.echo(f"sierra-sync web app on http://{host}:{port} ({describe(deps)}, {workers} process(es))")
         typer.echo(
             "  POST /webhooks/stripe  POST /webhooks/quickbooks  GET /oauth/quickbooks/callback  GET /healthz"
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,24 +16,9 @@ import httpx
 
 from sierra_core.errors import SierraError
 from sierra_core.shutdown import terminate
+from sierra_sync.world.ports import free_port, port_free
 
 STATE_FILE = "server.json"
-
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def healthy(api_url: str, timeout: float = 1.0) -> bool:
@@ -106,7 +90,7 @@ class PrefectServer:
     def launch(self) -> None:
         """Start `prefect server start` in the background (its own session: Ctrl-C here never reaches it)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        if not port_free(self.host, self.port):
+        if self.port == 0 or not port_free(self.host, self.port):  # 0: any free port
             self.port = free_port(self.host)
         env = {
             **os.environ,

@@ -31,6 +31,9 @@ from sierra_sync.demo import world
 from sierra_sync.demo.accuracy import Accuracy, check_company
 from sierra_sync.demo.prefect_server import PrefectServer
 from sierra_sync.demo.scenario import edit_in_app, edit_in_quickbooks
+from sierra_sync.world.processes import stop_all
+from sierra_sync.world.state import WorldState
+from sierra_sync.world.up import SANDBOX_DIR
 
 STRIPE_PAYMENTS = 3  # invoices per company paid by card (each costs QuickBooks batch requests: 40/min)
 FAULTS = {"error_rate": 0.15, "drop_rate": 0.05, "throttle": 2}
@@ -163,6 +166,11 @@ def run_demo(options: DemoOptions, out: TextIO, stop: StopRequest = STOP) -> dic
     progress = Progress(out, stop)
     settings = get_settings()
     data_dir = settings.data_dir.resolve()
+    stopped = stop_all(WorldState(data_dir))  # its data is about to be reset under it
+    if stopped:
+        progress.say(
+            f"stopped the local world that was running ({', '.join(stopped)}): the demo starts afresh"
+        )
     if os.environ.get("SIERRA_DATABASE_URL"):
         progress.say("note: the demo uses its own SQLite file in the data directory, not SIERRA_DATABASE_URL")
     os.environ["SIERRA_DATABASE_URL"] = reset_app_database(data_dir)
@@ -197,7 +205,7 @@ def run_demo(options: DemoOptions, out: TextIO, stop: StopRequest = STOP) -> dic
             )
         webhook_url = None  # Stripe webhooks go to the API app when the Stripe flows are installed
         with progress.step("Sandboxes: QuickBooks Online and Stripe") as note:
-            sandboxes = world.Sandboxes.start(settings.host, webhook_url)
+            sandboxes = world.Sandboxes.start(settings.host, webhook_url, data_dir / SANDBOX_DIR)
             stripe_url = sandboxes.stripe.url if sandboxes.stripe else "not available"
             note(f"QuickBooks {sandboxes.qbo.url}, Stripe {stripe_url}")
         app_block, keys = world.local_blocks(sandboxes.qbo.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +30,7 @@ from sandbox.common.server import LocalServer
 from sierra_core.db.models import Company
 from sierra_core.errors import SierraError
 from sierra_sync.web.oauth_callback import finish_connection
+from sierra_sync.world.up import QBO_STATE, STRIPE_STATE
 
 
 @dataclass
@@ -40,13 +42,27 @@ class Sandboxes:
     servers: list[LocalServer] = field(default_factory=list)
 
     @classmethod
-    def start(cls, host: str = "127.0.0.1", stripe_webhook_url: str | None = None) -> Sandboxes:
+    def start(
+        cls, host: str = "127.0.0.1", stripe_webhook_url: str | None = None, state_dir: Path | None = None
+    ) -> Sandboxes:
+        """Both sandboxes; with `state_dir`, they keep their books in the files `sierra-sync up` reads
+        (quickbooks.db, stripe.json: emptied first), so the local world carries on with the demo's data."""
         from sandbox.quickbooks import SandboxOptions
         from sandbox.quickbooks import create_app as qbo_app
 
         # Each connected company gets the sample lists (accounts, items, names) without the sample's own
         # transactions: the accuracy and reconciliation figures count only what the app pushed.
-        qbo = LocalServer(qbo_app(SandboxOptions(seed=7, new_company="lists")), host=host).start()
+        qbo_file = stripe_file = None
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            qbo_file, stripe_file = state_dir / QBO_STATE, state_dir / STRIPE_STATE
+            for path in (qbo_file, stripe_file):
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        qbo_options = SandboxOptions(
+            seed=7, new_company="lists", state_file=str(qbo_file) if qbo_file else None
+        )
+        qbo = LocalServer(qbo_app(qbo_options), host=host).start()
         stripe: LocalServer | None = None
         try:
             from sandbox.stripe import StripeSandboxOptions, WebhookEndpointOptions
@@ -58,7 +74,10 @@ class Sandboxes:
                 else []
             )
             options = StripeSandboxOptions(
-                webhook_endpoints=endpoints, webhook_retry_base_seconds=0.2, webhook_retry_max_seconds=2.0
+                webhook_endpoints=endpoints,
+                webhook_retry_base_seconds=0.2,
+                webhook_retry_max_seconds=2.0,
+                state_file=str(stripe_file) if stripe_file else None,
             )
             stripe = LocalServer(stripe_app(options), host=host).start()
         except ImportError:  # pragma: no cover - the Stripe sandbox ships with the project

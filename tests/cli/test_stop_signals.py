@@ -12,6 +12,7 @@ import os
 import signal
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,9 +110,17 @@ def prefect_db_copy(prefect_api: str, tmp_path: Path) -> str:
 def test_api_serve_stops_the_temporary_prefect_server_it_started(started, app_db, prefect_db_copy, tmp_path):
     """No PREFECT_API_URL: Prefect runs a temporary API server as a child (uvicorn), which it stops only from
     an atexit hook; uvicorn re-raises SIGTERM after its shutdown, so the process used to die of it and leave
-    that server running forever, holding a port."""
+    that server running forever, holding a port.
+
+    On that embedded default, with no token keys saved yet, creating a webhook subscription works (it
+    answered 503 "not configured": the keys that seal subscription secrets existed only as a block)."""
+    with sqlite3.connect(prefect_db_copy.split(":///", 1)[1]) as prefect_db:  # no keys, as on a fresh machine
+        prefect_db.execute("DELETE FROM block_document WHERE name = 'sierra-token-keys'")
+    prefect_db.close()
+    key = _api_key(app_db, "webhooks:rw")
     port = free_port("127.0.0.1")
     env = base_env(
+        SIERRA_WEBHOOKS_ALLOW_PRIVATE_TARGETS="true",
         SIERRA_DATABASE_URL=app_db,
         PREFECT_HOME=str(tmp_path / "prefect"),
         PREFECT_SERVER_DATABASE_CONNECTION_URL=prefect_db_copy,
@@ -121,9 +130,31 @@ def test_api_serve_stops_the_temporary_prefect_server_it_started(started, app_db
     wait_healthy(command, f"http://127.0.0.1:{port}/healthz")
     children = {pid: cmd for pid, cmd in command.processes().items() if pid != command.proc.pid}
     assert any("uvicorn" in cmd for cmd in children.values()), children  # the temporary Prefect server
+    created = httpx.post(
+        f"http://127.0.0.1:{port}/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hooks", "events": ["invoice.synced"]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["secret"].startswith("whsec_")
     command.stop(signal.SIGTERM, STOP_WITHIN)
     assert_clean_stop(command)
     assert port_free("127.0.0.1", port)
+    assert "AppDeps(" not in command.output and "alembic" not in command.output, command.output
+
+
+def _api_key(url: str, permissions: str) -> str:
+    from connectors.apikeys import create_key, parse_permissions
+    from sierra_core.db.engine import session_factory
+    from tests import factories
+
+    engine = make_engine(url)
+    with session_factory(engine).begin() as session:
+        company = factories.company(session, f"Playground Builders {uuid.uuid4().hex[:6]}")
+        raw = create_key(session, company.id, "playground", parse_permissions(permissions)).raw
+    engine.dispose()
+    return raw
 
 
 def test_webhooks_serve_stops_on_sigterm_and_on_sigint(started, app_db, prefect_api):

@@ -134,3 +134,14 @@ def test_the_openapi_document_names_the_checklist_codes_on_every_route(api: Api)
     created = doc["components"]["schemas"]["ProjectCreate"]["properties"]
     assert set(BRIEF) | {"client_id"} <= set(created)
     assert created["status"]["enum"] == ["lead", "planning", "active", "on_hold", "completed", "cancelled"]
+
+
+def test_a_nul_in_a_contact_filter_is_a_400_naming_the_parameter(api: Api) -> None:
+    # PostgreSQL cannot compare text holding NUL: before the pattern, this was a 500 on that dialect.
+    key = api.a.keys["all"]
+    for param in ("email", "name"):
+        resp = api.client.get(
+            "/api/v1/contacts", params={param: "a\x00b"}, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert resp.status_code == 400, resp.text
+        assert param in resp.text

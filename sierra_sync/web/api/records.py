@@ -28,6 +28,9 @@ from sierra_sync.web.api.schemas import (
 )
 from sierra_sync.web.deps import AppDeps
 
+# Text filters reach SQL: NUL cannot be stored or compared by PostgreSQL, so it is a 400, never a 500.
+NO_NUL = r"^[^\x00]*$"
+
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -57,11 +60,21 @@ def list_contacts(
         Literal["customer", "vendor"] | None, Query(description="customer or vendor")
     ] = None,
     email: Annotated[
-        str | None, Query(max_length=255, description="Only contacts with this e-mail (any letter case).")
+        str | None,
+        Query(
+            max_length=255,
+            pattern=NO_NUL,
+            description="Only contacts with this e-mail (any letter case).",
+        ),
     ] = None,
     name: Annotated[
         str | None,
-        Query(min_length=1, max_length=255, description="Only contacts whose display name contains this."),
+        Query(
+            min_length=1,
+            max_length=255,
+            pattern=NO_NUL,
+            description="Only contacts whose display name contains this.",
+        ),
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
