@@ -71,6 +71,7 @@ def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
         KitOptions(clock=state.clock, seed=options.seed),
         TenantHooks(create=lambda a: _new_account(state, a), exists=lambda a: a in state.connect.accounts),
     )
+    kit.faults = state.faults.board  # one fault board: the kit's, driven by Stripe's /__sandbox/faults
     kit.on_reset.append(state.reset)
     if options.webhook_auto_deliver:
         kit.background.append(state.webhooks.run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from sandbox.kit.app import Kit
+from sandbox.registry import SandboxSettings, get_sandbox
 from sandbox.stripe import create_app
 from tests.sandbox.stripe.conftest import RunningSandbox
 
@@ -45,3 +46,21 @@ def test_the_app_is_built_by_the_kit_with_stripes_spec() -> None:
     kit = app.state.kit
     assert isinstance(kit, Kit) and kit.spec.name == "stripe"
     assert kit.clock is app.state.sandbox.clock
+
+
+def test_stripes_faults_drive_the_kits_fault_board(sandbox: RunningSandbox) -> None:
+    board = sandbox.state.faults.board
+    sandbox.admin("POST", "faults", {"latency_ms": 5, "throttle": 1})
+    assert board.injector("").settings.latency_ms == 5.0
+    assert sandbox.api("GET", "/v1/customers").status_code == 429
+    assert sandbox.api("GET", "/v1/customers").status_code == 200
+    assert sandbox.admin("GET", "stats")["throttled"] == 1
+    response = httpx.post(f"{sandbox.url}/__sandbox/faults", json={"error_rate": "high"})
+    assert response.status_code == 400 and response.json()["error"] == "error_rate must be a number"
+
+
+def test_the_registry_builds_stripe_through_the_kit() -> None:
+    app = get_sandbox("stripe").build(SandboxSettings(latency_ms=7))
+    assert isinstance(app.state.kit, Kit) and app.state.kit.spec.title == "Stripe"
+    assert app.state.kit.faults is app.state.sandbox.faults.board
+    assert app.state.kit.faults.default.latency_ms == 7.0
