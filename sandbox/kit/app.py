@@ -9,8 +9,10 @@ The app serves the provider's routes, the OAuth endpoints and the admin contract
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -33,7 +35,8 @@ __all__ = ["Kit"]
 class Kit:
     """The shared parts of one running sandbox. `on_reset`: what the provider forgets on POST
     /__sandbox/reset (its store); `webhook_configure` / `webhook_settings`: the provider's webhook
-    settings when it has more than the sender's (QBO: format, batch delay)."""
+    settings when it has more than the sender's (QBO: format, batch delay); `background`: coroutines run
+    for as long as the app serves (cancelled at shutdown); `on_shutdown`: called once they stopped."""
 
     def __init__(self, spec: SandboxSpec, options: KitOptions, tenants: TenantHooks) -> None:
         self.spec = spec
@@ -64,6 +67,8 @@ class Kit:
                 on_result=self._webhook_result,
             )
         self.on_reset: list[Callable[[], None]] = []
+        self.on_shutdown: list[Callable[[], object]] = []
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.webhook_configure: Callable[[dict[str, Any]], None] | None = None
         self.webhook_settings: Callable[[], dict[str, Any]] | None = None
 
@@ -99,7 +104,16 @@ class Kit:
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        yield
+        tasks = [asyncio.create_task(run()) for run in self.background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for finish in self.on_shutdown:
+                finish()
         if self.webhooks is not None:
             await self.webhooks.close()
         if self.persistence is not None:

@@ -29,6 +29,19 @@ class Clock:
             return self._frozen_at
         return datetime.now(UTC) + self._offset
 
+    @property
+    def offset(self) -> float:
+        """Seconds the sandbox's time is ahead of the real one (what a persisted sandbox keeps)."""
+        return (self.now() - datetime.now(UTC)).total_seconds()
+
+    def restore(self, offset: float) -> None:
+        """Put the clock `offset` seconds ahead of real time, as a persisted sandbox was (never backwards)."""
+        wanted = datetime.now(UTC) + timedelta(seconds=offset)
+        if self._frozen_at is not None:
+            self._frozen_at = max(self._frozen_at, wanted)
+        else:
+            self._offset = max(self._offset, timedelta(seconds=offset))
+
     def timestamp(self) -> float:
         """`now()` as Unix seconds."""
         return self.now().timestamp()

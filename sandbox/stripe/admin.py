@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.stripe import ledger, payment_intents
+from sandbox.stripe import ledger, oauth, payment_intents
 from sandbox.stripe.errors import StripeError, invalid_request
 from sandbox.stripe.state import DAY, SandboxState, dump
 from sandbox.stripe.store import snapshot
@@ -160,6 +160,15 @@ async def clock(state: SandboxState, request: Request, body: dict[str, Any]) -> 
     return {"now": state.now()}
 
 
+async def tokens(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
+    """The kit's POST /__sandbox/tokens, Connect style: a token response (`stripe_user_id`, `access_token`,
+    `refresh_token`, ...) for a new connected account, or for `{stripe_user_id}` (404 when unknown)."""
+    named = body.get("stripe_user_id")
+    if named is not None and (not isinstance(named, str) or named not in state.connect.accounts):
+        raise StripeError(404, "invalid_request_error", f"no account {named}")
+    return oauth.new_connection(state, named)
+
+
 async def force_payout(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
     """Pay out everything not paid out yet (like an automatic payout); {currency?}."""
     return ledger.force_payout(state, str(body.get("currency", "usd")))
@@ -196,6 +205,7 @@ def routes(state: SandboxState) -> list[Route]:
         ("/__sandbox/webhooks/redeliver", redeliver, ["POST"]),
         ("/__sandbox/clock", clock, ["GET", "POST"]),
         ("/__sandbox/payouts", force_payout, ["POST"]),
+        ("/__sandbox/tokens", tokens, ["POST"]),
         ("/__sandbox/payment_intents/{id}/authenticate", authenticate, ["POST"]),
         ("/__sandbox/charges/{id}/dispute", dispute, ["POST"]),
         ("/__sandbox/aliases", aliases, ["GET", "POST"]),

@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.common.faults import Decision, FaultInjector, FaultSettings
+from sandbox.kit.faults import FaultBoard, parse_fault_changes
 from sandbox.stripe.options import StripeSandboxOptions, ThrottleOptions
 
 __all__ = ["Decision", "StripeFaults"]
 
+_API = ""  # the board's one scope: Stripe's faults apply to every account alike
 _KNOBS = ("latency_ms", "jitter_ms", "error_rate", "drop_rate", "drop_mode")
 
 
@@ -34,15 +36,21 @@ def initial_settings(options: StripeSandboxOptions) -> FaultSettings:
 
 
 class StripeFaults:
-    """The shared injector plus Stripe's sliding-window rate limit; counts what it injected."""
+    """The kit's fault board (one injector: the API's, for every account) plus Stripe's sliding-window rate
+    limit; counts what it injected. The app hands `board` to its kit."""
 
     def __init__(
         self, settings: FaultSettings, rate_limit: ThrottleOptions | None, rng: random.Random
     ) -> None:
-        self.injector = FaultInjector(settings, rng)
+        self.board = FaultBoard(settings, rng)
         self.rate_limit = rate_limit
         self._recent: deque[float] = deque()
         self._window_throttled = 0
+
+    @property
+    def injector(self) -> FaultInjector:
+        """The injector every API request draws from."""
+        return self.board.injector(_API)
 
     @property
     def throttled(self) -> int:
@@ -72,25 +80,10 @@ class StripeFaults:
         unknown = set(body) - {*_KNOBS, "throttle", "rate_limit"}
         if unknown:
             raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
-        changes: dict[str, Any] = {}
-        for key in ("latency_ms", "jitter_ms", "error_rate", "drop_rate"):
-            if key in body:
-                value = body[key]
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ValueError(f"{key} must be a number")
-                changes[key] = float(value)
-        if "drop_mode" in body:
-            changes["drop_mode"] = body["drop_mode"]
-        throttle = body.get("throttle")
-        if throttle is not None and (
-            isinstance(throttle, bool) or not isinstance(throttle, int) or throttle < 0
-        ):
-            raise ValueError("throttle must be the number of upcoming requests to throttle (>= 0)")
+        changes, throttle = parse_fault_changes(body)
         rate_limit = _rate_limit(body["rate_limit"]) if "rate_limit" in body else self.rate_limit
-        self.injector.settings = self.injector.settings.updated(**changes)
+        self.board.set(_API, changes, throttle)
         self.rate_limit = rate_limit
-        if throttle is not None:
-            self.injector.arm_throttle(throttle)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON view of the current settings."""
@@ -105,9 +98,8 @@ class StripeFaults:
 
     def reset(self, settings: FaultSettings, rate_limit: ThrottleOptions | None) -> None:
         """Back to `settings`, counters zeroed."""
-        self.injector.settings = settings
-        self.injector.arm_throttle(0)
-        self.injector.counts = {"error": 0, "drop": 0, "throttle": 0}
+        self.board.default = settings
+        self.board.reset()
         self.rate_limit = rate_limit
         self._recent.clear()
         self._window_throttled = 0

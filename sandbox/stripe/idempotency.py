@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sandbox.stripe.clock import SandboxClock
 from sandbox.stripe.errors import idempotency_in_progress, idempotency_mismatch
 
 
@@ -27,8 +27,8 @@ class _Entry:
 class IdempotencyStore:
     """Keys seen in the last `retention_hours` (Stripe keeps them 24 hours)."""
 
-    def __init__(self, clock: SandboxClock, retention_hours: int = 24) -> None:
-        self._clock = clock
+    def __init__(self, now: Callable[[], int], retention_hours: int = 24) -> None:
+        self._now = now
         self._retention = retention_hours * 3600
         self._entries: dict[str, _Entry] = {}
 
@@ -40,7 +40,7 @@ class IdempotencyStore:
         self._prune()
         entry = self._entries.get(key)
         if entry is None:
-            self._entries[key] = _Entry(fingerprint, self._clock.now())
+            self._entries[key] = _Entry(fingerprint, self._now())
             return None
         if entry.fingerprint != fingerprint:
             raise idempotency_mismatch(key.rpartition("/")[2] if key.startswith("acct_") else key)
@@ -70,6 +70,6 @@ class IdempotencyStore:
         self._entries.clear()
 
     def _prune(self) -> None:
-        cutoff = self._clock.now() - self._retention
+        cutoff = self._now() - self._retention
         for key in [k for k, e in self._entries.items() if e.created < cutoff and e.saved is not None]:
             del self._entries[key]

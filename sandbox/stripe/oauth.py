@@ -209,6 +209,19 @@ def _refresh(state: SandboxState, refresh_token: str | None, scope: str | None) 
     return _token_body(account, access, refresh_token, granted)
 
 
+def new_connection(state: SandboxState, account_id: str | None) -> dict[str, object]:
+    """A Connect token response for a new connection (POST /__sandbox/tokens): to `account_id` (KeyError if
+    unknown) or to a newly connected account, as if its owner had just approved the consent page."""
+    client_id = state.options.connect_client_id
+    if account_id is None:
+        account = state.connect.connect(client_id, "read_write", "Sandbox Builders LLC")
+    else:
+        account = state.connect.accounts[account_id]
+        account.authorized = True
+    access, refresh = state.connect.issue_tokens(account)
+    return _token_body(account, access, refresh, account.scope)
+
+
 async def deauthorize(state: SandboxState, request: Request) -> Response:
     """POST /oauth/deauthorize: the platform disconnects an account (`client_id`, `stripe_user_id`)."""
     form = await _form(request)

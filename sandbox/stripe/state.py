@@ -8,10 +8,11 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from sandbox.kit.clock import Clock
 from sandbox.stripe import objects
 from sandbox.stripe.accounts import PLATFORM_ACCOUNT, ConnectRegistry
-from sandbox.stripe.clock import SandboxClock
 from sandbox.stripe.faults import StripeFaults, initial_settings
 from sandbox.stripe.idempotency import IdempotencyStore
 from sandbox.stripe.options import StripeSandboxOptions
@@ -43,11 +44,12 @@ class SandboxState:
     def __init__(self, options: StripeSandboxOptions) -> None:
         self.options = options
         self.rng = random.Random(options.seed)
-        self.clock = SandboxClock(options.clock_start)
+        start = options.clock_start
+        self.clock = Clock(None if start is None else datetime.fromtimestamp(start, UTC))  # the kit's clock
         self.connect = ConnectRegistry(self.rng)
         self.stores: dict[str, ObjectStore] = {PLATFORM_ACCOUNT: ObjectStore(self.rng)}
         self.account = PLATFORM_ACCOUNT  # whose objects the running handler sees (see `acting_as`)
-        self.idempotency = IdempotencyStore(self.clock, options.idempotency_retention_hours)
+        self.idempotency = IdempotencyStore(self.now, options.idempotency_retention_hours)
         self.faults = StripeFaults(initial_settings(options), options.rate_limit, self.rng)
         self.webhooks = WebhookDispatcher(
             retry_base_seconds=options.webhook_retry_base_seconds,
@@ -103,7 +105,7 @@ class SandboxState:
     # --- helpers -----------------------------------------------------------------------------------------
     def now(self) -> int:
         """Sandbox time, Unix seconds."""
-        return self.clock.now()
+        return int(self.clock.timestamp())
 
     def new_request_id(self) -> str:
         """`req_…`, as in Stripe's Request-Id header."""
