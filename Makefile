@@ -49,8 +49,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# Two workers (pytest-xdist): the suite mostly waits on servers and subprocesses; PYTEST_ARGS adds options.
 pytest: install postgres browsers node
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

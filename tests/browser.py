@@ -23,9 +23,14 @@ def screenshot_path(name: str) -> Path:
     return SCREENSHOTS / f"{name}.png"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[object]:
-    """One headless Chromium for the session (a playwright Browser)."""
+    """A headless Chromium for one test (a playwright Browser).
+
+    Not shared across tests on purpose: Playwright's sync API runs its event loop on this thread (in a
+    greenlet), so while it is open every `asyncio.get_running_loop()` here sees a running loop, and Prefect's
+    sync calls (`Block.save()` ...) return coroutines instead of running. Higher-scoped fixtures (servers,
+    blocks) are therefore set up before it starts, and nothing after the test runs beside an open browser."""
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/ensure-chromium.sh (or set SIERRA_CHROMIUM)")
     from playwright.sync_api import sync_playwright
