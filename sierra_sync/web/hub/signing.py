@@ -35,8 +35,8 @@ def sign(secret: str, claims: Mapping[str, Any]) -> str:
 def unsign(secrets: Sequence[str], token: str, now: float) -> dict[str, Any] | None:
     """The claims of `token` if one of `secrets` signed it and it has not expired; else None."""
     body, dot, mac = token.strip().partition(".")
-    if not dot or not body or len(token) > 8192:
-        return None
+    if not dot or not body or len(token) > 8192 or not token.isascii():
+        return None  # a token we signed is base64url text; anything else (a forged non-ASCII one) is refused
     if not any(hmac.compare_digest(_mac(s, body), mac) for s in secrets):
         return None
     try:

@@ -55,6 +55,9 @@ def test_signed_tokens_refuse_tampering_other_secrets_and_expiry():
     assert unsign(["s" * 32], f"{body}x.{mac}", 1_000) is None
     assert unsign(["t" * 32], token, 1_000) is None
     assert unsign(["s" * 32], token, 2_000_000_001) is None
+    # forged non-ASCII tokens (a cookie or a hand-off form field) are refused, not a 500
+    assert unsign(["s" * 32], f"é{body}.{mac}", 1_000) is None
+    assert unsign(["s" * 32], f"{body}.é{mac}", 1_000) is None
 
 
 def test_pages_need_a_session_and_a_wrong_password_says_so(hub, sessions):
