@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sierra_core.errors import ConfigError
@@ -22,10 +22,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the app database; default: a SQLite file under data_dir.",
     )
     host: str = Field(default="127.0.0.1", description="Interface the local servers bind to.")
-    qbo_port: int = Field(default=8701, description="Port of the local QuickBooks sandbox.")
-    stripe_port: int = Field(default=8702, description="Port of the local Stripe sandbox.")
-    api_port: int = Field(default=8703, description="Port of the API / webhook receiver.")
-    xero_port: int = Field(default=8704, description="Port of the local Xero sandbox.")
+    qbo_port: int = Field(default=8701, ge=0, le=65535, description="Port of the local QuickBooks sandbox.")
+    stripe_port: int = Field(default=8702, ge=0, le=65535, description="Port of the local Stripe sandbox.")
+    api_port: int = Field(default=8703, ge=0, le=65535, description="Port of the API / webhook receiver.")
+    xero_port: int = Field(default=8704, ge=0, le=65535, description="Port of the local Xero sandbox.")
     webhooks_allow_private_targets: bool = Field(
         default=False,
         description="Let outgoing webhooks go to private addresses (127.0.0.1, 10.x …) and plain http: "
@@ -94,4 +94,11 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a bad value is one ConfigError naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"SIERRA_{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"] for e in err.errors()
+        )
+        raise ConfigError(f"bad setting in the environment: {problems}") from None

@@ -21,7 +21,9 @@ def demo(
     keep_server: bool = typer.Option(
         False, "--keep-server", help="Leave the Prefect server running afterwards and print its UI address."
     ),
-    prefect_port: int = typer.Option(4200, help="Port of the demo's Prefect server (a free one if taken)."),
+    prefect_port: int = typer.Option(
+        4200, min=0, max=65535, help="Port of the demo's Prefect server (a free one if taken)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object on stdout."),
 ) -> None:
     """Seed, connect, sync both ways under injected faults, reconcile, and print the accuracy figure.

@@ -18,12 +18,18 @@ def sandbox(
     provider: str | None = typer.Option(
         None, help="Start only this provider's sandbox (quickbooks, stripe, ...); default: every one."
     ),
-    port: int | None = typer.Option(None, help="Port of the sandbox --provider names (0: a free one)."),
+    port: int | None = typer.Option(
+        None, min=0, max=65535, help="Port of the sandbox --provider names (0: a free one)."
+    ),
     tls: bool = typer.Option(False, help="Serve https with a self-signed certificate made at start."),
     host: str = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1)."),
-    qbo_port: int = typer.Option(None, help="Port of the QuickBooks Online sandbox (default 8701)."),
-    stripe_port: int = typer.Option(None, help="Port of the Stripe sandbox (default 8702)."),
-    xero_port: int = typer.Option(None, help="Port of the Xero sandbox (default 8704)."),
+    qbo_port: int = typer.Option(
+        None, min=0, max=65535, help="Port of the QuickBooks Online sandbox (default 8701)."
+    ),
+    stripe_port: int = typer.Option(
+        None, min=0, max=65535, help="Port of the Stripe sandbox (default 8702)."
+    ),
+    xero_port: int = typer.Option(None, min=0, max=65535, help="Port of the Xero sandbox (default 8704)."),
     client_id: str = typer.Option("local-client", help="OAuth client id of the one developer app."),
     client_secret: str = typer.Option(
         "local-secret", help="OAuth client secret of that app (never printed)."

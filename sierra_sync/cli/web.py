@@ -220,7 +220,7 @@ def _serve(host: str | None, port: int | None, dispatch: str, workers: int = 1) 
 
 
 HOST = typer.Option(None, help="Interface to bind (default: SIERRA_HOST or 127.0.0.1).")
-PORT = typer.Option(None, help="Port (default: SIERRA_API_PORT or 8703).")
+PORT = typer.Option(None, min=0, max=65535, help="Port (default: SIERRA_API_PORT or 8703).")
 WORKERS = typer.Option(
     1,
     min=1,

@@ -19,16 +19,20 @@ NEXT_STEPS = """Try next:
 
 def up(
     prefect_port: int = typer.Option(
-        4200, help="Port of the Prefect server and its UI (a free one if taken)."
+        4200, min=0, max=65535, help="Port of the Prefect server and its UI (a free one if taken)."
     ),
     qbo_port: int | None = typer.Option(
-        None, help="QuickBooks sandbox port (default SIERRA_QBO_PORT, 8701)."
+        None, min=0, max=65535, help="QuickBooks sandbox port (default SIERRA_QBO_PORT, 8701)."
     ),
     stripe_port: int | None = typer.Option(
-        None, help="Stripe sandbox port (default SIERRA_STRIPE_PORT, 8702)."
+        None, min=0, max=65535, help="Stripe sandbox port (default SIERRA_STRIPE_PORT, 8702)."
     ),
-    api_port: int | None = typer.Option(None, help="Web app port (default SIERRA_API_PORT, 8703)."),
-    xero_port: int | None = typer.Option(None, help="Xero sandbox port (default SIERRA_XERO_PORT, 8704)."),
+    api_port: int | None = typer.Option(
+        None, min=0, max=65535, help="Web app port (default SIERRA_API_PORT, 8703)."
+    ),
+    xero_port: int | None = typer.Option(
+        None, min=0, max=65535, help="Xero sandbox port (default SIERRA_XERO_PORT, 8704)."
+    ),
     schedules: bool = typer.Option(
         False, "--schedules", help="Run the deployments' schedules (default: registered paused)."
     ),

@@ -26,6 +26,8 @@ CODE = ["sierra_core", "sierra_sync", "connectors", "flows", "tasks", "blocks", 
         (["up", "--prefect-prt", "3"], "No such option: --prefect-prt"),
         (["run"], "Missing argument"),
         (["nonsense"], "No such command 'nonsense'"),
+        # the kernel would take 99999 modulo 65536 and listen somewhere else without a word
+        (["sandbox", "--provider", "xero", "--port", "99999"], "less than or equal to 65535"),
     ],
 )
 def test_a_usage_error_is_one_line_with_status_2(tmp_path: Path, args: list[str], says: str) -> None:
