@@ -53,10 +53,16 @@ def _counts(records: pd.DataFrame, disc: pd.DataFrame, bad: set[str]) -> dict[st
 
 
 def summarize(
-    result: Classified, app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame | None
+    result: Classified,
+    app: pd.DataFrame,
+    qbo: pd.DataFrame,
+    stripe: pd.DataFrame | None,
+    *,
+    system: str = "quickbooks",
 ) -> dict[str, Any]:
     """`accuracy_pct`, `amount_accuracy_pct`, `counts`, `by_entity` and `totals` (JSON-ready; money as
-    exact text, percentages as Decimal)."""
+    exact text, percentages as Decimal); the accounting side's totals are under `system` (quickbooks,
+    xero)."""
     records, disc = result.records, result.discrepancies
     bad = set(disc["record"].dropna())
     overall = _figures(records, bad)
@@ -68,12 +74,12 @@ def summarize(
         figures.pop("_amount_matched_cents")
         figures["counts"] = _counts(mine, disc[disc["entity_type"] == entity_type], bad)
         by_entity[entity_type] = figures
-    totals: dict[str, Any] = {"app": {}, "quickbooks": {}}
+    totals: dict[str, Any] = {"app": {}, system: {}}
     for entity_type in ENTITY_TYPES:
         a = app[(app["entity_type"] == entity_type) & ~app["deleted"]]
         q = qbo[qbo["entity_type"] == entity_type]
         totals["app"][entity_type] = {"records": len(a), "amount": _money(int(a["amount"].fillna(0).sum()))}
-        totals["quickbooks"][entity_type] = {
+        totals[system][entity_type] = {
             "records": len(q),
             "amount": _money(int(q["amount"].fillna(0).sum())),
         }

@@ -11,7 +11,8 @@ Joins: app -> QBO through the entity link (`external_id`), unlinked app records 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -58,6 +59,8 @@ class Options:
     tolerance_cents: int = 1
     include_drafts: bool = False
     stripe_checked: bool = True
+    system: str = "QuickBooks"  # the accounting system's title, in details and actions
+    names: Mapping[str, str] = field(default_factory=lambda: dict(QBO_NAMES))  # its document names
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
             "missing_in_qbo",
             ACTIONS["missing_in_qbo_deleted"],
             "linked to QuickBooks "
-            + gone["entity_type"].map(QBO_NAMES)
+            + gone["entity_type"].map(options.names)
             + " "
             + gone["external_id"]
             + ", which QuickBooks no longer returns",
@@ -324,7 +327,7 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
             "missing_in_app",
             ACTIONS["missing_in_app"],
             "QuickBooks "
-            + orphans["entity_type"].map(QBO_NAMES)
+            + orphans["entity_type"].map(options.names)
             + " "
             + orphans["external_id"]
             + " has no app record",
@@ -338,7 +341,7 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
             "duplicate_in_qbo",
             ACTIONS["duplicate_in_qbo"],
             "a second QuickBooks "
-            + dups["entity_type"].map(QBO_NAMES)
+            + dups["entity_type"].map(options.names)
             + " numbered "
             + dups["number"]
             + " (Id "
@@ -369,9 +372,11 @@ def classify(app: pd.DataFrame, qbo: pd.DataFrame, stripe: pd.DataFrame, options
         if any(len(r) for r in records)
         else pd.DataFrame({n: pd.Series(dtype=d) for n, d in RECORD_COLUMNS.items()})
     )
-    return Classified(
-        all_records.astype(RECORD_COLUMNS), _payout_actions(discrepancies.astype(DISCREPANCY_COLUMNS))
-    )
+    out = _payout_actions(discrepancies.astype(DISCREPANCY_COLUMNS))
+    if options.system != "QuickBooks":  # the same findings, in the words of the company's system
+        for column in ("detail", "action"):
+            out[column] = out[column].str.replace("QuickBooks", options.system, regex=False)
+    return Classified(all_records.astype(RECORD_COLUMNS), out)
 
 
 def _payout_actions(disc: pd.DataFrame) -> pd.DataFrame:

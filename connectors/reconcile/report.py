@@ -13,6 +13,7 @@ from typing import Any
 from connectors.csvsafe import safe_cell
 from connectors.money_text import usd
 
+TITLES = {"quickbooks": "QuickBooks", "xero": "Xero"}
 CSV_FIELDS = (
     "entity_type",
     "kind",
@@ -70,7 +71,9 @@ def markdown(result: dict[str, Any], *, company: str, largest: int = 20) -> str:
         )
     lines += ["", "## Totals per system", "", "| system | entity | records | amount |", "|---|---|---:|---:|"]
     totals = result["totals"]
-    for system in ("app", "quickbooks"):
+    books = str(result.get("accounting", "quickbooks"))
+    title = TITLES.get(books, books)
+    for system in ("app", books):
         for entity_type, t in totals[system].items():
             lines.append(f"| {system} | {entity_type} | {t['records']} | {usd(t['amount'])} |")
     stripe = totals.get("stripe")
@@ -89,7 +92,7 @@ def markdown(result: dict[str, Any], *, company: str, largest: int = 20) -> str:
             "",
             f"## Largest discrepancies ({len(rows)} of {result['discrepancy_count']})",
             "",
-            "| entity | kind | number | app | QuickBooks | Stripe | action |",
+            f"| entity | kind | number | app | {title} | Stripe | action |",
             "|---|---|---|---:|---:|---:|---|",
         ]
         for r in rows:
@@ -100,7 +103,7 @@ def markdown(result: dict[str, Any], *, company: str, largest: int = 20) -> str:
                 f"{_cell(r['action'])} |"
             )
     else:
-        lines += ["", "No discrepancies: the app, QuickBooks and Stripe agree to the cent."]
+        lines += ["", f"No discrepancies: the app, {title} and Stripe agree to the cent."]
     repair = result.get("repair")
     if repair:
         lines += [

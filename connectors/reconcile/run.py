@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.reconcile import report, sources, store
 from connectors.reconcile.accuracy import discrepancy_rows, summarize
-from connectors.reconcile.classify import Options, classify
+from connectors.reconcile.classify import QBO_NAMES, Options, classify
 from connectors.reconcile.frames import cents
+from connectors.reconcile.xero_source import XERO_NAMES, XeroReader, load_xero
 from sierra_core.db.types import utcnow
 
 MAX_LISTED = 500  # discrepancies carried in the result; the CSV and the items table have all of them
@@ -32,6 +34,42 @@ class Scope:
     end: date
     tolerance: Decimal
     include_drafts: bool = False
+
+
+@dataclass(frozen=True)
+class Books:
+    """The accounting side of a reconciliation: its key in results (`totals[system]`), its title and
+    document names in details, its loader, and whether Stripe payouts are booked there (QuickBooks
+    Deposits)."""
+
+    system: str
+    title: str
+    names: Mapping[str, str]
+    load: Callable[[date, date, dict[str, set[str]]], pd.DataFrame]
+    books_payouts: bool
+
+
+def books_of(client: sources.QueryClient | XeroReader | Books) -> Books:
+    """QuickBooks for a client with `query_all`, Xero for one with `pull` (the Xero client)."""
+    if isinstance(client, Books):
+        return client
+    if hasattr(client, "query_all"):
+        qbo: sources.QueryClient = client  # type: ignore[assignment]
+        return Books(
+            "quickbooks",
+            "QuickBooks",
+            QBO_NAMES,
+            lambda start, end, linked: sources.load_qbo(qbo, start, end, linked=linked),
+            books_payouts=True,
+        )
+    xero: XeroReader = client
+    return Books(
+        "xero",
+        "Xero",
+        XERO_NAMES,
+        lambda start, end, linked: load_xero(xero, start, end, linked=linked),
+        books_payouts=False,
+    )
 
 
 @dataclass
@@ -56,21 +94,24 @@ def jsonable(value: Any) -> Any:
 
 def reconcile_once(
     sessions: sessionmaker[Session],
-    client: sources.QueryClient,
+    client: sources.QueryClient | XeroReader | Books,
     stripe: sources.StripeLister | None,
     scope: Scope,
 ) -> Outcome:
-    """Load, classify and sum up (records nothing)."""
+    """Load, classify and sum up (records nothing). `client` is the company's QuickBooks or Xero client."""
+    books = books_of(client)
     with sessions() as session:
-        app = sources.load_app(session, scope.company_id, scope.integration_id, scope.start, scope.end)
-        if stripe is not None:  # Stripe payouts: each should be a Deposit in QuickBooks
+        app = sources.load_app(
+            session, scope.company_id, scope.integration_id, scope.start, scope.end, system=books.system
+        )
+        if stripe is not None and books.books_payouts:  # Stripe payouts: each a Deposit in QuickBooks
             payouts = sources.load_payouts(
                 session, stripe, scope.start, scope.end, scope.company_id, scope.integration_id
             )
             app = pd.concat([app, payouts], ignore_index=True) if len(payouts) else app
-    qbo = sources.load_qbo(client, scope.start, scope.end, linked=sources.linked_external_ids(app))
+    qbo = books.load(scope.start, scope.end, sources.linked_external_ids(app))
     with sessions() as session:
-        app = sources.close_app(session, scope.company_id, scope.integration_id, app, qbo)
+        app = sources.close_app(session, scope.company_id, scope.integration_id, app, qbo, books.system)
     stripe_frame = (
         sources.load_stripe(stripe, scope.start, scope.end, app, scope.company_id)
         if stripe is not None
@@ -80,12 +121,15 @@ def reconcile_once(
         tolerance_cents=cents(scope.tolerance) or 0,
         include_drafts=scope.include_drafts,
         stripe_checked=stripe_frame is not None,
+        system=books.title,
+        names=books.names,
     )
     classified = classify(app, qbo, stripe_frame if stripe_frame is not None else _no_stripe(), options)
-    summary = summarize(classified, app, qbo, stripe_frame)
+    summary = summarize(classified, app, qbo, stripe_frame, system=books.system)
     rows = discrepancy_rows(classified.discrepancies)
     result = {
         "company_id": str(scope.company_id),
+        "accounting": books.system,
         "period_start": scope.start.isoformat(),
         "period_end": scope.end.isoformat(),
         "tolerance": str(scope.tolerance),

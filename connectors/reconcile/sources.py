@@ -23,6 +23,7 @@ from connectors.quickbooks.mapping_expense import expense_doc_number
 from connectors.quickbooks.query import Select
 from connectors.quickbooks.query import select as qbo_select
 from connectors.reconcile.frames import APP_COLUMNS, QBO_COLUMNS, STRIPE_COLUMNS, cents, frame, sub_cent
+from connectors.reconcile.xero_source import reference
 from connectors.stripe.errors import StripeApiError
 from connectors.stripe_events.payouts import (
     NOTE_PREFIX,
@@ -71,10 +72,12 @@ def load_app(
     end: date,
     *,
     ids: dict[str, set[uuid.UUID]] | None = None,
+    system: str = "quickbooks",
 ) -> pd.DataFrame:
     """App invoices (issue date in the period), payments (payment date) and expenses (expense date), the
-    customers they name, each with its QuickBooks id; with `ids`, exactly those records instead (any
-    date)."""
+    customers they name, each with its id in the accounting system (`system`: quickbooks or xero, whose
+    payment and expense numbers differ); with `ids`, exactly those records instead (any date)."""
+    xero = system == "xero"
     rows: list[dict[str, Any]] = []
     customer_ids: set[uuid.UUID] = set()
 
@@ -110,7 +113,7 @@ def load_app(
             {
                 "entity_type": "expense",
                 "app_id": str(expense.id),
-                "number": expense_doc_number(expense),
+                "number": reference(expense.reference_number) if xero else expense_doc_number(expense),
                 "amount": cents(expense.amount),
                 "exact_amount": sub_cent(expense.amount),
                 "status": expense.category,
@@ -139,7 +142,7 @@ def load_app(
             {
                 "entity_type": "payment",
                 "app_id": str(payment.id),
-                "number": mapping.payment_ref_num(payment),
+                "number": reference(payment.reference_number) if xero else mapping.payment_ref_num(payment),
                 "amount": cents(payment.amount),
                 "exact_amount": sub_cent(payment.amount),
                 "status": payment.status,
@@ -192,8 +195,9 @@ def close_app(
     integration_id: uuid.UUID,
     app: pd.DataFrame,
     qbo: pd.DataFrame,
+    system: str = "quickbooks",
 ) -> pd.DataFrame:
-    """Add the app records linked to QuickBooks objects of the period that the app's period left out."""
+    """Add the app records linked to accounting documents of the period that the app's period left out."""
     known = set(zip(app["entity_type"], app["external_id"].fillna(""), strict=True))
     wanted: dict[str, set[str]] = {}
     for entity_type, external_id in zip(qbo["entity_type"], qbo["external_id"], strict=True):
@@ -204,7 +208,7 @@ def close_app(
     ids = {t: {i for i in v if str(i) not in have} for t, v in ids.items()}
     if not any(ids.values()):
         return app
-    extra = load_app(session, company_id, integration_id, date.min, date.max, ids=ids)
+    extra = load_app(session, company_id, integration_id, date.min, date.max, ids=ids, system=system)
     extra = extra[~extra["app_id"].isin(have)]
     return pd.concat([app, extra], ignore_index=True) if len(extra) else app
 
