@@ -1,4 +1,4 @@
-"""reconcile: prove, to the cent, that the app, QuickBooks and Stripe agree over a period."""
+"""reconcile: prove, to the cent, that the app, QuickBooks (or Xero) and Stripe agree over a period."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from connectors.money_text import usd
-from connectors.reconcile.report import markdown
+from connectors.reconcile.report import TITLES, markdown
 from tasks.naming import artifact_key, company_name, flow_name
 from tasks.reconcile import reconcile_books, repair_books
 from tasks.runtime import company_id_of
@@ -36,7 +36,8 @@ def reconcile(
     delete_duplicates: bool = False,
     check_stripe: bool = True,
 ) -> dict[str, Any]:
-    """Reconcile a company's invoices, payments and customers across the app, QuickBooks and Stripe.
+    """Reconcile a company's invoices, payments, expenses and customers across the app, its accounting
+    system (QuickBooks or Xero) and Stripe.
 
     Args:
         company: Company id or exact name.
@@ -67,6 +68,7 @@ def reconcile(
 
 def publish(result: dict[str, Any], *, company: str, company_id: str) -> None:
     name = company_name(company_id)
+    books = TITLES.get(str(result.get("accounting", "quickbooks")), "QuickBooks")
     create_markdown_artifact(
         markdown=markdown(result, company=name),
         key=artifact_key(company_id, "reconcile"),
@@ -77,7 +79,7 @@ def publish(result: dict[str, Any], *, company: str, company_id: str) -> None:
         for row in result["discrepancies"][:TABLE_ROWS]
     ]
     create_table_artifact(
-        table=rows or [{"kind": "none", "detail": "the app, QuickBooks and Stripe agree"}],
+        table=rows or [{"kind": "none", "detail": f"the app, {books} and Stripe agree"}],
         key=artifact_key(company_id, "reconcile", "discrepancies"),
         description=f"Discrepancies of {name} (largest first; all of them in {result['report_csv']})",
     )

@@ -20,7 +20,8 @@ from sierra_core.settings import get_settings
 from tasks.naming import company_name, task_name
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
-from tasks.runtime import CompanySync, company_sync
+from tasks.runtime import CompanySync, company_sync, sessions
+from tasks.xero import XeroCompany, accounting_system, xero_company
 
 
 def _stripe(check_stripe: bool) -> StripeLister | None:
@@ -33,13 +34,18 @@ def _stripe(check_stripe: bool) -> StripeLister | None:
         return None
 
 
+def _system(company_id: uuid.UUID) -> str:
+    with sessions()() as session:
+        return accounting_system(session, company_id)
+
+
 def _scope(cs: CompanySync, start: date, end: date, tolerance: Decimal) -> Scope:
     c = cs.connection
     return Scope(c.company_id, c.integration_id, start, end, tolerance, c.settings.sync_draft_invoices)
 
 
 def _run(
-    cs: CompanySync, scope: Scope, stripe: StripeLister | None, *, repair: bool
+    cs: CompanySync | XeroCompany, scope: Scope, stripe: StripeLister | None, *, repair: bool
 ) -> tuple[Outcome, dict[str, Any]]:
     outcome = reconcile_once(cs.sessions, cs.client, stripe, scope)
     info = now_info(scope, repair=repair, stripe_checked=stripe is not None, flow_run_id=flow_run_id())
@@ -63,12 +69,21 @@ def _run(
 def reconcile_books(
     company_id: str, period_start: date, period_end: date, tolerance: Decimal, check_stripe: bool = True
 ) -> dict[str, Any]:
-    """Compare the app, QuickBooks and Stripe over the period; record the run; return its result."""
+    """Compare the app, the company's accounting system (QuickBooks or Xero) and Stripe over the period;
+    record the run; return its result."""
     logger = get_run_logger()
-    with company_sync(uuid.UUID(company_id)) as cs:
-        outcome, result = _run(
-            cs, _scope(cs, period_start, period_end, tolerance), _stripe(check_stripe), repair=False
-        )
+    cid = uuid.UUID(company_id)
+    if _system(cid) == "xero":
+        with xero_company(cid) as xc:
+            c = xc.connection
+            include_drafts = bool(c.settings.get("sync_draft_invoices", False))
+            scope = Scope(c.company_id, c.integration_id, period_start, period_end, tolerance, include_drafts)
+            outcome, result = _run(xc, scope, _stripe(check_stripe), repair=False)
+    else:
+        with company_sync(cid) as cs:
+            outcome, result = _run(
+                cs, _scope(cs, period_start, period_end, tolerance), _stripe(check_stripe), repair=False
+            )
     logger.info(
         "reconciled: %s of %s records match (%s %%), %s discrepancies",
         result["records_matched"],
@@ -91,6 +106,11 @@ def repair_books(
     """Reconcile, push what the app owns (targeted, by id), delete QuickBooks duplicates only when asked,
     reconcile again; the result is the second run's, with a `repair` section saying what changed."""
     logger = get_run_logger()
+    if _system(uuid.UUID(company_id)) == "xero":
+        raise ConfigError(
+            "repair is not available for a company kept in Xero yet: run the reconciliation without repair, "
+            "then incremental-sync (or full-sync) to push what the app owns"
+        )
     stripe = _stripe(check_stripe)
     with company_sync(uuid.UUID(company_id)) as cs:
         scope = _scope(cs, period_start, period_end, tolerance)

@@ -1,0 +1,73 @@
+"""What a task needs to talk to one company's Xero organisation: the database, the company's stored Xero
+connection (its tenant id is `external_company_id`) and a Xero client that refreshes the connection's tokens
+and shares the organisation's budget (60 a minute, 5 at a time) with every other worker through the
+database. Also: which accounting system a company is connected to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from blocks.loader import load_block, token_keys
+from blocks.xero import XERO_APP_BLOCK, XeroAppCredentials
+from connectors.kit import oauth
+from connectors.kit.connection import StoredConnection, load_stored_connection
+from connectors.kit.tokens import DbTokenSource
+from connectors.xero.client import XeroClient, xero_limiter
+from connectors.xero.provider import XERO
+from sierra_core.db.models import Integration
+from tasks.runtime import app_engine, sessions
+
+__all__ = ["XeroCompany", "accounting_system", "xero_app", "xero_company"]
+
+ACCOUNTING = ("quickbooks_online", "xero")
+
+
+def xero_app() -> oauth.App:
+    """The saved Xero developer app (`sierra-xero-app`) as plain values."""
+    return load_block(XeroAppCredentials, XERO_APP_BLOCK).oauth_app()
+
+
+def accounting_system(session: Session, company_id: uuid.UUID) -> str:
+    """`xero` when the company's active accounting connection is Xero, else `quickbooks_online` (a company
+    uses one or the other; without either, QuickBooks, whose loader says how to connect)."""
+    kinds = set(
+        session.scalars(
+            select(Integration.integration_type).where(
+                Integration.company_id == company_id,
+                Integration.integration_type.in_(ACCOUNTING),
+                Integration.is_active.is_(True),
+            )
+        )
+    )
+    return "xero" if kinds == {"xero"} else "quickbooks_online"
+
+
+@dataclass(frozen=True)
+class XeroCompany:
+    sessions: sessionmaker[Session]
+    connection: StoredConnection
+    client: XeroClient
+
+
+@contextmanager
+def xero_company(company_id: uuid.UUID, app: oauth.App | None = None) -> Iterator[XeroCompany]:
+    """Open the company's Xero organisation; one line of error when it cannot be reached (not connected,
+    no organisation chosen, the app block missing)."""
+    factory = sessions()
+    with factory() as session:
+        connection = load_stored_connection(session, company_id, XERO)
+    app = app or xero_app()
+    ring = token_keys().keyring()
+    tenant = str(connection.external_company_id)
+    with httpx.Client(timeout=30) as http:
+        source = DbTokenSource(factory, connection.integration_id, ring, app, http)
+        limiter = xero_limiter(tenant, engine=app_engine())
+        with XeroClient(app.api_base_url, tenant, source, limiter=limiter) as client:
+            yield XeroCompany(factory, connection, client)
