@@ -274,7 +274,7 @@ def test_discrepancies_in_xero_the_app_and_stripe_are_each_found_once(
     assert by_app[str(voided_in_app.id)]["detail"] == "void in the app, open in Xero"
     assert by_app[str(voided_in_xero.id)]["detail"] == "voided in Xero, not in the app"
     assert by_app[str(never_pushed)]["kind"] == "missing_in_qbo"
-    assert "never pushed to Xero" == by_app[str(never_pushed)]["detail"]
+    assert by_app[str(never_pushed)]["detail"] == "never pushed to Xero"
     [alone] = [r for r in rows if r["kind"] == "missing_in_app"]
     assert alone["qbo_amount"] == "77.70" and alone["detail"].startswith("Xero Invoice ")
     [charge] = [r for r in rows if r["kind"] == "orphan_stripe_charge"]
