@@ -29,12 +29,15 @@ from blocks.apps import provider_app
 from blocks.loader import token_keys
 from connectors.kit import connect as kit_connect
 from connectors.kit import oauth
+from connectors.kit import provider as oauth_decl
+from connectors.kit.provider import Provider
 from connectors.kit.registry import PROVIDERS, get_provider
 from connectors.kit.urls import is_loopback
 from sandbox.common.server import LocalServer
 from sierra_core.db.engine import session_factory
 from sierra_core.db.models import Company, Integration, OAuthState
 from sierra_core.errors import ConfigError, SierraError
+from sierra_sync.cli import tenants
 from sierra_sync.cli.common import echo_json, open_engine, require_current_schema, resolve_company
 from sierra_sync.web.oauth_callback import finish_connection
 
@@ -165,12 +168,28 @@ def connect(
         help="Do not open a browser (local sandbox: complete the consent automatically).",
     ),
     realm_id: str | None = typer.Option(None, help="Local QuickBooks sandbox only: reuse this realm."),
+    tenant: str | None = typer.Option(
+        None,
+        "--tenant",
+        help="Xero: the organisation (tenant id or exact name) this company keeps its books in, when the "
+        "authorization reaches several; while a choice is pending, it is recorded without a new consent.",
+    ),
     timeout: float = typer.Option(300, help="Seconds to wait for the consent."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Authorize sierra-sync to use a provider's account for one Sierra Suites company."""
-    get_provider(provider)  # an unknown provider is one line, before anything starts
+    declared = get_provider(provider)  # an unknown provider is one line, before anything starts
+    step = declared.oauth.post_connect if isinstance(declared.oauth, oauth_decl.OAuth2) else None
+    if tenant is not None and (step is None or step.choose != "person"):
+        raise ConfigError(
+            f"--tenant is for providers whose authorization may reach several organisations (xero); "
+            f"{declared.title} connects the account the consent names"
+        )
     target = _company(company)
+    if tenant is not None and _pending_choices(target.id, declared):
+        picked = tenants.settle(session_factory(open_engine()), declared, target.id, tenant)
+        _report(declared.name, declared.title, target, picked.integration_id, picked, as_json)
+        return
     app = provider_app(provider)
     title = app.provider.title
     sessions = session_factory(open_engine())
@@ -199,16 +218,41 @@ def connect(
             _serve_callback(app, auth, redirect.hostname, redirect.port, finish, outcome, no_browser, timeout)
     if outcome.error is not None:
         raise outcome.error
-    result = {
-        "provider": app.provider.name,
+    chosen: tenants.Chosen | None = None
+    if step is not None and step.choose == "person":
+        chosen = tenants.settle(sessions, app.provider, target.id, tenant)
+    _report(app.provider.name, title, target, outcome.integration_id, chosen, as_json)
+
+
+def _pending_choices(company_id: uuid.UUID, provider: Provider) -> bool:
+    engine = open_engine()
+    try:
+        return bool(tenants.pending(session_factory(engine), provider, company_id))
+    finally:
+        engine.dispose()
+
+
+def _report(
+    name: str,
+    title: str,
+    target: Company,
+    integration_id: uuid.UUID | None,
+    chosen: tenants.Chosen | None,
+    as_json: bool,
+) -> None:
+    result: dict[str, object] = {
+        "provider": name,
         "company": target.name,
         "company_id": str(target.id),
-        "integration_id": str(outcome.integration_id),
+        "integration_id": str(integration_id),
     }
+    if chosen is not None:
+        result["tenant"] = {"id": chosen.id, "name": chosen.name}
     if as_json:
         echo_json(result)
-    else:
-        typer.echo(f"connected {target.name} to {title} (integration {outcome.integration_id})")
+        return
+    where = f" ({chosen.name or chosen.id})" if chosen is not None else ""
+    typer.echo(f"connected {target.name} to {title}{where} (integration {integration_id})")
 
 
 def disconnect(
