@@ -81,6 +81,7 @@ def _print_urls(report: dict[str, object], as_json: bool) -> None:
     typer.echo(f"  web app (API)     {report['api']}   playground: {report['api']}/docs")
     typer.echo(f"  QuickBooks sandbox {report['quickbooks']}")
     typer.echo(f"  Stripe sandbox    {report['stripe']}")
+    typer.echo(f"  Xero sandbox      {report.get('xero')}")
     typer.echo(f"  logs              {report['data_dir']}/world/logs/")
 
 

@@ -20,13 +20,22 @@ from blocks.stripe import (
     StripeConnectCredentials,
     save_stripe_settings,
 )
+from blocks.xero import (
+    LOCAL_XERO_CLIENT_ID,
+    LOCAL_XERO_CLIENT_SECRET,
+    LOCAL_XERO_REDIRECT_URI,
+    LOCAL_XERO_WEBHOOK_KEY,
+    XERO_APP_BLOCK,
+    XeroAppCredentials,
+)
 
 POOL = "sierra-process"
 LOCAL_VERIFIER = "local-verifier-token"
 
 
-def save_local_blocks(qbo_url: str, stripe_url: str, api_port: int) -> bool:
-    """Save the blocks of the local sandboxes; returns True when token keys had to be created."""
+def save_local_blocks(qbo_url: str, stripe_url: str, api_port: int, xero_url: str | None = None) -> bool:
+    """Save the blocks of the local sandboxes (the Xero app's too when `xero_url` is given); returns True
+    when token keys had to be created."""
     QuickBooksAppCredentials(
         client_id=LOCAL_CLIENT_ID,
         client_secret=SecretStr(LOCAL_CLIENT_SECRET),
@@ -44,6 +53,15 @@ def save_local_blocks(qbo_url: str, stripe_url: str, api_port: int) -> bool:
         environment="local",
         local_base_url=stripe_url,
     ).save(STRIPE_CONNECT_BLOCK, overwrite=True)
+    if xero_url is not None:
+        XeroAppCredentials(
+            client_id=LOCAL_XERO_CLIENT_ID,
+            client_secret=SecretStr(LOCAL_XERO_CLIENT_SECRET),
+            redirect_uri=LOCAL_XERO_REDIRECT_URI.replace("8703", str(api_port)),
+            environment="local",
+            local_base_url=xero_url,
+            webhook_key=SecretStr(LOCAL_XERO_WEBHOOK_KEY),
+        ).save(XERO_APP_BLOCK, overwrite=True)
     try:
         TokenEncryptionKeys.load(TOKEN_KEYS_BLOCK)
     except ValueError:

@@ -132,6 +132,7 @@ class World:
             "prefect_api": f"http://{host}:{ports['prefect']}/api",
             "quickbooks": f"http://{host}:{ports['quickbooks']}",
             "stripe": f"http://{host}:{ports['stripe']}",
+            "xero": f"http://{host}:{ports['xero']}",
             "api": f"http://{host}:{ports['api']}",
         }
         database_url = get_settings().resolved_database_url()
@@ -169,7 +170,8 @@ class World:
             lambda: answers(f"{urls['quickbooks']}/__sandbox/stats"), "the QuickBooks sandbox", sandboxes
         )
         self._wait(lambda: answers(f"{urls['stripe']}/__sandbox/stats"), "the Stripe sandbox", sandboxes)
-        self._say(f"sandboxes: QuickBooks {urls['quickbooks']}, Stripe {urls['stripe']}")
+        self._wait(lambda: answers(f"{urls['xero']}/__sandbox/stats"), "the Xero sandbox", sandboxes)
+        self._say(f"sandboxes: QuickBooks {urls['quickbooks']}, Stripe {urls['stripe']}, Xero {urls['xero']}")
         self._wait(lambda: answers(f"{urls['prefect_api']}/health"), "the Prefect server", server)
         self._say(f"Prefect server: {urls['prefect_ui']} (database {prefect_home / 'prefect.db'})")
         env["PREFECT_API_URL"] = urls["prefect_api"]
@@ -220,7 +222,7 @@ class World:
             "--stripe-webhook-url",
             f"{urls['api']}/webhooks/stripe",
         ]
-        sandbox_urls = {"quickbooks": urls["quickbooks"], "stripe": urls["stripe"]}
+        sandbox_urls = {"quickbooks": urls["quickbooks"], "stripe": urls["stripe"], "xero": urls["xero"]}
         return spawn(self.state, "sandbox", argv, env, sandbox_urls, PROJECT_DIR)
 
     def _prefect_setup(self, urls: dict[str, str], api_port: int) -> None:
@@ -231,9 +233,11 @@ class World:
         os.environ["PREFECT_API_URL"] = urls["prefect_api"]
         refresh_global_settings_context()
         self._check_stop()
-        created = prefect_setup.save_local_blocks(urls["quickbooks"], urls["stripe"], api_port)
+        created = prefect_setup.save_local_blocks(urls["quickbooks"], urls["stripe"], api_port, urls["xero"])
         keys = "token keys created" if created else "token keys kept"
-        self._say(f"blocks: QuickBooks app, Stripe keys and Connect app point at the sandboxes ({keys})")
+        self._say(
+            f"blocks: QuickBooks app, Stripe keys and Connect app, Xero app point at the sandboxes ({keys})"
+        )
         self._check_stop()
         prefect_setup.ensure_pool()
         names = prefect_setup.apply_deployments(PROJECT_DIR, paused=not self.options.schedules)
@@ -249,13 +253,13 @@ class World:
 
 
 def status(data_dir: Path) -> dict[str, Any]:
-    """What runs and where: one key per URL (prefect_ui, prefect_api, api, quickbooks, stripe) and the
-    services with their pid, state and log."""
+    """What runs and where: one key per URL (prefect_ui, prefect_api, api, quickbooks, stripe, xero) and
+    the services with their pid, state and log."""
     state = WorldState(data_dir)
     state.clear_stale()
     services = state.records()
     report: dict[str, Any] = {"running": bool(services), "data_dir": str(data_dir.resolve())}
-    for key in ("prefect_ui", "prefect_api", "api", "quickbooks", "stripe"):
+    for key in ("prefect_ui", "prefect_api", "api", "quickbooks", "stripe", "xero"):
         report[key] = next((s.urls[key] for s in services if key in s.urls), None)
     report["services"] = {s.name: {"pid": s.pid, "log": s.log} for s in services}
     return report

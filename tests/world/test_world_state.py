@@ -140,3 +140,27 @@ def test_the_mark_is_in_every_service_environment(state: WorldState) -> None:
     service = spawn(state, "watch", SLEEPER, dict(os.environ), {}, state.dir.parent)
     environ = Path(f"/proc/{service.pid}/environ").read_bytes().split(b"\0")
     assert f"{MARK_ENV}={state.mark}".encode() in environ
+
+
+def test_status_lists_the_xero_sandbox_beside_quickbooks_and_stripe(state: WorldState) -> None:
+    from sierra_sync.world.up import status
+
+    urls = {"quickbooks": "http://127.0.0.1:8701", "stripe": "http://127.0.0.1:8702"}
+    spawn(state, "sandbox", SLEEPER, dict(os.environ), urls | {"xero": "http://127.0.0.1:8704"}, state.dir)
+    report = status(state.dir.parent)
+    assert report["running"] is True and report["services"].keys() == {"sandbox"}
+    assert (report["quickbooks"], report["stripe"], report["xero"]) == (
+        "http://127.0.0.1:8701",
+        "http://127.0.0.1:8702",
+        "http://127.0.0.1:8704",
+    )
+    printed = subprocess.run(
+        [sys.executable, "-m", "sierra_sync", "status"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SIERRA_DATA_DIR": str(state.dir.parent)},
+        timeout=60,
+        check=False,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "Xero sandbox      http://127.0.0.1:8704" in printed.stdout
