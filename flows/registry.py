@@ -17,6 +17,7 @@ FLOWS: dict[str, str] = {
     "backfill-stripe-events": "flows.stripe_events:backfill_stripe_events",
     "book-stripe-payouts": "flows.stripe_events:book_stripe_payouts_flow",
     "process-quickbooks-events": "flows.quickbooks_events:process_quickbooks_events",
+    "process-xero-events": "flows.xero_events:process_xero_events",
     "rotate-tokens": "flows.operations:rotate_tokens",
     "health-check": "flows.operations:health_check",
     "reconcile": "flows.reconcile:reconcile",

@@ -40,6 +40,7 @@ log = logging.getLogger("sierra_sync.web.dispatch")
 DEFAULT_DEPLOYMENTS = {
     "stripe": "process-stripe-events/process-stripe-events",
     "quickbooks_online": "process-quickbooks-events/process-quickbooks-events",
+    "xero": "process-xero-events/process-xero-events",
 }
 
 EventHandler = Callable[[InboxEvent], str]
