@@ -1,4 +1,4 @@
-"""rotate-tokens and health-check: the scheduled upkeep of every QuickBooks connection."""
+"""rotate-tokens and health-check: the scheduled upkeep of every QuickBooks and Xero connection."""
 
 from __future__ import annotations
 
@@ -60,8 +60,9 @@ def health_table_row(row: dict[str, Any]) -> dict[str, Any]:
 @flow(name="health-check", flow_run_name="health check")
 def health_check(window_hours: int = 24, notify: bool = True) -> dict[str, Any]:
     """Rate every connection healthy, degraded or failing from its token, last sync, failure rate,
-    pending retries and webhook freshness; store the verdicts (integration_health), publish them as a
-    table, and notify when one is not healthy.
+    pending retries and webhook freshness (a Xero connection also from a live look: its organisation
+    reachable, its calls left this minute and today); store the verdicts (integration_health), publish them
+    as a table, and notify when one is not healthy.
 
     Args:
         window_hours: Failure rate over this many hours of sync attempts.
@@ -72,7 +73,7 @@ def health_check(window_hours: int = 24, notify: bool = True) -> dict[str, Any]:
     create_table_artifact(
         table=[health_table_row(r) for r in rows] or [{"company": "-", "status": "no connections"}],
         key="integration-health",
-        description="Health of every QuickBooks connection (the flow's result has every figure)",
+        description="Health of every QuickBooks and Xero connection (the flow's result has every figure)",
     )
     totals = {s: sum(1 for r in rows if r["status"] == s) for s in ("healthy", "degraded", "failing")}
     for row in rows:

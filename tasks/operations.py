@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
@@ -14,8 +15,11 @@ from blocks.loader import TOKEN_KEYS_BLOCK, token_keys
 from connectors.keyrotation import reseal_all
 from connectors.kit import upkeep
 from connectors.ops import health
+from connectors.ops.xero_probe import XeroProbe, probe_xero
 from sierra_core.db.types import utcnow
+from sierra_core.errors import ConfigError, SierraError
 from tasks.runtime import sessions
+from tasks.xero import xero_app, xero_company
 
 
 @task(name="rotate-encryption-key")
@@ -74,12 +78,38 @@ def refresh_tokens(refresh_within_minutes: int, reauthorize_within_days: int) ->
     return {"counts": report.counts(), "warnings": report.warnings}
 
 
+def probe_xero_connections(results: list[health.Health]) -> None:
+    """Look at every Xero connection whose tokens are usable, live: the organisation among its tenants and
+    answering, its calls left (two Xero calls each); what is found joins its verdict."""
+    wanted = [
+        h for h in results if h.provider == "xero" and h.token_status not in ("expired", "disconnected")
+    ]
+    if not wanted:
+        return
+    logger = get_run_logger()
+    try:
+        app = xero_app()
+    except ConfigError as err:
+        logger.warning("Xero connections not probed: %s", err.message)
+        return
+    for h in wanted:
+        try:
+            with xero_company(uuid.UUID(h.company_id), app) as xc:
+                probe = probe_xero(xc.client, xc.connections)
+        except SierraError as err:
+            probe = XeroProbe(False, problem=err.message)
+        health.apply_probe(h, probe)
+
+
 @task(name="assess-health")
 def assess_health(window_hours: int) -> list[dict[str, Any]]:
-    """Assess every connection, store the verdicts in integration_health, return them as table rows."""
+    """Assess every connection (Xero's probed live), store the verdicts in integration_health, return them
+    as table rows."""
     now = utcnow()
     thresholds = health.Thresholds(window=timedelta(hours=window_hours))
-    with sessions().begin() as session:
+    with sessions()() as session:
         results = health.assess(session, now, thresholds)
+    probe_xero_connections(results)
+    with sessions().begin() as session:
         health.store(session, results, now)
     return [h.as_row(now) for h in results]

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from connectors.kit.tokens import DbTokenSource
 from connectors.xero.client import XeroClient, xero_limiter
 from connectors.xero.provider import XERO
 from sierra_core.db.models import Integration
+from sierra_core.errors import ConfigError, SierraError
 from tasks.runtime import app_engine, sessions
 
 __all__ = ["XeroCompany", "accounting_system", "xero_app", "xero_company"]
@@ -54,6 +56,20 @@ class XeroCompany:
     sessions: sessionmaker[Session]
     connection: StoredConnection
     client: XeroClient
+    app: oauth.App
+    tokens: DbTokenSource
+    http: httpx.Client
+
+    def connections(self) -> list[dict[str, Any]]:
+        """GET /connections with the connection's token: the organisations it reaches."""
+        url = self.app.endpoints.post_connect
+        if not url:
+            raise ConfigError("the Xero app declares no /connections URL")
+        answer = self.http.get(url, headers={"Authorization": f"Bearer {self.tokens.access_token()}"})
+        if answer.status_code != 200:
+            raise SierraError(f"Xero answered {answer.status_code} to GET /connections")
+        listed = answer.json()
+        return [dict(c) for c in listed] if isinstance(listed, list) else []
 
 
 @contextmanager
@@ -70,4 +86,4 @@ def xero_company(company_id: uuid.UUID, app: oauth.App | None = None) -> Iterato
         source = DbTokenSource(factory, connection.integration_id, ring, app, http)
         limiter = xero_limiter(tenant, engine=app_engine())
         with XeroClient(app.api_base_url, tenant, source, limiter=limiter) as client:
-            yield XeroCompany(factory, connection, client)
+            yield XeroCompany(factory, connection, client, app, source, http)

@@ -1,5 +1,7 @@
-"""Connection health: token validity, last sync, failure rate, pending retries and webhook freshness give
-healthy / degraded / failing, with one reason (and its fix) per finding."""
+"""Connection health of every accounting connection (QuickBooks Online, Xero): token validity, last sync,
+failure rate, pending retries and webhook freshness give healthy / degraded / failing, with one reason (and
+its fix) per finding. A Xero connection is also probed live (`xero_probe`: the organisation reachable, the
+calls left this minute and today), added with `apply_probe`."""
 
 from __future__ import annotations
 
@@ -11,10 +13,13 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from connectors.ops.xero_probe import DAY_LIMIT, XeroProbe
 from sierra_core.db.models import Company, Integration, IntegrationHealth, IntegrationSyncLog, WebhookEvent
 from sierra_core.db.types import utcnow
 
 RANK = {"healthy": 0, "degraded": 1, "failing": 2}
+PROVIDERS = {"quickbooks_online": ("QuickBooks", "quickbooks"), "xero": ("Xero", "xero")}  # title, command
+DAY_LOW = 0.1  # a Xero organisation with less than this share of its daily calls left is degraded
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,14 @@ class Health:
     open_failures: int
     last_webhook_at: datetime | None
     findings: list[Finding] = field(default_factory=list)
+    provider: str = "quickbooks_online"
+    probe: dict[str, Any] | None = None  # the live look at a Xero connection (XeroProbe.as_dict)
 
     @property
     def summary(self) -> str:
-        return "; ".join(f.what for f in self.findings) or "all good"
+        text = "; ".join(f.what for f in self.findings) or "all good"
+        left = _calls_left(self.probe)
+        return f"{text} ({left})" if left else text
 
     def as_row(self, now: datetime) -> dict[str, Any]:
         """A flat, JSON-ready row for tables and artifacts (ages in minutes, no secrets)."""
@@ -74,7 +83,19 @@ class Health:
             "last_webhook": age(self.last_webhook_at),
             "findings": self.summary,
             "fix": "; ".join(f.fix for f in self.findings),
+            "provider": self.provider,
         }
+
+
+def _calls_left(probe: dict[str, Any] | None) -> str | None:
+    if not probe or not probe.get("reachable"):
+        return None
+    parts = [
+        f"{probe[key]:,} {label}"
+        for key, label in (("day_remaining", "today"), ("minute_remaining", "this minute"))
+        if probe.get(key) is not None
+    ]
+    return "Xero calls left: " + ", ".join(parts) if parts else None
 
 
 def token_status(row: Integration, now: datetime, reauthorize_within: timedelta) -> str:
@@ -93,11 +114,17 @@ def token_status(row: Integration, now: datetime, reauthorize_within: timedelta)
     return "valid"
 
 
+def _reconnect(h: Health) -> str:
+    return f'reconnect: `sierra-sync connect {PROVIDERS[h.provider][1]} --company "{h.company}"`'
+
+
 def _findings(h: Health, row: Integration, now: datetime, t: Thresholds, has_webhooks: bool) -> list[Finding]:
-    reconnect = f'reconnect: `sierra-sync connect quickbooks --company "{h.company}"`'
+    reconnect = _reconnect(h)
     out: list[Finding] = []
     if h.token_status in ("expired", "disconnected"):
-        out.append(Finding("failing", f"QuickBooks authorization {h.token_status}", reconnect))
+        out.append(
+            Finding("failing", f"{PROVIDERS[h.provider][0]} authorization {h.token_status}", reconnect)
+        )
     elif h.token_status == "reauthorize_soon":  # noqa: S105 - a status, not a secret
         out.append(Finding("degraded", "refresh token expires within 30 days", reconnect))
     if h.last_sync_at is None:
@@ -152,14 +179,15 @@ def _findings(h: Health, row: Integration, now: datetime, t: Thresholds, has_web
 def assess(
     session: Session, now: datetime | None = None, thresholds: Thresholds | None = None
 ) -> list[Health]:
-    """The health of every active QuickBooks connection (read-only)."""
+    """The health of every active QuickBooks and Xero connection (read-only; Xero's live probe is added by
+    `apply_probe`)."""
     now = now or utcnow()
     t = thresholds or Thresholds()
     since = now - t.window
     rows = session.execute(
         select(Integration, Company.name)
         .join(Company, Company.id == Integration.company_id)
-        .where(Integration.integration_type == "quickbooks_online", Integration.is_active.is_(True))
+        .where(Integration.integration_type.in_(tuple(PROVIDERS)), Integration.is_active.is_(True))
         .order_by(Company.name)
     ).all()
     log = IntegrationSyncLog
@@ -181,13 +209,14 @@ def assess(
             .group_by(log.integration_id)
         ).all()
     )
-    webhooks = dict(
-        session.execute(
-            select(WebhookEvent.company_id, func.max(WebhookEvent.received_at))
-            .where(WebhookEvent.provider == "quickbooks_online")
-            .group_by(WebhookEvent.company_id)
+    webhooks = {
+        (provider, company_id): at
+        for provider, company_id, at in session.execute(
+            select(WebhookEvent.provider, WebhookEvent.company_id, func.max(WebhookEvent.received_at))
+            .where(WebhookEvent.provider.in_(tuple(PROVIDERS)))
+            .group_by(WebhookEvent.provider, WebhookEvent.company_id)
         ).all()
-    )
+    }
     out: list[Health] = []
     for row, name in rows:
         total, failed, retrying = stats.get(row.id, (0, 0, 0))
@@ -203,12 +232,42 @@ def assess(
             attempts_in_window=total,
             pending_retries=retrying,
             open_failures=int(open_failures.get(row.id, 0)),
-            last_webhook_at=webhooks.get(row.company_id),
+            last_webhook_at=webhooks.get((row.integration_type, row.company_id)),
+            provider=row.integration_type,
         )
         h.findings = _findings(h, row, now, t, has_webhooks=bool(row.settings.get("webhooks_enabled")))
         h.status = max((f.level for f in h.findings), key=RANK.__getitem__, default="healthy")
         out.append(h)
     return out
+
+
+def apply_probe(h: Health, probe: XeroProbe) -> Health:
+    """Add what a live look at a Xero connection found: the organisation unreachable (failing: reconnect),
+    its daily calls nearly or wholly spent (degraded: work waits for the next UTC day); the verdict is
+    recomputed. The figures are kept on `h.probe` and shown in the summary."""
+    h.probe = probe.as_dict()
+    if not probe.reachable:
+        h.findings.append(
+            Finding("failing", f"Xero organisation not reachable: {probe.problem}", _reconnect(h))
+        )
+    elif probe.day_remaining is not None and probe.day_remaining <= 0:
+        h.findings.append(
+            Finding(
+                "degraded",
+                f"this organisation's {DAY_LIMIT:,} Xero calls of the day are spent",
+                "nothing fails: the work waits for the next UTC day; spread large syncs over days",
+            )
+        )
+    elif probe.day_remaining is not None and probe.day_remaining < DAY_LIMIT * DAY_LOW:
+        h.findings.append(
+            Finding(
+                "degraded",
+                f"only {probe.day_remaining:,} of {DAY_LIMIT:,} Xero calls left today",
+                "the rest of the day's work may wait for the next UTC day; check what calls so much",
+            )
+        )
+    h.status = max((f.level for f in h.findings), key=RANK.__getitem__, default="healthy")
+    return h
 
 
 def store(session: Session, results: list[Health], now: datetime | None = None) -> None:
@@ -246,4 +305,14 @@ def latest(session: Session) -> list[tuple[str, IntegrationHealth]]:
     return [(name, h) for name, h in rows]
 
 
-__all__ = ["Finding", "Health", "Thresholds", "assess", "latest", "store", "token_status"]
+__all__ = [
+    "PROVIDERS",
+    "Finding",
+    "Health",
+    "Thresholds",
+    "apply_probe",
+    "assess",
+    "latest",
+    "store",
+    "token_status",
+]

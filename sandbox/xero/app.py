@@ -202,6 +202,7 @@ class XeroSandbox:
                     base + "/{doc_id}", self._endpoint(self._save(resource, False), True), methods=["POST"]
                 ),
             ]
+        routes.append(Route(f"{API_PATH}/Organisation", self._endpoint(self._organisation_info, False)))
         options = f"{API_PATH}/TrackingCategories/{{doc_id}}/Options"
         routes.append(Route(options, self._endpoint(self._options, True), methods=["PUT"]))
         for resource in ATTACHABLE:
@@ -220,6 +221,38 @@ class XeroSandbox:
                 ),
             ]
         return routes
+
+    # ------------------------------------------------------------------ the organisation
+
+    async def _organisation_info(self, request: Request, tenant: str) -> Response:
+        """GET /Organisation: the organisation of the tenant header (Xero's Organisations envelope)."""
+        org = self.orgs[tenant]
+        info = {
+            "OrganisationID": org.tenant_id,
+            "APIKey": "",
+            "Name": org.name,
+            "LegalName": org.name,
+            "PaysTax": True,
+            "Version": "NZ",
+            "OrganisationType": "COMPANY",
+            "BaseCurrency": "NZD",
+            "CountryCode": "NZ",
+            "IsDemoCompany": False,
+            "OrganisationStatus": "ACTIVE",
+            "FinancialYearEndDay": 31,
+            "FinancialYearEndMonth": 3,
+            "SalesTaxBasis": "INVOICE",
+            "SalesTaxPeriod": "TWOMONTHS",
+            "DefaultSalesTax": "Tax Exclusive",
+            "DefaultPurchasesTax": "Tax Exclusive",
+            "CreatedDateUTC": org.created_ms,
+            "OrganisationEntityType": "COMPANY",
+            "Timezone": "NEWZEALANDSTANDARDTIME",
+            "ShortCode": "!" + org.tenant_id[:5],
+            "Edition": "BUSINESS",
+            "Class": "PREMIUM",
+        }
+        return json_response(envelope("Organisations", [info], self.kit.clock.now()))
 
     # ------------------------------------------------------------------ attachments and tracking options
 

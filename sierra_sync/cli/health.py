@@ -1,4 +1,5 @@
-"""`sierra-sync health [--check] [--json]`: the health of every QuickBooks connection."""
+"""`sierra-sync health [--check] [--json]`: the health of every QuickBooks and Xero connection (`--check`
+assesses from the database; the health-check flow also probes Xero organisations live)."""
 
 from __future__ import annotations
 
