@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from connectors.kit.connect import TENANT_CHOICES
+from connectors.kit.connect import TENANT_CHOICES, Tenant
 from connectors.kit.registry import get_provider
 from sierra_core.db.models import Integration
 from sierra_core.errors import ConfigError
@@ -138,7 +138,7 @@ def test_without_a_tenant_several_organisations_are_one_error_listing_them(sessi
 
 
 def test_two_organisations_of_one_name_need_the_id() -> None:
-    same = [tenants.kit_connect.Tenant("a", "Same"), tenants.kit_connect.Tenant("b", "same")]
+    same = [Tenant("a", "Same"), Tenant("b", "same")]
     with pytest.raises(ConfigError, match="give --tenant the tenant id"):
         tenants.match(same, "SAME")
     assert tenants.match(same, "b").id == "b"
