@@ -2,8 +2,9 @@
 expenses (BankTransactions, Type SPEND) and the Contacts they name, read through the Xero client (paged 100
 at a time) into the accounting frame of `frames` (the same columns QuickBooks fills), money in integer cents.
 
-The period selects documents by their Xero `Date`. The list reads ask Xero for the type only (`where`
-Type=="ACCREC" / "SPEND") and keep the period's dates here. Linked documents the period left out are read
+The period selects documents by their Xero `Date`: the list reads ask Xero for the type and the period
+(`where` Type=="ACCREC" && Date >= DateTime(2026, 10, 01) && Date <= DateTime(2026, 10, 31)), and the dates
+are checked again here. Linked documents the period left out are read
 by id, so a document whose date moved is still compared. VOIDED and DELETED documents are returned by Xero
 with their status: they count as voided (the app's void, a deleted draft, a reversed payment), never as
 missing.
@@ -33,6 +34,7 @@ XERO_NAMES = {
 }
 IDS_CHUNK = 50  # ids per `IDs=` read (Contacts and Invoices take IDs; the others are read one by one)
 REFERENCE_LIMIT = 255
+EARLIEST = date(1900, 1, 1)  # Xero's DateTime(...) takes four-digit years
 
 
 class XeroReader(Protocol):
@@ -119,6 +121,14 @@ _LISTS = {
 _BY_IDS = frozenset({"Invoices", "Contacts"})
 
 
+def _where(kind: str | None, start: date, end: date) -> str:
+    def day(d: date) -> str:
+        return f"DateTime({d.year}, {d.month:02d}, {d.day:02d})"
+
+    period = f"Date >= {day(max(start, EARLIEST))} && Date <= {day(end)}"
+    return f"{kind} && {period}" if kind else period
+
+
 def _in_period(doc: Mapping[str, Any], start: date, end: date) -> bool:
     when = parse_date(doc.get("DateString") or doc.get("Date"))
     return when is not None and start <= when <= end
@@ -149,7 +159,7 @@ def load_xero(client: XeroReader, start: date, end: date, *, linked: dict[str, s
     rows: list[dict[str, Any]] = []
     contacts: set[str] = set(linked.get("customer", set()))
     for entity_type, (resource, id_field, where) in _LISTS.items():
-        listed = client.pull(resource, where=where)
+        listed = client.pull(resource, where=_where(where, start, end))
         docs = {str(doc[id_field]): doc for doc in listed if _in_period(doc, start, end)}
         missing = set(linked.get(entity_type, set())) - set(docs)
         for doc in _by_ids(client, resource, missing):

@@ -1,5 +1,6 @@
 """Reading lists as Xero's GET does: `If-Modified-Since` (documents updated after it), `where` (`Field ==
-"text"`, `Field == Guid("...")`, `Field == true`, joined by AND / &&), `order` (`Field [ASC|DESC]`), the
+"text"`, `Field == Guid("...")`, `Field == true`, dates compared with `Date >= DateTime(2026, 10, 01)` (==,
+!=, >, >=, <, <=), joined by AND / &&), `order` (`Field [ASC|DESC]`), the
 `IDs`/`Statuses`/`ContactIDs`/`InvoiceNumbers` filters, and `page=N` (100 a page; without it, everything:
 invoices then come without their line items)."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -20,6 +21,17 @@ _CLAUSE = re.compile(
     r'^\s*([A-Za-z][\w.]*)\s*==\s*(?:"([^"]*)"|Guid\("([0-9a-fA-F-]+)"\)|(true|false)|(-?\d+(?:\.\d+)?))\s*$'
 )
 _MS = re.compile(r"/Date\((-?\d+)")
+_DATE_CLAUSE = re.compile(
+    r"^\s*([A-Za-z][\w.]*)\s*(==|!=|>=|<=|>|<)\s*DateTime\(\s*(\d{4})\s*,\s*(\d{1,2})\s*,\s*(\d{1,2})\s*\)\s*$"
+)
+_COMPARE = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
 _FILTERS = {
     "IDs": None,
     "Statuses": "Status",
@@ -54,8 +66,30 @@ def _updated(doc: Mapping[str, Any]) -> datetime:
     )
 
 
+def _day(value: Any) -> date | None:
+    """The calendar day of a stored Xero date (`/Date(ms+0000)/` or ISO text)."""
+    if value is None:
+        return None
+    found = _MS.search(str(value))
+    if found:
+        return datetime.fromtimestamp(int(found.group(1)) / 1000, UTC).date()
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
 def _where(docs: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
     for clause in re.split(r"\s+AND\s+|\s*&&\s*", where.strip()):
+        dated = _DATE_CLAUSE.match(clause)
+        if dated is not None:
+            path, op, year, month, day = dated.groups()
+            try:
+                bound = date(int(year), int(month), int(day))
+            except ValueError:
+                raise BadRequest(f"{clause!r} names no real day") from None
+            docs = [d for d in docs if (v := _day(_field(d, path))) is not None and _COMPARE[op](v, bound)]
+            continue
         match = _CLAUSE.match(clause)
         if match is None:
             raise BadRequest(f'The where clause {clause!r} is not understood (use Field=="value")')
