@@ -121,7 +121,17 @@ def _reconnect(h: Health) -> str:
 def _findings(h: Health, row: Integration, now: datetime, t: Thresholds, has_webhooks: bool) -> list[Finding]:
     reconnect = _reconnect(h)
     out: list[Finding] = []
-    if h.token_status in ("expired", "disconnected"):
+    choices = (row.settings or {}).get("tenant_choices") if row.connection_status == "connecting" else None
+    if choices and isinstance(choices, list):
+        out.append(
+            Finding(
+                "failing",
+                f"waiting for the organisation to be chosen among the {len(choices)} it reaches",
+                f'`sierra-sync connect {PROVIDERS[h.provider][1]} --company "{h.company}" '
+                "--tenant <id or name>`",
+            )
+        )
+    elif h.token_status in ("expired", "disconnected"):
         out.append(
             Finding("failing", f"{PROVIDERS[h.provider][0]} authorization {h.token_status}", reconnect)
         )

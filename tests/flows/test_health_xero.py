@@ -137,3 +137,23 @@ def test_a_spent_day_is_degraded_and_the_verdict_is_recomputed() -> None:
         gone.status == "failing"
         and gone.summary == "Xero organisation not reachable: GET /Organisation failed: 403"
     )
+
+
+def test_a_pending_choice_of_organisation_says_how_to_choose(sessions: Any) -> None:
+    with sessions.begin() as s:
+        company = factories.company(s, "Rata Renovations")
+        factories.integration(
+            s,
+            company.id,
+            integration_type="xero",
+            connection_status="connecting",
+            is_active=True,
+            settings={"tenant_choices": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]},
+        )
+    with sessions() as s:
+        [found] = [r for r in health.assess(s) if r.company == "Rata Renovations"]
+    assert found.status == "failing" and found.provider == "xero"
+    assert found.summary == "waiting for the organisation to be chosen among the 2 it reaches; never synced"
+    assert (
+        'sierra-sync connect xero --company "Rata Renovations" --tenant <id or name>' in found.findings[0].fix
+    )
