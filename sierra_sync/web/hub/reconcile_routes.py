@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from sierra_core.db.models import ReconciliationItem, ReconciliationRun
+from sierra_core.db.models import Integration, ReconciliationItem, ReconciliationRun
 from sierra_sync.web.hub.auth import Viewer, app_deps
 from sierra_sync.web.hub.pages import render
 
@@ -38,4 +38,14 @@ def reconciliation(request: Request, me: Viewer) -> Response:
             if runs
             else []
         )
-    return render(request, "reconciliation.html", me, section="reconcile", runs=runs, items=items)
+        xero = session.scalar(
+            select(Integration.id).where(
+                Integration.company_id == me.company_id,
+                Integration.integration_type == "xero",
+                Integration.is_active.is_(True),
+            )
+        )
+    books = "Xero" if xero is not None else "QuickBooks"  # the company's accounting system
+    return render(
+        request, "reconciliation.html", me, section="reconcile", runs=runs, items=items, books=books
+    )

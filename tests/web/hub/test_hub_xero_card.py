@@ -142,3 +142,16 @@ def test_the_xero_card_shows_the_connection_and_sync_now_starts_incremental_sync
     assert runs.started == [("incremental-sync", {"company": str(company_id), "trigger": "manual"})]
     progress = client.get(started.json()["progress_url"])
     assert progress.status_code == 200 and "Xero sync" in progress.text
+
+
+def test_the_reconciliation_page_of_a_xero_company_names_xero(hub, sessions):
+    client, _ = hub
+    company_id, owner, _ = h.seed(sessions, "Totara Builds")
+    with sessions.begin() as s:
+        factories.integration(
+            s, company_id, integration_type="xero", connection_status="connected", is_active=True
+        )
+    login(client, owner)
+    page = client.get("/hub/reconciliation")
+    assert page.status_code == 200
+    assert "compares your records with Xero and Stripe" in page.text and "QuickBooks" not in page.text
