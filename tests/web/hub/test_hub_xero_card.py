@@ -46,9 +46,8 @@ class Recorder:
         return self.states.get(run_id)
 
 
-@pytest.fixture
-def hub(sessions: Any, web_server: Any) -> Iterator[tuple[Client, Recorder]]:
-    runs = Recorder()
+def xero_callbacks(sessions: Any) -> OAuthCallbacks:
+    """OAuth callbacks that know a Xero app (the card then offers its actions)."""
     app = oauth.App(
         provider=get_provider("xero"),
         environment="local",
@@ -57,15 +56,21 @@ def hub(sessions: Any, web_server: Any) -> Iterator[tuple[Client, Recorder]]:
         redirect_uri="http://127.0.0.1:9/oauth/xero/callback",
         local_base="http://127.0.0.1:9",
     )
-    callbacks = OAuthCallbacks(sessions, keyring(), {"xero": app})
-    deps = AppDeps(sessions=sessions, hub=h.config(runs=runs), oauth=callbacks)
+    return OAuthCallbacks(sessions, keyring(), {"xero": app})
+
+
+@pytest.fixture
+def hub(sessions: Any, web_server: Any) -> Iterator[tuple[Client, Recorder]]:
+    runs = Recorder()
+    deps = AppDeps(sessions=sessions, hub=h.config(runs=runs), oauth=xero_callbacks(sessions))
     with web_server.serve(deps) as client:
         yield client, runs
 
 
-def test_the_xero_card_shows_the_connection_and_sync_now_starts_incremental_sync(hub, sessions):
-    client, runs = hub
-    company_id, owner, _ = h.seed(sessions, "Kauri Homes")
+def xero_company(sessions: Any, name: str) -> tuple[uuid.UUID, str]:
+    """A company connected to a Xero organisation, with links, sync-log rows and a stored health verdict;
+    returns its id and its owner's email."""
+    company_id, owner, _ = h.seed(sessions, name)
     now = utcnow()
     with sessions.begin() as s:
         row = factories.integration(
@@ -120,6 +125,12 @@ def test_the_xero_card_shows_the_connection_and_sync_now_starts_incremental_sync
                 checked_at=now,
             )
         )
+    return company_id, owner
+
+
+def test_the_xero_card_shows_the_connection_and_sync_now_starts_incremental_sync(hub, sessions):
+    client, runs = hub
+    company_id, owner = xero_company(sessions, "Kauri Homes")
     login(client, owner)
     page = client.get("/hub/")
     assert page.status_code == 200
