@@ -1,5 +1,5 @@
 """The hub in a real browser (Playwright on Debian's Chromium): an owner signs in, connects QuickBooks
-through the QBO sandbox's authorization, watches a real sync run to its end, maps an item, creates and
+by approving on the QBO sandbox's consent page, watches a real sync run to its end, maps an item, creates and
 copies an API key and disconnects; every page passes axe-core with no serious or critical violation, at
 desktop size and at 375 px, driven by the keyboard alone."""
 
@@ -47,9 +47,18 @@ def test_an_owner_connects_syncs_maps_creates_a_key_and_disconnects(page, hub_si
     assert "Connect QuickBooks Online to sync your financials automatically." in card.inner_text()
     assert serious_violations(page) == []
 
-    # Connect: the hub -> the sandbox's authorization -> /oauth/quickbooks_online/callback -> the hub.
-    card.get_by_role("button", name="Connect QuickBooks Online").click()
-    page.wait_for_url(re.compile(r".*/hub/\?done=connected.*"))
+    # Connect: the hub -> the sandbox's consent page, where the person clicks Approve ->
+    # /oauth/quickbooks_online/callback -> the hub.
+    site.qbo.admin("POST", "oauth", {"consent": "page"})
+    try:
+        card.get_by_role("button", name="Connect QuickBooks Online").click()
+        page.wait_for_url(re.compile(re.escape(site.qbo.url) + r"/connect/oauth2\?.*"))
+        assert "com.intuit.quickbooks.accounting" in page.inner_text("body")  # the scope asked for
+        page.screenshot(path=str(screenshot_path("hub-qbo-consent")))
+        page.get_by_role("button", name="Approve").click()
+        page.wait_for_url(re.compile(r".*/hub/\?done=connected.*"))
+    finally:
+        site.qbo.admin("POST", "oauth", {"consent": "auto"})
     assert card.locator("[data-status]").inner_text().strip() == "Connected"
     assert "QuickBooks Online is connected." in page.locator("#toasts").inner_text()
     assert "tone-success" in (card.get_attribute("class") or "")
@@ -105,6 +114,8 @@ def test_an_owner_connects_syncs_maps_creates_a_key_and_disconnects(page, hub_si
     card.get_by_role("button", name="Disconnect QuickBooks Online").click()
     page.wait_for_url(re.compile(r".*done=disconnected.*"))
     assert card.locator("[data-status]").inner_text().strip() == "Not connected"
+    assert "Connect QuickBooks Online to sync your financials automatically." in card.inner_text()
+    page.screenshot(path=str(screenshot_path("hub-disconnected")))
     row = qbo_row(site)
     assert row.connection_status == "disconnected" and row.refresh_token is None
 
