@@ -120,7 +120,12 @@ async def login(request: Request) -> Response:
             if user is None:
                 return None
             return new_principal(
-                str(user.id), user.company_id, user.name, user.role, can_manage(user.role, user.permissions)
+                str(user.id),
+                user.company_id,
+                user.name,
+                user.role,
+                can_manage(user.role, user.permissions),
+                local=True,
             )
 
     principal = await run_in_threadpool(check)

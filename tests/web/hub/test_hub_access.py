@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from httpx import Client
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from connectors.apikeys import hash_key
 from connectors.hub_users import hash_password, verify_password
@@ -271,3 +271,23 @@ def test_the_sync_log_filters_and_exports_the_same_rows(hub, sessions):
     assert lines[0].startswith("id,company_id") and len(lines) == 2 and "missing customer" in lines[1]
     bad = client.get("/hub/logs?status=exploded")
     assert bad.status_code == 400 and "Status must be one of" in bad.text
+
+
+def test_a_local_session_follows_the_users_row(hub, sessions):
+    client, _ = hub
+    company_id, owner, _ = h.seed(sessions)
+    assert login(client, owner).status_code == 303
+    assert "Create key" in client.get("/hub/api-keys").text
+    with sessions.begin() as s:  # demoted: the next page reads only, without signing in again
+        s.execute(update(HubUser).where(HubUser.email == owner).values(role="Member"))
+    page = client.get("/hub/api-keys")
+    assert page.status_code == 200 and "Create key" not in page.text and "(read only)" in page.text
+    refused = client.post("/hub/api-keys", data={"csrf_token": h.csrf_of(page.text), "name": "x"})
+    assert refused.status_code == 403
+    with sessions.begin() as s:  # removed (`sierra-sync users remove`): the cookie no longer opens the hub
+        s.execute(delete(HubUser).where(HubUser.email == owner))
+    gone = client.get("/hub/api-keys")
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/hub/login")
+    # A host hand-off session has no users row to follow: it lasts until it expires.
+    assert client.post("/hub/session", data={"token": h.handoff_token(company_id)}).status_code == 303
+    assert client.get("/hub/api-keys").status_code == 200
