@@ -6,6 +6,7 @@ desktop size and at 375 px, driven by the keyboard alone."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from connectors.apikeys import hash_key
 from sierra_core.db.models import ApiKey, Integration
+from sierra_sync.web.hub import login_limit
 from tests.browser import screenshot_path
 from tests.web.hub import helpers as h
 from tests.web.hub.site import hub_site, serious_violations  # noqa: F401 - the session's served hub
@@ -152,3 +154,29 @@ def test_at_375_px_by_keyboard_alone_a_member_reads_everything(page, hub_site): 
     page.keyboard.press("Enter")
     page.wait_for_url(f"{site.url}/hub/logs")
     page.screenshot(path=str(screenshot_path("hub-375-logs")), full_page=True)
+
+
+def test_a_locked_out_sign_in_says_how_long_to_wait(page, hub_site):  # noqa: F811
+    site = hub_site
+    email = f"guesser-{uuid.uuid4().hex[:8]}@ridgeline.example"  # unknown emails are limited alike
+    page.goto(f"{site.url}/hub/login")
+    assert serious_violations(page) == []
+    answers = []
+    for _ in range(login_limit.LIMIT + 1):
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill("not the password at all")
+        with (
+            page.expect_navigation(),
+            page.expect_response(
+                lambda r: r.url.endswith("/hub/login") and r.request.method == "POST"
+            ) as sent,
+        ):
+            page.get_by_role("button", name="Sign in").click()
+        answers.append(sent.value)
+    assert [r.status for r in answers] == [401] * login_limit.LIMIT + [429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+    alert = page.get_by_role("alert")
+    assert alert.inner_text() == "Too many failed sign-ins for this email. Wait 15 minutes and try again."
+    assert page.get_by_label("Email").input_value() == email
+    assert serious_violations(page) == []
+    page.screenshot(path=str(screenshot_path("hub-login-rate-limited")))
