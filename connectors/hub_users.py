@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -22,10 +23,11 @@ from sierra_core.db.models import HubUser
 from sierra_core.db.types import utcnow
 from sierra_core.errors import ConfigError
 
-__all__ = ["add_user", "authenticate", "can_manage", "hash_password", "verify_password"]
+__all__ = ["MIN_PASSWORD", "add_user", "authenticate", "can_manage", "hash_password", "verify_password"]
 
 _N, _R, _P = 2**14, 8, 1  # 16 MiB of memory per hash: OWASP's minimum for scrypt
 MIN_PASSWORD = 12
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def _b64(data: bytes) -> str:
@@ -75,8 +77,10 @@ def add_user(
 ) -> HubUser:
     """A new person of the company (the caller commits); the email is kept lower-case."""
     email = email.strip().lower()
-    if "@" not in email:
-        raise ConfigError(f"{email!r} is not an email address")
+    if not EMAIL.fullmatch(email) or len(email) > 255:
+        raise ConfigError(f"{email!r} is not an email address (like name@example.com)")
+    if len(name.strip()) > 255:
+        raise ConfigError("the name must have at most 255 characters")
     if password is not None and len(password) < MIN_PASSWORD:
         raise ConfigError(f"the password must have at least {MIN_PASSWORD} characters")
     if session.scalar(select(func.count()).select_from(HubUser).where(HubUser.email == email)):

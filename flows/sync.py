@@ -17,6 +17,7 @@ from sierra_core.errors import SierraError
 from tasks.naming import company_name, flow_name
 from tasks.push import push_entities
 from tasks.runtime import company_id_of, sessions
+from tasks.schedule_due import due_now
 from tasks.sync import pull_changes
 
 Trigger = Literal["manual", "scheduled", "webhook", "realtime"]
@@ -89,6 +90,8 @@ def sync_all_companies(
 ) -> dict[str, Any]:
     """Sync every connected company, at most `max_concurrency` at a time; each realm keeps its own API
     budget (the per-realm limiter), so one busy company never slows the others' QuickBooks calls.
+    Incremental runs take only the companies due by their sync_frequency (realtime: every run; hourly,
+    daily: when the last successful sync is that old; auto_sync off: never), see tasks/schedule_due.py.
 
     Args:
         mode: incremental (CDC since the cursors) or full.
@@ -99,6 +102,10 @@ def sync_all_companies(
     """
     logger = get_run_logger()
     companies = connected_companies()
+    if mode == "incremental":  # hourly/daily companies only when due (tasks/schedule_due.py)
+        due = due_now(companies)
+        logger.info("%s of %s connected companies due (sync_frequency)", len(due), len(companies))
+        companies = due
     if via_deployments:
         return _fan_out_to_workers(companies, mode, wait_minutes)
     run = incremental_sync if mode == "incremental" else full_sync

@@ -71,8 +71,8 @@ async def _oauth(app: QboSandbox, request: Request) -> Any:
     if request.method == "POST":
         body = await read_json(request)
         if "consent" in body:
-            if body["consent"] not in ("auto", "deny"):
-                raise AdminError(400, "consent must be 'auto' or 'deny'")
+            if body["consent"] not in ("auto", "page", "deny"):
+                raise AdminError(400, "consent must be 'auto', 'page' or 'deny'")
             server.consent = body["consent"]
         if "refresh_rotation" in body:
             if body["refresh_rotation"] not in ("daily", "always"):

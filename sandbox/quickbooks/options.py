@@ -43,7 +43,8 @@ class SandboxOptions:
     webhook_retry_delay_s: float = 0.5
     webhook_batch_delay_ms: float = 0.0  # wait this long to gather changes into one notification
     # OAuth.
-    consent: Literal["auto", "deny"] = "auto"  # "deny": authorize redirects back with error=access_denied
+    # "page": authorize shows a consent page (Approve/Deny); "deny": it redirects with error=access_denied
+    consent: Literal["auto", "page", "deny"] = "auto"
     auth_code_ttl_s: int = 600
     access_token_ttl_s: int = 3600
     refresh_token_ttl_s: int = 8_726_400  # rolling ~101 days, the x_refresh_token_expires_in Intuit sends

@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("serve", "serve", "command"),
     "health": ("health", "health", "command"),
     "api-keys": ("apikeys", "app", "group"),
+    "users": ("users", "app", "group"),
     "up": ("world", "up", "command"),
     "down": ("world", "down", "command"),
     "status": ("world", "status_command", "command"),

@@ -31,7 +31,7 @@ from sierra_core.db.models.public_api import (
     WebhookDeliveryAttempt,
 )
 from sierra_core.db.models.reconciliation import ReconciliationItem, ReconciliationRun
-from sierra_core.db.models.users import HubSessionToken, HubUser
+from sierra_core.db.models.users import HubLoginFailure, HubSessionToken, HubUser
 
 __all__ = [
     "ApiIdempotencyKey",
@@ -42,6 +42,7 @@ __all__ = [
     "Contact",
     "EntityLink",
     "Expense",
+    "HubLoginFailure",
     "HubSessionToken",
     "HubUser",
     "Integration",

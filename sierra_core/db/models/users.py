@@ -1,5 +1,6 @@
-"""The integrations hub's people: `users` (who may sign in, in which company, with which role) and
-`hub_session_tokens` (the ids of the host SaaS's hand-off tokens already exchanged: each works once)."""
+"""The integrations hub's people: `users` (who may sign in, in which company, with which role),
+`hub_session_tokens` (the ids of the host SaaS's hand-off tokens already exchanged: each works once) and
+`hub_login_failures` (recent failed sign-ins, for the rate limit)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,18 @@ class HubSessionToken(UUIDPk, Timestamps, Base):
     jti_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     user_id: Mapped[str] = mapped_column(String(64), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class HubLoginFailure(UUIDPk, Base):
+    """One attempt at the hub's local sign-in for an email from a client address, kept while it counts
+    against the limit (sierra_sync/web/hub/login_limit.py); `key_hash` is the SHA-256 of the lower-cased
+    email and the address, so neither is stored in clear. In the database, so every worker sees it."""
+
+    __tablename__ = "hub_login_failures"
+    __table_args__ = (
+        Index("idx_hub_login_failures_key", "key_hash", "failed_at"),
+        Index("idx_hub_login_failures_at", "failed_at"),
+    )
+
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

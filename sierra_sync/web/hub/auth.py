@@ -13,12 +13,14 @@ import hmac
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 
+from connectors.hub_users import can_manage as _can_manage
+from sierra_core.db.models import HubUser
 from sierra_sync.web.deps import AppDeps
 from sierra_sync.web.hub.config import HubConfig
 from sierra_sync.web.hub.signing import sign, unsign
@@ -59,6 +61,7 @@ class Principal:
     role: str
     can_manage: bool
     csrf: str
+    local: bool = False  # a `users` row signed in with its password (checked against the row per request)
 
 
 def app_deps(request: Request) -> AppDeps:
@@ -83,11 +86,26 @@ def session_cookie(config: HubConfig, principal: Principal, now: float) -> str:
         "csrf": principal.csrf,
         "exp": int(now) + config.session_ttl_s,
     }
+    if principal.local:
+        claims["loc"] = True
     return sign(config.cookie_secrets[0], claims)
 
 
-def new_principal(user_id: str, company_id: uuid.UUID, name: str, role: str, can_manage: bool) -> Principal:
-    return Principal(user_id, company_id, name, role, can_manage, secrets.token_urlsafe(24))
+def new_principal(
+    user_id: str, company_id: uuid.UUID, name: str, role: str, can_manage: bool, *, local: bool = False
+) -> Principal:
+    return Principal(user_id, company_id, name, role, can_manage, secrets.token_urlsafe(24), local)
+
+
+def _still_there(request: Request, principal: Principal) -> Principal:
+    """A local user's session holds only while their row does: removed, deactivated or moved to another
+    company ends it at once; a changed role applies at the next request."""
+    with app_deps(request).sessions() as session:
+        user = session.get(HubUser, uuid.UUID(principal.user_id))
+        if user is None or not user.is_active or user.company_id != principal.company_id:
+            raise LoginRequired
+        manage = _can_manage(user.role, user.permissions)
+        return replace(principal, role=user.role, can_manage=manage)
 
 
 def _principal(request: Request) -> Principal:
@@ -97,14 +115,16 @@ def _principal(request: Request) -> Principal:
     if claims is None:
         raise LoginRequired
     try:
-        return Principal(
+        principal = Principal(
             str(claims["sub"]),
             uuid.UUID(str(claims["cid"])),
             str(claims["name"]),
             str(claims["role"]),
             claims["mng"] is True,
             str(claims["csrf"]),
+            claims.get("loc") is True,
         )
+        return _still_there(request, principal) if principal.local else principal
     except (KeyError, ValueError):
         raise LoginRequired from None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import time
 import uuid
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from connectors.hub_users import authenticate, can_manage
 from sierra_core.db.models import Company, HubSessionToken
 from sierra_core.db.types import utcnow
+from sierra_sync.web.hub import login_limit
 from sierra_sync.web.hub.auth import (
     COOKIE,
     HubError,
@@ -113,22 +115,48 @@ async def login(request: Request) -> Response:
         )
     email = form.get("email", "").strip()
     sessions = app_deps(request).sessions
+    address = request.client.host if request.client else "unknown"
 
-    def check() -> Principal | None:
+    def check() -> Principal | int | None:
+        attempt = login_limit.begin(sessions, email, address)
+        if attempt.retry_after is not None:
+            return attempt.retry_after
         with sessions.begin() as session:
             user = authenticate(session, email, form.get("password", ""))
-            if user is None:
-                return None
-            return new_principal(
-                str(user.id), user.company_id, user.name, user.role, can_manage(user.role, user.permissions)
+            principal = (
+                None
+                if user is None
+                else new_principal(
+                    str(user.id),
+                    user.company_id,
+                    user.name,
+                    user.role,
+                    can_manage(user.role, user.permissions),
+                    local=True,
+                )
             )
+        (login_limit.failed if principal is None else login_limit.succeeded)(sessions, attempt)
+        return principal
 
-    principal = await run_in_threadpool(check)
-    if principal is None:
+    verdict = await run_in_threadpool(check)
+    if isinstance(verdict, int):
+        minutes = max(1, math.ceil(verdict / 60))
+        response = _login_page(
+            request,
+            error=(
+                f"Too many failed sign-ins for this email. Wait {minutes} "
+                f"minute{'s' if minutes > 1 else ''} and try again."
+            ),
+            status=429,
+            email=email,
+        )
+        response.headers["Retry-After"] = str(verdict)
+        return response
+    if verdict is None:
         return _login_page(
             request, error="That email and password do not match. Try again.", status=401, email=email
         )
-    return _signed_in(request, principal, _safe_next(form.get("next")))
+    return _signed_in(request, verdict, _safe_next(form.get("next")))
 
 
 @router.post("/logout")

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -105,6 +106,28 @@ def test_consent_denied_mode_and_bad_requests(qbo: Sandbox) -> None:
     assert callback(authorize(qbo, scope="bogus"))["error"] == "invalid_scope"
     assert authorize(qbo, client_id="someone-else").status_code == 400
     assert authorize(qbo, redirect_uri="https://evil.example.com/cb").status_code == 400
+
+
+def test_consent_page_mode_asks_and_the_decision_posts_back(qbo: Sandbox) -> None:
+    refused = qbo.admin("POST", "oauth", {"consent": "sometimes"}, expect=400)
+    assert "'auto', 'page' or 'deny'" in json.dumps(refused)
+    assert qbo.admin("POST", "oauth", {"consent": "page"})["consent"] == "page"
+    try:
+        page = authorize(qbo)
+        assert page.status_code == 200 and "com.intuit.quickbooks.accounting" in page.text
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+        assert fields["state"] == "st-123" and fields["redirect_uri"] == REDIRECT
+        post = f"{qbo.url}/connect/oauth2"
+        denied = callback(httpx.post(post, data=fields | {"decision": "deny"}))
+        approved = callback(httpx.post(post, data=fields | {"decision": "approve"}))
+    finally:
+        qbo.admin("POST", "oauth", {"consent": "auto"})
+    assert denied == {"error": "access_denied", "state": "st-123"}
+    assert approved["state"] == "st-123" and approved["code"] and approved["realmId"]
+    exchanged = token(
+        qbo, {"grant_type": "authorization_code", "code": approved["code"], "redirect_uri": REDIRECT}
+    )
+    assert exchanged.status_code == 200, exchanged.text
 
 
 def test_code_exchange_with_basic_and_with_form_auth(qbo: Sandbox) -> None:

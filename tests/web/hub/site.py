@@ -45,6 +45,7 @@ class Site:
     company_id: uuid.UUID
     owner: str
     member: str
+    qbo: Any  # the session's QBO sandbox (tests.conftest.RunningSandbox)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +101,7 @@ def hub_site(qbo_server, prefect_api, tmp_path_factory) -> Iterator[Site]:
             invoice = factories.invoice(s, company.id, customer.id, number="1234")
             for line in s.scalars(select(InvoiceLineItem).where(InvoiceLineItem.invoice_id == invoice.id)):
                 line.item_code = "FRAMING-LABOR"
-            site = Site(server.url, deps, company.id, owner.email, member.email)
+            site = Site(server.url, deps, company.id, owner.email, member.email, qbo_server)
         try:
             yield site
         finally:

@@ -6,18 +6,20 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from httpx import Client
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from connectors.apikeys import hash_key
 from connectors.hub_users import hash_password, verify_password
-from sierra_core.db.models import ApiKey, HubUser, IntegrationSyncLog
+from sierra_core.db.models import ApiKey, HubLoginFailure, HubUser, IntegrationSyncLog
 from sierra_sync.web import AppDeps
-from sierra_sync.web.hub import ROUTERS
+from sierra_sync.web.hub import ROUTERS, login_limit
 from sierra_sync.web.hub.signing import sign, unsign
 from tests import factories
 from tests.web.hub import helpers as h
@@ -271,3 +273,72 @@ def test_the_sync_log_filters_and_exports_the_same_rows(hub, sessions):
     assert lines[0].startswith("id,company_id") and len(lines) == 2 and "missing customer" in lines[1]
     bad = client.get("/hub/logs?status=exploded")
     assert bad.status_code == 400 and "Status must be one of" in bad.text
+
+
+def test_a_local_session_follows_the_users_row(hub, sessions):
+    client, _ = hub
+    company_id, owner, _ = h.seed(sessions)
+    assert login(client, owner).status_code == 303
+    assert "Create key" in client.get("/hub/api-keys").text
+    with sessions.begin() as s:  # demoted: the next page reads only, without signing in again
+        s.execute(update(HubUser).where(HubUser.email == owner).values(role="Member"))
+    page = client.get("/hub/api-keys")
+    assert page.status_code == 200 and "Create key" not in page.text and "(read only)" in page.text
+    refused = client.post("/hub/api-keys", data={"csrf_token": h.csrf_of(page.text), "name": "x"})
+    assert refused.status_code == 403
+    with sessions.begin() as s:  # removed (`sierra-sync users remove`): the cookie no longer opens the hub
+        s.execute(delete(HubUser).where(HubUser.email == owner))
+    gone = client.get("/hub/api-keys")
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/hub/login")
+    # A host hand-off session has no users row to follow: it lasts until it expires.
+    assert client.post("/hub/session", data={"token": h.handoff_token(company_id)}).status_code == 303
+    assert client.get("/hub/api-keys").status_code == 200
+
+
+def test_sign_in_is_rate_limited_per_email_and_address_across_workers(hub, sessions, web_server):
+    client, _ = hub
+    _, owner, member = h.seed(sessions)
+    for _ in range(login_limit.LIMIT):
+        assert login(client, owner, "not the password at all").status_code == 401
+    # The 6th attempt is refused before the password is checked, even the right one.
+    refused = login(client, owner)
+    assert refused.status_code == 429 and refused.headers["content-type"].startswith("text/html")
+    assert "Too many failed sign-ins for this email. Wait 15 minutes and try again." in refused.text
+    assert 890 <= int(refused.headers["retry-after"]) <= 900
+    assert "sierra_hub=" not in refused.headers.get("set-cookie", "")
+    with sessions() as s:  # the refused attempt took its row back: waiting is enough to be let in
+        assert login_limit.failures(s, owner, "127.0.0.1") == login_limit.LIMIT
+        stored = s.scalars(select(HubLoginFailure.key_hash)).all()
+    assert all(owner not in k and "127.0.0.1" not in k for k in stored)
+    # Another email from the same address is not locked out.
+    assert login(client, member).status_code == 303
+    client.cookies.clear()
+    # Another worker (a fresh app: nothing in memory) refuses as well: the count is in the database.
+    with web_server.serve(AppDeps(sessions=sessions, hub=h.config())) as other:
+        assert login(other, owner).status_code == 429
+        # Fifteen minutes later the oldest failure has left the window: the right password works.
+        with sessions.begin() as s:
+            for row in s.scalars(select(HubLoginFailure)):
+                row.failed_at -= login_limit.WINDOW + timedelta(seconds=1)
+        assert login(other, owner).status_code == 303
+    with sessions() as s:
+        assert login_limit.failures(s, owner, "127.0.0.1") == 0  # signed in: the failures are forgotten
+
+
+def test_concurrent_guesses_never_get_more_than_the_limit_checked(hub, sessions, web_server):
+    client, _ = hub
+    _, owner, _ = h.seed(sessions)
+
+    def guess(i: int) -> int:
+        token = f"login-form-token-{i}"  # double submit: the sign-in form's cookie and field agree
+        form = {"email": owner, "password": f"wrong password {i}", "csrf_token": token, "next": "/hub/"}
+        with Client(base_url=web_server.url, cookies={"sierra_hub_login": token}, timeout=30) as own:
+            return own.post("/hub/login", data=form).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(guess, range(12)))
+    checked = codes.count(401)
+    assert set(codes) <= {401, 429} and checked <= login_limit.LIMIT, codes
+    with sessions() as s:  # each checked guess left its row; each refused one took its own back
+        assert login_limit.failures(s, owner, "127.0.0.1") == checked
+    assert login(client, owner).status_code == (429 if checked == login_limit.LIMIT else 303)

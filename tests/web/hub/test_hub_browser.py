@@ -1,11 +1,12 @@
 """The hub in a real browser (Playwright on Debian's Chromium): an owner signs in, connects QuickBooks
-through the QBO sandbox's authorization, watches a real sync run to its end, maps an item, creates and
+by approving on the QBO sandbox's consent page, watches a real sync run to its end, maps an item, creates and
 copies an API key and disconnects; every page passes axe-core with no serious or critical violation, at
 desktop size and at 375 px, driven by the keyboard alone."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from connectors.apikeys import hash_key
 from sierra_core.db.models import ApiKey, Integration
+from sierra_sync.web.hub import login_limit
 from tests.browser import screenshot_path
 from tests.web.hub import helpers as h
 from tests.web.hub.site import hub_site, serious_violations  # noqa: F401 - the session's served hub
@@ -47,9 +49,18 @@ def test_an_owner_connects_syncs_maps_creates_a_key_and_disconnects(page, hub_si
     assert "Connect QuickBooks Online to sync your financials automatically." in card.inner_text()
     assert serious_violations(page) == []
 
-    # Connect: the hub -> the sandbox's authorization -> /oauth/quickbooks_online/callback -> the hub.
-    card.get_by_role("button", name="Connect QuickBooks Online").click()
-    page.wait_for_url(re.compile(r".*/hub/\?done=connected.*"))
+    # Connect: the hub -> the sandbox's consent page, where the person clicks Approve ->
+    # /oauth/quickbooks_online/callback -> the hub.
+    site.qbo.admin("POST", "oauth", {"consent": "page"})
+    try:
+        card.get_by_role("button", name="Connect QuickBooks Online").click()
+        page.wait_for_url(re.compile(re.escape(site.qbo.url) + r"/connect/oauth2\?.*"))
+        assert "com.intuit.quickbooks.accounting" in page.inner_text("body")  # the scope asked for
+        page.screenshot(path=str(screenshot_path("hub-qbo-consent")))
+        page.get_by_role("button", name="Approve").click()
+        page.wait_for_url(re.compile(r".*/hub/\?done=connected.*"))
+    finally:
+        site.qbo.admin("POST", "oauth", {"consent": "auto"})
     assert card.locator("[data-status]").inner_text().strip() == "Connected"
     assert "QuickBooks Online is connected." in page.locator("#toasts").inner_text()
     assert "tone-success" in (card.get_attribute("class") or "")
@@ -105,6 +116,8 @@ def test_an_owner_connects_syncs_maps_creates_a_key_and_disconnects(page, hub_si
     card.get_by_role("button", name="Disconnect QuickBooks Online").click()
     page.wait_for_url(re.compile(r".*done=disconnected.*"))
     assert card.locator("[data-status]").inner_text().strip() == "Not connected"
+    assert "Connect QuickBooks Online to sync your financials automatically." in card.inner_text()
+    page.screenshot(path=str(screenshot_path("hub-disconnected")))
     row = qbo_row(site)
     assert row.connection_status == "disconnected" and row.refresh_token is None
 
@@ -141,3 +154,29 @@ def test_at_375_px_by_keyboard_alone_a_member_reads_everything(page, hub_site): 
     page.keyboard.press("Enter")
     page.wait_for_url(f"{site.url}/hub/logs")
     page.screenshot(path=str(screenshot_path("hub-375-logs")), full_page=True)
+
+
+def test_a_locked_out_sign_in_says_how_long_to_wait(page, hub_site):  # noqa: F811
+    site = hub_site
+    email = f"guesser-{uuid.uuid4().hex[:8]}@ridgeline.example"  # unknown emails are limited alike
+    page.goto(f"{site.url}/hub/login")
+    assert serious_violations(page) == []
+    answers = []
+    for _ in range(login_limit.LIMIT + 1):
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill("not the password at all")
+        with (
+            page.expect_navigation(),
+            page.expect_response(
+                lambda r: r.url.endswith("/hub/login") and r.request.method == "POST"
+            ) as sent,
+        ):
+            page.get_by_role("button", name="Sign in").click()
+        answers.append(sent.value)
+    assert [r.status for r in answers] == [401] * login_limit.LIMIT + [429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+    alert = page.get_by_role("alert")
+    assert alert.inner_text() == "Too many failed sign-ins for this email. Wait 15 minutes and try again."
+    assert page.get_by_label("Email").input_value() == email
+    assert serious_violations(page) == []
+    page.screenshot(path=str(screenshot_path("hub-login-rate-limited")))
