@@ -100,7 +100,7 @@ class Kit:
         self.limiter.reset()
         self.faults.reset()
         if self.webhooks is not None:
-            self.webhooks.deliveries.clear()
+            self.webhooks.clear()
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:

@@ -343,7 +343,7 @@ class OAuthServer:
             return back({"error": "access_denied"})
         wanted = params.get(spec.tenant_request_param) if spec.tenant_request_param else None
         tenant = wanted if wanted and self.tenants.exists(wanted) else self.tenants.create(wanted or None)
-        code = spec.code_prefix + secrets.token_urlsafe(32)
+        code = self.new_secret("code")
         self.codes[code] = AuthCode(
             code=code,
             redirect_uri=redirect_uri,
@@ -356,6 +356,14 @@ class OAuthServer:
         return back({"code": code, spec.tenant_param: tenant})
 
     # ------------------------------------------------------------ token
+
+    def new_secret(self, kind: Literal["code", "refresh", "access"]) -> str:
+        """A new authorization code, refresh or access token (override for a provider's own formats)."""
+        if kind == "code":
+            return self.spec.code_prefix + secrets.token_urlsafe(32)
+        if kind == "refresh":
+            return self.spec.refresh_prefix + secrets.token_urlsafe(36)
+        return self.spec.access_token()
 
     def client_ok(self, headers: Mapping[str, str], form: Mapping[str, str]) -> bool:
         """The app authenticated as the spec asks (HTTP Basic, form fields, or either)."""
@@ -379,7 +387,7 @@ class OAuthServer:
         self, grant: Grant, refresh: RefreshToken | None, hard_header: bool, id_token: str | None = None
     ) -> dict[str, Any]:
         spec, now = self.spec, self.clock.timestamp()
-        at = AccessToken(spec.access_token(), grant.id, grant.tenant_id, now, now + spec.access_ttl_s)
+        at = AccessToken(self.new_secret("access"), grant.id, grant.tenant_id, now, now + spec.access_ttl_s)
         self.access[at.token] = at
         self._save(at)
         body: dict[str, Any] = {"token_type": spec.token_type, "access_token": at.token}
@@ -400,7 +408,7 @@ class OAuthServer:
     def _new_refresh(self, grant_id: str, hard_expires: float) -> RefreshToken:
         now = self.clock.timestamp()
         rt = RefreshToken(
-            token=self.spec.refresh_prefix + secrets.token_urlsafe(36),
+            token=self.new_secret("refresh"),
             grant_id=grant_id,
             issued=now,
             expires=min(now + self.spec.refresh_ttl_s, hard_expires),

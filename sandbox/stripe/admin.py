@@ -1,4 +1,5 @@
-"""/__sandbox/ admin endpoints: reset, faults, stats, objects, webhooks and deliveries, clock, payouts."""
+"""Stripe's /__sandbox/ admin endpoints: reset, faults, stats, objects, webhooks and deliveries, clock,
+payouts. The kit's admin contract answers the rest (POST /__sandbox/tokens: a Connect token response)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.stripe import ledger, oauth, payment_intents
+from sandbox.stripe import ledger, payment_intents
 from sandbox.stripe.errors import StripeError, invalid_request
 from sandbox.stripe.state import DAY, SandboxState, dump
 from sandbox.stripe.store import snapshot
+from sandbox.stripe.webhooks import StripeEndpoint, subscribed
 
 AdminHandler = Callable[[SandboxState, Request, dict[str, Any]], Awaitable[Any]]
 
@@ -42,8 +44,9 @@ def _endpoint(state: SandboxState, handler: AdminHandler) -> Callable[[Request],
 
 
 async def reset(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
-    """Forget objects, events, keys, deliveries and counters; restore the configured faults and endpoints."""
-    state.reset()
+    """Forget objects, events, keys, accounts, tokens, deliveries and counters; restore the configured faults
+    and endpoints."""
+    state.kit.reset()
     return {"reset": True}
 
 
@@ -58,14 +61,12 @@ async def faults(state: SandboxState, request: Request, body: dict[str, Any]) ->
 
 
 async def stats(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
-    """Request counters, injected faults and webhook delivery counts."""
-    return {
-        "requests_total": state.requests_total,
-        "requests_by_endpoint": dict(state.requests_by_endpoint),
-        "throttled": state.faults.throttled,
-        "faults_injected": state.faults.faults_injected,
-        "webhooks": state.webhooks.stats(),
-    }
+    """The kit's counters (in total, with `oauth` and `accounts`; or of `?account=`) and webhook deliveries
+    by status."""
+    account = request.query_params.get("account")
+    if account:
+        return {"account": account, **state.stats.scope(account).as_dict()}
+    return {**state.stats.total(), "webhooks": state.webhooks.counts()}
 
 
 async def objects(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
@@ -93,8 +94,9 @@ async def endpoints(state: SandboxState, request: Request, body: dict[str, Any])
             raise ValueError("connect must be true or false")
         obj, secret = state.add_webhook_endpoint(url, secret, enabled, connect)
         return {**obj, "secret": secret}
+    endpoints = [e for e in state.webhooks.endpoints.values() if isinstance(e, StripeEndpoint)]
     return {"data": [{"id": e.id, "url": e.url, "enabled_events": e.enabled_events, "connect": e.connect}
-                     for e in state.webhooks.endpoints.values()]}  # fmt: skip
+                     for e in endpoints]}  # fmt: skip
 
 
 async def aliases(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
@@ -127,8 +129,8 @@ async def deliveries(state: SandboxState, request: Request, body: dict[str, Any]
     return {
         "data": [
             d.describe()
-            for d in state.webhooks.deliveries
-            if (status is None or d.status == status) and (event_id is None or d.event_id == event_id)
+            for d in state.webhooks.queued
+            if (status is None or d.status == status) and (event_id is None or d.meta["event_id"] == event_id)
         ]
     }
 
@@ -146,7 +148,9 @@ async def redeliver(state: SandboxState, request: Request, body: dict[str, Any])
     """Queue an event again (a duplicate delivery, as Stripe sometimes sends): {event_id, endpoint_id?}."""
     event = state.store.get("event", str(body.get("event_id")), param="event_id")
     endpoint_id = body.get("endpoint_id")
-    queued = state.webhooks.enqueue(event["id"], event["type"], dump(event), endpoint_id)
+    targets = [str(endpoint_id)] if endpoint_id is not None else subscribed(state.webhooks, event["type"])
+    meta = {"event_id": event["id"], "event_type": event["type"]}
+    queued = state.webhooks.enqueue(targets, dump(event), f"{event['type']} for {event['id']}", meta)
     return {"queued": queued}
 
 
@@ -158,15 +162,6 @@ async def clock(state: SandboxState, request: Request, body: dict[str, Any]) -> 
         ledger.settle(state)
         state.prune_events()
     return {"now": state.now()}
-
-
-async def tokens(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
-    """The kit's POST /__sandbox/tokens, Connect style: a token response (`stripe_user_id`, `access_token`,
-    `refresh_token`, ...) for a new connected account, or for `{stripe_user_id}` (404 when unknown)."""
-    named = body.get("stripe_user_id")
-    if named is not None and (not isinstance(named, str) or named not in state.connect.accounts):
-        raise StripeError(404, "invalid_request_error", f"no account {named}")
-    return oauth.new_connection(state, named)
 
 
 async def force_payout(state: SandboxState, request: Request, body: dict[str, Any]) -> Any:
@@ -205,7 +200,6 @@ def routes(state: SandboxState) -> list[Route]:
         ("/__sandbox/webhooks/redeliver", redeliver, ["POST"]),
         ("/__sandbox/clock", clock, ["GET", "POST"]),
         ("/__sandbox/payouts", force_payout, ["POST"]),
-        ("/__sandbox/tokens", tokens, ["POST"]),
         ("/__sandbox/payment_intents/{id}/authenticate", authenticate, ["POST"]),
         ("/__sandbox/charges/{id}/dispute", dispute, ["POST"]),
         ("/__sandbox/aliases", aliases, ["GET", "POST"]),

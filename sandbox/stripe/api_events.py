@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
+from sandbox.stripe import webhooks
 from sandbox.stripe.errors import invalid_request
 from sandbox.stripe.listing import PAGING_PARAMS, paginate, time_filter
 from sandbox.stripe.params import JSON, apply_metadata, check_known, get_bool, get_str, get_str_list
@@ -68,7 +69,7 @@ def update_endpoint(state: SandboxState, call: Call) -> JSON:
     """POST /v1/webhook_endpoints/{id}: `url`, `enabled_events`, `description`, `metadata`, `disabled`."""
     check_known(call.params, ("url", "enabled_events", "description", "metadata", "disabled"))
     obj = state.store.get("webhook_endpoint", call.path_params["id"])
-    endpoint = state.webhooks.endpoints[obj["id"]]
+    endpoint = webhooks.endpoint(state.webhooks, obj["id"])
     url = get_str(call.params, "url")
     if url is not None:
         _check_url(url)

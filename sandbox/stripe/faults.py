@@ -37,7 +37,7 @@ def initial_settings(options: StripeSandboxOptions) -> FaultSettings:
 
 class StripeFaults:
     """The kit's fault board (one injector: the API's, for every account) plus Stripe's sliding-window rate
-    limit; counts what it injected. The app hands `board` to its kit."""
+    limit. The state hands `board` to its kit; what it injected is counted on the kit's stats."""
 
     def __init__(
         self, settings: FaultSettings, rate_limit: ThrottleOptions | None, rng: random.Random
@@ -45,22 +45,11 @@ class StripeFaults:
         self.board = FaultBoard(settings, rng)
         self.rate_limit = rate_limit
         self._recent: deque[float] = deque()
-        self._window_throttled = 0
 
     @property
     def injector(self) -> FaultInjector:
         """The injector every API request draws from."""
         return self.board.injector(_API)
-
-    @property
-    def throttled(self) -> int:
-        """Requests answered 429 (bursts and rate limit)."""
-        return self.injector.counts["throttle"] + self._window_throttled
-
-    @property
-    def faults_injected(self) -> int:
-        """Requests answered 5xx before acting, or applied and then dropped."""
-        return self.injector.counts["error"] + self.injector.counts["drop"]
 
     def over_rate_limit(self) -> bool:
         """True when this request goes over the sliding-window budget."""
@@ -70,7 +59,6 @@ class StripeFaults:
         while self._recent and self._recent[0] <= now - self.rate_limit.window_seconds:
             self._recent.popleft()
         if len(self._recent) >= self.rate_limit.limit:
-            self._window_throttled += 1
             return True
         self._recent.append(now)
         return False
@@ -97,12 +85,11 @@ class StripeFaults:
         }
 
     def reset(self, settings: FaultSettings, rate_limit: ThrottleOptions | None) -> None:
-        """Back to `settings`, counters zeroed."""
+        """Back to `settings`, the rate limit's window emptied."""
         self.board.default = settings
         self.board.reset()
         self.rate_limit = rate_limit
         self._recent.clear()
-        self._window_throttled = 0
 
 
 def _rate_limit(raw: Any) -> ThrottleOptions | None:

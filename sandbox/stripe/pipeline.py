@@ -1,4 +1,5 @@
-"""The path every /v1 request takes: request id, counters, auth, decoding, faults, idempotency, expand, JSON.
+"""The path every /v1 request takes: request id, auth, counters (the kit's, per account acted on), decoding,
+faults, idempotency, expand, JSON.
 
 Handlers are plain synchronous functions `(state, call) -> object`; they run without awaiting, so each one is
 atomic on the event loop. They raise `StripeError` for Stripe's error answers.
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from sandbox.common.faults import Decision, DropMode, drop_response
+from sandbox.kit.stats import ScopeStats
 from sandbox.stripe.accounts import PLATFORM_ACCOUNT
 from sandbox.stripe.auth import authenticate
 from sandbox.stripe.errors import StripeError, api_error, invalid_request, not_found_route, rate_limited
@@ -75,12 +77,14 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
 
     async def endpoint(request: Request) -> Response:
         request_id = state.new_request_id()
-        state.requests_total += 1
-        state.requests_by_endpoint[label] += 1
         version = {"Stripe-Version": request.headers.get("stripe-version") or state.options.api_version}
         try:
-            api_key = authenticate(request.headers.get("authorization"))
-            account = state.connect.account_for(api_key, request.headers.get("stripe-account"))
+            account = _account(state, request)
+        except StripeError as error:
+            _count(state, PLATFORM_ACCOUNT, label).auth_failures += 1
+            return error_response(error, request_id)
+        stats = _count(state, account, label)
+        try:
             params = parse_query(request.url.query)
             if method == "POST":
                 params.update(parse_query(await request.body()))
@@ -93,7 +97,11 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
         replay = key is not None and state.idempotency.will_replay(scoped, fingerprint)
         decision = state.faults.injector.decide(is_write=method != "GET" and not replay)
         if decision is Decision.THROTTLE or state.faults.over_rate_limit():
+            stats.throttled += 1
             return error_response(rate_limited(), request_id)
+        if decision in (Decision.ERROR, Decision.DROP):
+            stats.faults_injected += 1
+            stats.faults_by_kind[decision.value] += 1
         ref = RequestRef(request_id, key)
         call = Call(method, request.url.path, params, dict(request.path_params), ref, account)
         saved = None
@@ -105,6 +113,7 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
                 return error_response(error, request_id)
         await state.faults.injector.delay()
         if saved is not None:
+            stats.idempotent_replays += 1
             return json_response(
                 saved.status,
                 saved.body,
@@ -131,6 +140,21 @@ def api_endpoint(state: SandboxState, method: str, template: str, handler: Handl
     return endpoint
 
 
+def _account(state: SandboxState, request: Request) -> str:
+    """The account a request acts on (Stripe's 401/403 as a StripeError)."""
+    api_key = authenticate(request.headers.get("authorization"))
+    owner = state.oauth.key_owner(api_key)
+    return state.connect.account_for(api_key, owner, request.headers.get("stripe-account"))
+
+
+def _count(state: SandboxState, account: str, label: str) -> ScopeStats:
+    """Count a request on the kit's counters of the account it acts on."""
+    stats = state.stats.scope(account)
+    stats.requests_total += 1
+    stats.requests_by_endpoint[label] += 1
+    return stats
+
+
 def _run(state: SandboxState, handler: Handler, call: Call) -> tuple[int, bytes, dict[str, str]]:
     try:
         paths = get_str_list(call.params, "expand") or []
@@ -155,11 +179,10 @@ def not_found(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         request_id = state.new_request_id()
-        state.requests_total += 1
         try:
-            api_key = authenticate(request.headers.get("authorization"))
-            state.connect.account_for(api_key, request.headers.get("stripe-account"))
+            state.stats.scope(_account(state, request)).requests_total += 1
         except StripeError as error:
+            state.stats.scope(PLATFORM_ACCOUNT).requests_total += 1
             return error_response(error, request_id)
         return error_response(not_found_route(request.method, request.url.path), request_id)
 

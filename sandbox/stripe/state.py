@@ -1,25 +1,41 @@
-"""Everything one sandbox knows: objects, events, idempotency keys, webhooks, faults, clock, counters."""
+"""Everything one sandbox knows: objects, events, idempotency keys, webhooks, faults; and its kit (clock,
+counters, the Connect OAuth server), built here from Stripe's `SPEC`."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import random
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from sandbox.kit.app import Kit
 from sandbox.kit.clock import Clock
+from sandbox.kit.oauth import TenantHooks
+from sandbox.kit.spec import KitOptions, SandboxSpec
+from sandbox.kit.webhooks import Delivery
 from sandbox.stripe import objects
 from sandbox.stripe.accounts import PLATFORM_ACCOUNT, ConnectRegistry
 from sandbox.stripe.faults import StripeFaults, initial_settings
 from sandbox.stripe.idempotency import IdempotencyStore
+from sandbox.stripe.oauth import ConnectServer, connect_spec
 from sandbox.stripe.options import StripeSandboxOptions
 from sandbox.stripe.store import JSON, ObjectStore, snapshot
-from sandbox.stripe.webhooks import Endpoint, WebhookDispatcher
+from sandbox.stripe.webhooks import StripeEndpoint, new_sender, subscribed
 
 DAY = 86400
+
+# The tenants are connected accounts: `account` in the admin API, `stripe_user_id` in POST /__sandbox/tokens.
+SPEC = SandboxSpec(
+    name="stripe",
+    title="Stripe",
+    oauth_server=ConnectServer,
+    scope_param="account",
+    tenant_body_key="stripe_user_id",
+    stats_key="accounts",
+    default_port=8702,
+)
 
 
 @dataclass(frozen=True)
@@ -45,21 +61,24 @@ class SandboxState:
         self.options = options
         self.rng = random.Random(options.seed)
         start = options.clock_start
-        self.clock = Clock(None if start is None else datetime.fromtimestamp(start, UTC))  # the kit's clock
         self.connect = ConnectRegistry(self.rng)
+        self.faults = StripeFaults(initial_settings(options), options.rate_limit, self.rng)
+        self.kit = Kit(
+            replace(SPEC, oauth=connect_spec(options.connect_client_id)),
+            KitOptions(clock=Clock(None if start is None else datetime.fromtimestamp(start, UTC))),
+            TenantHooks(create=self._tenant, exists=self.connect.accounts.__contains__),
+        )
+        self.kit.faults = self.faults.board  # one board: the kit's, driven by Stripe's /__sandbox/faults
+        self.kit.on_reset.append(self.reset)
+        self.clock, self.stats = self.kit.clock, self.kit.stats  # counters per account acted on
+        oauth = self.kit.require_oauth()
+        assert isinstance(oauth, ConnectServer)
+        self.oauth = oauth
+        oauth.world = self
         self.stores: dict[str, ObjectStore] = {PLATFORM_ACCOUNT: ObjectStore(self.rng)}
         self.account = PLATFORM_ACCOUNT  # whose objects the running handler sees (see `acting_as`)
         self.idempotency = IdempotencyStore(self.now, options.idempotency_retention_hours)
-        self.faults = StripeFaults(initial_settings(options), options.rate_limit, self.rng)
-        self.webhooks = WebhookDispatcher(
-            retry_base_seconds=options.webhook_retry_base_seconds,
-            retry_max_seconds=options.webhook_retry_max_seconds,
-            max_attempts=options.webhook_max_attempts,
-            timeout_seconds=options.webhook_timeout_seconds,
-            on_delivered=self._delivered,
-        )
-        self.requests_total = 0
-        self.requests_by_endpoint: Counter[str] = Counter()
+        self.webhooks = new_sender(options, self._delivered)
         self.card_behaviour: dict[str, str] = {}  # pm id -> test card name (pm_card_visa, …)
         self.paid_out: dict[str, str] = {}  # balance transaction id -> automatic payout id
         self._oldest_event: int | None = None
@@ -81,9 +100,15 @@ class SandboxState:
         finally:
             self.account = previous
 
+    def _tenant(self, account_id: str | None) -> str:
+        if account_id is not None:
+            return account_id
+        return self.connect.connect(self.options.connect_client_id, "read_write", "Sandbox Builders LLC").id
+
     # --- lifecycle ---------------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Back to a fresh sandbox: no objects, events, keys, deliveries; configured faults and endpoints."""
+        """Back to a fresh world: no objects, events, keys, accounts, deliveries; configured faults and
+        endpoints. (`kit.reset()` runs this, then forgets tokens and counters.)"""
         self.account = PLATFORM_ACCOUNT
         self.stores = {PLATFORM_ACCOUNT: ObjectStore(self.rng)}
         self.connect.clear()
@@ -91,8 +116,6 @@ class SandboxState:
         self.webhooks.clear()
         self.webhooks.endpoints.clear()
         self.faults.reset(initial_settings(self.options), self.options.rate_limit)
-        self.requests_total = 0
-        self.requests_by_endpoint.clear()
         self.card_behaviour.clear()
         self.paid_out.clear()
         self._oldest_event = None
@@ -120,7 +143,7 @@ class SandboxState:
         secret = secret or f"whsec_{platform.token(32)}"
         obj = objects.webhook_endpoint(endpoint_id, self.now(), url, enabled_events, self.options.api_version)
         platform.add(obj)
-        self.webhooks.add_endpoint(Endpoint(endpoint_id, url, secret, list(enabled_events), connect))
+        self.webhooks.add_endpoint(StripeEndpoint(endpoint_id, url, secret, list(enabled_events), connect))
         return obj, secret
 
     # --- events ------------------------------------------------------------------------------------------
@@ -128,7 +151,7 @@ class SandboxState:
         """Record an event with a snapshot of `obj` and queue its webhook deliveries."""
         self.prune_events()
         connected = self.account != PLATFORM_ACCOUNT
-        endpoints = self.webhooks.endpoints_for(type_, connect=connected)
+        endpoints = subscribed(self.webhooks, type_, connect=connected)
         event = objects.event(
             self.store.new_id("evt"),
             self.now(),
@@ -146,8 +169,15 @@ class SandboxState:
         if self._oldest_event is None:
             self._oldest_event = event["created"]
         if endpoints:
-            self.webhooks.enqueue(event["id"], type_, dump(event), connect=connected)
+            meta = {"event_id": event["id"], "event_type": type_}
+            self.webhooks.enqueue(endpoints, dump(event), f"{type_} for {event['id']}", meta)
         return event
+
+    def application_deauthorized(self, account_id: str, client_id: str) -> None:
+        """The account disconnected the platform's application: its `account.application.deauthorized`."""
+        with self.acting_as(account_id):
+            application = {"id": client_id, "object": "application", "name": "Sierra Suites (sandbox)"}
+            self.emit("account.application.deauthorized", application, NO_REQUEST)
 
     def prune_events(self) -> None:
         """Forget events older than the retention window (30 days by default)."""
@@ -163,7 +193,8 @@ class SandboxState:
                     kept.append(event["created"])
         self._oldest_event = min(kept, default=None)
 
-    def _delivered(self, event_id: str) -> None:
+    def _delivered(self, delivery: Delivery) -> None:
+        event_id = delivery.meta["event_id"]
         for store in self.stores.values():
             event = store.find(event_id)
             if event is not None and event["pending_webhooks"] > 0:

@@ -7,7 +7,8 @@ import httpx
 from sandbox.kit.app import Kit
 from sandbox.registry import SandboxSettings, get_sandbox
 from sandbox.stripe import create_app
-from tests.sandbox.stripe.conftest import RunningSandbox
+from sandbox.stripe.accounts import PLATFORM_ACCOUNT
+from tests.sandbox.stripe.conftest import API_KEY, RunningSandbox
 
 
 def test_admin_tokens_connect_a_new_account_whose_token_works(sandbox: RunningSandbox) -> None:
@@ -64,3 +65,39 @@ def test_the_registry_builds_stripe_through_the_kit() -> None:
     assert isinstance(app.state.kit, Kit) and app.state.kit.spec.title == "Stripe"
     assert app.state.kit.faults is app.state.sandbox.faults.board
     assert app.state.kit.faults.default.latency_ms == 7.0
+
+
+def test_connect_tokens_are_the_kits_and_the_kits_admin_expires_them(sandbox: RunningSandbox) -> None:
+    grant = sandbox.admin("POST", "tokens")
+    account = grant["stripe_user_id"]
+    listed = sandbox.admin("GET", "tokens")
+    assert [t["stripe_user_id"] for t in listed["access_tokens"]] == [account]
+    assert sandbox.api("GET", "/v1/customers", key=grant["access_token"]).status_code == 200
+    assert sandbox.admin("POST", "tokens/expire", {"kind": "all", "stripe_user_id": account}) == {
+        "expired": 2
+    }
+    refused = sandbox.api("GET", "/v1/customers", key=grant["access_token"])
+    assert refused.status_code == 401 and "Expired API Key" in refused.json()["error"]["message"]
+    refresh = {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}
+    answer = httpx.post(f"{sandbox.url}/oauth/token", data=refresh, auth=(API_KEY, ""))
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_stats_are_the_kits_counters_per_account(sandbox: RunningSandbox) -> None:
+    grant = sandbox.admin("POST", "tokens")
+    account = grant["stripe_user_id"]
+    sandbox.api("POST", "/v1/customers", key=grant["access_token"], data={"name": "Theirs"})
+    sandbox.api("GET", "/v1/customers")
+    sandbox.api("GET", "/v1/customers", key="sk_test_")  # refused: counted, as an authentication failure
+    total = sandbox.admin("GET", "stats")
+    assert total["requests_total"] == 3 and total["auth_failures"] == 1
+    assert total["requests_by_endpoint"] == {"GET /v1/customers": 2, "POST /v1/customers": 1}
+    assert total["accounts"] == sorted([account, PLATFORM_ACCOUNT])
+    assert total["webhooks"] == {"pending": 0, "delivered": 0, "failed": 0, "attempts": 0}
+    theirs = sandbox.admin("GET", f"stats?account={account}")
+    assert theirs["account"] == account and theirs["requests_by_endpoint"] == {"POST /v1/customers": 1}
+    httpx.post(f"{sandbox.url}/oauth/token", data={"grant_type": "password"}, auth=(API_KEY, ""))
+    assert sandbox.admin("GET", "stats")["oauth"] == {"token": 1}
+    sandbox.admin("POST", "reset")
+    assert sandbox.admin("GET", "stats")["requests_total"] == 0
+    assert sandbox.admin("GET", "tokens") == {"access_tokens": [], "refresh_tokens": []}
