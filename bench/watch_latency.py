@@ -62,6 +62,11 @@ def main() -> None:
         "--latency-ms", type=float, default=0.0, help="QuickBooks sandbox latency per request"
     )
     parser.add_argument("--workers", type=int, default=8, help="companies synced at the same time")
+    parser.add_argument(
+        "--sandbox-process",
+        action="store_true",
+        help="run the QuickBooks sandbox in a process of its own (as in the world and in production)",
+    )
     args = parser.parse_args()
     if not args.url.startswith("postgresql"):
         parser.error("this benchmark measures LISTEN/NOTIFY: give a PostgreSQL URL")

@@ -44,7 +44,8 @@ def _ms(values: list[float]) -> str:
 
 def run(args: argparse.Namespace) -> None:
     schema = args.schema
-    with bench_env(SandboxOptions(latency_ms=args.latency_ms), args.url, schema=schema) as env:
+    options = SandboxOptions(latency_ms=args.latency_ms)
+    with bench_env(options, args.url, schema=schema, sandbox_process=args.sandbox_process) as env:
         companies = env.seed_sent(args.companies, args.invoices)
         realms = {company_id: env.connect(company_id).realm_id for company_id in companies}
         os.environ["SIERRA_DATABASE_URL"] = env.db_url

@@ -58,6 +58,9 @@ def realtime_push(workers: int) -> SyncCallback:
     def push(company_id: str) -> object:
         with lock:
             if not made:
+                # Each push holds two pooled connections (its push lease, its work): a default pool of 10
+                # (+10 overflow) would let only 10 of `workers` companies push at once, the rest waiting.
+                importlib.import_module("tasks.runtime").size_pool_for(workers)
                 made.append(importlib.import_module("tasks.realtime").WarmPush())
         return made[0](uuid.UUID(company_id))
 

@@ -97,7 +97,7 @@ def test_up_shows_ready_deployments_a_run_and_its_artifact_in_the_prefect_ui_the
     assert urls["running"] is True
     assert not urls["prefect_ui"].endswith(f":{asked}")
     assert urls["api"].endswith(f":{ports[2]}") and urls["quickbooks"].endswith(f":{ports[0]}")
-    assert set(urls["services"]) == {"prefect", "sandbox", "worker", "api", "watch"}
+    assert set(urls["services"]) == {"prefect", "sandbox", "worker", "api", "watch", "runner"}
     ui, api = urls["prefect_ui"], urls["prefect_api"]
     assert httpx.get(f"{ui}/ui-settings", timeout=10).json()["api_url"] == api
     status = world.cli("status", "--json")
