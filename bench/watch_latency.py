@@ -63,6 +63,9 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=8, help="companies synced at the same time")
     parser.add_argument(
+        "--processes", type=int, default=1, help="push from this many processes (companies sharded)"
+    )
+    parser.add_argument(
         "--sandbox-process",
         action="store_true",
         help="run the QuickBooks sandbox in a process of its own (as in the world and in production)",

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.common import bench_env
+from bench.common import KEY_CREATED, bench_env
 from bench.watch_latency import percentile
-from connectors.realtime import CompanyWorkers, SyncDone
+from connectors.realtime import CompanyWorkers, ShardedCompanyWorkers, SyncDone
 from connectors.watch import ChangeBatch, ChangeWatcher
 from sandbox.quickbooks import SandboxOptions
 from sierra_core.db.models import Invoice
@@ -29,6 +29,26 @@ from tasks.realtime import WarmPush
 
 def _no_event(**_: Any) -> None:
     """No Prefect API in the bench: emit_event would queue the event for a background worker (not timed)."""
+
+
+def bench_push() -> WarmPush:
+    """The warm push of a shard process (`--processes`): the bench's sandbox app and token key, handed over
+    in the environment by `run`."""
+    from connectors.kit import oauth
+    from connectors.quickbooks.provider import QUICKBOOKS
+    from sierra_core.crypto import Keyring
+
+    runtime.size_pool_for(int(os.environ["BENCH_THREADS"]))
+    app = oauth.App(
+        provider=QUICKBOOKS,
+        environment="local",
+        client_id=os.environ["BENCH_CLIENT_ID"],
+        client_secret=os.environ["BENCH_CLIENT_SECRET"],
+        redirect_uri="http://127.0.0.1:9/callback",
+        local_base=os.environ["BENCH_QBO_URL"],
+    )
+    ring = Keyring.from_encoded({"bench": os.environ["BENCH_KEY"]}, {"bench": KEY_CREATED})
+    return WarmPush(runtime.Credentials(app=app, keyring=ring), emit=_no_event)
 
 
 def _all_past(
@@ -70,7 +90,23 @@ def run(args: argparse.Namespace) -> None:
                 done[sync.company_id].append(sync)
                 arrived.notify_all()
 
-        workers = CompanyWorkers(push, max_workers=args.workers, on_done=finished)
+        workers: CompanyWorkers | ShardedCompanyWorkers
+        if args.processes > 1:
+            os.environ.update(
+                BENCH_THREADS=str(args.workers),
+                BENCH_CLIENT_ID=options.client_id,
+                BENCH_CLIENT_SECRET=options.client_secret,
+                BENCH_QBO_URL=env.url,
+                BENCH_KEY=env.key_text,
+            )
+            workers = ShardedCompanyWorkers(
+                "bench.watch_to_quickbooks:bench_push",
+                processes=args.processes,
+                threads=args.workers,
+                on_done=finished,
+            )
+        else:
+            workers = CompanyWorkers(push, max_workers=args.workers, on_done=finished)
         watcher = ChangeWatcher(env.engine, debounce=args.debounce, stop_after=3600)
 
         def consume() -> None:
@@ -143,6 +179,8 @@ def run(args: argparse.Namespace) -> None:
         f"database: postgresql (LISTEN), debounce {args.debounce:g} s, {args.companies} companies changing "
         f"at once, {args.rounds} rounds, QuickBooks sandbox latency {args.latency_ms:g} ms, "
         f"{args.workers} workers"
+        + (f" in each of {args.processes} processes" if args.processes > 1 else "")
+        + (", sandbox in its own process" if args.sandbox_process else ", sandbox in this process")
     )
     print(f"commit -> QuickBooks over {len(latencies)} edits: {_ms(latencies)}")
     print(f"first round (the first change after start): {_ms(first)}")
