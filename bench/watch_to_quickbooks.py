@@ -31,14 +31,14 @@ def _no_event(**_: Any) -> None:
     """No Prefect API in the bench: emit_event would queue the event for a background worker (not timed)."""
 
 
-def bench_push() -> WarmPush:
+def bench_push(threads: int) -> WarmPush:
     """The warm push of a shard process (`--processes`): the bench's sandbox app and token key, handed over
     in the environment by `run`."""
     from connectors.kit import oauth
     from connectors.quickbooks.provider import QUICKBOOKS
     from sierra_core.crypto import Keyring
 
-    runtime.size_pool_for(int(os.environ["BENCH_THREADS"]))
+    runtime.size_pool_for(threads)
     app = oauth.App(
         provider=QUICKBOOKS,
         environment="local",
@@ -73,8 +73,6 @@ def run(args: argparse.Namespace) -> None:
         runtime.reset_engines()
         runtime.size_pool_for(args.workers)
         push = WarmPush(runtime.Credentials(app=env.app, keyring=env.ring), emit=_no_event)
-        with ThreadPoolExecutor(max_workers=args.workers) as pool:
-            list(pool.map(push, companies))  # everything in QuickBooks first (untimed)
         with env.sessions() as s:
             target = {
                 c: s.scalars(select(Invoice.id).where(Invoice.company_id == c).limit(1)).one()
@@ -93,7 +91,6 @@ def run(args: argparse.Namespace) -> None:
         workers: CompanyWorkers | ShardedCompanyWorkers
         if args.processes > 1:
             os.environ.update(
-                BENCH_THREADS=str(args.workers),
                 BENCH_CLIENT_ID=options.client_id,
                 BENCH_CLIENT_SECRET=options.client_secret,
                 BENCH_QBO_URL=env.url,
@@ -107,6 +104,14 @@ def run(args: argparse.Namespace) -> None:
             )
         else:
             workers = CompanyWorkers(push, max_workers=args.workers, on_done=finished)
+        for company_id in companies:  # everything in QuickBooks first, by the workers (untimed)
+            workers.submit(company_id)
+        with arrived:
+            if not arrived.wait_for(partial(_all_past, done, defaultdict(int), companies), 600):
+                raise SystemExit("the first push of every company did not end within 600 s")
+        failed = [d.error for c in companies for d in done[c] if d.error is not None]
+        if failed:
+            raise SystemExit(f"the first push failed: {failed[0]}")
         watcher = ChangeWatcher(env.engine, debounce=args.debounce, stop_after=3600)
 
         def consume() -> None:

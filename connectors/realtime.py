@@ -154,9 +154,9 @@ class RemoteSyncError(Exception):
     there; it may not pickle)."""
 
 
-def _resolve(factory: str) -> Callable[[], Callable[[uuid.UUID], object]]:
+def _resolve(factory: str) -> Callable[[int], Callable[[uuid.UUID], object]]:
     module, _, attr = factory.partition(":")
-    found: Callable[[], Callable[[uuid.UUID], object]] = getattr(importlib.import_module(module), attr)
+    found: Callable[[int], Callable[[uuid.UUID], object]] = getattr(importlib.import_module(module), attr)
     return found
 
 
@@ -167,7 +167,7 @@ def _shard_main(factory: str, threads: int, inbox: Any, outbox: Any, shard: int)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from sierra_core.shutdown import STOP  # pushes stop between batch requests once it is requested
 
-    run = _resolve(factory)()  # warm before the first change (imports, credentials)
+    run = _resolve(factory)(threads)  # warm before the first change (imports, credentials)
     prepare = getattr(run, "prepare", None)
     if callable(prepare):
         prepare()
@@ -204,8 +204,8 @@ class ShardedCompanyWorkers:
     """CompanyWorkers over `processes` processes (each its own interpreter, so pushes never queue for one
     GIL), `threads` each. A company always goes to the same process, so its syncs keep their order and stay
     one at a time (and the push lease still guards every connection across processes). `factory` names a
-    zero-argument callable, "module:attr", that returns the sync function (e.g. tasks.realtime:WarmPush);
-    each process calls it once at start. `on_done` runs in this process, on one reporting thread.
+    callable, "module:attr", that takes the number of threads and returns the sync function (for `watch`:
+    a WarmPush); each process calls it once at start. `on_done` runs in this process, on one reporting thread.
     `times` are `time.monotonic()` values: the same clock in every process of the machine."""
 
     def __init__(

@@ -27,7 +27,7 @@ from sierra_core.db import migrate
 from sierra_core.db.engine import make_engine
 from sierra_sync.world.processes import base_env, spawn, stop_all
 from sierra_sync.world.runner import RUNNER, SOCKET_URL_KEY, address_for, ping, world_runner
-from sierra_sync.world.state import WorldState, marked_pids
+from sierra_sync.world.state import WorldState, marked_pids, pid_alive
 from sierra_sync.world.up import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
@@ -84,7 +84,7 @@ def world(tmp_path: Path, prefect_api: str) -> Iterator[MiniWorld]:
         runner = spawn(state, RUNNER, argv, service_env, {SOCKET_URL_KEY: address}, PROJECT_DIR)
         deadline = time.monotonic() + 120
         while not ping(address):
-            assert state.is_running(runner), Path(runner.log).read_text()[-2000:]
+            assert pid_alive(runner.pid), Path(runner.log).read_text()[-2000:]
             assert time.monotonic() < deadline, "the runner did not answer within 120 s"
             time.sleep(0.2)
         assert world_runner(data_dir) == (address, prefect_api)
