@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import os
 import select
@@ -37,6 +38,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -232,7 +234,63 @@ def preload() -> list[str]:
             registry.load(name)
         except Exception:
             broken.append(name)
+    _import_quietly(WARM_MODULES)
     return broken
+
+
+# What a flow run imports on its way (Prefect's engines load lazily); the runner also learns the modules
+# its runs imported (`<world>/runner.modules`) and imports them between requests, so every later fork has
+# them already.
+WARM_MODULES = (
+    "sqlite3",
+    "prefect.engine",
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.concurrency.context",
+    "prefect.concurrency.services",
+    "prefect.concurrency.v1.context",
+    "prefect.telemetry.run_telemetry",
+    "prefect.utilities.visualization",
+    "pydantic.color",
+    "fastapi",
+    "graphviz",
+)
+
+
+def _import_quietly(names: Iterable[str]) -> None:
+    for name in names:
+        if name and name not in sys.modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+
+
+class _Learned:
+    """The modules runs imported that the runner has not: recorded by each fork, imported by the runner."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.seen = 0.0
+
+    def record(self, preloaded: set[str]) -> None:
+        new = sorted(name for name in set(sys.modules) - preloaded if not name.startswith("__"))
+        if new and self.path is not None:
+            with contextlib.suppress(OSError), self.path.open("a") as out:
+                out.write("".join(f"{name}\n" for name in new))
+
+    def import_new(self) -> None:
+        if self.path is None:
+            return
+        try:
+            changed = self.path.stat().st_mtime
+        except OSError:
+            return
+        if changed == self.seen:
+            return
+        self.seen = changed
+        with contextlib.suppress(OSError):
+            _import_quietly(line.strip() for line in self.path.read_text().splitlines())
+        if threading.active_count() > 1:  # an import started a thread: forks would copy it half-done
+            print(f"runner: warning: {threading.active_count() - 1} threads after imports", flush=True)
 
 
 def _peer_uid(conn: socket.socket) -> int:
@@ -368,10 +426,12 @@ class _Stop:
         self.requested = True
 
 
-def serve(address: str, *, grace: float = 10.0) -> int:
+def serve(address: str, *, modules: Path | None = None, grace: float = 10.0) -> int:
     """Preload, listen on `address`, fork a process per connection; SIGTERM/SIGINT: stop accepting, let
     the runs in progress end (they get the signal too when `down` signals the process group), exit 0."""
     broken = preload()
+    learned = _Learned(modules)
+    learned.import_new()
     if broken:
         print(f"runner: flows that do not import: {', '.join(broken)}", flush=True)
     stop = _Stop()
@@ -393,7 +453,8 @@ def serve(address: str, *, grace: float = 10.0) -> int:
     print(f"runner: listening on {address} (pid {parent})", flush=True)
     try:
         while not stop.requested:
-            _reap(children)
+            if _reap(children):
+                learned.import_new()  # between requests: a fork never copies a half-done import
             try:
                 ready, _, _ = select.select([listener], [], [], 0.5)
             except InterruptedError:
@@ -411,10 +472,12 @@ def serve(address: str, *, grace: float = 10.0) -> int:
                 listener.close()
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
+                preloaded = set(sys.modules)
                 try:
                     code = _serve_one(conn, log_fd)
                 except BaseException:
                     code = 1
+                learned.record(preloaded)
                 raise SystemExit(code)
             conn.close()
             children.add(pid)
@@ -435,13 +498,17 @@ def serve(address: str, *, grace: float = 10.0) -> int:
     return 0
 
 
-def _reap(children: set[int]) -> None:
+def _reap(children: set[int]) -> int:
+    """Reap the forks that ended; returns how many."""
+    reaped = 0
     for pid in list(children):
         with contextlib.suppress(ChildProcessError):
             done, _status = os.waitpid(pid, os.WNOHANG)
             if done == 0:
                 continue
         children.discard(pid)
+        reaped += 1
+    return reaped
 
 
 def _main() -> None:
@@ -449,8 +516,9 @@ def _main() -> None:
 
     parser = argparse.ArgumentParser(description="The local world's runner of `sierra-sync run`.")
     parser.add_argument("--address", required=True, help="unix:<path> or unix:@<abstract name>")
+    parser.add_argument("--modules", type=Path, help="file of the modules runs imported (learned)")
     args = parser.parse_args()
-    sys.exit(serve(args.address))
+    sys.exit(serve(args.address, modules=args.modules))
 
 
 if __name__ == "__main__":

@@ -208,6 +208,7 @@ class World:
         once, each run in a fork of it; it answers once they are imported."""
         address = address_for(self.state)
         argv = [sys.executable, "-m", "sierra_sync.world.runner", "--address", address]
+        argv += ["--modules", str(self.state.dir / "runner.modules")]
         return spawn(self.state, RUNNER, argv, env, {SOCKET_URL_KEY: address}, PROJECT_DIR)
 
     def _sandboxes(self, env: dict[str, str], urls: dict[str, str], ports: dict[str, int]) -> Service:

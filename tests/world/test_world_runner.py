@@ -81,6 +81,7 @@ def world(tmp_path: Path, prefect_api: str) -> Iterator[MiniWorld]:
         spawn(state, "prefect", SLEEPER, service_env, {"prefect_api": prefect_api}, tmp_path)
         address = address_for(state)
         argv = [sys.executable, "-m", "sierra_sync.world.runner", "--address", address]
+        argv += ["--modules", str(state.dir / "runner.modules")]
         runner = spawn(state, RUNNER, argv, service_env, {SOCKET_URL_KEY: address}, PROJECT_DIR)
         deadline = time.monotonic() + 120
         while not ping(address):
