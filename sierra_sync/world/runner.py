@@ -321,13 +321,12 @@ def _take_over_std(fds: list[int]) -> None:
     sys.stderr = open(2, "w", encoding=encoding, buffering=1, errors="backslashreplace", closefd=False)  # noqa: SIM115
 
 
-def _release_std() -> None:
+def _release_std(log: int) -> None:
     """Let go of the caller's descriptors (its pipes see end-of-file once the caller exits), keeping
     whatever this process still writes (Prefect draining its queues) in the runner's log."""
     with contextlib.suppress(Exception):
         sys.stdout.flush()
         sys.stderr.flush()
-    log = int(os.environ.get("_SIERRA_RUNNER_LOG_FD", "-1"))
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     for target in (1, 2):
@@ -381,7 +380,7 @@ def _serve_one(conn: socket.socket, log_fd: int) -> int:
     os.environ.update(env)
     if mark is not None:
         os.environ[MARK_ENV] = mark  # `down` finds (and stops) the runs in progress too
-    os.environ["_SIERRA_RUNNER_LOG_FD"] = str(log_fd)
+    sys.argv = ["sierra-sync", *argv]
     _take_over_std(fds)
     done = threading.Event()
     code = 1
@@ -414,7 +413,7 @@ def _serve_one(conn: socket.socket, log_fd: int) -> int:
             sys.stderr.flush()
         with contextlib.suppress(OSError):
             conn.sendall(_frame({"exit": code}))
-        _release_std()
+        _release_std(log_fd)
     return code
 
 
