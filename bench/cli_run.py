@@ -102,7 +102,7 @@ def main() -> None:
                 timeout=30,
             ).json()
             completed = sum(1 for r in found if r["state_type"] == "COMPLETED")
-            if completed != 1 + 2 * args.runs:
+            if completed < 1 + 2 * args.runs:
                 raise SystemExit(f"expected {1 + 2 * args.runs} completed flow runs, found {completed}")
         finally:
             subprocess.run([*CLI, "down"], env=env, capture_output=True, timeout=300, check=False)

@@ -45,7 +45,16 @@ from typing import Any
 
 from sierra_sync.world.state import MARK_ENV, WorldState
 
-__all__ = ["RUNNER", "SOCKET_URL_KEY", "address_for", "delegate", "ping", "serve", "world_runner"]
+__all__ = [
+    "RUNNER",
+    "SOCKET_URL_KEY",
+    "address_for",
+    "data_dir_from_env",
+    "delegate",
+    "ping",
+    "serve",
+    "world_runner",
+]
 
 RUNNER = "runner"  # the service's name in the world's records
 SOCKET_URL_KEY = "runner"  # its record's URL key: "unix:<path>" or "unix:@<abstract name>"
@@ -114,6 +123,15 @@ class _Reader:
 
 
 # --- the caller's side ---------------------------------------------------------------------------------
+
+
+def data_dir_from_env() -> Path:
+    """The data directory as the settings read it (SIERRA_DATA_DIR, any case; default .sierra), without
+    importing pydantic: the command line's fast path."""
+    for key, value in os.environ.items():
+        if key.upper() == "SIERRA_DATA_DIR":
+            return Path(value)
+    return Path(".sierra")
 
 
 def world_runner(data_dir: Path) -> tuple[str, str] | None:
