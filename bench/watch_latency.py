@@ -63,6 +63,12 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=8, help="companies synced at the same time")
     parser.add_argument(
+        "--switch-ms",
+        type=float,
+        default=None,
+        help="the interpreter's thread switch interval (sys.setswitchinterval; Python's default 5 ms)",
+    )
+    parser.add_argument(
         "--processes", type=int, default=1, help="push from this many processes (companies sharded)"
     )
     parser.add_argument(

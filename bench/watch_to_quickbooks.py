@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -63,6 +64,8 @@ def _ms(values: list[float]) -> str:
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.switch_ms is not None:
+        sys.setswitchinterval(args.switch_ms / 1000)
     schema = args.schema
     options = SandboxOptions(latency_ms=args.latency_ms)
     with bench_env(options, args.url, schema=schema, sandbox_process=args.sandbox_process) as env:
@@ -186,6 +189,7 @@ def run(args: argparse.Namespace) -> None:
         f"{args.workers} workers"
         + (f" in each of {args.processes} processes" if args.processes > 1 else "")
         + (", sandbox in its own process" if args.sandbox_process else ", sandbox in this process")
+        + f", thread switch interval {sys.getswitchinterval() * 1000:g} ms"
     )
     print(f"commit -> QuickBooks over {len(latencies)} edits: {_ms(latencies)}")
     print(f"first round (the first change after start): {_ms(first)}")
