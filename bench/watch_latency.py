@@ -63,6 +63,11 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=8, help="companies synced at the same time")
     parser.add_argument(
+        "--unsized-pool",
+        action="store_true",
+        help="keep the default database pool (what `watch` had before it sized it for its workers)",
+    )
+    parser.add_argument(
         "--switch-ms",
         type=float,
         default=None,

@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> None:
         os.environ["SIERRA_DATABASE_URL"] = env.db_url
         get_settings.cache_clear()
         runtime.reset_engines()
-        runtime.size_pool_for(args.workers)
+        if not args.unsized_pool:  # what `watch` did before: the default pool, whatever --workers
+            runtime.size_pool_for(args.workers)
         push = WarmPush(runtime.Credentials(app=env.app, keyring=env.ring), emit=_no_event)
         with env.sessions() as s:
             target = {
@@ -190,6 +191,7 @@ def run(args: argparse.Namespace) -> None:
         + (f" in each of {args.processes} processes" if args.processes > 1 else "")
         + (", sandbox in its own process" if args.sandbox_process else ", sandbox in this process")
         + f", thread switch interval {sys.getswitchinterval() * 1000:g} ms"
+        + (", database pool NOT sized for the workers (10 + 10 overflow)" if args.unsized_pool else "")
     )
     print(f"commit -> QuickBooks over {len(latencies)} edits: {_ms(latencies)}")
     print(f"first round (the first change after start): {_ms(first)}")
