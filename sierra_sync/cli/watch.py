@@ -232,7 +232,10 @@ def watch(
     ),
     poll_interval: float = typer.Option(0.25, min=0.05, help="Seconds between polls (SQLite)."),
     workers: int = typer.Option(
-        8, min=1, help="Companies synced at the same time (one sync per company), per process."
+        20,
+        min=1,
+        help="Companies synced at the same time (one sync per company), per process; the database pool "
+        "is sized for them (two connections per push).",
     ),
     processes: int = typer.Option(
         1,
