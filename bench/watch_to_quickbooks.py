@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> None:
 
         latencies: list[float] = []
         phases: dict[str, list[float]] = defaultdict(list)
-        gate = threading.Barrier(args.companies)
+        gate = threading.Barrier(args.companies, timeout=120)  # an edit that cannot connect breaks it
 
         def edit(company_id: uuid.UUID, memo: str) -> float:
             with env.sessions() as s:
