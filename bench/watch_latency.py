@@ -62,6 +62,25 @@ def main() -> None:
         "--latency-ms", type=float, default=0.0, help="QuickBooks sandbox latency per request"
     )
     parser.add_argument("--workers", type=int, default=8, help="companies synced at the same time")
+    parser.add_argument(
+        "--unsized-pool",
+        action="store_true",
+        help="keep the default database pool (what `watch` had before it sized it for its workers)",
+    )
+    parser.add_argument(
+        "--switch-ms",
+        type=float,
+        default=None,
+        help="the interpreter's thread switch interval (sys.setswitchinterval; Python's default 5 ms)",
+    )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="push from this many processes (companies sharded)"
+    )
+    parser.add_argument(
+        "--sandbox-process",
+        action="store_true",
+        help="run the QuickBooks sandbox in a process of its own (as in the world and in production)",
+    )
     args = parser.parse_args()
     if not args.url.startswith("postgresql"):
         parser.error("this benchmark measures LISTEN/NOTIFY: give a PostgreSQL URL")

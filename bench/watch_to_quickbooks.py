@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -16,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.common import bench_env
+from bench.common import KEY_CREATED, bench_env
 from bench.watch_latency import percentile
-from connectors.realtime import CompanyWorkers, SyncDone
+from connectors.realtime import CompanyWorkers, ShardedCompanyWorkers, SyncDone
 from connectors.watch import ChangeBatch, ChangeWatcher
 from sandbox.quickbooks import SandboxOptions
 from sierra_core.db.models import Invoice
@@ -29,6 +30,26 @@ from tasks.realtime import WarmPush
 
 def _no_event(**_: Any) -> None:
     """No Prefect API in the bench: emit_event would queue the event for a background worker (not timed)."""
+
+
+def bench_push(threads: int) -> WarmPush:
+    """The warm push of a shard process (`--processes`): the bench's sandbox app and token key, handed over
+    in the environment by `run`."""
+    from connectors.kit import oauth
+    from connectors.quickbooks.provider import QUICKBOOKS
+    from sierra_core.crypto import Keyring
+
+    runtime.size_pool_for(threads)
+    app = oauth.App(
+        provider=QUICKBOOKS,
+        environment="local",
+        client_id=os.environ["BENCH_CLIENT_ID"],
+        client_secret=os.environ["BENCH_CLIENT_SECRET"],
+        redirect_uri="http://127.0.0.1:9/callback",
+        local_base=os.environ["BENCH_QBO_URL"],
+    )
+    ring = Keyring.from_encoded({"bench": os.environ["BENCH_KEY"]}, {"bench": KEY_CREATED})
+    return WarmPush(runtime.Credentials(app=app, keyring=ring), emit=_no_event)
 
 
 def _all_past(
@@ -43,17 +64,19 @@ def _ms(values: list[float]) -> str:
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.switch_ms is not None:
+        sys.setswitchinterval(args.switch_ms / 1000)
     schema = args.schema
-    with bench_env(SandboxOptions(latency_ms=args.latency_ms), args.url, schema=schema) as env:
+    options = SandboxOptions(latency_ms=args.latency_ms)
+    with bench_env(options, args.url, schema=schema, sandbox_process=args.sandbox_process) as env:
         companies = env.seed_sent(args.companies, args.invoices)
         realms = {company_id: env.connect(company_id).realm_id for company_id in companies}
         os.environ["SIERRA_DATABASE_URL"] = env.db_url
         get_settings.cache_clear()
         runtime.reset_engines()
-        runtime.size_pool_for(args.workers)
+        if not args.unsized_pool:  # what `watch` did before: the default pool, whatever --workers
+            runtime.size_pool_for(args.workers)
         push = WarmPush(runtime.Credentials(app=env.app, keyring=env.ring), emit=_no_event)
-        with ThreadPoolExecutor(max_workers=args.workers) as pool:
-            list(pool.map(push, companies))  # everything in QuickBooks first (untimed)
         with env.sessions() as s:
             target = {
                 c: s.scalars(select(Invoice.id).where(Invoice.company_id == c).limit(1)).one()
@@ -69,7 +92,30 @@ def run(args: argparse.Namespace) -> None:
                 done[sync.company_id].append(sync)
                 arrived.notify_all()
 
-        workers = CompanyWorkers(push, max_workers=args.workers, on_done=finished)
+        workers: CompanyWorkers | ShardedCompanyWorkers
+        if args.processes > 1:
+            os.environ.update(
+                BENCH_CLIENT_ID=options.client_id,
+                BENCH_CLIENT_SECRET=options.client_secret,
+                BENCH_QBO_URL=env.url,
+                BENCH_KEY=env.key_text,
+            )
+            workers = ShardedCompanyWorkers(
+                "bench.watch_to_quickbooks:bench_push",
+                processes=args.processes,
+                threads=args.workers,
+                on_done=finished,
+            )
+        else:
+            workers = CompanyWorkers(push, max_workers=args.workers, on_done=finished)
+        for company_id in companies:  # everything in QuickBooks first, by the workers (untimed)
+            workers.submit(company_id)
+        with arrived:
+            if not arrived.wait_for(partial(_all_past, done, defaultdict(int), companies), 600):
+                raise SystemExit("the first push of every company did not end within 600 s")
+        failed = [d.error for c in companies for d in done[c] if d.error is not None]
+        if failed:
+            raise SystemExit(f"the first push failed: {failed[0]}")
         watcher = ChangeWatcher(env.engine, debounce=args.debounce, stop_after=3600)
 
         def consume() -> None:
@@ -85,7 +131,7 @@ def run(args: argparse.Namespace) -> None:
 
         latencies: list[float] = []
         phases: dict[str, list[float]] = defaultdict(list)
-        gate = threading.Barrier(args.companies)
+        gate = threading.Barrier(args.companies, timeout=120)  # an edit that cannot connect breaks it
 
         def edit(company_id: uuid.UUID, memo: str) -> float:
             with env.sessions() as s:
@@ -142,6 +188,10 @@ def run(args: argparse.Namespace) -> None:
         f"database: postgresql (LISTEN), debounce {args.debounce:g} s, {args.companies} companies changing "
         f"at once, {args.rounds} rounds, QuickBooks sandbox latency {args.latency_ms:g} ms, "
         f"{args.workers} workers"
+        + (f" in each of {args.processes} processes" if args.processes > 1 else "")
+        + (", sandbox in its own process" if args.sandbox_process else ", sandbox in this process")
+        + f", thread switch interval {sys.getswitchinterval() * 1000:g} ms"
+        + (", database pool NOT sized for the workers (10 + 10 overflow)" if args.unsized_pool else "")
     )
     print(f"commit -> QuickBooks over {len(latencies)} edits: {_ms(latencies)}")
     print(f"first round (the first change after start): {_ms(first)}")

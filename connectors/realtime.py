@@ -14,15 +14,21 @@ here: the caller's `run` decides what a sync is (the watch command's pushes emit
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import logging
+import multiprocessing
+import queue
+import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["CompanyWorkers", "SyncDone"]
+__all__ = ["CompanyWorkers", "RemoteSyncError", "ShardedCompanyWorkers", "SyncDone"]
 
 log = logging.getLogger("sierra_sync.realtime")
 
@@ -141,3 +147,155 @@ class CompanyWorkers:
                 del self._busy[company_id]
                 self._idle.notify_all()
                 return
+
+
+class RemoteSyncError(Exception):
+    """A sync that failed in a shard process: its error's type and first line (the original object stays
+    there; it may not pickle)."""
+
+
+def _resolve(factory: str) -> Callable[[int], Callable[[uuid.UUID], object]]:
+    module, _, attr = factory.partition(":")
+    found: Callable[[int], Callable[[uuid.UUID], object]] = getattr(importlib.import_module(module), attr)
+    return found
+
+
+def _shard_main(factory: str, threads: int, inbox: Any, outbox: Any, shard: int) -> None:
+    """One shard process: a CompanyWorkers of `threads` threads running `factory()`'s syncs, fed by
+    `inbox` ((company id, seen_at) tuples; None: stop), reporting each SyncDone on `outbox`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop (None on the inbox)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from sierra_core.shutdown import STOP  # pushes stop between batch requests once it is requested
+
+    run = _resolve(factory)(threads)  # warm before the first change (imports, credentials)
+    prepare = getattr(run, "prepare", None)
+    if callable(prepare):
+        prepare()
+
+    def report(done: SyncDone) -> None:
+        error = done.error
+        if error is not None:
+            text = str(error).strip().splitlines()
+            error = RemoteSyncError(text[0] if text else type(error).__name__)
+        try:
+            outbox.put(("done", dataclasses.replace(done, error=error)))
+        except Exception:  # a result that does not pickle: the sync still counts, without it
+            outbox.put(("done", dataclasses.replace(done, error=error, result=None)))
+
+    outbox.put(("ready", shard))
+    workers = CompanyWorkers(run, max_workers=threads, on_done=report)
+    try:
+        while True:
+            message = inbox.get()
+            if message is None:
+                STOP.request()
+                break
+            company, seen_at = message
+            workers.submit(uuid.UUID(company), seen_at=seen_at)
+    finally:
+        workers.stop()
+        close = getattr(run, "close", None)
+        if callable(close):
+            close()
+        outbox.put(("exited", shard))
+
+
+class ShardedCompanyWorkers:
+    """CompanyWorkers over `processes` processes (each its own interpreter, so pushes never queue for one
+    GIL), `threads` each. A company always goes to the same process, so its syncs keep their order and stay
+    one at a time (and the push lease still guards every connection across processes). `factory` names a
+    callable, "module:attr", that takes the number of threads and returns the sync function (for `watch`:
+    a WarmPush); each process calls it once at start. `on_done` runs in this process, on one reporting thread.
+    `times` are `time.monotonic()` values: the same clock in every process of the machine."""
+
+    def __init__(
+        self,
+        factory: str,
+        *,
+        processes: int,
+        threads: int = 8,
+        on_done: Callable[[SyncDone], None] | None = None,
+        start_timeout: float = 300.0,
+    ) -> None:
+        if processes < 1 or threads < 1:
+            raise ValueError("processes and threads must be at least 1")
+        context = multiprocessing.get_context("spawn")  # fresh interpreters: no threads or sockets copied
+        self._on_done = on_done
+        self._outbox = context.Queue()
+        self._inboxes = [context.Queue() for _ in range(processes)]
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._processes = [
+            context.Process(
+                target=_shard_main,
+                args=(factory, threads, inbox, self._outbox, shard),
+                name=f"company-sync-{shard}",
+                daemon=True,
+            )
+            for shard, inbox in enumerate(self._inboxes)
+        ]
+        for process in self._processes:
+            process.start()
+        ready, deadline = 0, time.monotonic() + start_timeout
+        while ready < processes:
+            try:
+                kind, _ = self._outbox.get(timeout=1.0)
+            except queue.Empty:
+                if time.monotonic() > deadline or not all(p.is_alive() for p in self._processes):
+                    self._kill()
+                    raise RuntimeError("a sync process did not start; see its output above") from None
+                continue
+            ready += kind == "ready"
+        self._reporter = threading.Thread(target=self._report, name="company-sync-reports", daemon=True)
+        self._reporter.start()
+
+    def submit(self, company_id: uuid.UUID, seen_at: float | None = None) -> bool:
+        seen = time.monotonic() if seen_at is None else seen_at
+        with self._lock:
+            if self._stopping:
+                return False
+            self._inboxes[company_id.int % len(self._inboxes)].put((str(company_id), seen))
+        return True
+
+    def _report(self) -> None:
+        exited = 0
+        while exited < len(self._processes):
+            try:
+                kind, payload = self._outbox.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in self._processes):
+                    return
+                continue
+            if kind == "exited":
+                exited += 1
+            elif kind == "done" and self._on_done is not None:
+                try:
+                    self._on_done(payload)
+                except Exception:
+                    log.exception("reporting the sync of company %s failed", payload.company_id)
+
+    def stop(self, wait: bool = True) -> None:
+        """No new sync; running ones end (a push between its batch requests); the processes exit."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+        for inbox in self._inboxes:
+            inbox.put(None)
+        if wait:
+            self._reporter.join()
+            for process in self._processes:
+                process.join(30)
+            self._kill()
+
+    def _kill(self) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+
+    def __enter__(self) -> ShardedCompanyWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

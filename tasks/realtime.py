@@ -83,6 +83,10 @@ class WarmPush:
         self._emit = emit
         self._warm: dict[uuid.UUID, tuple[CompanySync, ExitStack]] = {}
 
+    def prepare(self) -> None:
+        """Read the credentials blocks now rather than on the first push (a shard process starting)."""
+        self._credentials()
+
     def _credentials(self) -> Credentials:
         with self._lock:
             if self._creds is None:

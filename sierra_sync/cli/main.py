@@ -130,11 +130,42 @@ def _use_local_world(command: str | None) -> None:
         os.environ["PREFECT_API_URL"] = url
 
 
+def _run_in_world(args: list[str]) -> int | None:
+    """`sierra-sync run …` while the local world runs (and this command would use its Prefect server):
+    hand it to the world's runner, which has Prefect and the flows imported already
+    (sierra_sync/world/runner.py); returns the exit status, or None to run here (no world,
+    SIERRA_RUN_IN_PROCESS=1, another Prefect API, or the runner cannot be reached). Neither Prefect nor
+    pydantic is imported on that path: the settings are read, and checked, by the run itself."""
+    if not args or args[0] != "run" or os.environ.get("SIERRA_RUN_IN_PROCESS", "").lower() in TRUE:
+        return None
+    from sierra_sync.world.runner import OFF_ENV, data_dir_from_env, delegate, world_runner
+
+    found = world_runner(data_dir_from_env())
+    if found is None or os.environ.get("PREFECT_API_URL", found[1]) != found[1]:
+        return None
+    os.environ["PREFECT_API_URL"] = found[1]  # as _use_local_world sets it
+    os.environ[OFF_ENV] = "1"  # the runner's fork runs it in its own process, never hands it on again
+    try:
+        return delegate(found[0], args)
+    finally:
+        os.environ.pop(OFF_ENV, None)
+
+
+TRUE = {"1", "true", "yes", "on"}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; translate SierraError into one line on stderr and its exit code."""
     _prefect_defaults()
     args = sys.argv[1:] if argv is None else argv
-    _use_local_world(args[0] if args else None)
+    delegated = _run_in_world(args)
+    if delegated is not None:
+        sys.exit(delegated)
+    try:
+        _use_local_world(args[0] if args else None)
+    except SierraError as err:  # a bad SIERRA_* setting, reported as every command reports it
+        print(f"error: {err.message}", file=sys.stderr)
+        sys.exit(err.exit_code)
     _register(args[0] if args and args[0] in COMMANDS else None)
     _quiet_libraries()
     try:

@@ -26,7 +26,7 @@ from typing import Any
 import typer
 from sqlalchemy import Engine, select
 
-from connectors.realtime import CompanyWorkers, SyncDone
+from connectors.realtime import CompanyWorkers, ShardedCompanyWorkers, SyncDone
 from connectors.watch import CHANNEL, ChangeBatch, ChangeWatcher
 from sierra_core.db.engine import redact_url
 from sierra_core.db.models import Company, Integration
@@ -58,10 +58,24 @@ def realtime_push(workers: int) -> SyncCallback:
     def push(company_id: str) -> object:
         with lock:
             if not made:
+                # Each push holds two pooled connections (its push lease, its work): a default pool of 10
+                # (+10 overflow) would let only 10 of `workers` companies push at once, the rest waiting.
+                importlib.import_module("tasks.runtime").size_pool_for(workers)
                 made.append(importlib.import_module("tasks.realtime").WarmPush())
         return made[0](uuid.UUID(company_id))
 
     return push
+
+
+def shard_push(threads: int) -> Callable[[uuid.UUID], object]:
+    """The warm push of one process of `watch --processes N` (connectors.realtime.ShardedCompanyWorkers),
+    its database pool sized for `threads` pushes."""
+    importlib.import_module("tasks.runtime").size_pool_for(threads)
+    push: Callable[[uuid.UUID], object] = importlib.import_module("tasks.realtime").WarmPush()
+    return push
+
+
+SHARD_PUSH = "sierra_sync.cli.watch:shard_push"
 
 
 def _announce_only(company_id: str) -> object:
@@ -119,12 +133,16 @@ def run_watch(
     as_json: bool = False,
     stop: StopRequest | None = None,
     max_workers: int = 8,
+    processes: int = 1,
+    shard_factory: str = SHARD_PUSH,
 ) -> WatchTotals:
     """For each batch, sync every changed company with a connected QuickBooks integration on a pool of
     `max_workers` threads: one sync at a time per company (a company that changes again while it syncs is
     synced once more right after, whatever the number of changes), companies in parallel. A failing sync
     costs one line on stderr; the others go on. Once `stop` is requested no further sync starts; the
-    running ones finish. Returns the totals when the batches end and every sync started has finished."""
+    running ones finish. Returns the totals when the batches end and every sync started has finished.
+    With `processes` > 1 the syncs are `shard_factory`'s, in that many processes of `max_workers` threads
+    each (a company always in the same one: connectors.realtime.ShardedCompanyWorkers), not `sync`."""
     totals = WatchTotals()
     lock = threading.Lock()
     names: dict[uuid.UUID, str] = {}
@@ -165,7 +183,12 @@ def run_watch(
                 )
             sys.stdout.flush()
 
-    with CompanyWorkers(lambda cid: sync(str(cid)), max_workers=max_workers, on_done=done) as workers:
+    workers: CompanyWorkers | ShardedCompanyWorkers
+    if processes > 1:
+        workers = ShardedCompanyWorkers(shard_factory, processes=processes, threads=max_workers, on_done=done)
+    else:
+        workers = CompanyWorkers(lambda cid: sync(str(cid)), max_workers=max_workers, on_done=done)
+    with workers:
         for batch in batches:
             connected = connected_companies(engine, batch.company_ids)
             queued: list[str] = []
@@ -208,7 +231,18 @@ def watch(
         help="Seconds to gather changes before syncing (edits made during a sync coalesce anyway).",
     ),
     poll_interval: float = typer.Option(0.25, min=0.05, help="Seconds between polls (SQLite)."),
-    workers: int = typer.Option(8, min=1, help="Companies synced at the same time (one sync per company)."),
+    workers: int = typer.Option(
+        20,
+        min=1,
+        help="Companies synced at the same time (one sync per company), per process; the database pool "
+        "is sized for them (two connections per push).",
+    ),
+    processes: int = typer.Option(
+        1,
+        min=1,
+        help="Push from this many processes, companies shared out among them (each keeps its companies): "
+        "many companies changing at once no longer queue for one interpreter.",
+    ),
     flow_runs: bool = typer.Option(
         False, "--flow-runs", help="Sync with the incremental-sync flow (a flow run per sync) instead."
     ),
@@ -264,6 +298,7 @@ def watch(
                 as_json=as_json,
                 stop=stop,
                 max_workers=workers,
+                processes=1 if emit_only or flow_runs else processes,
             ),
             stop,
             grace=get_settings().stop_grace_seconds,

@@ -9,6 +9,7 @@ far is stopped again: no half world is left running.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sierra_core.shutdown import STOP, StopRequest
 from sierra_sync.demo.prefect_server import PrefectServer
 from sierra_sync.world.ports import choose_ports
 from sierra_sync.world.processes import base_env, executable, spawn, stop_all, wait_until
+from sierra_sync.world.runner import RUNNER, SOCKET_URL_KEY, address_for, ping
 from sierra_sync.world.state import Service, WorldState
 
 SANDBOX_DIR = "sandbox"  # the sandboxes' state files (the demo writes them too)
@@ -164,6 +166,7 @@ class World:
             prefect_home,
         )
         sandboxes = self._sandboxes(env, urls, ports)
+        runner = self._runner(env)
         sierra = executable("sierra-sync")
         watch = spawn(self.state, "watch", [sierra, "watch"], env, {}, PROJECT_DIR)  # the database only
         self._wait(
@@ -187,6 +190,9 @@ class World:
         self._say("worker: polling pool sierra-process; every deployment Ready")
         self._wait(lambda: answers(f"{urls['api']}/healthz"), "the web app (api serve)", api)
         self._say(f"web app: {urls['api']} (API playground {urls['api']}/docs)")
+        address = runner.urls[SOCKET_URL_KEY]
+        self._wait(lambda: ping(address), "the runner of `sierra-sync run`", runner)
+        self._say(f"runner: `sierra-sync run` runs its flows in a fork of {address} (Prefect already loaded)")
         return urls
 
     def _migrate(self, database_url: str) -> None:
@@ -198,6 +204,14 @@ class World:
             migrate.upgrade(engine)
         finally:
             engine.dispose()
+
+    def _runner(self, env: dict[str, str]) -> Service:
+        """The runner of `sierra-sync run` (sierra_sync/world/runner.py): Prefect and the flows imported
+        once, each run in a fork of it; it answers once they are imported."""
+        address = address_for(self.state)
+        argv = [sys.executable, "-m", "sierra_sync.world.runner", "--address", address]
+        argv += ["--modules", str(self.state.dir / "runner.modules")]
+        return spawn(self.state, RUNNER, argv, env, {SOCKET_URL_KEY: address}, PROJECT_DIR)
 
     def _sandboxes(self, env: dict[str, str], urls: dict[str, str], ports: dict[str, int]) -> Service:
         store = self.data_dir / SANDBOX_DIR

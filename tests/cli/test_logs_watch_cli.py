@@ -290,3 +290,41 @@ def test_watch_pushes_a_changed_invoice_to_quickbooks_within_seconds(flow_env, e
             )
         ).all()
     assert [log.status for log in logged] == ["success"]
+
+
+def test_watch_over_processes_syncs_each_connected_company_and_reports_failures(
+    engine, sessions, capsys, tmp_path, monkeypatch
+):
+    with sessions.begin() as s:
+        broken, fine, offline = (factories.company(s) for _ in range(3))
+        for company in (broken, fine):
+            factories.integration(s, company.id, connection_status="connected", is_active=True)
+        factories.integration(s, offline.id, connection_status="expired")
+        names = {c.id: c.name for c in (broken, fine)}
+        ids = [broken.id, fine.id, offline.id]
+    log = tmp_path / "syncs.log"
+    monkeypatch.setenv("SHARD_TEST_LOG", str(log))
+    monkeypatch.setenv("SHARD_TEST_FAIL", str(broken.id))
+    monkeypatch.setenv("SHARD_TEST_SECONDS", "0.05")
+
+    def never(company_id: str) -> object:
+        raise AssertionError("with processes the syncs are the shard factory's, not this callback's")
+
+    totals = run_watch(
+        engine,
+        [_batch(*ids)],
+        never,
+        processes=2,
+        max_workers=2,
+        shard_factory="tests.connectors.realtime_shard_sync:recording_sync",
+    )
+    captured = capsys.readouterr()
+    assert (totals.batches, totals.synced, totals.skipped) == (1, 1, 1)
+    assert totals.failed == [str(broken.id)]
+    started = [line.split() for line in log.read_text().splitlines() if " start " in line]
+    assert sorted(company for _, _, company, _, _ in started) == sorted(str(c) for c in names)
+    assert {threads for *_, threads in started} == {"2"}  # each process got its thread count
+    assert captured.err.strip() == (
+        f"error: incremental sync of {broken.name} ({broken.id}) failed: QuickBooks said no"
+    )
+    assert f"synced {fine.name} ({fine.id})" in captured.out

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from pathlib import Path
 
-from connectors.realtime import CompanyWorkers, SyncDone
+import pytest
+
+from connectors.realtime import CompanyWorkers, RemoteSyncError, ShardedCompanyWorkers, SyncDone
 
 A, B = uuid.uuid4(), uuid.uuid4()
 
@@ -93,3 +96,59 @@ def test_a_broken_reporter_does_not_leave_the_company_busy():
         assert workers.wait_idle(10)
         assert workers.submit(A)
         assert workers.wait_idle(10)
+
+
+def _intervals(log: Path, company_id: uuid.UUID) -> list[tuple[int, float, float]]:
+    """(pid, start, end) of each sync of the company, from the recording sync's log."""
+    starts: list[tuple[int, float]] = []
+    found: list[tuple[int, float, float]] = []
+    for line in log.read_text().splitlines():
+        pid, what, company, at, _threads = line.split()
+        if company != str(company_id):
+            continue
+        if what == "start":
+            starts.append((int(pid), float(at)))
+        else:
+            began = starts.pop(0)
+            found.append((began[0], began[1], float(at)))
+    return found
+
+
+def test_shards_keep_each_company_in_one_process_one_sync_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    even, odd = uuid.UUID(int=(uuid.uuid4().int >> 1) << 1), uuid.UUID(int=((uuid.uuid4().int >> 1) << 1) | 1)
+    log = tmp_path / "syncs.log"
+    monkeypatch.setenv("SHARD_TEST_LOG", str(log))
+    monkeypatch.setenv("SHARD_TEST_FAIL", str(odd))
+    done: list[SyncDone] = []
+    lock = threading.Lock()
+
+    def record(finished: SyncDone) -> None:
+        with lock:
+            done.append(finished)
+
+    factory = "tests.connectors.realtime_shard_sync:recording_sync"
+    with ShardedCompanyWorkers(factory, processes=2, threads=3, on_done=record) as workers:
+        first = time.monotonic()
+        for _ in range(4):  # one sync, then the three other changes ride on one more
+            assert workers.submit(even, seen_at=first)
+        assert workers.submit(odd)
+        deadline = time.monotonic() + 60
+        while len(done) < 3:
+            assert time.monotonic() < deadline, done
+            time.sleep(0.05)
+    assert not workers.submit(even)  # stopped: nothing new
+
+    evens = _intervals(log, even)
+    assert len(evens) == 2
+    assert evens[0][0] == evens[1][0]  # one process for the company
+    assert evens[0][2] <= evens[1][1]  # never two syncs of it at once
+    odds = _intervals(log, odd)
+    assert len(odds) == 1 and odds[0][0] != evens[0][0]  # the other company: the other process
+    assert odds[0][1] < evens[0][2] and evens[0][1] < odds[0][2]  # ... at the same time
+    by_company = {d.company_id: d for d in done if d.coalesced == 1}
+    assert by_company[even].seen_at == first and by_company[even].result == {"pid": evens[0][0]}
+    failed = by_company[odd].error
+    assert isinstance(failed, RemoteSyncError) and str(failed) == "QuickBooks said no"
+    assert sorted(d.coalesced for d in done if d.company_id == even) == [1, 3]

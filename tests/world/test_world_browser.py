@@ -99,7 +99,7 @@ def test_up_shows_ready_deployments_a_run_and_its_artifact_in_the_prefect_ui_the
     assert urls["api"].endswith(f":{ports[2]}") and urls["quickbooks"].endswith(f":{ports[0]}")
     assert urls["xero"] == f"http://127.0.0.1:{ports[3]}"
     assert httpx.get(f"{urls['xero']}/__sandbox/stats", timeout=10).status_code == 200
-    assert set(urls["services"]) == {"prefect", "sandbox", "worker", "api", "watch"}
+    assert set(urls["services"]) == {"prefect", "sandbox", "worker", "api", "watch", "runner"}
     ui, api = urls["prefect_ui"], urls["prefect_api"]
     assert httpx.get(f"{ui}/ui-settings", timeout=10).json()["api_url"] == api
     status = world.cli("status", "--json")
