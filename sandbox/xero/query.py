@@ -1,5 +1,6 @@
 """Reading lists as Xero's GET does: `If-Modified-Since` (documents updated after it), `where` (`Field ==
-"text"`, `Field == Guid("...")`, `Field == true`, joined by AND / &&), `order` (`Field [ASC|DESC]`), the
+"text"`, `Field == Guid("...")`, `Field == true`, joined by AND / && and OR / ||, AND binding tighter),
+`order` (`Field [ASC|DESC]`), the
 `IDs`/`Statuses`/`ContactIDs`/`InvoiceNumbers` filters, and `page=N` (100 a page; without it, everything:
 invoices then come without their line items)."""
 
@@ -19,6 +20,7 @@ PAGE_SIZE = 100
 _CLAUSE = re.compile(
     r'^\s*([A-Za-z][\w.]*)\s*==\s*(?:"([^"]*)"|Guid\("([0-9a-fA-F-]+)"\)|(true|false)|(-?\d+(?:\.\d+)?))\s*$'
 )
+_OUTSIDE_QUOTES = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'  # an even number of quotes follows
 _MS = re.compile(r"/Date\((-?\d+)")
 _FILTERS = {
     "IDs": None,
@@ -55,7 +57,15 @@ def _updated(doc: Mapping[str, Any]) -> datetime:
 
 
 def _where(docs: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
-    for clause in re.split(r"\s+AND\s+|\s*&&\s*", where.strip()):
+    """Documents matching any of the OR-ed groups (`||` too), each a conjunction of clauses."""
+    kept: dict[int, dict[str, Any]] = {}
+    for group in re.split(r"(?:\s+OR\s+|\s*\|\|\s*)" + _OUTSIDE_QUOTES, where.strip()):
+        kept.update({id(d): d for d in _all_of(docs, group)})
+    return [d for d in docs if id(d) in kept]
+
+
+def _all_of(docs: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    for clause in re.split(r"(?:\s+AND\s+|\s*&&\s*)" + _OUTSIDE_QUOTES, where.strip()):
         match = _CLAUSE.match(clause)
         if match is None:
             raise BadRequest(f'The where clause {clause!r} is not understood (use Field=="value")')

@@ -99,9 +99,12 @@ def test_the_change_feed_asks_for_what_changed_since_and_marks_deletions() -> No
     xero = Xero(
         lambda r: _ok({"Payments": [payments[0], {**payments[0], "PaymentID": "gone", "Status": "DELETED"}]})
     )
-    changes = XeroSyncAdapter(xero.client(), SETTINGS).changes(["payment"], datetime(2026, 3, 1, tzinfo=UTC))
-    assert [(c.external_id, c.deleted) for c in changes] == [
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    adapter = XeroSyncAdapter(xero.client(), SETTINGS)
+    feed = adapter.changes(["payment"], datetime(2026, 3, 1, tzinfo=UTC), now=now)
+    assert [(c.external_id, c.deleted) for c in feed.changes] == [
         (payments[0]["PaymentID"], False),
         ("gone", True),
     ]
+    assert feed.as_of == now and feed.deletes_complete and feed.requests == 1
     assert xero.requests[0].headers["If-Modified-Since"] == "2026-03-01T00:00:00"
