@@ -155,6 +155,10 @@ class AccountingAdapter(Protocol):
     write_chunk: int
     """Records per `write` call (what one batch request takes)."""
 
+    pipelined_writes: bool
+    """Whether the next `write` may be in flight while the engine records the last one's outcomes (the
+    provider allows concurrent requests on a connection)."""
+
     def duplicate_code(self, entity_type: str) -> str:
         """The error code of a natural key taken by a record that is not ours."""
         ...

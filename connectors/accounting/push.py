@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -44,6 +46,15 @@ from sierra_core.errors import SierraError
 __all__ = ["Pusher"]
 
 log = logging.getLogger("sierra_sync.push")
+
+
+@dataclass
+class _Sending:
+    """One chunk's write: its ops, their attempt rows, and the answer on its way."""
+
+    chunk: list[Op]
+    attempts: list[uuid.UUID]
+    answer: Future[tuple[dict[str, WriteResult], Exception | None]]
 
 
 class _Unsent(SierraError):
@@ -95,7 +106,8 @@ class Pusher:
         if self._stopping():
             return self.result
         try:
-            self._prefetch(selected)
+            if not self._sliced():  # sliced: each chunk's lookups go just before its write
+                self._prefetch(selected)
         except Exception as err:
             kind = self.adapter.classify(err)
             if not kind.retryable and kind.budget_resumes_at is None:
@@ -195,22 +207,14 @@ class Pusher:
                 creates.append((row, body))
             else:
                 updates.append((row, link, body))
-        try:
-            found, current = self._lookup(spec, creates, updates)
-        except Exception as err:
-            kind = self.adapter.classify(err)
-            if (not kind.retryable and kind.budget_resumes_at is None) or not isinstance(err, SierraError):
-                raise  # e.g. the connection needs re-authorization: nothing per record can fix that
-            # The provider is down past the HTTP retries (or the allowance is spent): every record of this
-            # type waits for the sweep.
-            for row in [r for r, _ in creates] + [r for r, _, _ in updates] + [r for r, _ in voids]:
-                self.rec.fail_unsent(spec, row, spec.label(row), err, kind.budget_resumes_at)
-            return
         ops: list[Op] = []
-        for row, body in creates:
-            ops.extend(self._plan_create(spec, row, body, found))
-        for row, link, body in updates:
-            ops.extend(self._plan_update(spec, row, link, body, current))
+        if self._sliced():
+            self._write(spec, self._planned(spec, creates, updates))
+        else:
+            planned = next(self._planned(spec, creates, updates, voids=voids, whole=True), None)
+            if planned is None:
+                return
+            ops.extend(planned)
         for row, link in voids:
             ops.append(
                 Op(
@@ -226,7 +230,11 @@ class Pusher:
             for op in ops:
                 self.rec.decide(spec, op.row, op.action, self._reason(op), op.external_id)
             return
-        self._write(spec, [op for op in ops if op.action != "void"])
+        if not self._sliced():
+            writes = [op for op in ops if op.action != "void"]
+            self._write(
+                spec, (writes[i : i + self.write_chunk] for i in range(0, len(writes), self.write_chunk))
+            )
         for op in (op for op in ops if op.action == "void"):
             if self._stopping():
                 break
@@ -241,6 +249,53 @@ class Pusher:
             counts.failed,
             counts.retrying,
         )
+
+    def _sliced(self) -> bool:
+        """Lookups, plan and write chunk by chunk (the adapter pipelines its writes, so each chunk's
+        lookups go while the last chunk's write is answered); a dry run plans everything at once."""
+        return self.adapter.pipelined_writes and not self.options.dry_run
+
+    def _planned(
+        self,
+        spec: Spec,
+        creates: list[tuple[Any, dict[str, Any]]],
+        updates: list[tuple[Any, EntityLink, dict[str, Any]]],
+        *,
+        voids: Sequence[tuple[Any, EntityLink]] = (),
+        whole: bool = False,
+    ) -> Iterator[list[Op]]:
+        """The operations of `creates` and `updates`, after their lookups: all in one list (`whole`), or
+        `write_chunk` records at a time, each chunk's lookups made when the chunk is asked for. When
+        lookups fail for a reason that waiting can fix, the records wait for the sweep (or the allowance)."""
+        step = max(len(creates) + len(updates), 1) if whole else self.write_chunk
+        items: list[tuple[Any, EntityLink | None, dict[str, Any]]] = [(r, None, b) for r, b in creates]
+        items += [(r, link, b) for r, link, b in updates]
+        for start in range(0, max(len(items), 1), step):
+            part = items[start : start + step]
+            new = [(r, b) for r, link, b in part if link is None]
+            linked = [(r, link, b) for r, link, b in part if link is not None]
+            try:
+                found, current = self._lookup(spec, new, linked)
+            except Exception as err:
+                kind = self.adapter.classify(err)
+                if (not kind.retryable and kind.budget_resumes_at is None) or not isinstance(
+                    err, SierraError
+                ):
+                    raise  # e.g. the connection needs re-authorization: nothing per record can fix that
+                # The provider is down past the HTTP retries (or the allowance is spent): these records
+                # (and, planning all at once, this type's voids) wait for the sweep.
+                waiting = [r for r, _, _ in part] + ([r for r, _ in voids] if whole else [])
+                for row in waiting:
+                    self.rec.fail_unsent(spec, row, spec.label(row), err, kind.budget_resumes_at)
+                if whole:
+                    return
+                continue
+            ops: list[Op] = []
+            for row, body in new:
+                ops.extend(self._plan_create(spec, row, body, found))
+            for row, link, body in linked:
+                ops.extend(self._plan_update(spec, row, link, body, current))
+            yield ops
 
     # ------------------------------------------------------------------ lookups
 
@@ -361,71 +416,82 @@ class Pusher:
 
     # ------------------------------------------------------------------ writing
 
-    def _write(self, spec: Spec, ops: list[Op]) -> None:
-        for start in range(0, len(ops), self.write_chunk):
-            if self._stopping():
-                return
-            chunk = ops[start : start + self.write_chunk]
-            with self.sessions.begin() as session:
-                attempts = [self.rec.open_attempt(session, spec, op) for op in chunk]
-            sent = [(op, log_id) for op, log_id in zip(chunk, attempts, strict=True) if op.action != "link"]
-            results: dict[str, WriteResult] = {}
-            batch_error: Exception | None = None
-            if sent:
-                writes = [
-                    Write(
-                        str(op.row.id),
-                        "create" if op.action == "create" else "update",
-                        op.body,
-                        op.request_id,
+    def _write(self, spec: Spec, chunks: Iterable[list[Op]]) -> None:
+        """Write each chunk of operations (at most `write_chunk`): attempts committed, the request sent,
+        its outcomes recorded. With an adapter that allows it (`pipelined_writes`), the next chunk's request is in
+        flight while this chunk's outcomes are recorded (every request still goes out after its attempt
+        rows are committed)."""
+        pipelined = self.adapter.pipelined_writes
+        pending: _Sending | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-write") as pool:
+            pending_chunks = iter(chunks)
+            while not self._stopping():
+                chunk = next(pending_chunks, None)  # (sliced: this chunk's lookups go now)
+                if chunk is None:
+                    break
+                if not chunk:
+                    continue
+                with self.sessions.begin() as session:
+                    attempts = [self.rec.open_attempt(session, spec, op) for op in chunk]
+                if not pipelined:  # in this thread, one chunk after the other
+                    answer: Future[tuple[dict[str, WriteResult], Exception | None]] = Future()
+                    answer.set_result(self._send(spec, chunk))
+                    self._record(spec, _Sending(chunk, attempts, answer))
+                    continue
+                sending = _Sending(chunk, attempts, pool.submit(self._send, spec, chunk))
+                if pending is not None:
+                    self._record(spec, pending)  # while `sending` is in flight
+                pending = sending
+            if pending is not None:
+                self._record(spec, pending)
+
+    def _send(self, spec: Spec, chunk: list[Op]) -> tuple[dict[str, WriteResult], Exception | None]:
+        writes = [
+            Write(str(op.row.id), "create" if op.action == "create" else "update", op.body, op.request_id)
+            for op in chunk
+            if op.action != "link"
+        ]
+        if not writes:
+            return {}, None
+        try:
+            return {res.key: res for res in self.adapter.write(spec.entity_type, writes, self.result)}, None
+        except SierraError as err:
+            return {}, err
+
+    def _record(self, spec: Spec, sending: _Sending) -> None:
+        results, batch_error = sending.answer.result()
+        chunk, attempts = sending.chunk, sending.attempts
+        duplicates: list[tuple[Op, uuid.UUID]] = []
+        with self.sessions.begin() as session:
+            for op, log_id in zip(chunk, attempts, strict=True):
+                if op.action == "link":
+                    self.rec.succeed(session, spec, op, log_id, op.body, "linked")
+                    continue
+                found = results.get(str(op.row.id))
+                error = batch_error or (found.error if found is not None else None)
+                if error is None and found is not None and found.document is not None:
+                    outcome = "created" if op.action == "create" else "updated"
+                    self.rec.succeed(session, spec, op, log_id, found.document, outcome)
+                    continue
+                kind = self.adapter.classify(error) if error is not None else None
+                if kind is not None and kind.budget_resumes_at is not None:
+                    why = f"{self.title}'s call allowance for this connection is spent"
+                    self.rec.defer(session, spec, op.row, log_id, kind.budget_resumes_at, why)
+                elif kind is not None and kind.duplicate and op.action == "create":
+                    duplicates.append((op, log_id))
+                else:
+                    self.rec.failed(
+                        session,
+                        spec,
+                        op.row,
+                        log_id,
+                        error or _Unsent(f"{self.title} returned no document", code="no_document"),
                     )
-                    for op, _ in sent
-                ]
-                try:
-                    results = {
-                        res.key: res for res in self.adapter.write(spec.entity_type, writes, self.result)
-                    }
-                except Exception as err:
-                    if not isinstance(err, SierraError):
-                        raise
-                    batch_error = err
-            duplicates: list[tuple[Op, uuid.UUID]] = []
-            with self.sessions.begin() as session:
-                for op, log_id in zip(chunk, attempts, strict=True):
-                    if op.action == "link":
-                        self.rec.succeed(session, spec, op, log_id, op.body, "linked")
-                        continue
-                    found = results.get(str(op.row.id))
-                    error = batch_error or (found.error if found is not None else None)
-                    if error is None and found is not None and found.document is not None:
-                        self.rec.succeed(
-                            session,
-                            spec,
-                            op,
-                            log_id,
-                            found.document,
-                            "created" if op.action == "create" else "updated",
-                        )
-                        continue
-                    kind = self.adapter.classify(error) if error is not None else None
-                    if kind is not None and kind.budget_resumes_at is not None:
-                        why = f"{self.title}'s call allowance for this connection is spent"
-                        self.rec.defer(session, spec, op.row, log_id, kind.budget_resumes_at, why)
-                    elif kind is not None and kind.duplicate and op.action == "create":
-                        duplicates.append((op, log_id))
-                    else:
-                        self.rec.failed(
-                            session,
-                            spec,
-                            op.row,
-                            log_id,
-                            error or _Unsent(f"{self.title} returned no document", code="no_document"),
-                        )
-            if duplicates:
-                self._link_duplicates(spec, duplicates)
-            self._done += len(chunk)
-            if self.options.progress:
-                self.options.progress(self._done, self._total)
+        if duplicates:
+            self._link_duplicates(spec, duplicates)
+        self._done += len(chunk)
+        if self.options.progress:
+            self.options.progress(self._done, self._total)
 
     def _link_duplicates(self, spec: Spec, pending: list[tuple[Op, uuid.UUID]]) -> None:
         """A duplicate on a create: usually our own earlier create whose answer was lost. Find it, link it."""

@@ -93,6 +93,7 @@ class QuickBooksSyncAdapter:
     event_id_field = "quickbooks_id"
     missing_code = "qbo_record_missing"
     write_chunk = WRITE_CHUNK
+    pipelined_writes = False  # one request after the other, as the push always sent them
 
     def __init__(self, client: QuickBooksClient, settings: QuickBooksSettings) -> None:
         self.client = client
