@@ -418,9 +418,9 @@ class Pusher:
 
     def _write(self, spec: Spec, chunks: Iterable[list[Op]]) -> None:
         """Write each chunk of operations (at most `write_chunk`): attempts committed, the request sent,
-        its outcomes recorded. With an adapter that allows it (`pipelined_writes`), the next chunk's request is in
-        flight while this chunk's outcomes are recorded (every request still goes out after its attempt
-        rows are committed)."""
+        its outcomes recorded. With an adapter that allows it (`pipelined_writes`), the next chunk's
+        request is in flight while this chunk's outcomes are recorded (every request still goes out after
+        its attempt rows are committed)."""
         pipelined = self.adapter.pipelined_writes
         pending: _Sending | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-write") as pool:
