@@ -16,7 +16,7 @@ from sierra_core.db.models import Company, Integration
 from sierra_core.errors import SierraError
 from tasks.naming import company_name, flow_name
 from tasks.push import push_entities
-from tasks.runtime import company_id_of, sessions
+from tasks.runtime import ACCOUNTING_PROVIDERS, company_id_of, sessions
 from tasks.schedule_due import due_now
 from tasks.sync import pull_changes
 
@@ -65,18 +65,20 @@ def full_sync(company: str, trigger: Trigger = "manual") -> dict[str, Any]:
 
 
 def connected_companies() -> list[tuple[str, str]]:
-    """(company id, name) of every company with a connected QuickBooks integration."""
+    """(company id, name) of every company with a connected accounting integration (QuickBooks or Xero;
+    a company uses one)."""
     with sessions()() as session:
         rows = session.execute(
             select(Company.id, Company.name)
             .join(Integration, Integration.company_id == Company.id)
             .where(
-                Integration.integration_type == "quickbooks_online",
+                Integration.integration_type.in_(ACCOUNTING_PROVIDERS),
                 Integration.connection_status == "connected",
                 Integration.is_active.is_(True),
                 Company.deleted_at.is_(None),
             )
             .order_by(Company.name)
+            .distinct()
         ).all()
     return [(str(cid), name) for cid, name in rows]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, case, cast, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, case, cast, select, update
 from sqlalchemy.orm import Session
 
 from sierra_core.db.models import Integration, IntegrationSyncLog
@@ -183,6 +183,33 @@ def finish_failure(
     return log.status
 
 
+def _outcome_update(with_duration: bool) -> Any:
+    """The UPDATE `record_outcome` runs, built once (bound parameters only), so recording thousands of
+    outcomes does not rebuild and re-key the same statement for each."""
+    t = table_of(Integration)
+    values: dict[str, Any] = {
+        "total_syncs": t.c.total_syncs + 1,
+        "successful_syncs": t.c.successful_syncs + bindparam("ok_n", type_=Integer),
+        "failed_syncs": t.c.failed_syncs + bindparam("failed_n", type_=Integer),
+        "last_sync_at": bindparam("now_at", type_=t.c.last_sync_at.type),
+        "last_sync_status": bindparam("status_text", type_=t.c.last_sync_status.type),
+        "last_sync_error": bindparam("error_text", type_=t.c.last_sync_error.type),
+        "updated_at": bindparam("now_at", type_=t.c.updated_at.type),
+    }
+    if with_duration:
+        # Every right-hand side sees the row as it was before this UPDATE, on both dialects.
+        duration = bindparam("duration_n", type_=BigInteger)
+        values["avg_sync_duration_ms"] = case(
+            (t.c.avg_sync_duration_ms.is_(None), duration),
+            else_=(cast(t.c.avg_sync_duration_ms, BigInteger) * t.c.total_syncs + duration)
+            / (t.c.total_syncs + 1),
+        )
+    return update(t).where(t.c.id == bindparam("integration", type_=t.c.id.type)).values(**values)
+
+
+_OUTCOME_UPDATES: dict[bool, Any] = {}
+
+
 def record_outcome(
     session: Session,
     integration_id: uuid.UUID,
@@ -195,25 +222,22 @@ def record_outcome(
     """Count one finished attempt on the integration in a single UPDATE (no read-modify-write):
     total/successful/failed syncs, last_sync_*, and the running mean of durations."""
     now = now or utcnow()
-    t = table_of(Integration)
     succeeded = status == "success"
-    values: dict[str, Any] = {
-        "total_syncs": t.c.total_syncs + 1,
-        "successful_syncs": t.c.successful_syncs + (1 if succeeded else 0),
-        "failed_syncs": t.c.failed_syncs + (0 if succeeded else 1),
-        "last_sync_at": now,
-        "last_sync_status": status,
-        "last_sync_error": None if succeeded else error,
-        "updated_at": now,
+    with_duration = duration_ms is not None
+    stmt = _OUTCOME_UPDATES.get(with_duration)
+    if stmt is None:
+        stmt = _OUTCOME_UPDATES[with_duration] = _outcome_update(with_duration)
+    params: dict[str, Any] = {
+        "integration": integration_id,
+        "ok_n": 1 if succeeded else 0,
+        "failed_n": 0 if succeeded else 1,
+        "now_at": now,
+        "status_text": status,
+        "error_text": None if succeeded else error,
     }
-    if duration_ms is not None:
-        # Every right-hand side sees the row as it was before this UPDATE, on both dialects.
-        values["avg_sync_duration_ms"] = case(
-            (t.c.avg_sync_duration_ms.is_(None), duration_ms),
-            else_=(cast(t.c.avg_sync_duration_ms, BigInteger) * t.c.total_syncs + duration_ms)
-            / (t.c.total_syncs + 1),
-        )
-    session.execute(update(t).where(t.c.id == integration_id).values(**values))
+    if with_duration:
+        params["duration_n"] = duration_ms
+    session.execute(stmt, params)
 
 
 def renew_leases(

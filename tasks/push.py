@@ -10,13 +10,13 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.context import get_run_context
 from prefect.tasks import exponential_backoff
 
-from connectors.quickbooks_sync.push import Pusher
-from connectors.quickbooks_sync.push_types import PushOptions
+from connectors.accounting.push import Pusher
+from connectors.accounting.push_types import PushOptions
 from sierra_core.settings import get_settings
 from sierra_core.shutdown import STOP
 from tasks.naming import task_name
 from tasks.retry import retry_if_retryable
-from tasks.runtime import company_sync
+from tasks.runtime import accounting_sync
 
 MAX_LISTED = 200  # failures / plan rows carried in the result; the sync log has all of them
 
@@ -48,7 +48,7 @@ def push_entities(
     max_retries: int = 3,
     claimed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Push the company's changed records (or `ids`) to QuickBooks; `claimed` maps "type:app id" to
+    """Push the company's changed records (or `ids`) to its accounting system; `claimed` maps "type:app id" to
     sync-log rows the retry sweep opened for them."""
     logger = get_run_logger()
     # Called from sync code, Prefect's dual sync/async API returns the id itself.
@@ -72,8 +72,8 @@ def push_entities(
         lease_s=get_settings().sync_lease_seconds,
         should_stop=STOP.requested,  # a command stopping on SIGTERM/SIGINT (watch, demo): end between batches
     )
-    with company_sync(uuid.UUID(company_id)) as cs:
-        pusher = Pusher(cs.sessions, cs.client, cs.target, options)
+    with accounting_sync(uuid.UUID(company_id)) as acc:  # QuickBooks or Xero: the company's books
+        pusher = Pusher(acc.sessions, acc.adapter, acc.target, options)
         result = pusher.run(entity_types, [uuid.UUID(i) for i in ids] if ids is not None else None)
     update_progress_artifact(progress_id, progress=100.0)
     summary = result.as_dict()

@@ -1,6 +1,7 @@
-"""What every sync task builds for one company: the database, the saved blocks, the company's QuickBooks
-connection, and a client that shares the realm's request budget with everything else in this process
-(and, through the database, with every other worker)."""
+"""What every sync task builds for one company: the database, the saved blocks, the company's accounting
+connection (QuickBooks or Xero: a company uses one), its sync adapter, and a client that shares the
+connection's request budget with everything else in this process (and, through the database, with every
+other worker)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+import httpx
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blocks.loader import quickbooks_app, token_keys
+from blocks.loader import load_block, quickbooks_app, token_keys
+from blocks.xero import XERO_APP_BLOCK, XeroAppCredentials
+from connectors.accounting.adapter import AccountingAdapter
+from connectors.accounting.push_types import Target
 from connectors.companies import resolve_company
 from connectors.kit import oauth
+from connectors.kit.connection import load_stored_connection
 from connectors.kit.ratelimit import shared_limiter
+from connectors.kit.tokens import DbTokenSource
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
 from connectors.quickbooks.connection import Connection, load_connection, open_client
-from connectors.quickbooks_sync.push_types import Target
+from connectors.quickbooks.provider import QUICKBOOKS
+from connectors.quickbooks_sync.sync_adapter import QuickBooksSyncAdapter
+from connectors.xero.client import XeroClient, xero_limiter
+from connectors.xero.provider import XERO
+from connectors.xero.settings import XeroSettings
+from connectors.xero.sync_adapter import XeroSyncAdapter
 from sierra_core.crypto import Keyring
 from sierra_core.db.engine import make_engine, session_factory
+from sierra_core.db.models import Integration
 from sierra_core.errors import NotFoundError
 from sierra_core.settings import get_settings
+
+ACCOUNTING_PROVIDERS = (QUICKBOOKS.name, XERO.name)
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -112,3 +127,53 @@ def company_sync(company_id: uuid.UUID, creds: Credentials | None = None) -> Ite
     )
     with open_client(factory, connection, creds.keyring, creds.app, limiter=limiter, retry=retry) as client:
         yield CompanySync(factory, connection, client)
+
+
+def accounting_provider(session: Session, company_id: uuid.UUID) -> str:
+    """The accounting system the company is connected to: the provider of its active accounting
+    integration (QuickBooks when it has none, so the usual "not connected" message names the command)."""
+    found = session.scalars(
+        select(Integration.integration_type)
+        .where(
+            Integration.company_id == company_id,
+            Integration.integration_type.in_(ACCOUNTING_PROVIDERS),
+            Integration.is_active.is_(True),
+        )
+        .order_by(Integration.connection_status != "connected", Integration.created_at.desc())
+    ).first()
+    return found or QUICKBOOKS.name
+
+
+@dataclass(frozen=True)
+class AccountingSync:
+    """A company's accounting connection, ready for the neutral engine: its adapter and push target."""
+
+    sessions: sessionmaker[Session]
+    provider: str
+    adapter: AccountingAdapter
+    target: Target
+
+
+@contextmanager
+def accounting_sync(company_id: uuid.UUID, keyring: Keyring | None = None) -> Iterator[AccountingSync]:
+    """Open the company's accounting connection (QuickBooks or Xero) behind its adapter."""
+    factory = sessions()
+    with factory() as session:
+        provider = accounting_provider(session, company_id)
+    if provider != XERO.name:
+        with company_sync(company_id) as cs:
+            adapter = QuickBooksSyncAdapter(cs.client, cs.connection.settings)
+            yield AccountingSync(factory, provider, adapter, cs.target)
+        return
+    with factory() as session:
+        stored = load_stored_connection(session, company_id, XERO)
+    tenant = str(stored.external_company_id)
+    app = load_block(XeroAppCredentials, XERO_APP_BLOCK).oauth_app()
+    ring = keyring or token_keys().keyring()
+    settings = XeroSettings.from_json(stored.settings)
+    limiter = xero_limiter(tenant, engine=app_engine())
+    with httpx.Client(timeout=30) as oauth_http:
+        source = DbTokenSource(factory, stored.integration_id, ring, app, oauth_http)
+        with XeroClient(app.api_base_url, tenant, source, limiter=limiter) as client:
+            target = Target(stored.integration_id, stored.company_id, settings)
+            yield AccountingSync(factory, provider, XeroSyncAdapter(client, settings), target)

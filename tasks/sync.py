@@ -1,4 +1,5 @@
-"""pull-changes: apply what changed in QuickBooks to the app (one task per company and run)."""
+"""pull-changes: apply what changed in the company's accounting system (QuickBooks or Xero) to the app (one
+task per company and run)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.tasks import exponential_backoff
 
-from connectors.quickbooks_sync.pull import Puller
-from connectors.quickbooks_sync.pull_types import PullOptions
+from connectors.accounting.pull import Puller
+from connectors.accounting.pull_types import PullOptions
 from tasks.naming import task_name
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
-from tasks.runtime import company_sync
+from tasks.runtime import accounting_sync
 
 MAX_LISTED = 200
 
@@ -27,11 +28,13 @@ MAX_LISTED = 200
     retry_condition_fn=retry_if_retryable,
 )
 def pull_changes(company_id: str, full: bool = False, trigger: str = "scheduled") -> dict[str, Any]:
-    """Pull QuickBooks changes since the cursors (everything with `full`); cursors commit with the data."""
+    """Pull the accounting system's changes since the cursors (everything with `full`); cursors commit
+    with the data."""
     logger = get_run_logger()
-    with company_sync(uuid.UUID(company_id)) as cs:
+    with accounting_sync(uuid.UUID(company_id)) as acc:
         options = PullOptions(trigger=trigger, flow_run_id=flow_run_id())
-        result = Puller(cs.sessions, cs.client, cs.target, options).run(full=full)
+        result = Puller(acc.sessions, acc.adapter, acc.target, options).run(full=full)
+        title = acc.adapter.title
     summary = result.as_dict()
     summary["failures"] = summary.get("failures", [])[:MAX_LISTED]
     summary.pop("decisions", None)
@@ -39,7 +42,8 @@ def pull_changes(company_id: str, full: bool = False, trigger: str = "scheduled"
     for decision in conflicts[:50]:
         logger.info("conflict on %s: %s", decision.label, decision.reason)
     logger.info(
-        "pulled from QuickBooks: %s changes applied, %s conflicts, %s failures, %s requests",
+        "pulled from %s: %s changes applied, %s conflicts, %s failures, %s requests",
+        title,
         result.changed,
         len(conflicts),
         len(result.failures),

@@ -3,7 +3,9 @@
 
 The seams (issue 22 item 1):
 
-Neutral, here or moving here (no provider name in this package; tests/connectors/accounting checks it):
+Neutral, here (no provider name in this package; tests/connectors/accounting checks it): the push
+(`push`, `push_select`, `push_record`, `push_types`, `specs`, `dependencies`) and the pull (`pull`,
+`pull_apply`, `pull_steps`, `pull_types`), both written only against the adapter:
 
 * which app records are due (no link, or a version moved since the last sync) and their unsynced
   dependencies, sent dependencies first (contacts, invoices, payments, expenses);
@@ -11,7 +13,10 @@ Neutral, here or moving here (no provider name in this package; tests/connectors
 * the sync log: one attempt row per write, committed before the request goes out; attempt leases renewed
   by a heartbeat (`heartbeat`) and one push per connection at a time (`lease`);
 * outcome accounting: counts, decisions with their reasons, failures (`outcome`);
-* durable retries: a retryable failure leaves a `retrying` row the sweep takes up again.
+* durable retries: a retryable failure leaves a `retrying` row the sweep takes up again; a spent call
+  allowance defers records (a `retrying` row due when the allowance comes back, never a failure);
+* conflict policy: a document's version token (or, without one, its last-updated time) against the link's;
+* pull cursors: one per entity type, committed with the data, at the change feed's high-water mark.
 
 Provider-specific, behind the adapter:
 

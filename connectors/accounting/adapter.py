@@ -12,11 +12,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 __all__ = [
     "AccountingAdapter",
     "Change",
+    "ChangeFeed",
+    "DocMeta",
     "Document",
     "ErrorKind",
     "Found",
@@ -96,6 +99,32 @@ class Change:
     deleted: bool = False
 
 
+@dataclass(frozen=True)
+class ChangeFeed:
+    """What one read of the change feed returned: the changes, the moment they are complete up to (the
+    high-water mark the next read starts from, never later than the read's start), whether every deletion
+    since `since` is listed (False: a full re-read or a gap longer than the provider keeps deletions), and
+    the requests the read cost."""
+
+    changes: list[Change]
+    as_of: datetime
+    deletes_complete: bool = True
+    requests: int = 1
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """What the engine reads from any document: its id, its version token (None when the provider has
+    none: the last-updated time stands in), when it last changed there, and whether it is deleted or voided
+    there."""
+
+    external_id: str
+    version_token: str | None
+    last_updated: datetime | None
+    deleted: bool = False
+    voided: bool = False
+
+
 class RequestCounter(Protocol):
     """Where an adapter counts the requests it sends (the push's result)."""
 
@@ -117,12 +146,67 @@ class AccountingAdapter(Protocol):
     title: str
     """The provider as a bookkeeper calls it, for messages ("Xero")."""
 
+    event_id_field: str
+    """The key under which outgoing webhook events carry the provider's id of a synced record."""
+
+    missing_code: str
+    """The error code of a linked record the provider no longer returns."""
+
+    write_chunk: int
+    """Records per `write` call (what one batch request takes)."""
+
+    pipelined_writes: bool
+    """Whether the next `write` may be in flight while the engine records the last one's outcomes (the
+    provider allows concurrent requests on a connection)."""
+
+    def duplicate_code(self, entity_type: str) -> str:
+        """The error code of a natural key taken by a record that is not ours."""
+        ...
+
+    def entity_name(self, entity_type: str) -> str:
+        """The provider's name for an entity type (the key of stored payloads)."""
+        ...
+
+    def lookup_value(self, entity_type: str, row: Any) -> str | None:
+        """The natural key a create of `row` is found by before it is sent (None: it has none)."""
+        ...
+
+    def meta(self, entity_type: str, document: Mapping[str, Any]) -> DocMeta:
+        """Id, version token, last-updated time and deleted/voided state of a document."""
+        ...
+
+    def sparse_update(
+        self, entity_type: str, body: Mapping[str, Any], current: Mapping[str, Any]
+    ) -> Document | None:
+        """The update to send to bring `current` (the provider's document) to `body` (the mapped app row):
+        only what differs, with the id and version token the provider needs; None when nothing differs."""
+        ...
+
+    def describe(self, entity_type: str, document: Mapping[str, Any]) -> str:
+        """A label a bookkeeper recognises for a provider document ("Invoice #1001")."""
+        ...
+
+    def read(self, entity_type: str, external_id: str) -> Document:
+        """One document by its id (a dependency the change feed did not bring)."""
+        ...
+
+    def reference(self, entity_type: str, document: Mapping[str, Any], to: str) -> str | None:
+        """The external id of the `to` record ("customer") a document refers to, None when it has none."""
+        ...
+
+    def payment_parts(self, document: Mapping[str, Any]) -> list[tuple[str | None, Decimal]]:
+        """How a payment document is applied: (external invoice id or None for unapplied, amount)."""
+        ...
+
     def to_external(self, entity_type: str, row: Any, refs: RefResolver) -> Document:
         """The provider's document for an app row (ids of dependencies from `refs`)."""
         ...
 
-    def from_external(self, entity_type: str, document: Mapping[str, Any]) -> dict[str, Any]:
-        """App column values for a provider document (the pull side of the mapping)."""
+    def from_external(
+        self, entity_type: str, document: Mapping[str, Any], current: Any = None
+    ) -> dict[str, Any]:
+        """App column values for a provider document (the pull side of the mapping); `current` is the
+        linked app row, when there is one (values the provider does not hold are kept from it)."""
         ...
 
     def lookup(self, wanted: Mapping[str, Lookup], counter: RequestCounter) -> dict[str, Found]:
@@ -146,8 +230,10 @@ class AccountingAdapter(Protocol):
         """Delete a document there (where the provider allows it)."""
         ...
 
-    def changes(self, entity_types: Sequence[str], since: datetime) -> list[Change]:
-        """What changed or was deleted at the provider since `since` (the change feed)."""
+    def changes(
+        self, entity_types: Sequence[str], since: datetime, *, now: datetime, max_objects: int = 1000
+    ) -> ChangeFeed:
+        """What changed or was deleted at the provider since `since` (the change feed), read at `now`."""
         ...
 
     def classify(self, error: Exception) -> ErrorKind:

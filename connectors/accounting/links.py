@@ -6,13 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sierra_core.db.models import EntityLink
+from sierra_core.db.models.base import table_of
 from sierra_core.db.types import utcnow
 
 
@@ -61,26 +63,50 @@ def save_link(
     """Create or move the link of `app_id` in one atomic upsert, so two workers linking the same record at
     once both succeed (the later write wins) instead of one failing on the unique key."""
     now = now or utcnow()
-    values = {
-        "external_id": external_id,
-        "external_sync_token": sync_token,
-        "last_synced_version": version,
-        "last_synced_at": now,
-        "external_updated_at": external_updated_at,
-        "external_deleted_at": None,
-        "updated_at": now,
-    }
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(EntityLink).values(
-        id=uuid.uuid4(),
-        integration_id=integration_id,
-        company_id=company_id,
-        entity_type=entity_type,
-        app_id=app_id,
-        created_at=now,
-        **values,
-    )
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        stmt = _UPSERTS[dialect] = _upsert(dialect)
     session.execute(
-        stmt.on_conflict_do_update(index_elements=["integration_id", "entity_type", "app_id"], set_=values)
+        stmt,
+        {
+            "id": uuid.uuid4(),
+            "integration_id": integration_id,
+            "company_id": company_id,
+            "entity_type": entity_type,
+            "app_id": app_id,
+            "created_at": now,
+            "external_id": external_id,
+            "external_sync_token": sync_token,
+            "last_synced_version": version,
+            "last_synced_at": now,
+            "external_updated_at": external_updated_at,
+            "external_deleted_at": None,
+            "updated_at": now,
+        },
+    )
+
+
+_MOVED = (
+    "external_id",
+    "external_sync_token",
+    "last_synced_version",
+    "last_synced_at",
+    "external_updated_at",
+    "external_deleted_at",
+    "updated_at",
+)
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """The link upsert of a dialect, built once with bound parameters (a push links thousands of records:
+    the statement is not rebuilt and re-keyed for each)."""
+    table = table_of(EntityLink)
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = ("id", "integration_id", "company_id", "entity_type", "app_id", "created_at", *_MOVED)
+    stmt = insert(table).values({name: bindparam(name) for name in columns})
+    return stmt.on_conflict_do_update(
+        index_elements=["integration_id", "entity_type", "app_id"],
+        set_={name: stmt.excluded[name] for name in _MOVED},
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
-ACTIONS = ("create", "update", "link", "void", "skip", "conflict", "fail")
+ACTIONS = ("create", "update", "link", "void", "skip", "conflict", "fail", "defer")
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Counts:
     conflicts: int = 0
     failed: int = 0
     retrying: int = 0
+    deferred: int = 0  # not sent: the connection's call allowance is spent until `PushResult.resume_at`
 
 
 @dataclass
@@ -58,6 +60,7 @@ class PushResult:
     batch_requests: int = 0
     single_requests: int = 0
     stopped: bool = False  # ended early on a stop request: records not reached wait for the next sync
+    resume_at: datetime | None = None  # when deferred records go again (the allowance comes back)
 
     def count(self, entity_type: str) -> Counts:
         return self.counts.setdefault(entity_type, Counts())
@@ -70,4 +73,5 @@ class PushResult:
             "batch_requests": self.batch_requests,
             "single_requests": self.single_requests,
             "stopped": self.stopped,
+            "resume_at": self.resume_at.isoformat() if self.resume_at else None,
         }

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.pull import read_cursors
+from connectors.accounting.specs import ORDER
 from connectors.quickbooks.provider import QUICKBOOKS
-from connectors.quickbooks_sync.pull import read_cursors
-from connectors.quickbooks_sync.specs import ORDER
 from sierra_core import inbox
 from sierra_core.db.models import Integration, WebhookEvent
 from sierra_core.inbox import InboxEvent

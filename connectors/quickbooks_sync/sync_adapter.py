@@ -9,11 +9,15 @@ a minute, which bulk pushes need).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from connectors.accounting.adapter import (
     Change,
+    ChangeFeed,
+    DocMeta,
     Document,
     ErrorKind,
     Found,
@@ -29,28 +33,67 @@ from connectors.quickbooks.client import QuickBooksClient
 from connectors.quickbooks.errors import DuplicateDocNumberError, DuplicateNameError, QuickBooksError
 from connectors.quickbooks.query import select as qbo_select
 from connectors.quickbooks.settings import QuickBooksSettings
-from connectors.quickbooks_sync.specs import SPECS
+from sierra_core.db.models import Invoice, Payment
 
-__all__ = ["LOOKUP_CHUNK", "SMALL_LOOKUP", "WRITE_CHUNK", "QuickBooksSyncAdapter"]
+__all__ = ["LOOKUP_CHUNK", "QBO", "SMALL_LOOKUP", "WRITE_CHUNK", "QboType", "QuickBooksSyncAdapter"]
 
 LOOKUP_CHUNK = 40  # values per IN (...) query
 WRITE_CHUNK = 30  # QBO's batch limit
 SMALL_LOOKUP = 3  # up to this many queries go as plain requests rather than one batch
 
 
-def _to_values(settings: QuickBooksSettings) -> dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]:
-    return {
-        "customer": mapping.customer_to_contact_values,
-        "invoice": lambda obj: mapping.qbo_invoice_to_values(obj, settings),
-        "payment": lambda obj: mapping.qbo_payment_to_values(obj, settings),
-        "expense": lambda obj: mapping.purchase_to_values(obj, settings),
-    }
+@dataclass(frozen=True)
+class QboType:
+    """An app entity type at QuickBooks: its entity, the find-before-create field and the app row's value
+    for it, and the mapping of a row given the QBO ids of what it depends on."""
+
+    entity: str
+    lookup_field: str | None
+    lookup_value: Callable[[Any], str | None]
+    body: Callable[[Any, RefResolver, QuickBooksSettings], dict[str, Any]]
+
+
+def _invoice_body(row: Invoice, deps: RefResolver, settings: QuickBooksSettings) -> dict[str, Any]:
+    label = f"Invoice #{row.invoice_number}"
+    refs = mapping.InvoiceRefs(customer_id=deps.customer(label, row.customer_id))
+    return mapping.invoice_to_qbo(row, refs, settings)
+
+
+def _payment_body(row: Payment, deps: RefResolver, settings: QuickBooksSettings) -> dict[str, Any]:
+    ref = mapping.payment_ref_num(row)
+    label = f"Payment {ref}" if ref else f"Payment of {row.amount} on {row.payment_date}"
+    refs = mapping.PaymentRefs(
+        customer_id=deps.customer(label, row.customer_id), invoice_id=deps.invoice(label, row.invoice_id)
+    )
+    return mapping.payment_to_qbo(row, refs, settings)
+
+
+QBO: dict[str, QboType] = {
+    "customer": QboType(
+        "Customer",
+        "DisplayName",
+        lambda row: row.display_name,
+        lambda row, deps, settings: mapping.contact_to_customer(row),
+    ),
+    "invoice": QboType("Invoice", "DocNumber", lambda row: row.invoice_number, _invoice_body),
+    "payment": QboType("Payment", "PaymentRefNum", mapping.payment_ref_num, _payment_body),
+    "expense": QboType(
+        "Purchase",
+        "DocNumber",
+        mapping.expense_doc_number,
+        lambda row, deps, settings: mapping.expense_to_purchase(row, mapping.ExpenseRefs(), settings),
+    ),
+}
 
 
 class QuickBooksSyncAdapter:
     """One QuickBooks connection (its client and settings) as an `AccountingAdapter`."""
 
     title = "QuickBooks"
+    event_id_field = "quickbooks_id"
+    missing_code = "qbo_record_missing"
+    write_chunk = WRITE_CHUNK
+    pipelined_writes = False  # one request after the other, as the push always sent them
 
     def __init__(self, client: QuickBooksClient, settings: QuickBooksSettings) -> None:
         self.client = client
@@ -58,27 +101,96 @@ class QuickBooksSyncAdapter:
 
     # ------------------------------------------------------------------ mapping
 
-    def to_external(self, entity_type: str, row: Any, refs: RefResolver) -> Document:
-        return SPECS[entity_type].body(row, refs, self.settings)
+    def entity_name(self, entity_type: str) -> str:
+        return QBO[entity_type].entity
 
-    def from_external(self, entity_type: str, document: Mapping[str, Any]) -> dict[str, Any]:
-        return _to_values(self.settings)[entity_type](document)
+    def lookup_value(self, entity_type: str, row: Any) -> str | None:
+        spec = QBO[entity_type]
+        return spec.lookup_value(row) if spec.lookup_field else None
+
+    def duplicate_code(self, entity_type: str) -> str:
+        return "6240" if entity_type == "customer" else "6140"
+
+    def to_external(self, entity_type: str, row: Any, refs: RefResolver) -> Document:
+        return QBO[entity_type].body(row, refs, self.settings)
+
+    def from_external(
+        self, entity_type: str, document: Mapping[str, Any], current: Any = None
+    ) -> dict[str, Any]:
+        if entity_type == "customer":
+            return mapping.customer_to_contact_values(document)
+        if entity_type == "invoice":
+            values = mapping.qbo_invoice_to_values(document, self.settings, current=current)
+            if (
+                values.get("terms") is None
+                and current is not None
+                and current.terms not in self.settings.terms
+            ):
+                values.pop("terms", None)  # unmapped app terms never reach QBO: its silence is not a change
+            return values
+        if entity_type == "payment":
+            return mapping.qbo_payment_to_values(document, self.settings, current=current)
+        return mapping.purchase_to_values(document, self.settings, current=current)
+
+    def meta(self, entity_type: str, document: Mapping[str, Any]) -> DocMeta:
+        if document.get("Id") in (None, ""):
+            token = document.get("SyncToken")
+            return DocMeta("", None if token is None else str(token), None)
+        meta = mapping.qbo_meta(document)
+        return DocMeta(
+            meta.id,
+            meta.sync_token,
+            meta.last_updated,
+            deleted=mapping.is_deleted(document),
+            voided=mapping.is_voided(document),
+        )
+
+    def sparse_update(
+        self, entity_type: str, body: Mapping[str, Any], current: Mapping[str, Any]
+    ) -> Document | None:
+        update = mapping.sparse_update(
+            body, qbo_id=str(current["Id"]), sync_token=str(current["SyncToken"]), current=current
+        )
+        return update if mapping.has_changes(update) else None
+
+    def describe(self, entity_type: str, document: Mapping[str, Any]) -> str:
+        if entity_type == "customer" and document.get("DisplayName"):
+            return f"Customer '{document['DisplayName']}'"
+        if entity_type == "invoice" and document.get("DocNumber"):
+            return f"Invoice #{document['DocNumber']}"
+        return f"QuickBooks {QBO[entity_type].entity} {document.get('Id')}"
+
+    def reference(self, entity_type: str, document: Mapping[str, Any], to: str) -> str | None:
+        return mapping.ref_value(document, {"customer": "CustomerRef", "invoice": "InvoiceRef"}[to])
+
+    def payment_parts(self, document: Mapping[str, Any]) -> list[tuple[str | None, Decimal]]:
+        """One part per invoice the payment pays, plus any unapplied remainder."""
+        zero = Decimal("0.00")
+        applied: dict[str, Decimal] = {}
+        for inv, amount in mapping.payment_applications(document):
+            applied[inv] = applied.get(inv, zero) + amount
+        total = mapping.money(document.get("TotalAmt", 0), "TotalAmt")
+        parts: list[tuple[str | None, Decimal]] = [(inv, amt) for inv, amt in applied.items() if amt > 0]
+        rest = total - sum(applied.values(), zero)
+        if rest > 0 or not parts:
+            parts.append((None, rest if parts else total))
+        return parts
 
     # ------------------------------------------------------------------ reads
 
     def lookup(self, wanted: Mapping[str, Lookup], counter: RequestCounter) -> dict[str, Found]:
         items: list[BatchItem] = []
         for entity_type, want in wanted.items():
-            spec = SPECS[entity_type]
+            spec = QBO[entity_type]
             values = sorted(v for v in want.values if v) if spec.lookup_field else []
             for i in range(0, len(values), LOOKUP_CHUNK):
-                query = qbo_select(spec.qbo_entity).where(
+                query = qbo_select(spec.entity).where(
                     spec.lookup_field or "", "IN", values[i : i + LOOKUP_CHUNK]
                 )
                 items.append(BatchItem.select(f"{entity_type}-find-{i}", query))
             ids = sorted(want.ids)
             for i in range(0, len(ids), LOOKUP_CHUNK):
-                query = qbo_select(spec.qbo_entity).where("Id", "IN", ids[i : i + LOOKUP_CHUNK])
+                query = qbo_select(spec.entity).where("Id", "IN", ids[i : i + LOOKUP_CHUNK])
                 items.append(BatchItem.select(f"{entity_type}-read-{i}", query))
         out = {entity_type: Found() for entity_type in wanted}
         if not items:
@@ -87,7 +199,7 @@ class QuickBooksSyncAdapter:
             if res.error is not None:
                 raise res.error
             entity_type, kind, _ = res.bid.split("-", 2)
-            spec = SPECS[entity_type]
+            spec = QBO[entity_type]
             found = out[entity_type]
             for obj in res.rows():
                 if kind == "find" and spec.lookup_field:
@@ -96,19 +208,25 @@ class QuickBooksSyncAdapter:
                     found.by_id[str(obj.get("Id"))] = obj
         return out
 
-    def changes(self, entity_types: Sequence[str], since: datetime) -> list[Change]:
-        names = {SPECS[t].qbo_entity: t for t in entity_types}
-        feed = self.client.cdc(list(names), since)
+    def read(self, entity_type: str, external_id: str) -> Document:
+        return self.client.read(QBO[entity_type].entity, external_id)
+
+    def changes(
+        self, entity_types: Sequence[str], since: datetime, *, now: datetime, max_objects: int = 1000
+    ) -> ChangeFeed:
+        """One CDC read (QBO's client falls back to LastUpdatedTime queries past its 30 days)."""
+        names = {QBO[t].entity: t for t in entity_types}
+        feed = self.client.cdc(list(names), since, now=now, max_objects=max_objects)
         out: list[Change] = []
         for name, entity_type in names.items():
             out += [Change(entity_type, str(o.get("Id")), o) for o in feed.changed(name)]
             out += [Change(entity_type, str(o.get("Id")), o, deleted=True) for o in feed.deleted(name)]
-        return out
+        return ChangeFeed(out, feed.as_of, deletes_complete=feed.deletes_complete, requests=feed.requests)
 
     # ------------------------------------------------------------------ writes
 
     def write(self, entity_type: str, writes: Sequence[Write], counter: RequestCounter) -> list[WriteResult]:
-        entity = SPECS[entity_type].qbo_entity
+        entity = QBO[entity_type].entity
         items = [
             BatchItem.create(f"w{i}", entity, w.body, request_id=w.request_id)
             if w.action == "create"
@@ -123,14 +241,12 @@ class QuickBooksSyncAdapter:
     def void(
         self, entity_type: str, external_id: str, version_token: str | None, request_id: str
     ) -> Document:
-        return self.client.void(SPECS[entity_type].qbo_entity, external_id, version_token or "0", request_id)
+        return self.client.void(QBO[entity_type].entity, external_id, version_token or "0", request_id)
 
     def delete(
         self, entity_type: str, external_id: str, version_token: str | None, request_id: str
     ) -> Document:
-        return self.client.delete(
-            SPECS[entity_type].qbo_entity, external_id, version_token or "0", request_id
-        )
+        return self.client.delete(QBO[entity_type].entity, external_id, version_token or "0", request_id)
 
     # ------------------------------------------------------------------ errors and budgets
 

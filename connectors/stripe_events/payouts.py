@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.accounting.links import links_for
+from connectors.quickbooks_sync.push import quickbooks_settings
 from connectors.quickbooks_sync.push_types import Target
 from connectors.stripe_events.errors import StripeEventError
 from connectors.stripe_events.quickbooks import create_linked, push_collected
@@ -146,7 +147,7 @@ def deposit_body(
 ) -> dict[str, Any]:
     """The QuickBooks Deposit: one line per payment, linked to its QuickBooks Payment."""
     return {
-        "DepositToAccountRef": target.settings.accounts.stripe_payouts_to.as_ref(),
+        "DepositToAccountRef": quickbooks_settings(target).accounts.stripe_payouts_to.as_ref(),
         "TxnDate": shares.arrival.date().isoformat(),
         "PrivateNote": f"{NOTE_PREFIX}{shares.payout_id}",
         "Line": [

@@ -18,7 +18,7 @@ from connectors.accounting.outcome import PushResult
 from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from connectors.quickbooks.errors import QuickBooksError
 from connectors.quickbooks.mapping_refund import RefundRefs, StripeRefund, refund_to_refund_receipt
-from connectors.quickbooks_sync.push import Pusher
+from connectors.quickbooks_sync.push import Pusher, quickbooks_settings
 from connectors.quickbooks_sync.push_types import PushOptions, Target
 from connectors.stripe_events.errors import StripeEventError
 from connectors.stripe_events.record import refund_app_id
@@ -95,7 +95,10 @@ def push_refund_receipts(
                 code="missing_reference",
             )
         body = refund_to_refund_receipt(
-            refund, payment, RefundRefs(customer_id=link.external_id, invoice_number=number), target.settings
+            refund,
+            payment,
+            RefundRefs(customer_id=link.external_id, invoice_number=number),
+            quickbooks_settings(target),
         )
         qbo_id = create_linked(
             sessions,

@@ -1,6 +1,6 @@
 """Reading lists as Xero's GET does: `If-Modified-Since` (documents updated after it), `where` (`Field ==
 "text"`, `Field == Guid("...")`, `Field == true`, dates compared with `Date >= DateTime(2026, 10, 01)` (==,
-!=, >, >=, <, <=), joined by AND / &&), `order` (`Field [ASC|DESC]`), the
+!=, >, >=, <, <=), joined by AND / && and OR / ||, AND binding tighter), `order` (`Field [ASC|DESC]`), the
 `IDs`/`Statuses`/`ContactIDs`/`InvoiceNumbers` filters, and `page=N` (100 a page; without it, everything:
 invoices then come without their line items)."""
 
@@ -20,6 +20,7 @@ PAGE_SIZE = 100
 _CLAUSE = re.compile(
     r'^\s*([A-Za-z][\w.]*)\s*==\s*(?:"([^"]*)"|Guid\("([0-9a-fA-F-]+)"\)|(true|false)|(-?\d+(?:\.\d+)?))\s*$'
 )
+_OUTSIDE_QUOTES = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'  # an even number of quotes follows
 _MS = re.compile(r"/Date\((-?\d+)")
 _DATE_CLAUSE = re.compile(
     r"^\s*([A-Za-z][\w.]*)\s*(==|!=|>=|<=|>|<)\s*DateTime\(\s*(\d{4})\s*,\s*(\d{1,2})\s*,\s*(\d{1,2})\s*\)\s*$"
@@ -80,7 +81,15 @@ def _day(value: Any) -> date | None:
 
 
 def _where(docs: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
-    for clause in re.split(r"\s+AND\s+|\s*&&\s*", where.strip()):
+    """Documents matching any of the OR-ed groups (`||` too), each a conjunction of clauses."""
+    kept: dict[int, dict[str, Any]] = {}
+    for group in re.split(r"(?:\s+OR\s+|\s*\|\|\s*)" + _OUTSIDE_QUOTES, where.strip()):
+        kept.update({id(d): d for d in _all_of(docs, group)})
+    return [d for d in docs if id(d) in kept]
+
+
+def _all_of(docs: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    for clause in re.split(r"(?:\s+AND\s+|\s*&&\s*)" + _OUTSIDE_QUOTES, where.strip()):
         dated = _DATE_CLAUSE.match(clause)
         if dated is not None:
             path, op, year, month, day = dated.groups()

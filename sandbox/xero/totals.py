@@ -1,7 +1,8 @@
 """Server-computed line amounts, tax and totals, as Xero computes them.
 
 A line's amount is Quantity * UnitAmount less its DiscountRate %, to 2 dp (half away from zero) unless the
-line states its LineAmount. Its tax at the TaxType's effective rate, to 2 dp: `Exclusive` adds it on top of
+line states its LineAmount. Its tax at the TaxType's effective rate, to 2 dp (unless the line states its
+TaxAmount: Xero keeps an override as given): `Exclusive` adds it on top of
 the amount, `Inclusive` takes it out of the amount (amount * rate / (100 + rate)), `NoTax` has none. The
 document's SubTotal is the lines' amounts without tax, TotalTax their taxes, Total the two added."""
 
@@ -59,6 +60,7 @@ def compute(
         unit = decimal_of(line.get("UnitAmount"), f"Line {n} UnitAmount", errors)
         discount = decimal_of(line.get("DiscountRate"), f"Line {n} DiscountRate", errors) or Decimal(0)
         stated = decimal_of(line.get("LineAmount"), f"Line {n} LineAmount", errors)
+        stated_tax = decimal_of(line.get("TaxAmount"), f"Line {n} TaxAmount", errors)
         if quantity is None:
             quantity = Decimal(1)
         line["Quantity"] = quantity
@@ -81,10 +83,11 @@ def compute(
             rate = Decimal(0)
         if amount_types == "Inclusive":
             tax = cents(amount * rate / (_HUNDRED + rate))
-            net = amount - tax
         else:
             tax = cents(amount * rate / _HUNDRED)
-            net = amount
+        if stated_tax is not None and amount_types != "NoTax":
+            tax = cents(stated_tax)  # Xero keeps a line's TaxAmount as given (it overrides the computed one)
+        net = amount - tax if amount_types == "Inclusive" else amount
         line["LineAmount"], line["TaxAmount"] = amount, tax
         sub_total += net
         total_tax += tax

@@ -38,7 +38,7 @@ def test_an_app_contact_maps_to_a_xero_contact_and_back() -> None:
     assert adapter.from_external("customer", doc)["display_name"] == "Acme Concrete"
 
 
-def test_lookups_find_by_natural_key_and_by_id_with_where() -> None:
+def test_lookups_find_by_natural_key_and_by_id() -> None:
     contacts = fixture("contacts_get.json")["Contacts"]
     xero = Xero(lambda r: _ok({"Contacts": contacts[:1]}))
     counter = PushResult(dry_run=False)
@@ -52,9 +52,21 @@ def test_lookups_find_by_natural_key_and_by_id_with_where() -> None:
     )
     assert found["customer"].by_value[contacts[0]["Name"]]["ContactID"] == contacts[0]["ContactID"]
     assert contacts[0]["ContactID"] in found["customer"].by_id
-    wheres = [r.url.params["where"] for r in xero.requests]
-    assert wheres == [f'Name=="{contacts[0]["Name"]}"', f'ContactID==Guid("{contacts[0]["ContactID"]}")']
+    asked = [dict(r.url.params) for r in xero.requests]
+    # Names by a `where` (Xero has no list filter of names); ids by `IDs=` (shorter than a `where`).
+    assert [a.get("where") for a in asked] == [f'Name=="{contacts[0]["Name"]}"', None]
+    assert asked[1]["IDs"] == contacts[0]["ContactID"]
     assert counter.single_requests == 2
+
+
+def test_invoices_are_looked_up_by_their_numbers_in_one_request() -> None:
+    xero = Xero(lambda r: _ok({"Invoices": []}))
+    counter = PushResult(dry_run=False)
+    numbers = frozenset(str(n) for n in range(1001, 1101))
+    XeroSyncAdapter(xero.client(), SETTINGS).lookup({"invoice": Lookup(values=numbers)}, counter)
+    [request] = xero.requests
+    assert sorted(request.url.params["InvoiceNumbers"].split(",")) == sorted(numbers)
+    assert counter.single_requests == 1
 
 
 def test_a_save_answers_per_record_and_a_taken_name_means_look_it_up_and_link_it() -> None:
@@ -99,9 +111,12 @@ def test_the_change_feed_asks_for_what_changed_since_and_marks_deletions() -> No
     xero = Xero(
         lambda r: _ok({"Payments": [payments[0], {**payments[0], "PaymentID": "gone", "Status": "DELETED"}]})
     )
-    changes = XeroSyncAdapter(xero.client(), SETTINGS).changes(["payment"], datetime(2026, 3, 1, tzinfo=UTC))
-    assert [(c.external_id, c.deleted) for c in changes] == [
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    adapter = XeroSyncAdapter(xero.client(), SETTINGS)
+    feed = adapter.changes(["payment"], datetime(2026, 3, 1, tzinfo=UTC), now=now)
+    assert [(c.external_id, c.deleted) for c in feed.changes] == [
         (payments[0]["PaymentID"], False),
         ("gone", True),
     ]
+    assert feed.as_of == now and feed.deletes_complete and feed.requests == 1
     assert xero.requests[0].headers["If-Modified-Since"] == "2026-03-01T00:00:00"

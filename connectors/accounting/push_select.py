@@ -12,8 +12,8 @@ from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.accounting.links import links_for
-from connectors.quickbooks.settings import QuickBooksSettings
-from connectors.quickbooks_sync.specs import ORDER, SPECS, Spec
+from connectors.accounting.push_types import SyncSettings
+from connectors.accounting.specs import ORDER, SPECS, Spec
 from sierra_core.db.models import EntityLink, Invoice
 
 
@@ -22,7 +22,7 @@ def candidates(
     spec: Spec,
     integration_id: uuid.UUID,
     company_id: uuid.UUID,
-    settings: QuickBooksSettings,
+    settings: SyncSettings,
     ids: Iterable[uuid.UUID] | None,
 ) -> list[Any]:
     model = spec.model
@@ -53,7 +53,7 @@ def select_rows(
     sessions: sessionmaker[Session],
     integration_id: uuid.UUID,
     company_id: uuid.UUID,
-    settings: QuickBooksSettings,
+    settings: SyncSettings,
     entity_types: Sequence[str],
     ids: Iterable[uuid.UUID] | None = None,
 ) -> dict[str, list[Any]]:

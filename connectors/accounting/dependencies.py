@@ -1,4 +1,4 @@
-"""Why a record's dependency (an invoice's customer, a payment's invoice) has no QuickBooks id, and so
+"""Why a record's dependency (an invoice's customer, a payment's invoice) has no external id, and so
 whether waiting can help.
 
 Only a dependency that is on its way (pushed in this run and retrying) is worth waiting for: the record is
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.accounting.outcome import Failure
-from connectors.quickbooks.settings import QuickBooksSettings
+from connectors.accounting.push_types import SyncSettings
 from sierra_core.db.models import Contact, Invoice
 
 __all__ = ["DependencyProblem", "dependency_problems"]
@@ -28,7 +28,7 @@ REPLAY = "then run replay-failed for this company"
 @dataclass(frozen=True)
 class DependencyProblem:
     """What is wrong with a dependency: `code` (for the sync log), what it is (`what`: "its customer
-    'Acme'"), why it has no QuickBooks id and what a person does about it, and whether waiting helps."""
+    'Acme'"), why it has no external id and what a person does about it, and whether waiting helps."""
 
     code: str
     what: str
@@ -40,9 +40,10 @@ class DependencyProblem:
 def _customers(
     session: Session,
     company_id: uuid.UUID,
-    settings: QuickBooksSettings,
+    settings: SyncSettings,
     ids: set[uuid.UUID],
     failed: Mapping[uuid.UUID, Failure],
+    title: str,
 ) -> dict[uuid.UUID, DependencyProblem]:
     rows = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
     out: dict[uuid.UUID, DependencyProblem] = {}
@@ -68,8 +69,8 @@ def _customers(
             out[app_id] = DependencyProblem(
                 "customer_sync_off",
                 what,
-                "is not in QuickBooks and customer sync is off in the integration settings",
-                f"turn customer sync on (or create the customer in QuickBooks and sync it), {REPLAY}",
+                f"is not in {title} and customer sync is off in the integration settings",
+                f"turn customer sync on (or create the customer in {title} and sync it), {REPLAY}",
             )
         elif app_id in failed:
             out[app_id] = _failed(what, failed[app_id])
@@ -79,9 +80,10 @@ def _customers(
 def _invoices(
     session: Session,
     company_id: uuid.UUID,
-    settings: QuickBooksSettings,
+    settings: SyncSettings,
     ids: set[uuid.UUID],
     failed: Mapping[uuid.UUID, Failure],
+    title: str,
 ) -> dict[uuid.UUID, DependencyProblem]:
     rows = {i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
     out: dict[uuid.UUID, DependencyProblem] = {}
@@ -118,7 +120,7 @@ def _invoices(
             problem = DependencyProblem(
                 "invoice_sync_off",
                 what,
-                "is not in QuickBooks and invoice sync is off in the integration settings",
+                f"is not in {title} and invoice sync is off in the integration settings",
                 f"turn invoice sync on, {REPLAY}",
             )
         elif app_id in failed:
@@ -149,19 +151,20 @@ def _failed(what: str, failure: Failure) -> DependencyProblem:
 def dependency_problems(
     session: Session,
     company_id: uuid.UUID,
-    settings: QuickBooksSettings,
+    settings: SyncSettings,
     dep_type: str,
     ids: Iterable[uuid.UUID],
     failures: Iterable[Failure],
+    title: str = "the accounting system",
 ) -> dict[uuid.UUID, DependencyProblem]:
-    """Problems of the `dep_type` records `ids` (app ids with no QuickBooks link); `failures` are this
+    """Problems of the `dep_type` records `ids` (app ids with no link); `failures` are this
     run's failures so far. Ids with no problem are simply pending (not pushed yet)."""
     wanted = set(ids)
     if not wanted:
         return {}
     failed = {f.app_id: f for f in failures if f.entity_type == dep_type}
     if dep_type == "customer":
-        return _customers(session, company_id, settings, wanted, failed)
+        return _customers(session, company_id, settings, wanted, failed, title)
     if dep_type == "invoice":
-        return _invoices(session, company_id, settings, wanted, failed)
+        return _invoices(session, company_id, settings, wanted, failed, title)
     return {}

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.adapter import AccountingAdapter
 from connectors.accounting.heartbeat import AttemptLeases
 from connectors.accounting.links import save_link
 from connectors.accounting.outcome import Decision, Failure, PushResult
+from connectors.accounting.push_types import Op, PushOptions, Target
+from connectors.accounting.specs import Spec
 from connectors.outgoing_webhooks import emit_event, subscribed_events
-from connectors.quickbooks import mapping
-from connectors.quickbooks_sync.push_types import Op, PushOptions, Target
-from connectors.quickbooks_sync.specs import Spec
 from sierra_core import synclog
-from sierra_core.db.models import EntityLink
+from sierra_core.db.models import EntityLink, IntegrationSyncLog
+from sierra_core.db.types import utcnow
 from sierra_core.errors import SierraError
 
 
@@ -26,6 +28,7 @@ class PushRecorder:
     target: Target
     options: PushOptions
     result: PushResult
+    adapter: AccountingAdapter
     _subscribed: set[str] | None = None  # event types the company's webhook subscribers want (read once)
     leases: AttemptLeases | None = None  # the attempts this push holds, kept alive while it runs
 
@@ -43,7 +46,7 @@ class PushRecorder:
             entity_type=spec.entity_type,
             entity_id=op.row.id,
             external_entity_id=op.external_id,
-            request_payload={"operation": op.action, spec.qbo_entity: op.body}
+            request_payload={"operation": op.action, self.adapter.entity_name(spec.entity_type): op.body}
             if op.action != "link"
             else None,
             max_retries=self.options.max_retries,
@@ -62,8 +65,9 @@ class PushRecorder:
     def succeed(
         self, session: Session, spec: Spec, op: Op, log_id: uuid.UUID, obj: dict[str, Any], outcome: str
     ) -> None:
-        external_id = str(obj.get("Id") or op.external_id)
-        meta = mapping.qbo_meta(obj) if obj.get("MetaData") else None
+        meta = self.adapter.meta(spec.entity_type, obj) if obj else None
+        external_id = (meta.external_id if meta else None) or str(op.external_id)
+        token = (meta.version_token if meta else None) or op.sync_token
         save_link(
             session,
             integration_id=self.target.integration_id,
@@ -71,9 +75,7 @@ class PushRecorder:
             entity_type=spec.entity_type,
             app_id=op.row.id,
             external_id=external_id,
-            sync_token=str(obj.get("SyncToken", op.sync_token))
-            if obj.get("SyncToken", op.sync_token)
-            else None,
+            sync_token=str(token) if token else None,
             version=op.row.version,
             external_updated_at=meta.last_updated if meta else None,
         )
@@ -90,7 +92,7 @@ class PushRecorder:
                 {
                     "invoice_id": str(op.row.id),
                     "invoice_number": op.row.invoice_number,
-                    "quickbooks_id": external_id,
+                    self.adapter.event_id_field: external_id,
                     "outcome": outcome,
                     "total": str(op.row.total),
                 },
@@ -101,9 +103,8 @@ class PushRecorder:
         code = getattr(error, "code", None) or synclog.UNCLASSIFIED
         retryable = bool(getattr(error, "retryable", False))
         text = str(getattr(error, "message", error))
-        message = (
-            text if text.startswith("QuickBooks sync failed") else f"QuickBooks sync failed: {label}: {text}"
-        )
+        prefix = f"{self.adapter.title} sync failed"
+        message = text if text.startswith(prefix) else f"{prefix}: {label}: {text}"
         status = synclog.finish_failure(
             session,
             log_id,
@@ -133,6 +134,27 @@ class PushRecorder:
                 },
             )
 
+    def defer(
+        self, session: Session, spec: Spec, row: Any, log_id: uuid.UUID, resume_at: datetime, why: str
+    ) -> None:
+        """The connection's call allowance is spent: the record was not sent and did not fail. Its attempt
+        waits for the sweep from `resume_at` (a retry that costs none of its retries)."""
+        log = session.get(IntegrationSyncLog, log_id)
+        if log is not None:
+            log.status = "retrying"
+            log.next_retry_at = resume_at
+            log.completed_at = utcnow()
+            log.lease_expires_at = None
+            log.error_code = "budget_exhausted"
+            log.error_message = f"{self.adapter.title} sync deferred: {spec.label(row)}: {why}"
+            log.error_details = {"entity": spec.label(row), "resume_at": resume_at.isoformat()}
+            session.flush()
+        self._released(log_id)
+        self.result.count(spec.entity_type).deferred += 1
+        if self.result.resume_at is None or resume_at > self.result.resume_at:
+            self.result.resume_at = resume_at
+        self.decide(spec, row, "defer", f"{why} (waits until {resume_at:%Y-%m-%d %H:%M} UTC)")
+
     def emit(self, session: Session, event_type: str, log_id: uuid.UUID, data: dict[str, Any]) -> None:
         """An outgoing webhook event for the company's subscribers, committed with the outcome it reports;
         the event id comes from the sync-log row, so a replayed outcome never sends it twice."""
@@ -141,15 +163,21 @@ class PushRecorder:
         if event_type in self._subscribed:
             emit_event(session, self.target.company_id, event_type, data, event_id=f"evt_{log_id.hex}")
 
-    def fail_unsent(self, spec: Spec, row: Any, label: str, error: SierraError) -> None:
-        """A record that failed before anything was sent: still an attempt, so still a sync-log row."""
+    def fail_unsent(
+        self, spec: Spec, row: Any, label: str, error: SierraError, resume_at: datetime | None = None
+    ) -> None:
+        """A record that failed before anything was sent: still an attempt, so still a sync-log row. With
+        `resume_at` (the call allowance is spent) it is deferred, not failed."""
         if self.options.dry_run:
             self.decide(spec, row, "fail", error.message)
             self.result.count(spec.entity_type).failed += 1
             return
         with self.sessions.begin() as session:
             log_id = self.open_attempt(session, spec, Op(row, "create", {}, ""))
-            self.failed(session, spec, row, log_id, error)
+            if resume_at is not None:
+                self.defer(session, spec, row, log_id, resume_at, error.message)
+            else:
+                self.failed(session, spec, row, log_id, error)
 
     def skip(
         self, spec: Spec, row: Any, reason: str, link: EntityLink | None, acknowledge: bool = False
