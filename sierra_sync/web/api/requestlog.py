@@ -57,10 +57,10 @@ class RequestLogWriter:
     """Batches `api_request_logs` rows into INSERTs from one daemon thread (started on first use).
 
     A batch starts with the first row queued and takes what arrives in the next `linger` seconds (or until
-    `max_batch` rows). Under load that is what cuts the writer's CPU: each INSERT and COMMIT costs the
-    process about as much as a whole list request, and taking only the rows that queued during the previous
-    INSERT made batches of one or two rows at a few hundred requests a second. A row is stored at most
-    `linger` seconds (plus one INSERT) after its answer.
+    `max_batch` rows). That is what keeps the writer's CPU down: taking only the rows that queued during the
+    previous INSERT made small batches at a few hundred requests a second (the queue is often empty when an
+    INSERT ends), and each INSERT and commit costs the process a good part of a list request's CPU
+    (BENCHMARKS.md, issue 20). A row is stored at most `linger` seconds (plus one INSERT) after its answer.
 
     `flush()` returns once every row added before it is stored (tests, shutdown; it ends the wait of the
     batch being gathered); `close()` flushes and stops the thread."""
