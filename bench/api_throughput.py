@@ -6,11 +6,17 @@ same workers, data and key; the two alternate `--rounds` times, so that the load
 shared machine falls on both alike. Prints each round, the medians and the ratio API / floor (target >= 50 %).
 
 Open loop (`--rate 200`): the real API at a steady 200 requests/s on a fixed timetable (bench/open_loop.py,
-latency from the scheduled time: no coordinated omission), p50/p95/p99 (target p95 < 50 ms).
+latency from the scheduled time: no coordinated omission), p50/p95/p99 (target p95 < 50 ms). Several rates
+(`--rate 100,150,200,250`) find the knee: each rate gets a fresh server. Before the measured seconds, the
+same stream runs for `--warmup` seconds (2 s, not counted: the server's first requests open its pooled
+connections and lease the key), as wrk2 does before it measures. The server's CPU time per request (all its
+processes and threads: user + system, from /proc) is printed too: on a shared machine it moves far less
+than latency does with what other programs run.
 
     python -m bench.api_throughput           # both modes: 2 workers, 3 rounds of 10 s, 30 s open loop
     python -m bench.api_throughput --mode closed --rounds 5 --duration 15
     python -m bench.api_throughput --mode open --rate 200 --open-duration 60
+    python -m bench.api_throughput --mode open --rate 50,100,150,200,250 --open-duration 20
 
 The load average (1 min) is printed before and after each measurement: on 2 shared cores, figures taken
 minutes apart are not comparable, hence the ratio within one run.
@@ -35,6 +41,8 @@ from bench.api_latency import PG, _setup, _wrk, serve
 from sierra_core.db.engine import make_engine
 from sierra_sync.demo.prefect_server import free_port
 
+_SERVED: list[int] = []  # the pid of each server started (the last one is running)
+
 
 def _load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
@@ -51,11 +59,12 @@ def _server(kind: str, url: str, workers: int) -> Iterator[str]:
         conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         proc = serve("bench.floor_app:app", {"SIERRA_BENCH_CONNINFO": conninfo}, port, workers, "/")
         target = f"http://127.0.0.1:{port}/"
+    _SERVED.append(proc.pid)
     try:
         yield target
     finally:
         proc.terminate()
-        proc.wait(15)
+        proc.wait(30)
 
 
 def closed_loop(url: str, key: str, args: argparse.Namespace) -> None:
@@ -85,24 +94,66 @@ def closed_loop(url: str, key: str, args: argparse.Namespace) -> None:
     )
 
 
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process `root` and its descendants (Linux /proc; 0.0 elsewhere)."""
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[pid] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, total = {root}, 0.0
+    grew = True
+    while grew:
+        grew = False
+        for pid, (parent, _) in stats.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    for pid in tree:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
+
+
+def _drive(target: str, key: str, rate: float, duration: float) -> dict[str, float]:
+    """bench/open_loop.py in its own process (never on the server's CPU-bound event loop)."""
+    cmd = [sys.executable, "-m", "bench.open_loop", target, "--rate", str(rate), "--duration", str(duration)]
+    env = {**os.environ, "SIERRA_BENCH_API_KEY": key}
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return figures
+
+
 def open_loop(url: str, key: str, args: argparse.Namespace) -> None:
+    rates = [float(r) for r in str(args.rate).split(",")]
     print(
-        f"Open loop: the API at a steady {args.rate:.0f} requests/s, {args.workers} worker(s), "
-        f"{args.open_duration} s"
+        f"Open loop: the API at a steady {', '.join(f'{r:.0f}' for r in rates)} requests/s, "
+        f"{args.workers} worker(s), {args.open_duration} s measured after {args.warmup} s of warm-up"
     )
-    with _server("api", url, args.workers) as target:
-        before = _load()
-        cmd = [sys.executable, "-m", "bench.open_loop", target, "--rate", str(args.rate)]
-        cmd += ["--duration", str(args.open_duration)]
-        env = {**os.environ, "SIERRA_BENCH_API_KEY": key}
-        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-        figures = json.loads(out.strip().splitlines()[-1])
-    print(
-        f"  {figures['requests']} requests ({figures['rate']:.0f}/s, {figures['connections']} connections), "
-        f"errors {figures['errors']}: p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, "
-        f"p99 {figures['p99']:.1f} ms, max {figures['max']:.0f} ms (target p95 < 50 ms; "
-        f"load average {before} -> {_load()})"
-    )
+    for rate in rates:
+        with _server("api", url, args.workers) as target:
+            if args.warmup > 0:
+                _drive(target, key, rate, args.warmup)
+            root = _SERVED[-1]
+            before, cpu = _load(), _cpu_seconds(root)
+            figures = _drive(target, key, rate, args.open_duration)
+            cpu = _cpu_seconds(root) - cpu
+        per_request = cpu / max(figures["requests"], 1) * 1000
+        print(
+            f"  {rate:.0f}/s: {figures['requests']} requests ({figures['rate']:.0f}/s achieved, "
+            f"{figures['connections']} connections), errors {figures['errors']}: "
+            f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms, "
+            f"max {figures['max']:.0f} ms "
+            f"(target p95 < 50 ms); server CPU {per_request:.2f} ms per request "
+            f"(load average {before} -> {_load()})"
+        )
 
 
 def main() -> None:
@@ -116,8 +167,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds of each closed-loop round")
-    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--rate", default="200", help="requests/s; several: 100,150,200 (one server each)")
     parser.add_argument("--open-duration", type=int, default=30)
+    parser.add_argument("--warmup", type=float, default=2, help="seconds at the rate before measuring")
     parser.add_argument("--projects", type=int, default=200)
     args = parser.parse_args()
 

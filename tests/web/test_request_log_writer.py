@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -68,6 +69,45 @@ def test_rows_from_many_threads_land_in_batches(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ApiRequestLog)).scalar_one() == 2001
     writer.close()
+
+
+def _count_inserts(engine: Engine) -> list[int]:
+    inserts: list[int] = []
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _c, _cur, stmt, params, _ctx, many: (
+            inserts.append(len(params) if many else 1)
+            if stmt.startswith("INSERT INTO api_request_logs")
+            else None
+        ),
+    )
+    return inserts
+
+
+def test_rows_of_a_steady_trickle_are_gathered_into_one_insert(engine: Engine) -> None:
+    """One request at a time (the queue empty between them): the rows of `linger` seconds share an INSERT,
+    instead of an INSERT and a commit per row."""
+    inserts = _count_inserts(engine)
+    writer = RequestLogWriter(engine, linger=5.0)
+    for i in range(10):
+        writer.add(_row(i))
+        time.sleep(0.01)  # the writer has taken the previous row off the queue meanwhile
+    assert writer.flush()  # ends the batch being gathered: no wait for the rest of the 5 s
+    assert sum(inserts) == 10
+    assert len(inserts) == 1
+    writer.close()
+
+
+def test_flush_and_close_do_not_wait_for_the_linger(engine: Engine) -> None:
+    writer = RequestLogWriter(engine, linger=60.0)
+    writer.add(_row(1))
+    assert writer.flush(timeout=10.0)  # False if it waited for the 60 s
+    writer.add(_row(2))
+    writer.close(timeout=10.0)
+    assert writer._thread is not None and not writer._thread.is_alive()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ApiRequestLog)).scalar_one() == 2
 
 
 def test_a_refused_batch_is_logged_once_and_the_writer_goes_on(

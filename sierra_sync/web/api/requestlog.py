@@ -4,9 +4,10 @@ secret redacted whole, status, time, ip, user agent, rate-limited flag, error co
 stored: they may carry webhook secrets.
 
 Rows are written by `RequestLogWriter`, one background thread per process, so no request waits for its own
-log row: under load, the rows that arrive while one INSERT runs go in the next one (one round trip and one
-commit for up to `max_batch` rows). The app flushes the writer at shutdown; a process killed outright loses
-the rows it had not written yet (at most one batch).
+log row: a batch gathers the rows of up to `linger` seconds (0.1 s) and goes in one INSERT (one round trip
+and one commit for up to `max_batch` rows), so the writer costs the API about 10 INSERTs a second whatever
+its rate, not one per request or two. The app flushes the writer at shutdown; a process killed outright
+loses the rows it had not written yet (at most one batch).
 
 The middleware is plain ASGI (not BaseHTTPMiddleware, which runs every request in an extra task and streams
 the body through a memory channel).
@@ -55,12 +56,19 @@ def _clean(text: str, limit: int) -> str:
 class RequestLogWriter:
     """Batches `api_request_logs` rows into INSERTs from one daemon thread (started on first use).
 
-    `flush()` returns once every row added before it is stored (tests, shutdown); `close()` flushes and
-    stops the thread."""
+    A batch starts with the first row queued and takes what arrives in the next `linger` seconds (or until
+    `max_batch` rows). That is what keeps the writer's CPU down: taking only the rows that queued during the
+    previous INSERT made small batches at a few hundred requests a second (the queue is often empty when an
+    INSERT ends), and each INSERT and commit costs the process a good part of a list request's CPU
+    (BENCHMARKS.md, issue 20). A row is stored at most `linger` seconds (plus one INSERT) after its answer.
 
-    def __init__(self, engine: Engine, *, max_batch: int = 500) -> None:
+    `flush()` returns once every row added before it is stored (tests, shutdown; it ends the wait of the
+    batch being gathered); `close()` flushes and stops the thread."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 500, linger: float = 0.1) -> None:
         self._engine = engine
         self._max_batch = max_batch
+        self._linger = linger
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
@@ -93,6 +101,7 @@ class RequestLogWriter:
             batch: list[dict[str, Any]] = []
             waiters: list[threading.Event] = []
             item = self._queue.get()
+            deadline = time.monotonic() + self._linger
             while True:
                 if item is _STOP:
                     stop = True
@@ -100,10 +109,10 @@ class RequestLogWriter:
                     waiters.append(item)
                 else:
                     batch.append(item)
-                if stop or len(batch) >= self._max_batch:
+                if stop or waiters or len(batch) >= self._max_batch:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
             if batch:
