@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     qbo_max_throttle_wait: float = Field(
         default=300.0, ge=0, description="Longest wait after a 429 (QuickBooks wants 60 s if no Retry-After)."
     )
+    xero_retry_initial_wait: float = Field(
+        default=1.0, ge=0, description="First backoff wait in seconds of a Xero request (then 2x, 4x …)."
+    )
+    xero_max_throttle_wait: float = Field(
+        default=300.0, ge=0, description="Longest wait after a Xero 429 (Xero's Retry-After is often 60 s)."
+    )
     stop_grace_seconds: float = Field(
         default=8.0,
         ge=0,

@@ -154,6 +154,16 @@ class AccountingSync:
     target: Target
 
 
+def xero_retry() -> RetryPolicy:
+    """The retries of a Xero request, from the settings (the demo shortens the waits)."""
+    settings = get_settings()
+    return RetryPolicy(
+        initial_wait=settings.xero_retry_initial_wait,
+        jitter=min(0.5, settings.xero_retry_initial_wait),
+        max_server_wait=settings.xero_max_throttle_wait,
+    )
+
+
 @contextmanager
 def accounting_sync(company_id: uuid.UUID, keyring: Keyring | None = None) -> Iterator[AccountingSync]:
     """Open the company's accounting connection (QuickBooks or Xero) behind its adapter."""
@@ -174,6 +184,6 @@ def accounting_sync(company_id: uuid.UUID, keyring: Keyring | None = None) -> It
     limiter = xero_limiter(tenant, engine=app_engine())
     with httpx.Client(timeout=30) as oauth_http:
         source = DbTokenSource(factory, stored.integration_id, ring, app, oauth_http)
-        with XeroClient(app.api_base_url, tenant, source, limiter=limiter) as client:
+        with XeroClient(app.api_base_url, tenant, source, limiter=limiter, retry=xero_retry()) as client:
             target = Target(stored.integration_id, stored.company_id, settings)
             yield AccountingSync(factory, provider, XeroSyncAdapter(client, settings), target)

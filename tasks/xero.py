@@ -24,7 +24,7 @@ from connectors.xero.client import XeroClient, xero_limiter
 from connectors.xero.provider import XERO
 from sierra_core.db.models import Integration
 from sierra_core.errors import ConfigError, SierraError
-from tasks.runtime import app_engine, sessions
+from tasks.runtime import app_engine, sessions, xero_retry
 
 __all__ = ["XeroCompany", "accounting_system", "xero_app", "xero_company"]
 
@@ -85,5 +85,5 @@ def xero_company(company_id: uuid.UUID, app: oauth.App | None = None) -> Iterato
     with httpx.Client(timeout=30) as http:
         source = DbTokenSource(factory, connection.integration_id, ring, app, http)
         limiter = xero_limiter(tenant, engine=app_engine())
-        with XeroClient(app.api_base_url, tenant, source, limiter=limiter) as client:
+        with XeroClient(app.api_base_url, tenant, source, limiter=limiter, retry=xero_retry()) as client:
             yield XeroCompany(factory, connection, client, app, source, http)

@@ -159,6 +159,11 @@ class AccountingAdapter(Protocol):
     """Whether the next `write` may be in flight while the engine records the last one's outcomes (the
     provider allows concurrent requests on a connection)."""
 
+    splits_payments: bool
+    """Whether one provider payment can pay several invoices (`payment_parts` returns several parts): the
+    pull then links each part under the composed id "<payment id>-<invoice id>", which the push leaves to
+    the provider. False where a payment pays one invoice (and ids may hold dashes of their own)."""
+
     def duplicate_code(self, entity_type: str) -> str:
         """The error code of a natural key taken by a record that is not ours."""
         ...

@@ -181,7 +181,12 @@ class Pusher:
             if link is not None and link.last_synced_version == row.version:
                 self.rec.skip(spec, row, "unchanged since the last sync", link)
                 continue
-            if link is not None and "-" in link.external_id:
+            if (
+                link is not None
+                and self.adapter.splits_payments
+                and spec.entity_type == "payment"
+                and "-" in link.external_id
+            ):
                 # One provider payment split over several invoices (pulled): edit it there.
                 reason = (
                     f"part of a {self.title} payment split over several invoices; change it in {self.title}"

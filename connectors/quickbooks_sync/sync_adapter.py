@@ -94,6 +94,7 @@ class QuickBooksSyncAdapter:
     missing_code = "qbo_record_missing"
     write_chunk = WRITE_CHUNK
     pipelined_writes = False  # one request after the other, as the push always sent them
+    splits_payments = True  # a Payment's Line[] may pay several invoices
 
     def __init__(self, client: QuickBooksClient, settings: QuickBooksSettings) -> None:
         self.client = client

@@ -111,6 +111,7 @@ class XeroSyncAdapter:
     missing_code = "xero_record_missing"
     write_chunk = WRITE_CHUNK
     pipelined_writes = True  # Xero takes 5 requests at a time per organisation; the engine uses 2
+    splits_payments = False  # a Xero payment pays one invoice; its ids are UUIDs, dashes included
 
     def __init__(self, client: XeroClient, settings: XeroSettings) -> None:
         self.client = client

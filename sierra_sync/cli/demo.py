@@ -16,8 +16,12 @@ UP_HINT = (
 
 
 def demo(
-    companies: int = typer.Option(2, min=1, max=20, help="Companies to seed."),
-    invoices: int = typer.Option(500, min=1, help="Invoices per company."),
+    companies: int = typer.Option(2, min=1, max=20, help="Companies to seed with books in QuickBooks."),
+    invoices: int = typer.Option(500, min=1, help="Invoices per QuickBooks company."),
+    xero_companies: int = typer.Option(1, min=0, max=10, help="Companies to seed with books in Xero."),
+    xero_invoices: int = typer.Option(
+        150, min=1, help="Invoices per Xero company (Xero allows 60 calls a minute per organisation)."
+    ),
     keep_server: bool = typer.Option(
         False, "--keep-server", help="Leave the Prefect server running afterwards and print its UI address."
     ),
@@ -34,7 +38,12 @@ def demo(
     from sierra_sync.demo.runner import DemoOptions, DemoStopped, run_demo
 
     options = DemoOptions(
-        companies=companies, invoices=invoices, keep_server=keep_server, prefect_port=prefect_port
+        companies=companies,
+        invoices=invoices,
+        keep_server=keep_server,
+        prefect_port=prefect_port,
+        xero_companies=xero_companies,
+        xero_invoices=xero_invoices,
     )
     out = sys.stderr if as_json else sys.stdout
     with stop_on_signals() as stop:
@@ -54,11 +63,17 @@ def demo(
         return
     typer.echo("")
     typer.echo(
-        f"QuickBooks now holds {figures['invoices_synced']} invoices, {figures['payments_synced']} payments, "
+        f"The books now hold {figures['invoices_synced']} invoices, {figures['payments_synced']} payments, "
         f"{figures['customers_synced']} customers and {figures['expenses_synced']} expenses of "
-        f"{len(figures['companies'])} companies; {figures['duplicates_in_qbo']} duplicates, "
+        f"{len(figures['companies'])} companies; {figures['duplicates']} duplicates, "
         f"{figures['failed']} records failed."
     )
+    for books in figures["books"]:
+        typer.echo(
+            f"  {books['company']} (books in {books['system']}): {books['accuracy_pct']:.2f} % of "
+            f"{books['invoices_checked']} invoices and {books['payments_checked']} payments match to the "
+            f"cent, {books['duplicates']} {'duplicate' if books['duplicates'] == 1 else 'duplicates'}"
+        )
     for note in figures["notes"]:
         typer.echo(f"note: {note}")
     for mismatch in figures["mismatches"]:

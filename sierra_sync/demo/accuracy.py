@@ -1,20 +1,18 @@
-"""The demo's check of the promise: every app invoice and payment is in QuickBooks exactly once, to the
-cent. Reads both sides independently (the app database, and QuickBooks through its query API)."""
+"""The demo's check of the promise: every app invoice and payment is in the company's books (QuickBooks or
+Xero) exactly once, to the cent. Reads both sides independently (the app database, and the accounting
+system through its own API)."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.quickbooks.client import QuickBooksClient
-from connectors.quickbooks.query import select as qbo_select
 from sierra_core.db.models import EntityLink, Invoice, Payment
+from sierra_sync.demo.books import Books
 
 SYNCED_PAYMENT_STATUSES = ("succeeded", "partially_refunded", "refunded")
 
@@ -25,7 +23,7 @@ class Accuracy:
     invoices_ok: int = 0
     payments_expected: int = 0
     payments_ok: int = 0
-    duplicates_in_qbo: int = 0
+    duplicates: int = 0
     mismatches: list[str] = field(default_factory=list)
 
     @property
@@ -35,7 +33,7 @@ class Accuracy:
     @property
     def pct(self) -> float:
         ok = self.invoices_ok + self.payments_ok
-        wrong = self.records - ok + self.duplicates_in_qbo
+        wrong = self.records - ok + self.duplicates
         return 100.0 if self.records == 0 else round(100.0 * max(self.records - wrong, 0) / self.records, 2)
 
     def add(self, other: Accuracy) -> None:
@@ -43,12 +41,8 @@ class Accuracy:
         self.invoices_ok += other.invoices_ok
         self.payments_expected += other.payments_expected
         self.payments_ok += other.payments_ok
-        self.duplicates_in_qbo += other.duplicates_in_qbo
+        self.duplicates += other.duplicates
         self.mismatches += other.mismatches
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value if value is not None else "0")).quantize(Decimal("0.01"))
 
 
 def _links(session: Session, integration_id: uuid.UUID, entity_type: str) -> dict[uuid.UUID, str]:
@@ -61,15 +55,13 @@ def _links(session: Session, integration_id: uuid.UUID, entity_type: str) -> dic
 
 
 def check_company(
-    sessions: sessionmaker[Session],
-    client: QuickBooksClient,
-    integration_id: uuid.UUID,
-    company_id: uuid.UUID,
+    sessions: sessionmaker[Session], books: Books, integration_id: uuid.UUID, company_id: uuid.UUID
 ) -> Accuracy:
-    """Compare one company's invoices and payments with its QuickBooks company."""
+    """Compare one company's invoices and payments with its books."""
     out = Accuracy()
-    qbo_invoices = {str(r["Id"]): r for r in client.query_all(qbo_select("Invoice"))}
-    qbo_payments = {str(r["Id"]): r for r in client.query_all(qbo_select("Payment"))}
+    system = books.system
+    remote_invoices = books.invoices()
+    remote_payments = books.payments()
     with sessions() as session:
         invoice_links = _links(session, integration_id, "invoice")
         payment_links = _links(session, integration_id, "payment")
@@ -90,28 +82,27 @@ def check_company(
         numbers = {inv.invoice_number for inv in invoices}
         for inv in invoices:
             out.invoices_expected += 1
-            remote = qbo_invoices.get(invoice_links.get(inv.id, ""))
+            remote = remote_invoices.get(invoice_links.get(inv.id, ""))
             if remote is None:
-                out.mismatches.append(f"invoice {inv.invoice_number}: not in QuickBooks")
-            elif _money(remote.get("TotalAmt")) != inv.total or _money(remote.get("Balance")) != inv.balance:
+                out.mismatches.append(f"invoice {inv.invoice_number}: not in {system}")
+            elif remote.total != inv.total or remote.balance != inv.balance:
                 out.mismatches.append(
-                    f"invoice {inv.invoice_number}: app {inv.total}/{inv.balance}, QuickBooks "
-                    f"{remote.get('TotalAmt')}/{remote.get('Balance')} (total/balance)"
+                    f"invoice {inv.invoice_number}: app {inv.total}/{inv.balance}, {system} "
+                    f"{remote.total}/{remote.balance} (total/balance due)"
                 )
             else:
                 out.invoices_ok += 1
         for pay in payments:
             out.payments_expected += 1
-            remote = qbo_payments.get(payment_links.get(pay.id, ""))
-            if remote is None:
-                out.mismatches.append(f"payment {pay.reference_number or pay.id}: not in QuickBooks")
-            elif _money(remote.get("TotalAmt")) != pay.amount:
+            amount = remote_payments.get(payment_links.get(pay.id, ""))
+            if amount is None:
+                out.mismatches.append(f"payment {pay.reference_number or pay.id}: not in {system}")
+            elif amount != pay.amount:
                 out.mismatches.append(
-                    f"payment {pay.reference_number or pay.id}: app {pay.amount}, "
-                    f"QuickBooks {remote.get('TotalAmt')}"
+                    f"payment {pay.reference_number or pay.id}: app {pay.amount}, {system} {amount}"
                 )
             else:
                 out.payments_ok += 1
-    counts = Counter(str(r.get("DocNumber")) for r in qbo_invoices.values() if r.get("DocNumber") in numbers)
-    out.duplicates_in_qbo = sum(n - 1 for n in counts.values() if n > 1)
+    counts = Counter(r.number for r in remote_invoices.values() if r.number in numbers)
+    out.duplicates = sum(n - 1 for n in counts.values() if n > 1)
     return out

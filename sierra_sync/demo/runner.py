@@ -1,6 +1,7 @@
 """The demo, step by step: app database, sandboxes, a Prefect server of its own, blocks, seed, OAuth,
 full sync, Stripe payments, edits on both sides, an incremental sync under injected faults, the retry
-sweep, reconciliation, health, and the accuracy figure."""
+sweep, reconciliation, health, and the accuracy figure. Companies keep their books in QuickBooks Online or
+in Xero: every step after the connection takes the company's accounting system as a parameter."""
 
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ from sierra_core.settings import get_settings
 from sierra_core.shutdown import STOP, StopRequest
 from sierra_sync.demo import world
 from sierra_sync.demo.accuracy import Accuracy, check_company
+from sierra_sync.demo.books import open_books
 from sierra_sync.demo.prefect_server import PrefectServer
-from sierra_sync.demo.scenario import edit_in_app, edit_in_quickbooks
+from sierra_sync.demo.scenario import edit_in_app, edit_in_books
+from sierra_sync.demo.world import QUICKBOOKS, XERO
 from sierra_sync.world.processes import stop_all
 from sierra_sync.world.state import WorldState
 from sierra_sync.world.up import SANDBOX_DIR
@@ -39,15 +42,37 @@ STRIPE_PAYMENTS = 3  # invoices per company paid by card (each costs QuickBooks 
 FAULTS = {"error_rate": 0.15, "drop_rate": 0.05, "throttle": 2}
 NO_FAULTS = {"error_rate": 0.0, "drop_rate": 0.0, "throttle": 0}
 # The demo keeps waits short: a real deployment keeps the defaults (1 s backoff, up to 300 s after a 429).
-DEMO_ENV = {"SIERRA_QBO_RETRY_INITIAL_WAIT": "0.2", "SIERRA_QBO_MAX_THROTTLE_WAIT": "2"}
+DEMO_ENV = {
+    "SIERRA_QBO_RETRY_INITIAL_WAIT": "0.2",
+    "SIERRA_QBO_MAX_THROTTLE_WAIT": "2",
+    "SIERRA_XERO_RETRY_INITIAL_WAIT": "0.2",
+    "SIERRA_XERO_MAX_THROTTLE_WAIT": "2",  # Xero's Retry-After says 60 s
+}
 
 
 @dataclass
 class DemoOptions:
-    companies: int = 2
+    companies: int = 2  # on QuickBooks
     invoices: int = 500
     keep_server: bool = False
     prefect_port: int = 4200
+    xero_companies: int = 1
+    # Xero allows 60 calls a minute per organisation: a smaller company keeps the demo's time.
+    xero_invoices: int = 150
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    id: uuid.UUID
+    name: str
+    system: str  # QUICKBOOKS or XERO
+    integration_id: uuid.UUID | None = None
+
+
+def systems_of(companies: list[DemoCompany]) -> str:
+    """The accounting systems in use, as a bookkeeper says it: "QuickBooks", "QuickBooks and Xero"."""
+    names = [s for s in (QUICKBOOKS, XERO) if any(c.system == s for c in companies)]
+    return " and ".join(names) or QUICKBOOKS
 
 
 class DemoStopped(Exception):
@@ -143,7 +168,7 @@ def _links(sessions: Any, entity_type: str) -> int:
         return int(session.scalar(select(func.count()).where(EntityLink.entity_type == entity_type)) or 0)
 
 
-def _sync_counts(result: dict[str, Any]) -> str:
+def _sync_counts(result: dict[str, Any], books: str) -> str:
     created = updated = failed = retrying = 0
     for company in result.get("results", []):
         for counts in (company.get("push") or {}).get("counts", {}).values():
@@ -156,7 +181,7 @@ def _sync_counts(result: dict[str, Any]) -> str:
         for company in result.get("results", [])
         for counts in ((company.get("pull") or {}).get("counts") or {}).values()
     )
-    return f"{created} created, {updated} updated in QuickBooks, {pulled} pulled, {retrying} to retry"
+    return f"{created} created, {updated} updated in {books}, {pulled} pulled, {retrying} to retry"
 
 
 def run_demo(options: DemoOptions, out: TextIO, stop: StopRequest = STOP) -> dict[str, Any]:
@@ -196,28 +221,42 @@ def run_demo(options: DemoOptions, out: TextIO, stop: StopRequest = STOP) -> dic
     try:
         engine = make_engine(url)
         sessions = session_factory(engine)
-        with progress.step(f"App database: migrate and seed {options.companies} companies") as note:
+        total_companies = options.companies + options.xero_companies
+        with progress.step(f"App database: migrate and seed {total_companies} companies") as note:
             migrate.upgrade(engine)
-            summary = seed(engine, companies=options.companies, invoices=options.invoices)
-            note(
-                f"{summary.invoices} invoices, {summary.payments} payments, {summary.expenses} expenses, "
-                f"{summary.customers} customers"
-            )
+            on_xero = _seed(engine, options, note)
         webhook_url = None  # Stripe webhooks go to the API app when the Stripe flows are installed
-        with progress.step("Sandboxes: QuickBooks Online and Stripe") as note:
+        with progress.step("Sandboxes: QuickBooks Online, Xero and Stripe") as note:
             sandboxes = world.Sandboxes.start(settings.host, webhook_url, data_dir / SANDBOX_DIR)
             stripe_url = sandboxes.stripe.url if sandboxes.stripe else "not available"
-            note(f"QuickBooks {sandboxes.qbo.url}, Stripe {stripe_url}")
+            xero_url = sandboxes.xero.url if sandboxes.xero else "not available"
+            note(f"QuickBooks {sandboxes.qbo.url}, Xero {xero_url}, Stripe {stripe_url}")
         app_block, keys = world.local_blocks(sandboxes.qbo.url)
-        companies = world.companies(sessions)
-        with progress.step("OAuth: connect every company to its QuickBooks company") as note:
-            integrations = {cid: world.connect(sessions, app_block, keys, cid) for cid, _ in companies}
-            note(", ".join(name for _, name in companies))
+        xero_block = world.xero_block(sandboxes.xero.url) if sandboxes.xero else None
+        companies = [
+            DemoCompany(cid, name, XERO if name in on_xero else QUICKBOOKS)
+            for cid, name in world.companies(sessions)
+        ]
+        with progress.step(
+            "OAuth: connect every company to its QuickBooks company or Xero organisation"
+        ) as note:
+            companies = [
+                DemoCompany(
+                    c.id,
+                    c.name,
+                    c.system,
+                    world.connect(
+                        sessions, xero_block if c.system == XERO and xero_block else app_block, keys, c.id
+                    ),
+                )
+                for c in companies
+            ]
+            note(", ".join(f"{c.name} ({c.system})" for c in companies))
         with progress.step("Prefect server: wait until healthy, save the blocks") as note:
             api_url = server.wait_healthy()
             note(api_url)
         figures = _with_prefect(
-            api_url, progress, sessions, sandboxes, app_block, keys, companies, integrations, options
+            api_url, progress, sessions, sandboxes, app_block, xero_block, keys, companies, options
         )
         finished = True
     finally:
@@ -232,15 +271,65 @@ def run_demo(options: DemoOptions, out: TextIO, stop: StopRequest = STOP) -> dic
     return figures
 
 
+def _seed(engine: Any, options: DemoOptions, note: Callable[[str], None]) -> set[str]:
+    """The QuickBooks companies at `invoices` each, then the Xero ones at `xero_invoices` (the seed leaves
+    the companies it already made alone); returns the names of the Xero companies."""
+    summary = seed(engine, companies=options.companies, invoices=options.invoices)
+    on_xero: set[str] = set()
+    if options.xero_companies:
+        more = seed(
+            engine, companies=options.companies + options.xero_companies, invoices=options.xero_invoices
+        )
+        on_xero = set(more.company_names)
+        for name in ("invoices", "payments", "expenses", "customers"):
+            setattr(summary, name, getattr(summary, name) + getattr(more, name))
+    note(
+        f"{summary.invoices} invoices, {summary.payments} payments, {summary.expenses} expenses, "
+        f"{summary.customers} customers"
+    )
+    return on_xero
+
+
+def _with_faults(
+    sandboxes: world.Sandboxes, systems: list[str], run: Callable[[], str]
+) -> tuple[str, dict[str, Any]]:
+    """`run` with faults injected in every accounting sandbox in use; what each sandbox did meanwhile."""
+    before = {s: sandboxes.admin(s, "GET", "stats") for s in systems}
+    for system in systems:
+        sandboxes.admin(system, "POST", "faults", FAULTS)
+    try:
+        counts = run()
+    finally:
+        for system in systems:
+            sandboxes.admin(system, "POST", "faults", NO_FAULTS)
+    figures: dict[str, Any] = {}
+    for system in systems:
+        after = sandboxes.admin(system, "GET", "stats")
+        figures[system] = {
+            key: int(after[key]) - int(before[system][key])
+            for key in ("faults_injected", "throttled", "idempotent_replays")
+        }
+    return counts, figures
+
+
+def _faults_note(figures: dict[str, dict[str, int]]) -> str:
+    failed = "; ".join(
+        f"{system} failed {f['faults_injected']} requests and asked us to slow down {f['throttled']} times"
+        for system, f in figures.items()
+    )
+    replays = sum(f["idempotent_replays"] for f in figures.values())
+    return f"{failed}; {replays} records sent again after a lost reply were recognised and not booked twice"
+
+
 def _with_prefect(
     api_url: str,
     progress: Progress,
     sessions: Any,
     sandboxes: world.Sandboxes,
     app_block: Any,
+    xero_block: Any,
     keys: Any,
-    companies: list[tuple[uuid.UUID, str]],
-    integrations: dict[uuid.UUID, uuid.UUID],
+    companies: list[DemoCompany],
     options: DemoOptions,
 ) -> dict[str, Any]:
     from prefect.context import refresh_global_settings_context
@@ -252,41 +341,34 @@ def _with_prefect(
     os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
     refresh_global_settings_context()
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        world.save_blocks(app_block, keys, sandboxes.stripe.url if sandboxes.stripe else None)
+        world.save_blocks(app_block, keys, sandboxes.stripe.url if sandboxes.stripe else None, xero_block)
         quiet_prefect_console()
         from flows.operations import health_check
         from flows.retries import retry_failed_syncs
         from flows.sync import sync_all_companies
-        from tasks.runtime import company_sync
 
-        figures_faults: dict[str, int] = {}
+        books = systems_of(companies)
+        systems = [system for system in (QUICKBOOKS, XERO) if system in books]
         with progress.step("Full sync of every company (flow sync-all-companies, mode full)") as note:
-            note(_sync_counts(sync_all_companies(mode="full", max_concurrency=2)))
-        with progress.step("Edits: amounts in the app, memos and due dates in QuickBooks") as note:
-            app_edits = sum(edit_in_app(sessions, cid, invoices=20, contacts=5) for cid, _ in companies)
-            qbo_edits = 0
-            for cid, _ in companies:
-                with company_sync(cid) as cs:
-                    qbo_edits += edit_in_quickbooks(sessions, cs.client, integrations[cid], cid, invoices=10)
-            note(f"{app_edits} records in the app, {qbo_edits} invoices in QuickBooks")
+            note(_sync_counts(sync_all_companies(mode="full", max_concurrency=2), books))
+        with progress.step(f"Edits: amounts in the app, memos and due dates in {books}") as note:
+            app_edits = sum(edit_in_app(sessions, c.id, invoices=20, contacts=5) for c in companies)
+            book_edits = 0
+            for c in companies:
+                assert c.integration_id is not None
+                with open_books(c.system, c.id) as opened:
+                    book_edits += edit_in_books(sessions, opened, c.integration_id, c.id, invoices=10)
+            note(f"{app_edits} records in the app, {book_edits} invoices in {books}")
         with progress.step(
             "Incremental sync with injected faults (15% 5xx, 5% lost responses, 429 throttling)"
         ) as note:
-            before = sandboxes.qbo_admin("GET", "stats")
-            sandboxes.qbo_admin("POST", "faults", FAULTS)
-            try:
-                note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2)))
-            finally:
-                sandboxes.qbo_admin("POST", "faults", NO_FAULTS)
-            after = sandboxes.qbo_admin("GET", "stats")
-            faults = int(after["faults_injected"]) - int(before["faults_injected"])
-            throttled = int(after["throttled"]) - int(before["throttled"])
-            replays = int(after["idempotent_replays"]) - int(before["idempotent_replays"])
-            note(
-                f"QuickBooks failed {faults} requests and asked us to slow down {throttled} times; {replays} "
-                "records sent again after a lost reply were recognised by QuickBooks and not booked twice"
+            counts, figures_faults = _with_faults(
+                sandboxes,
+                systems,
+                lambda: _sync_counts(sync_all_companies(mode="incremental", max_concurrency=2), books),
             )
-            figures_faults.update(faults=faults, throttled=throttled, idempotent_replays=replays)
+            note(counts)
+            note(_faults_note(figures_faults))
         with progress.step("Retry sweep (flow retry-failed-syncs) until nothing is due") as note:
             sweeps = 0
             while True:
@@ -296,18 +378,21 @@ def _with_prefect(
                 retry_failed_syncs(company="all")
                 sweeps += 1
             note(f"{sweeps} sweep(s), {due} still waiting")
-        stripe_note = _stripe_payments(progress, sessions, sandboxes, [cid for cid, _ in companies])
+        stripe_note = _stripe_payments(progress, sessions, sandboxes, [c.id for c in companies])
         with progress.step("Catch-up incremental sync (what the 15-minute schedule does)") as note:
-            note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2)))
-        reconciled = _reconcile(progress, companies)
-        with progress.step("Independent check: app invoices and payments read against QuickBooks") as note:
+            note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2), books))
+        reconciled = _reconcile(progress, companies, books)
+        with progress.step(f"Independent check: app invoices and payments read against {books}") as note:
             total = Accuracy()
-            for cid, _ in companies:
-                with company_sync(cid) as cs:
-                    total.add(check_company(sessions, cs.client, integrations[cid], cid))
+            checked: dict[uuid.UUID, Accuracy] = {}
+            for c in companies:
+                assert c.integration_id is not None
+                with open_books(c.system, c.id) as opened:
+                    checked[c.id] = check_company(sessions, opened, c.integration_id, c.id)
+                total.add(checked[c.id])
             note(
                 f"{total.invoices_ok}/{total.invoices_expected} invoices and {total.payments_ok}/"
-                f"{total.payments_expected} payments match to the cent, {total.duplicates_in_qbo} duplicates"
+                f"{total.payments_expected} payments match to the cent, {total.duplicates} duplicates"
             )
         reconcile_note = None
         if reconciled is None:
@@ -319,7 +404,10 @@ def _with_prefect(
             _register_deployments(progress)
         _flush_prefect_logs()
     failed = _open_failures(sessions)
-    figure = total.pct if reconciled is None else min(total.pct, float(reconciled["accuracy_pct"]))
+    per_company = [_company_figures(c, checked[c.id], reconciled) for c in companies]
+    figure = min([total.pct, *(b["accuracy_pct"] for b in per_company)])
+    if reconciled is not None:
+        figure = min(figure, float(reconciled["accuracy_pct"]))
     return {
         "accuracy_pct": figure,
         "independent_check_pct": total.pct,
@@ -330,18 +418,38 @@ def _with_prefect(
         "expenses_synced": _links(sessions, "expense"),
         "invoices_checked": total.invoices_expected,
         "payments_checked": total.payments_expected,
-        "duplicates_in_qbo": total.duplicates_in_qbo,
+        "duplicates": total.duplicates,
+        "duplicates_in_qbo": sum(b["duplicates"] for b in per_company if b["system"] == QUICKBOOKS),
+        "books": per_company,
         "failed": failed,
         "mismatches": total.mismatches[:20],
         "health": health["totals"],
         "faults_injected": figures_faults,
-        "notes": [n for n in (_invoices_in_books(sessions), stripe_note, reconcile_note) if n],
-        "companies": [name for _, name in companies],
+        "notes": [n for n in (_invoices_in_books(sessions, books), stripe_note, reconcile_note) if n],
+        "companies": [c.name for c in companies],
     }
 
 
-def _invoices_in_books(sessions: Any) -> str:
-    """Why fewer invoices are in QuickBooks than in the app, as a bookkeeper would say it."""
+def _company_figures(
+    company: DemoCompany, checked: Accuracy, reconciled: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One company's line of the summary: its books, how much of it matches, its duplicates."""
+    pct = checked.pct
+    matched = (reconciled or {}).get("companies", {}).get(str(company.id))
+    if matched is not None:
+        pct = min(pct, float(matched["accuracy_pct"]))
+    return {
+        "company": company.name,
+        "system": company.system,
+        "accuracy_pct": pct,
+        "invoices_checked": checked.invoices_expected,
+        "payments_checked": checked.payments_expected,
+        "duplicates": checked.duplicates,
+    }
+
+
+def _invoices_in_books(sessions: Any, books: str = QUICKBOOKS) -> str:
+    """Why fewer invoices are in the books (QuickBooks, Xero) than in the app, in a bookkeeper's words."""
     with sessions() as session:
         by_status = dict(
             session.execute(
@@ -363,7 +471,7 @@ def _invoices_in_books(sessions: Any) -> str:
     drafts = int(by_status.get("draft", 0))
     booked = _links(sessions, "invoice")
     return (
-        f"{total:,} invoices were made in the app and {booked:,} are in QuickBooks: the other "
+        f"{total:,} invoices were made in the app and {booked:,} are in {books}: the other "
         f"{total - booked:,} stay in the app only, {drafts:,} {'draft' if drafts == 1 else 'drafts'} (not "
         f"sent to the customer yet, so not in the books) and {unsent_voids:,} "
         f"{'invoice voided before it was' if unsent_voids == 1 else 'invoices voided before they were'} "
@@ -371,33 +479,45 @@ def _invoices_in_books(sessions: Any) -> str:
     )
 
 
-def _reconcile(progress: Progress, companies: list[tuple[uuid.UUID, str]]) -> dict[str, Any] | None:
-    """The reconcile flow per company (app, QuickBooks and Stripe, every date); records-weighted total."""
+def _reconcile(progress: Progress, companies: list[DemoCompany], books: str) -> dict[str, Any] | None:
+    """The reconcile flow per company (app, its QuickBooks or Xero, and Stripe, every date); the
+    records-weighted total and each company's figure."""
     if not _flow_available("flows.reconcile"):
         return None
     from flows.reconcile import reconcile
 
     matched = total = 0
     discrepancies: dict[str, int] = {}
+    per_company: dict[str, dict[str, Any]] = {}
     with progress.step(
-        "Reconcile each company (flow reconcile): app, QuickBooks and Stripe, to the cent"
+        f"Reconcile each company (flow reconcile): app, {books} and Stripe, to the cent"
     ) as note:
-        for cid, _ in companies:
+        for c in companies:
             result = reconcile(
-                company=str(cid),
+                company=str(c.id),
                 period_start=date(2000, 1, 1),
                 period_end=datetime.now(UTC).date(),
                 tolerance=Decimal("0.00"),
             )
             matched += int(result["records_matched"])
             total += int(result["records_total"])
+            mine, all_records = int(result["records_matched"]), int(result["records_total"])
+            per_company[str(c.id)] = {
+                "accuracy_pct": 100.0 if all_records == 0 else round(100.0 * mine / all_records, 2)
+            }
             for kind, n in (result.get("counts") or {}).items():
                 if isinstance(n, int) and kind != "matched":
                     discrepancies[kind] = discrepancies.get(kind, 0) + n
         pct = 100.0 if total == 0 else round(100.0 * matched / total, 2)
         found = ", ".join(f"{n} {kind}" for kind, n in discrepancies.items() if n)
         note(f"{matched}/{total} records match ({pct:.2f} %)" + (f"; found {found}" if found else ""))
-    return {"accuracy_pct": pct, "records_matched": matched, "records_total": total, "counts": discrepancies}
+    return {
+        "accuracy_pct": pct,
+        "records_matched": matched,
+        "records_total": total,
+        "counts": discrepancies,
+        "companies": per_company,
+    }
 
 
 def _register_deployments(progress: Progress) -> None:
@@ -439,7 +559,10 @@ def _stripe_payments(
         paid = stripe_step.pay_invoices(sessions, sandboxes.stripe.url, companies, STRIPE_PAYMENTS)
         stored = stripe_step.wait_for_webhooks(sessions, sandboxes.stripe.url, paid)
         note(f"{paid} invoices paid, {stored} payment_intent.succeeded events stored")
-    with progress.step("Flow process-stripe-events: payments and fees into the app and QuickBooks") as note:
+    with progress.step(
+        "Flow process-stripe-events: payments and fees into the app and QuickBooks "
+        "(Xero's go with the next sync)"
+    ) as note:
         result = process_stripe_events(all_pending=True, limit=1000)
         note(
             f"{result.get('processed', 0)} events processed, {result.get('ignored', 0)} ignored, "

@@ -1,17 +1,16 @@
-"""What happens to the books between syncs in the demo: edits in the app (amounts) and in QuickBooks
-(memos and due dates), chosen so the two sides never touch the same invoice."""
+"""What happens to the books between syncs in the demo: edits in the app (amounts) and in the accounting
+system, QuickBooks or Xero (memos and due dates), chosen so the two sides never touch the same invoice."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from connectors.quickbooks.client import QuickBooksClient, make_request_id
 from sierra_core.db.models import Contact, EntityLink, Invoice, Payment
+from sierra_sync.demo.books import Books
 
 CENT = Decimal("0.01")
 
@@ -66,15 +65,15 @@ def edit_in_app(sessions: sessionmaker[Session], company_id: uuid.UUID, invoices
     return changed
 
 
-def edit_in_quickbooks(
+def edit_in_books(
     sessions: sessionmaker[Session],
-    client: QuickBooksClient,
+    books: Books,
     integration_id: uuid.UUID,
     company_id: uuid.UUID,
     invoices: int,
 ) -> int:
-    """A bookkeeper's edits in QuickBooks: a memo and a later due date on `invoices` invoices, taken from
-    the end of the list (the app edits take the start), so no invoice changes on both sides."""
+    """A bookkeeper's edits in the company's books: a memo and a later due date on `invoices` invoices,
+    taken from the end of the list (the app edits take the start), so no invoice changes on both sides."""
     with sessions() as session:
         targets = [inv.id for inv in unpaid_invoices(session, company_id)][-invoices:]
         links = dict(
@@ -86,20 +85,4 @@ def edit_in_quickbooks(
                 )
             ).all()
         )
-    changed = 0
-    for app_id in targets:
-        qbo_id = links.get(app_id)
-        if qbo_id is None:
-            continue
-        current = client.read("Invoice", qbo_id)
-        due = date.fromisoformat(str(current.get("DueDate") or current["TxnDate"])) + timedelta(days=15)
-        body = {
-            "Id": current["Id"],
-            "SyncToken": current["SyncToken"],
-            "CustomerMemo": {"value": "Retention released: due date moved by 15 days (edited in QuickBooks)"},
-            "DueDate": due.isoformat(),
-        }
-        rid = make_request_id(str(integration_id), "demo-edit", qbo_id, str(current["SyncToken"]))
-        client.update("Invoice", body, rid)
-        changed += 1
-    return changed
+    return books.edit_invoices([links[t] for t in targets if t in links], integration_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -212,6 +213,33 @@ def test_app_rows_reach_xero_linked_and_an_edit_there_comes_back(company: XeroCo
     # ... and the push does not send it back.
     after = company.adapter_run("push")
     assert _sent(after) == 0
+
+
+def test_an_amount_edited_in_the_app_reaches_xero(company: XeroCompany) -> None:
+    """Xero's ids are UUIDs: their dashes do not make an invoice "part of a split payment" the push leaves
+    alone (it once acknowledged such edits without sending them)."""
+    assert company.adapter_run("push").failures == []
+    with company.sessions.begin() as s:
+        invoice = s.scalars(
+            select(Invoice).where(Invoice.status == "sent").order_by(Invoice.invoice_number)
+        ).first()
+        assert invoice is not None
+        line = min(invoice.lines, key=lambda li: li.line_number)
+        line.quantity += 1
+        line.amount = (line.quantity * line.unit_price).quantize(Decimal("0.01"))
+        taxable = sum((li.amount for li in invoice.lines if li.taxable), Decimal("0.00"))
+        invoice.subtotal = sum((li.amount for li in invoice.lines), Decimal("0.00"))
+        invoice.tax_amount = (taxable * invoice.tax_rate).quantize(Decimal("0.01"))
+        invoice.total = invoice.balance = invoice.subtotal + invoice.tax_amount
+        invoice.version += 1
+        invoice_id, total = invoice.id, invoice.total
+    pushed = company.adapter_run("push")
+    assert pushed.count("invoice").updated == 1 and pushed.count("invoice").skipped == 0, pushed.as_dict()
+    with company.sessions() as s:
+        link = s.scalar(select(EntityLink).where(EntityLink.app_id == invoice_id))
+        assert link is not None and "-" in link.external_id
+    doc = company.xero.sandbox.orgs[company.tenant].docs["Invoices"][link.external_id]
+    assert Decimal(str(doc["Total"])) == total
 
 
 def test_a_spent_daily_allowance_defers_records_and_never_fails_them(company: XeroCompany) -> None:
