@@ -348,9 +348,10 @@ def _with_prefect(
         from flows.sync import sync_all_companies
 
         books = systems_of(companies)
+        parallel = max(2, len(companies))  # every company at once: each has its own API budget
         systems = [system for system in (QUICKBOOKS, XERO) if system in books]
         with progress.step("Full sync of every company (flow sync-all-companies, mode full)") as note:
-            note(_sync_counts(sync_all_companies(mode="full", max_concurrency=2), books))
+            note(_sync_counts(sync_all_companies(mode="full", max_concurrency=parallel), books))
         with progress.step(f"Edits: amounts in the app, memos and due dates in {books}") as note:
             app_edits = sum(edit_in_app(sessions, c.id, invoices=20, contacts=5) for c in companies)
             book_edits = 0
@@ -365,7 +366,7 @@ def _with_prefect(
             counts, figures_faults = _with_faults(
                 sandboxes,
                 systems,
-                lambda: _sync_counts(sync_all_companies(mode="incremental", max_concurrency=2), books),
+                lambda: _sync_counts(sync_all_companies(mode="incremental", max_concurrency=parallel), books),
             )
             note(counts)
             note(_faults_note(figures_faults))
@@ -380,7 +381,7 @@ def _with_prefect(
             note(f"{sweeps} sweep(s), {due} still waiting")
         stripe_note = _stripe_payments(progress, sessions, sandboxes, [c.id for c in companies])
         with progress.step("Catch-up incremental sync (what the 15-minute schedule does)") as note:
-            note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=2), books))
+            note(_sync_counts(sync_all_companies(mode="incremental", max_concurrency=parallel), books))
         reconciled = _reconcile(progress, companies, books)
         with progress.step(f"Independent check: app invoices and payments read against {books}") as note:
             total = Accuracy()
@@ -404,6 +405,7 @@ def _with_prefect(
             _register_deployments(progress)
         _flush_prefect_logs()
     failed = _open_failures(sessions)
+    requests = {system: int(sandboxes.admin(system, "GET", "stats")["requests_total"]) for system in systems}
     per_company = [_company_figures(c, checked[c.id], reconciled) for c in companies]
     figure = min([total.pct, *(b["accuracy_pct"] for b in per_company)])
     if reconciled is not None:
@@ -425,6 +427,7 @@ def _with_prefect(
         "mismatches": total.mismatches[:20],
         "health": health["totals"],
         "faults_injected": figures_faults,
+        "requests": requests,
         "notes": [n for n in (_invoices_in_books(sessions, books), stripe_note, reconcile_note) if n],
         "companies": [c.name for c in companies],
     }
