@@ -21,7 +21,7 @@ from tests.processes import Command, assert_clean_stop
 pytestmark = pytest.mark.slow
 
 STOP_WITHIN = 40.0
-DEMO = ["demo", "--keep-server", "--companies", "1", "--invoices", "20"]
+DEMO = ["demo", "--keep-server", "--companies", "1", "--invoices", "20", "--xero-invoices", "20"]
 
 
 def demo_env(data_dir: Path) -> dict[str, str]:
