@@ -66,7 +66,7 @@ class DemoCompany:
     id: uuid.UUID
     name: str
     system: str  # QUICKBOOKS or XERO
-    integration_id: uuid.UUID | None = None
+    integration_id: uuid.UUID
 
 
 def systems_of(companies: list[DemoCompany]) -> str:
@@ -233,24 +233,14 @@ def run_demo(options: DemoOptions, out: TextIO, stop: StopRequest = STOP) -> dic
             note(f"QuickBooks {sandboxes.qbo.url}, Xero {xero_url}, Stripe {stripe_url}")
         app_block, keys = world.local_blocks(sandboxes.qbo.url)
         xero_block = world.xero_block(sandboxes.xero.url) if sandboxes.xero else None
-        companies = [
-            DemoCompany(cid, name, XERO if name in on_xero else QUICKBOOKS)
-            for cid, name in world.companies(sessions)
-        ]
         with progress.step(
             "OAuth: connect every company to its QuickBooks company or Xero organisation"
         ) as note:
-            companies = [
-                DemoCompany(
-                    c.id,
-                    c.name,
-                    c.system,
-                    world.connect(
-                        sessions, xero_block if c.system == XERO and xero_block else app_block, keys, c.id
-                    ),
-                )
-                for c in companies
-            ]
+            companies = []
+            for cid, name in world.companies(sessions):
+                on = XERO if name in on_xero and xero_block is not None else QUICKBOOKS
+                block = xero_block if on == XERO and xero_block is not None else app_block
+                companies.append(DemoCompany(cid, name, on, world.connect(sessions, block, keys, cid)))
             note(", ".join(f"{c.name} ({c.system})" for c in companies))
         with progress.step("Prefect server: wait until healthy, save the blocks") as note:
             api_url = server.wait_healthy()
@@ -356,7 +346,6 @@ def _with_prefect(
             app_edits = sum(edit_in_app(sessions, c.id, invoices=20, contacts=5) for c in companies)
             book_edits = 0
             for c in companies:
-                assert c.integration_id is not None
                 with open_books(c.system, c.id) as opened:
                     book_edits += edit_in_books(sessions, opened, c.integration_id, c.id, invoices=10)
             note(f"{app_edits} records in the app, {book_edits} invoices in {books}")
@@ -387,7 +376,6 @@ def _with_prefect(
             total = Accuracy()
             checked: dict[uuid.UUID, Accuracy] = {}
             for c in companies:
-                assert c.integration_id is not None
                 with open_books(c.system, c.id) as opened:
                     checked[c.id] = check_company(sessions, opened, c.integration_id, c.id)
                 total.add(checked[c.id])
@@ -492,8 +480,9 @@ def _reconcile(progress: Progress, companies: list[DemoCompany], books: str) -> 
     matched = total = 0
     discrepancies: dict[str, int] = {}
     per_company: dict[str, dict[str, Any]] = {}
+    systems = books.replace(" and ", " or ")
     with progress.step(
-        f"Reconcile each company (flow reconcile): app, {books} and Stripe, to the cent"
+        f"Reconcile each company (flow reconcile): app, its {systems} books and Stripe, to the cent"
     ) as note:
         for c in companies:
             result = reconcile(
