@@ -32,13 +32,13 @@ from sandbox.kit.app import Kit
 from sandbox.kit.oauth import TenantHooks
 from sandbox.kit.spec import KitOptions
 from sandbox.kit.throttle import Limits
+from sandbox.xero import journals
 from sandbox.xero.attachments import ATTACHABLE, Attachments
 from sandbox.xero.banking import add_option, save_bank_transaction, save_tracking_category
 from sandbox.xero.contacts import save_contact, save_item
 from sandbox.xero.events import EventSender
 from sandbox.xero.invoices import save_invoice
 from sandbox.xero.payments import save_payment
-from sandbox.xero import journals
 from sandbox.xero.query import parse_since, select
 from sandbox.xero.saving import SaveContext, Saved, Saver
 from sandbox.xero.settings import save_account, save_tax_rate

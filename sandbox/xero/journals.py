@@ -83,8 +83,8 @@ def record(
         "SourceID": str(doc.get(_ID[resource]) or ""),
         "SourceType": _source_type(resource, doc, invoice),
         "JournalLines": [
-            {"JournalLineID": str(uuid.uuid4()), "NetAmount": net, "GrossAmount": net, "TaxAmount": "0.00"},
-            {"JournalLineID": str(uuid.uuid4()), "NetAmount": other, "GrossAmount": other, "TaxAmount": "0.00"},
+            {"JournalLineID": str(uuid.uuid4()), "NetAmount": v, "GrossAmount": v, "TaxAmount": "0.00"}
+            for v in (net, other)
         ],
         "_created": now,
     }
