@@ -74,9 +74,14 @@ def flag_changed(
         flagged = dict(state.get("flagged") or {})
         for entity_type in entity_types:
             old = flagged.get(entity_type)
-            flagged[entity_type] = min(old, at.isoformat()) if old else at.isoformat()
+            mark = _aware(at).astimezone(UTC).isoformat()
+            flagged[entity_type] = min(old, mark) if old else mark
         state["flagged"] = flagged
         row.cursor_state = state
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _write_feed_state(
@@ -89,7 +94,7 @@ def _write_feed_state(
             row = SyncCursor(integration_id=integration_id, entity_type=FEED, direction="pull")
             session.add(row)
         stored = dict((row.cursor_state or {}).get("flagged") or {})
-        later = {t: at for t, at in stored.items() if datetime.fromisoformat(at) >= started}
+        later = {t: at for t, at in stored.items() if _aware(datetime.fromisoformat(at)) >= started}
         row.cursor_at = started
         row.cursor_state = {**state, "flagged": later}
 

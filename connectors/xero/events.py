@@ -26,7 +26,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.accounting.pull import flag_changed
 from connectors.xero.provider import XERO
+from connectors.xero.sync_adapter import CATEGORY_TYPES
 from sierra_core import inbox
 from sierra_core.db.models import Integration, SyncCursor, WebhookEvent
 from sierra_core.inbox import InboxEvent
@@ -180,6 +182,7 @@ def _for_connection(
     run.covered += len(covered)
     if not open_events:
         return
+    _flag(sessions, integration_id, open_events, received)
     if debounce > 0:
         sleep(debounce)  # the rest of a burst arrives meanwhile; this pull covers it too
     try:
@@ -198,6 +201,24 @@ def _for_connection(
     run.pulled.append({"company_id": str(company_id), **summary})
     _finish_all(sessions, open_events, "processed")
     run.processed += len(open_events)
+
+
+def _flag(
+    sessions: sessionmaker[Session],
+    integration_id: uuid.UUID,
+    events: Sequence[InboxEvent],
+    received: dict[uuid.UUID, datetime],
+) -> None:
+    """Tell the pull which collections these events name (journals never see contacts or drafts): it
+    reads them even when no new journal points at them."""
+    first: dict[str, datetime] = {}
+    for event in events:
+        category = (event.event_type or "").split(".")[1:2]
+        for entity_type in CATEGORY_TYPES.get(category[0].upper() if category else "", ()):
+            at = received[event.id]
+            first[entity_type] = min(first.get(entity_type, at), at)
+    for entity_type, at in first.items():
+        flag_changed(sessions, integration_id, [entity_type], at)
 
 
 def inbox_handler(sessions: sessionmaker[Session], pull: Pull) -> Callable[[InboxEvent], str]:

@@ -219,6 +219,8 @@ class XeroSyncAdapter:
         if entity_type == "payment":
             values = mapping.payment_from_xero(document)
             values.pop("invoice_xero_id", None)
+            if current is None:  # Xero's payments name no method; the app's column needs one
+                values["method"] = "other"
             return values
         if entity_type == "expense":
             return self._expense_values(document)
