@@ -96,7 +96,7 @@ def _counted(company: XeroCompany, clock: Any = None) -> tuple[PullResult, int, 
 
 def _link(company: XeroCompany, entity_type: str) -> EntityLink:
     with company.sessions() as s:
-        link = s.scalars(
+        link: EntityLink | None = s.scalars(
             select(EntityLink).where(
                 EntityLink.integration_id == company.integration_id, EntityLink.entity_type == entity_type
             )
@@ -191,7 +191,8 @@ def _email(company: XeroCompany, customer: EntityLink) -> str | None:
     with company.sessions() as s:
         contact = s.get(Contact, customer.app_id)
         assert contact is not None
-        return contact.email
+        email: str | None = contact.email
+        return email
 
 
 def test_a_contact_edit_comes_in_after_its_webhook_event(company: XeroCompany) -> None:
