@@ -232,23 +232,31 @@ def test_a_contact_edit_comes_in_after_its_webhook_event(company: XeroCompany) -
     assert _pull(company).requests == 1
 
 
-def test_without_webhooks_the_periodic_sweep_pulls_a_contact_edit(company: XeroCompany) -> None:
-    customer = _edit_contact(company, "after-sweep@example.org")
-    assert _pull(company).requests == 1
-    assert _email(company, customer) != "after-sweep@example.org"
+def _cursor(company: XeroCompany, entity_type: str) -> datetime | None:
     with company.sessions() as s:
-        held = s.scalar(
+        at: datetime | None = s.scalar(
             select(SyncCursor.cursor_at).where(
                 SyncCursor.integration_id == company.integration_id,
-                SyncCursor.entity_type == "customer",
+                SyncCursor.entity_type == entity_type,
                 SyncCursor.direction == "pull",
             )
         )
-    assert held is not None  # Contacts not read: the customer cursor stays at its last read
+    return at
+
+
+def test_without_webhooks_the_periodic_sweep_pulls_a_contact_edit(company: XeroCompany) -> None:
+    held = _cursor(company, "customer")
+    customer = _edit_contact(company, "after-sweep@example.org")
+    assert _pull(company).requests == 1
+    assert _email(company, customer) != "after-sweep@example.org"
+    # Contacts was not read: its cursor stays at its last read (the journal row moved on)
+    assert held is not None and _cursor(company, "customer") == held
+    assert _cursor(company, FEED) != held
 
     later = utcnow() + timedelta(minutes=company.settings.full_sweep_minutes + 1)
     swept = _pull(company, clock=lambda: later)
     assert swept.requests == 5 and swept.count("customer").updated == 1, swept.as_dict()
     assert _email(company, customer) == "after-sweep@example.org"
     state = read_feed_state(company.sessions, company.integration_id)
-    assert datetime.fromisoformat(state["swept_at"]) == later and FEED == "_feed"
+    assert datetime.fromisoformat(state["swept_at"]) == later
+    assert _cursor(company, "customer") == later
