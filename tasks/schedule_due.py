@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connectors.accounting.pull import FEED
 from sierra_core.db.models import Integration, SyncCursor
 from sierra_core.db.types import utcnow
 from tasks.runtime import sessions
@@ -62,7 +63,11 @@ def _last_successes(session: Session, integration_ids: list[uuid.UUID]) -> dict[
     pulled = dict(
         session.execute(
             select(SyncCursor.integration_id, func.max(SyncCursor.updated_at))
-            .where(SyncCursor.integration_id.in_(integration_ids), SyncCursor.direction == "pull")
+            .where(
+                SyncCursor.integration_id.in_(integration_ids),
+                SyncCursor.direction == "pull",
+                SyncCursor.entity_type != FEED,
+            )
             .group_by(SyncCursor.integration_id)
         ).all()
     )

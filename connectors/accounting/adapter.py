@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "AccountingAdapter",
@@ -26,6 +26,7 @@ __all__ = [
     "Lookup",
     "RefResolver",
     "RequestCounter",
+    "StatefulFeed",
     "Write",
     "WriteResult",
 ]
@@ -104,12 +105,16 @@ class ChangeFeed:
     """What one read of the change feed returned: the changes, the moment they are complete up to (the
     high-water mark the next read starts from, never later than the read's start), whether every deletion
     since `since` is listed (False: a full re-read or a gap longer than the provider keeps deletions), and
-    the requests the read cost."""
+    the requests the read cost. A stateful feed (`StatefulFeed`) also gives its new `state` (stored with the
+    cursors, handed back next time) and the entity types it actually read (`read`; None: all of them): the
+    cursor of a type it did not read stays where it was."""
 
     changes: list[Change]
     as_of: datetime
     deletes_complete: bool = True
     requests: int = 1
+    state: dict[str, Any] | None = None
+    read: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,23 @@ class RefResolver(Protocol):
     def customer(self, row_label: str, customer_id: uuid.UUID | None) -> str: ...
 
     def invoice(self, row_label: str, invoice_id: uuid.UUID | None) -> str | None: ...
+
+
+@runtime_checkable
+class StatefulFeed(Protocol):
+    """An adapter whose incremental change feed keeps a mark of its own between pulls (Xero: the last
+    journal number seen) and reads only the entity types that changed. `state` is what the last read
+    returned, plus `flagged`: entity type -> ISO time of the provider notifications (webhooks) received
+    for it since (`flag_changed`); `since` is each type's own cursor (minus the lag)."""
+
+    def changes_from(
+        self,
+        since: Mapping[str, datetime],
+        *,
+        now: datetime,
+        state: Mapping[str, Any],
+        max_objects: int = 1000,
+    ) -> ChangeFeed: ...
 
 
 class AccountingAdapter(Protocol):

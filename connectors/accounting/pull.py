@@ -11,30 +11,92 @@ signpost), so a change committed while we read is picked up by the next run. Whe
 cursor stays at its last-updated time so the next run tries it again.
 
     result = Puller(sessions, adapter, Target(...), PullOptions(trigger="scheduled")).run(full=False)
+
+An adapter with a stateful feed (`StatefulFeed`, Xero) reads its own mark first (Xero: the journals since
+the last one seen) and only the entity types that changed; a type it did not read keeps its cursor, so a
+later read of it starts where the last one did. Its state lives in the pull cursor row `FEED`, together with
+the types provider notifications flagged (`flag_changed`) until a pull that started after them reads them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.accounting.adapter import AccountingAdapter
+from connectors.accounting.adapter import AccountingAdapter, StatefulFeed
 from connectors.accounting.pull_apply import Applier
 from connectors.accounting.pull_types import PullOptions, PullResult
 from connectors.accounting.push_types import Target
 from connectors.accounting.specs import ORDER, SPECS
 from sierra_core.db.models import SyncCursor
 
-__all__ = ["FAR_PAST", "Puller", "read_cursors"]
+__all__ = ["FAR_PAST", "FEED", "Puller", "flag_changed", "read_cursors", "read_feed_state"]
 
 log = logging.getLogger("sierra_sync.pull")
 
 FAR_PAST = datetime(2000, 1, 1, tzinfo=UTC)  # "everything": the adapter lists it all
+FEED = "_feed"  # the pull cursor row holding a stateful change feed's state (not an entity type)
+
+
+def _feed_row(session: Session, integration_id: Any, *, lock: bool = False) -> SyncCursor | None:
+    query = select(SyncCursor).where(
+        SyncCursor.integration_id == integration_id,
+        SyncCursor.entity_type == FEED,
+        SyncCursor.direction == "pull",
+    )
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def read_feed_state(sessions: sessionmaker[Session], integration_id: Any) -> dict[str, Any]:
+    """The stateful feed's stored state ({} before its first read)."""
+    with sessions() as session:
+        row = _feed_row(session, integration_id)
+        return dict(row.cursor_state or {}) if row is not None else {}
+
+
+def flag_changed(
+    sessions: sessionmaker[Session], integration_id: Any, entity_types: Iterable[str], at: datetime
+) -> None:
+    """A provider notification (received `at`) says these entity types changed: the next pull that starts
+    after `at` reads them even when the feed's own mark does not point at them."""
+    with sessions.begin() as session:
+        row = _feed_row(session, integration_id, lock=True)
+        if row is None:
+            row = SyncCursor(integration_id=integration_id, entity_type=FEED, direction="pull")
+            row.cursor_state = {}
+            session.add(row)
+        state = dict(row.cursor_state or {})
+        flagged = dict(state.get("flagged") or {})
+        for entity_type in entity_types:
+            old = flagged.get(entity_type)
+            mark = _aware(at).astimezone(UTC).isoformat()
+            flagged[entity_type] = min(old, mark) if old else mark
+        state["flagged"] = flagged
+        row.cursor_state = state
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _write_feed_state(
+    sessions: sessionmaker[Session], integration_id: Any, state: dict[str, Any], started: datetime
+) -> None:
+    """Store the feed's new state; flags received since the pull started stay for the next one."""
+    with sessions.begin() as session:
+        row = _feed_row(session, integration_id, lock=True)
+        if row is None:
+            row = SyncCursor(integration_id=integration_id, entity_type=FEED, direction="pull")
+            session.add(row)
+        stored = dict((row.cursor_state or {}).get("flagged") or {})
+        later = {t: at for t, at in stored.items() if _aware(datetime.fromisoformat(at)) >= started}
+        row.cursor_at = started
+        row.cursor_state = {**state, "flagged": later}
 
 
 def read_cursors(
@@ -110,8 +172,23 @@ class Puller:
         objects: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
         signpost = started
         adapter = self.adapter
+        stateful = isinstance(adapter, StatefulFeed) and not full
+        unread: set[str] = set()
+        feed_state: dict[str, Any] | None = None
         for read_since, types in reads:
-            feed = adapter.changes(types, read_since, now=started, max_objects=self.options.max_objects)
+            if stateful and types is known and isinstance(adapter, StatefulFeed):
+                feed = adapter.changes_from(
+                    {t: since_by_type[t] for t in types},
+                    now=started,
+                    state=read_feed_state(self.sessions, self.target.integration_id),
+                    max_objects=self.options.max_objects,
+                )
+            else:
+                feed = adapter.changes(types, read_since, now=started, max_objects=self.options.max_objects)
+            if feed.read is not None:
+                unread.update(t for t in types if t not in feed.read)
+            if feed.state is not None:
+                feed_state = feed.state
             result.requests += feed.requests
             result.deletes_complete = result.deletes_complete and feed.deletes_complete
             signpost = min(signpost, feed.as_of)  # never past the start of this sync
@@ -132,9 +209,16 @@ class Puller:
                 if meta.external_id and not meta.deleted:
                     pending[t][meta.external_id] = o
         for entity_type in wanted:
+            if entity_type in unread:  # not read this time: its cursor stays where its last read left it
+                held = cursors[entity_type]
+                if held is not None:
+                    result.cursors[entity_type] = held
+                continue
             self._phase(
                 entity_type, objects[entity_type], pending, signpost, since_by_type[entity_type], result
             )
+        if feed_state is not None:
+            _write_feed_state(self.sessions, self.target.integration_id, feed_state, started)
         return result
 
     def _phase(

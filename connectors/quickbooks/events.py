@@ -1,202 +1,26 @@
-"""Intuit's change notifications, acted on: a notification for a realm starts a CDC pull of that connection.
-
-Webhooks are hints and the pull is the truth: a notification only says "something changed in realm R". So
-every pending notification of a connection is answered by one pull (its CDC call reads every change since
-the cursors), and a notification received before the connection's last completed pull started is already
-covered (pull cursors never move past a pull's start) and needs no pull of its own. That is the debounce, and
-it holds across processes: a burst of twenty notifications costs one pull, and a second worker that claims
-the leftovers finds them covered. Notifications for realms no company is connected to are ignored.
+"""Intuit's change notifications, acted on: a notification for a realm starts a CDC pull of that connection
+(`connectors.accounting.events` does it for every provider: one pull per connection however many
+notifications, none for what the last pull covered, realms nobody here is connected to ignored).
 
     summary = process_events(sessions, pull=lambda company_id: run_one_pull(company_id), ids=None)
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-import uuid
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from connectors.accounting.pull import read_cursors
-from connectors.accounting.specs import ORDER
+from connectors.accounting.events import Pull, WebhookPulls
 from connectors.quickbooks.provider import QUICKBOOKS
-from sierra_core import inbox
-from sierra_core.db.models import Integration, WebhookEvent
-from sierra_core.inbox import InboxEvent
-from sierra_core.redact import redact_text
 
-__all__ = ["PROVIDER", "EventsRun", "covered_before", "inbox_handler", "pending_ids", "process_events"]
-
-log = logging.getLogger("sierra_sync.qbo.events")
+__all__ = [
+    "EVENTS",
+    "PROVIDER",
+    "Pull",
+    "inbox_handler",
+    "pending_ids",
+    "process_events",
+]
 
 PROVIDER = QUICKBOOKS.name
-Pull = Callable[[uuid.UUID], dict[str, Any]]  # company id -> the pull's summary (raises on failure)
-
-_LOCKS: dict[uuid.UUID, threading.Lock] = defaultdict(threading.Lock)  # one pull per connection per process
-
-
-@dataclass
-class EventsRun:
-    pulls: int = 0
-    processed: int = 0
-    covered: int = 0
-    ignored: int = 0
-    failed: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    pulled: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "pulls": self.pulls,
-            "processed": self.processed,
-            "covered": self.covered,
-            "ignored": self.ignored,
-            "failed": self.failed,
-            "failures": self.failures,
-            "pulled": self.pulled,
-        }
-
-
-def pending_ids(sessions: sessionmaker[Session], limit: int = 500) -> list[uuid.UUID]:
-    """The QuickBooks notifications still to process, oldest first: never claimed, or failed with attempts
-    left (a pull that failed is tried again by the next run)."""
-    waiting = or_(
-        WebhookEvent.status == "received",
-        and_(WebhookEvent.status == "failed", WebhookEvent.attempts < inbox.DEFAULT_MAX_ATTEMPTS),
-    )
-    query = (
-        select(WebhookEvent.id)
-        .where(WebhookEvent.provider == PROVIDER, waiting)
-        .order_by(WebhookEvent.received_at, WebhookEvent.id)
-        .limit(limit)
-    )
-    with sessions() as session:
-        return list(session.scalars(query))
-
-
-def covered_before(sessions: sessionmaker[Session], integration_id: uuid.UUID) -> datetime | None:
-    """The start of the connection's last completed pull (the oldest pull cursor): a notification received
-    before then is covered. None when some synced type was never pulled."""
-    cursors = read_cursors(sessions, integration_id, ORDER)
-    if not cursors or any(at is None for at in cursors.values()):
-        return None
-    return min(at for at in cursors.values() if at is not None)
-
-
-def _received(sessions: sessionmaker[Session], ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, datetime]:
-    with sessions() as session:
-        rows = session.execute(
-            select(WebhookEvent.id, WebhookEvent.received_at).where(WebhookEvent.id.in_(ids))
-        )
-        return {row[0]: row[1] for row in rows}
-
-
-def _connected(sessions: sessionmaker[Session], integration_id: uuid.UUID) -> uuid.UUID | None:
-    with sessions() as session:
-        row = session.get(Integration, integration_id)
-        if row is None or row.connection_status != "connected" or not row.is_active:
-            return None
-        return row.company_id
-
-
-def _finish_all(sessions: sessionmaker[Session], events: Sequence[InboxEvent], status: str) -> None:
-    for event in events:
-        inbox.finish(sessions, event.id, status=status)
-
-
-def process_events(
-    sessions: sessionmaker[Session],
-    pull: Pull,
-    ids: Sequence[uuid.UUID] | None = None,
-    *,
-    claimed: Sequence[InboxEvent] = (),
-    debounce: float = 0.5,
-    sleep: Callable[[float], None] = time.sleep,
-) -> EventsRun:
-    """Process QuickBooks notifications (`ids`, or every pending one, plus `claimed`: events the caller has
-    already claimed): per connection, skip what the last pull already covered, wait `debounce` seconds for
-    the rest of a burst, and run one pull for the rest."""
-    run = EventsRun()
-    wanted = [
-        i
-        for i in (list(ids) if ids is not None else pending_ids(sessions))
-        if i not in {c.id for c in claimed}
-    ]
-    claimed = [*claimed, *(c for c in (inbox.claim(sessions, i) for i in wanted) if c is not None)]
-    if not claimed:
-        return run
-    by_connection: dict[uuid.UUID | None, list[InboxEvent]] = defaultdict(list)
-    for event in claimed:
-        if event.provider != PROVIDER:
-            inbox.finish(sessions, event.id, status="ignored")
-            run.ignored += 1
-            continue
-        by_connection[event.integration_id].append(event)
-    for integration_id, events in by_connection.items():
-        company_id = _connected(sessions, integration_id) if integration_id is not None else None
-        if company_id is None or integration_id is None:
-            _finish_all(sessions, events, "ignored")  # a realm nobody here is (still) connected to
-            run.ignored += len(events)
-            continue
-        with _LOCKS[integration_id]:
-            _for_connection(sessions, pull, integration_id, company_id, events, run, debounce, sleep)
-    return run
-
-
-def _for_connection(
-    sessions: sessionmaker[Session],
-    pull: Pull,
-    integration_id: uuid.UUID,
-    company_id: uuid.UUID,
-    events: list[InboxEvent],
-    run: EventsRun,
-    debounce: float,
-    sleep: Callable[[float], None],
-) -> None:
-    received = _received(sessions, [e.id for e in events])
-    covered_at = covered_before(sessions, integration_id)
-    open_events = [e for e in events if covered_at is None or received[e.id] >= covered_at]
-    covered = [e for e in events if e not in open_events]
-    _finish_all(sessions, covered, "processed")
-    run.covered += len(covered)
-    if not open_events:
-        return
-    if debounce > 0:
-        sleep(debounce)  # the rest of a burst arrives meanwhile; this pull covers it too
-    try:
-        summary = pull(company_id)
-    except Exception as exc:  # the events stay claimable (failed, attempts left): the next run retries
-        message = redact_text(f"{type(exc).__name__}: {exc}")[:500]
-        for event in open_events:
-            inbox.fail(sessions, event.id, message)
-            run.failures.append(
-                {"event_id": event.event_id, "event_type": event.event_type or "", "message": message}
-            )
-        run.failed += len(open_events)
-        log.warning("the pull for %d QuickBooks notification(s) failed: %s", len(open_events), message)
-        return
-    run.pulls += 1
-    run.pulled.append({"company_id": str(company_id), **{k: summary.get(k) for k in ("changed", "requests")}})
-    _finish_all(sessions, open_events, "processed")
-    run.processed += len(open_events)
-
-
-def inbox_handler(sessions: sessionmaker[Session], pull: Pull) -> Callable[[InboxEvent], str]:
-    """The in-process handler for provider `quickbooks_online` (the web app without served deployments):
-    the claimed event and every other pending notification are answered by one pull per connection."""
-
-    def handle(event: InboxEvent) -> str:
-        run = process_events(sessions, pull, claimed=[event])
-        if run.failed:
-            raise RuntimeError(run.failures[0]["message"])
-        return "ignored" if run.ignored and not (run.processed or run.covered) else "processed"
-
-    return handle
+EVENTS = WebhookPulls(PROVIDER, "QuickBooks", "notification")
+pending_ids = EVENTS.pending_ids
+process_events = EVENTS.process_events
+inbox_handler = EVENTS.inbox_handler

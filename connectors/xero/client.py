@@ -233,6 +233,18 @@ class XeroClient(ApiClient):
         for row in pages:
             yield dict(row)
 
+    def journals(
+        self, offset: int | None = None, *, modified_since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """One page of the general ledger's journals: those numbered above `offset` (and created since
+        `modified_since`), oldest first, at most 100 (a full page: ask again from its last number)."""
+        params = {"offset": str(offset)} if offset is not None else None
+        answer = self.call(
+            "GET", "Journals", params=params, modified_since=modified_since, context="list Journals"
+        )
+        rows = answer.get("Journals") if isinstance(answer, Mapping) else None
+        return [dict(row) for row in rows or []]
+
     def get(self, resource: str, xero_id: str) -> dict[str, Any]:
         """One document by its id (`NotFoundError` when it does not exist)."""
         answer = self.call("GET", f"{resource}/{xero_id}", context=f"read {resource} {xero_id}")

@@ -1,213 +1,41 @@
 """Xero's webhook events, acted on: an event for an organisation (tenant) starts a pull of the company
-connected to it.
-
-A Xero event names one changed contact or invoice of one organisation; the pull is the truth. So every
-pending event of a connection is answered by one pull (an incremental sync of the company reads every
-change since its cursors), and an event received before the connection's last completed pull started is
-already covered (pull cursors never move past a pull's start) and needs no pull of its own: a burst of
-events costs one pull, across processes. Events for organisations no company here is connected to are
-ignored. No prefect here: `tasks/xero_events.py` gives the pull.
-
-    summary = process_events(sessions, pull=lambda company_id: run_one_pull(company_id), ids=None)
-"""
+connected to it (`connectors.accounting.events` does it for every provider: one pull per connection however
+many events, none for what the last pull covered, organisations nobody here is connected to ignored). Each
+event flags the collections it names for that pull (`flagged_types`): the journal feed never sees contacts
+or drafts. No prefect here: `tasks/xero_events.py` gives the pull."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-import uuid
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, sessionmaker
-
+from connectors.accounting.events import Pull, WebhookPulls
+from connectors.accounting.specs import ORDER
 from connectors.xero.provider import XERO
-from sierra_core import inbox
-from sierra_core.db.models import Integration, SyncCursor, WebhookEvent
-from sierra_core.inbox import InboxEvent
-from sierra_core.redact import redact_text
+from connectors.xero.sync_adapter import CATEGORY_TYPES
 
 __all__ = [
+    "EVENTS",
     "PROVIDER",
     "PULLED_TYPES",
-    "EventsRun",
-    "covered_before",
+    "Pull",
+    "flagged_types",
     "inbox_handler",
     "pending_ids",
     "process_events",
 ]
 
-log = logging.getLogger("sierra_sync.xero.events")
-
 PROVIDER = XERO.name
-PULLED_TYPES = ("customer", "invoice", "payment", "expense")  # the pull cursors of a synced company
-Pull = Callable[[uuid.UUID], dict[str, Any]]  # company id -> the pull's summary (raises on failure)
-
-_LOCKS: dict[uuid.UUID, threading.Lock] = defaultdict(threading.Lock)  # one pull per connection per process
+PULLED_TYPES = ORDER  # the pull cursors of a synced company
 
 
-@dataclass
-class EventsRun:
-    pulls: int = 0
-    processed: int = 0
-    covered: int = 0
-    ignored: int = 0
-    failed: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    pulled: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "pulls": self.pulls,
-            "processed": self.processed,
-            "covered": self.covered,
-            "ignored": self.ignored,
-            "failed": self.failed,
-            "failures": self.failures,
-            "pulled": self.pulled,
-        }
+def flagged_types(event_type: str | None) -> Sequence[str]:
+    """The entity types a stored Xero event (`xero.contact.update`) names: its collection is read by the
+    pull it starts, journals never seeing contacts or drafts."""
+    parts = (event_type or "").split(".")
+    return CATEGORY_TYPES.get(parts[1].upper(), ()) if len(parts) > 1 else ()
 
 
-def pending_ids(sessions: sessionmaker[Session], limit: int = 500) -> list[uuid.UUID]:
-    """The Xero events still to process, oldest first: never claimed, or failed with attempts left."""
-    waiting = or_(
-        WebhookEvent.status == "received",
-        and_(WebhookEvent.status == "failed", WebhookEvent.attempts < inbox.DEFAULT_MAX_ATTEMPTS),
-    )
-    query = (
-        select(WebhookEvent.id)
-        .where(WebhookEvent.provider == PROVIDER, waiting)
-        .order_by(WebhookEvent.received_at, WebhookEvent.id)
-        .limit(limit)
-    )
-    with sessions() as session:
-        return list(session.scalars(query))
-
-
-def covered_before(sessions: sessionmaker[Session], integration_id: uuid.UUID) -> datetime | None:
-    """The start of the connection's last completed pull (its oldest pull cursor): an event received
-    before then is covered. None when some synced type was never pulled."""
-    with sessions() as session:
-        rows = session.scalars(
-            select(SyncCursor).where(
-                SyncCursor.integration_id == integration_id,
-                SyncCursor.direction == "pull",
-                SyncCursor.entity_type.in_(PULLED_TYPES),
-            )
-        )
-        found = {row.entity_type: row.cursor_at for row in rows}
-    cursors = [found.get(t) for t in PULLED_TYPES]
-    if any(at is None for at in cursors):
-        return None
-    return min(at for at in cursors if at is not None)
-
-
-def _received(sessions: sessionmaker[Session], ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, datetime]:
-    with sessions() as session:
-        rows = session.execute(
-            select(WebhookEvent.id, WebhookEvent.received_at).where(WebhookEvent.id.in_(ids))
-        )
-        return {row[0]: row[1] for row in rows}
-
-
-def _connected(sessions: sessionmaker[Session], integration_id: uuid.UUID) -> uuid.UUID | None:
-    with sessions() as session:
-        row = session.get(Integration, integration_id)
-        if row is None or row.connection_status != "connected" or not row.is_active:
-            return None
-        return row.company_id
-
-
-def _finish_all(sessions: sessionmaker[Session], events: Sequence[InboxEvent], status: str) -> None:
-    for event in events:
-        inbox.finish(sessions, event.id, status=status)
-
-
-def process_events(
-    sessions: sessionmaker[Session],
-    pull: Pull,
-    ids: Sequence[uuid.UUID] | None = None,
-    *,
-    claimed: Sequence[InboxEvent] = (),
-    debounce: float = 0.5,
-    sleep: Callable[[float], None] = time.sleep,
-) -> EventsRun:
-    """Process Xero events (`ids`, or every pending one, plus `claimed`: events the caller has already
-    claimed): per connection, skip what the last pull already covered, wait `debounce` seconds for the rest
-    of a burst, and run one pull for the rest."""
-    run = EventsRun()
-    mine = {c.id for c in claimed}
-    wanted = [i for i in (list(ids) if ids is not None else pending_ids(sessions)) if i not in mine]
-    claimed = [*claimed, *(c for c in (inbox.claim(sessions, i) for i in wanted) if c is not None)]
-    by_connection: dict[uuid.UUID | None, list[InboxEvent]] = defaultdict(list)
-    for event in claimed:
-        if event.provider != PROVIDER:
-            inbox.finish(sessions, event.id, status="ignored")
-            run.ignored += 1
-            continue
-        by_connection[event.integration_id].append(event)
-    for integration_id, events in by_connection.items():
-        company_id = _connected(sessions, integration_id) if integration_id is not None else None
-        if company_id is None or integration_id is None:
-            _finish_all(sessions, events, "ignored")  # an organisation nobody here is (still) connected to
-            run.ignored += len(events)
-            continue
-        with _LOCKS[integration_id]:
-            _for_connection(sessions, pull, integration_id, company_id, events, run, debounce, sleep)
-    return run
-
-
-def _for_connection(
-    sessions: sessionmaker[Session],
-    pull: Pull,
-    integration_id: uuid.UUID,
-    company_id: uuid.UUID,
-    events: list[InboxEvent],
-    run: EventsRun,
-    debounce: float,
-    sleep: Callable[[float], None],
-) -> None:
-    received = _received(sessions, [e.id for e in events])
-    covered_at = covered_before(sessions, integration_id)
-    open_events = [e for e in events if covered_at is None or received[e.id] >= covered_at]
-    covered = [e for e in events if e not in open_events]
-    _finish_all(sessions, covered, "processed")
-    run.covered += len(covered)
-    if not open_events:
-        return
-    if debounce > 0:
-        sleep(debounce)  # the rest of a burst arrives meanwhile; this pull covers it too
-    try:
-        summary = pull(company_id)
-    except Exception as exc:  # the events stay claimable (failed, attempts left): the next run retries
-        message = redact_text(f"{type(exc).__name__}: {exc}")[:500]
-        for event in open_events:
-            inbox.fail(sessions, event.id, message)
-            run.failures.append(
-                {"event_id": event.event_id, "event_type": event.event_type or "", "message": message}
-            )
-        run.failed += len(open_events)
-        log.warning("the pull for %d Xero event(s) failed: %s", len(open_events), message)
-        return
-    run.pulls += 1
-    run.pulled.append({"company_id": str(company_id), **summary})
-    _finish_all(sessions, open_events, "processed")
-    run.processed += len(open_events)
-
-
-def inbox_handler(sessions: sessionmaker[Session], pull: Pull) -> Callable[[InboxEvent], str]:
-    """An in-process handler for provider `xero` (a web app that runs its own pulls): the claimed event
-    and every other pending Xero event are answered by one pull per connection."""
-
-    def handle(event: InboxEvent) -> str:
-        run = process_events(sessions, pull, claimed=[event])
-        if run.failed:
-            raise RuntimeError(run.failures[0]["message"])
-        return "ignored" if run.ignored and not (run.processed or run.covered) else "processed"
-
-    return handle
+EVENTS = WebhookPulls(PROVIDER, "Xero", "event", flags=flagged_types)
+pending_ids = EVENTS.pending_ids
+process_events = EVENTS.process_events
+inbox_handler = EVENTS.inbox_handler

@@ -42,6 +42,7 @@ class XeroSettings:
     sync_payments: bool = True
     sync_expenses: bool = True
     sync_draft_invoices: bool = False
+    full_sweep_minutes: int = 60  # an incremental pull reads every collection when the last did so longer ago
     conflict_policy: XeroConflictPolicies = field(default_factory=XeroConflictPolicies)
 
     @classmethod

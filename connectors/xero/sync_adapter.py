@@ -7,16 +7,21 @@ InvoiceNumber), payment -> Payments (no natural key: always created; undone by d
 BankTransactions SPEND (by Reference). Lookups are one request per entity type for up to 100 records
 (`InvoiceNumbers=` / `IDs=` where Xero takes them, else one `where` of ORed conditions); writes go 100 to
 a request with `summarizeErrors=false` (one bad record never hides the others), the next one in flight
-while the engine records the last. The change feed is one If-Modified-Since read per entity type. Xero
-has no version number: a document's UpdatedDateUTC is its version token. A spent daily allowance is never
-a failure: the records wait until the next UTC day.
+while the engine records the last. The change feed of an incremental pull (`changes_from`) is one read of
+Xero's Journals since the last journal number seen: every posted change (an invoice authorised, edited or
+voided, a payment, a bank transaction) writes journals, and their SourceTypes say which collections to
+read again with If-Modified-Since; what journals do not see (contacts, drafts) Xero's webhooks flag; and
+every `full_sweep_minutes` every collection is read anyway, so nothing waits longer than that even without
+webhooks. An idle incremental sync costs one request. Xero has no version number: a document's
+UpdatedDateUTC is its version token. A spent daily allowance is never a failure: the records wait until
+the next UTC day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,7 +45,15 @@ from connectors.xero.errors import DailyLimitError, ValidationError, XeroError
 from connectors.xero.outcomes import BatchRecord, DailyBudgetExhausted, Rejected
 from connectors.xero.settings import XeroSettings
 
-__all__ = ["LOOKUP_CHUNK", "RESOURCES", "WRITE_CHUNK", "Resource", "XeroSyncAdapter"]
+__all__ = [
+    "CATEGORY_TYPES",
+    "JOURNAL_SOURCES",
+    "LOOKUP_CHUNK",
+    "RESOURCES",
+    "WRITE_CHUNK",
+    "Resource",
+    "XeroSyncAdapter",
+]
 
 LOOKUP_CHUNK = 100  # conditions per `where` (one request per entity type for a 100-record push)
 WRITE_CHUNK = 100  # documents per batch save
@@ -62,6 +75,20 @@ RESOURCES = {
     "payment": Resource("Payments", "PaymentID", None),
     "expense": Resource("BankTransactions", "BankTransactionID", "Reference", "SPEND"),
 }
+# The entity types to read again when a journal of this SourceType was written (an invoice's payment
+# changes the invoice's AmountDue and Status; a new invoice may name a contact created with it).
+JOURNAL_SOURCES: dict[str, tuple[str, ...]] = {
+    "ACCREC": ("invoice", "customer"),
+    "ACCRECPAYMENT": ("payment", "invoice"),
+    "ARCREDITPAYMENT": ("payment", "invoice"),
+    "ARPREPAYMENT": ("payment",),
+    "AROVERPAYMENT": ("payment",),
+    "ACCPAYPAYMENT": ("payment",),
+    "CASHPAID": ("expense",),
+    "EXTERNALSPENDMONEY": ("expense",),
+}
+# The entity types a Xero webhook event's category flags (journals never see contacts or drafts).
+CATEGORY_TYPES: dict[str, tuple[str, ...]] = {"CONTACT": ("customer",), "INVOICE": ("invoice", "customer")}
 # What a change to a document's state is, besides an edit of its fields.
 _DELETED = {"DELETED"}
 _VOIDED = {"VOIDED"}
@@ -193,6 +220,8 @@ class XeroSyncAdapter:
         if entity_type == "payment":
             values = mapping.payment_from_xero(document)
             values.pop("invoice_xero_id", None)
+            if current is None:  # Xero's payments name no method; the app's column needs one
+                values["method"] = "other"
             return values
         if entity_type == "expense":
             return self._expense_values(document)
@@ -298,16 +327,65 @@ class XeroSyncAdapter:
         """One If-Modified-Since read per entity type (paged 100 at a time); Xero lists voided and
         deleted documents with their status, so deletions are complete."""
         out: list[Change] = []
-        requests = 0
-        for entity_type in entity_types:
-            res = RESOURCES[entity_type]
-            where = f'Type=="{res.kind}"' if res.kind else None
-            docs = list(self.client.pull(res.name, modified_since=since, where=where))
-            requests += _requests(res, len(docs))
-            for doc in docs:
-                meta = self.meta(entity_type, doc)
-                out.append(Change(entity_type, meta.external_id, doc, deleted=meta.deleted))
+        requests = sum(self._collection(entity_type, since, out) for entity_type in entity_types)
         return ChangeFeed(out, now, deletes_complete=True, requests=requests)
+
+    def _collection(self, entity_type: str, since: datetime, out: list[Change]) -> int:
+        """Read one collection's changes since `since` into `out`; the requests it cost."""
+        res = RESOURCES[entity_type]
+        where = f'Type=="{res.kind}"' if res.kind else None
+        docs = list(self.client.pull(res.name, modified_since=since, where=where))
+        for doc in docs:
+            meta = self.meta(entity_type, doc)
+            out.append(Change(entity_type, meta.external_id, doc, deleted=meta.deleted))
+        return _requests(res, len(docs))
+
+    def changes_from(
+        self,
+        since: Mapping[str, datetime],
+        *,
+        now: datetime,
+        state: Mapping[str, Any],
+        max_objects: int = 1000,
+    ) -> ChangeFeed:
+        """The incremental feed: the journals after the last one seen (`state["journal"]`; before the first,
+        those created since the oldest cursor), then only the collections they point at or webhooks
+        flagged (`state["flagged"]`), each from its own cursor; every collection when the last sweep
+        (`state["swept_at"]`) is older than `full_sweep_minutes`, or the journals are more than
+        `max_objects` behind. The new state carries the last journal number."""
+        last = state.get("journal")
+        offset = last if isinstance(last, int) and not isinstance(last, bool) else None
+        modified = None if offset is not None else min(since.values())
+        swept_at = state.get("swept_at")
+        swept = datetime.fromisoformat(swept_at) if isinstance(swept_at, str) else None
+        sweep = swept is None or now - swept >= timedelta(minutes=self.settings.full_sweep_minutes)
+        pointed: set[str] = set()
+        requests = 0
+        for _ in range(max(1, max_objects // PAGE_SIZE)):
+            page = self.client.journals(offset, modified_since=modified)
+            requests += 1
+            for journal in page:
+                pointed.update(JOURNAL_SOURCES.get(str(journal.get("SourceType")), ()))
+                number = journal.get("JournalNumber")
+                if isinstance(number, int) and not isinstance(number, bool):
+                    offset = max(offset or 0, number)
+            if len(page) < PAGE_SIZE:
+                break
+        else:
+            sweep = True  # too far behind to read journal by journal: read every collection instead
+        pointed.update(str(t) for t in state.get("flagged") or {})
+        read = [t for t in since if sweep or t in pointed]
+        out: list[Change] = []
+        for entity_type in read:
+            requests += self._collection(entity_type, since[entity_type], out)
+        new_state: dict[str, Any] = {
+            "journal": offset,
+            "swept_at": now.isoformat() if sweep else swept_at,
+            "read": read,
+        }
+        return ChangeFeed(
+            out, now, deletes_complete=True, requests=requests, state=new_state, read=frozenset(read)
+        )
 
     # ------------------------------------------------------------------ writes
 

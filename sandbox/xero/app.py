@@ -32,13 +32,14 @@ from sandbox.kit.app import Kit
 from sandbox.kit.oauth import TenantHooks
 from sandbox.kit.spec import KitOptions
 from sandbox.kit.throttle import Limits
+from sandbox.xero import journals
 from sandbox.xero.attachments import ATTACHABLE, Attachments
 from sandbox.xero.banking import add_option, save_bank_transaction, save_tracking_category
 from sandbox.xero.contacts import save_contact, save_item
 from sandbox.xero.events import EventSender
 from sandbox.xero.invoices import save_invoice
 from sandbox.xero.payments import save_payment
-from sandbox.xero.query import select
+from sandbox.xero.query import parse_since, select
 from sandbox.xero.saving import SaveContext, Saved, Saver
 from sandbox.xero.settings import save_account, save_tax_rate
 from sandbox.xero.spec import API_PATH, xero_spec
@@ -203,6 +204,7 @@ class XeroSandbox:
                 ),
             ]
         routes.append(Route(f"{API_PATH}/Organisation", self._endpoint(self._organisation_info, False)))
+        routes.append(Route(f"{API_PATH}/Journals", self._endpoint(self._journals, False), methods=["GET"]))
         options = f"{API_PATH}/TrackingCategories/{{doc_id}}/Options"
         routes.append(Route(options, self._endpoint(self._options, True), methods=["PUT"]))
         for resource in ATTACHABLE:
@@ -312,6 +314,16 @@ class XeroSandbox:
 
         return handler
 
+    async def _journals(self, request: Request, tenant: str) -> Response:
+        """GET /Journals?offset=N: the ledger's journals numbered above N, 100 at most."""
+        header = request.headers.get("if-modified-since")
+        try:
+            since = parse_since(header) if header else None
+            chosen = journals.select_journals(self.orgs[tenant].journals, request.query_params, since)
+        except (BadRequest, ValueError) as err:
+            return validation_exception(None, [str(err)])
+        return json_response(envelope("Journals", chosen, self.kit.clock.now()))
+
     def _one(self, resource: str) -> Handler:
         async def handler(request: Request, tenant: str) -> Response:
             doc_id = str(request.path_params["doc_id"])
@@ -352,6 +364,7 @@ class XeroSandbox:
                     return validation_exception(None, [f"POST {resource}/{{id}} takes exactly one document"])
                 elements[0][id_field] = str(request.path_params["doc_id"])
             known = set(org.docs[resource])
+            postings = {k: journals.posting(resource, d) for k, d in org.docs[resource].items()}
             answer = self._apply(org, resource, saver, elements, create_only, request.query_params)
             if answer.status_code == 200:
                 saved = json.loads(bytes(answer.body))[resource]
@@ -360,6 +373,14 @@ class XeroSandbox:
                     for d in saved
                     if not d.get("ValidationErrors") and d.get(id_field)
                 ]
+                now = self.kit.clock.now()
+                for doc in saved:
+                    if doc.get("ValidationErrors") or not doc.get(id_field):
+                        continue
+                    invoice_id = (doc.get("Invoice") or {}).get("InvoiceID")
+                    invoice = org.docs["Invoices"].get(str(invoice_id)) if invoice_id else None
+                    before = postings.get(str(doc[id_field]))
+                    journals.record(org.journals, resource, before, doc, now, invoice)
                 base = f"{str(request.base_url).rstrip('/')}{API_PATH}"
                 self.events.changed(tenant, resource, changes, base, self.kit.clock.now())
             if key:

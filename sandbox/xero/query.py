@@ -14,7 +14,7 @@ from typing import Any
 
 from sandbox.xero.wire import BadRequest
 
-__all__ = ["PAGE_SIZE", "select"]
+__all__ = ["PAGE_SIZE", "parse_since", "select"]
 
 PAGE_SIZE = 100
 _CLAUSE = re.compile(
@@ -58,6 +58,11 @@ def _since(header: str) -> datetime:
         except (TypeError, ValueError):
             raise BadRequest(f"If-Modified-Since {text!r} is not a date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_since(header: str) -> datetime:
+    """An If-Modified-Since header as an aware date-time (`BadRequest` when it is none)."""
+    return _since(header)
 
 
 def _updated(doc: Mapping[str, Any]) -> datetime:

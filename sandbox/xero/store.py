@@ -61,6 +61,7 @@ class Organisation:
     docs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
     replies: dict[str, tuple[str, Response]] = field(default_factory=dict)  # Idempotency-Key -> answer
+    journals: list[dict[str, Any]] = field(default_factory=list)  # the general ledger, numbered from 1
     day: str = ""
     day_calls: int = 0
 

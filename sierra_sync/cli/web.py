@@ -38,13 +38,15 @@ def build_deps(dispatch: str) -> AppDeps:
     from blocks.apps import configured_apps, configured_webhook_secrets
     from blocks.loader import token_keys
     from connectors.kit.registry import PROVIDERS
+    from connectors.quickbooks import events as quickbooks_events
+    from connectors.xero import events as xero_events
     from sierra_core.db.engine import make_engine, session_factory
     from sierra_sync.cli.common import open_engine, require_current_schema
     from sierra_sync.web import AppDeps, DeploymentDispatcher, InProcessDispatcher
     from sierra_sync.web.app import API_THREADS
     from sierra_sync.web.dispatch import DEFAULT_DEPLOYMENTS, Dispatcher, deployment_exists
     from sierra_sync.web.oauth_callback import OAuthCallbacks
-    from tasks.quickbooks_events import inbox_handler as quickbooks_handler
+    from tasks.accounting_events import inbox_handler as pull_handler
     from tasks.stripe_events import inbox_handler
 
     if dispatch not in DISPATCH_MODES:
@@ -74,7 +76,11 @@ def build_deps(dispatch: str) -> AppDeps:
     if dispatch == "deployment" or (served and deployment_exists(DEFAULT_DEPLOYMENTS["stripe"])):
         dispatcher = DeploymentDispatcher()
     else:
-        handlers = {"stripe": inbox_handler(sessions), "quickbooks_online": quickbooks_handler(sessions)}
+        handlers = {
+            "stripe": inbox_handler(sessions),
+            "quickbooks_online": pull_handler(quickbooks_events.EVENTS, sessions),
+            "xero": pull_handler(xero_events.EVENTS, sessions),
+        }
         dispatcher = InProcessDispatcher(sessions, handlers)
     return AppDeps(
         hub=_hub_config(keyring is not None),

@@ -7,8 +7,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from connectors.accounting.pull import FEED
 from flows.sync import sync_all_companies
 from sierra_core.db.models import Integration, SyncCursor
 from sierra_core.db.types import utcnow
@@ -68,6 +69,12 @@ def test_due_companies_reads_settings_cursors_and_outcomes(sessions):
     make("realtime, just synced", {"sync_frequency": "realtime"}, pulled=timedelta(minutes=1))
     make("hourly, pulled 30 min ago", {"sync_frequency": "hourly"}, pulled=timedelta(minutes=30))
     make("hourly, pulled 2 h ago", {"sync_frequency": "hourly"}, pulled=2 * HOUR)
+    make("hourly, pulled 2 h ago, flagged now", {"sync_frequency": "hourly"}, pulled=2 * HOUR)
+    with sessions.begin() as s:  # a webhook flag touches the feed's row: that is no pull
+        flagged = s.scalar(
+            select(Integration.id).where(Integration.company_id == uuid.UUID(companies[-1][0]))
+        )
+        s.add(SyncCursor(integration_id=flagged, entity_type=FEED, direction="pull", updated_at=now))
     make(
         "hourly, old pull, recent success",
         {"sync_frequency": "hourly"},
@@ -110,6 +117,7 @@ def test_due_companies_reads_settings_cursors_and_outcomes(sessions):
     assert due == [
         "realtime, just synced",
         "hourly, pulled 2 h ago",
+        "hourly, pulled 2 h ago, flagged now",
         "hourly, old pull, recent failure",
         "daily, never synced",
         "daily, pulled 25 h ago",
