@@ -15,8 +15,9 @@ from connectors.accounting.events import Pull, WebhookPulls
 from connectors.accounting.pull import Puller
 from connectors.accounting.pull_types import PullOptions
 from sierra_core.inbox import InboxEvent
+from tasks.accounting import accounting_sync
 from tasks.push import flow_run_id
-from tasks.runtime import accounting_sync, app_engine, sessions
+from tasks.runtime import app_engine, sessions
 
 __all__ = ["inbox_handler", "process_inbox", "pull_company"]
 

@@ -14,9 +14,9 @@ from connectors.accounting.push import Pusher
 from connectors.accounting.push_types import PushOptions
 from sierra_core.settings import get_settings
 from sierra_core.shutdown import STOP
+from tasks.accounting import accounting_sync
 from tasks.naming import task_name
 from tasks.retry import retry_if_retryable
-from tasks.runtime import accounting_sync
 
 MAX_LISTED = 200  # failures / plan rows carried in the result; the sync log has all of them
 

@@ -20,8 +20,8 @@ from sierra_core.settings import get_settings
 from tasks.naming import company_name, task_name
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
-from tasks.runtime import CompanySync, company_sync, sessions
-from tasks.xero import XeroCompany, accounting_system, xero_company
+from tasks.runtime import CompanySync, accounting_provider, company_sync, sessions
+from tasks.xero import XeroCompany, xero_company
 
 
 def _stripe(check_stripe: bool) -> StripeLister | None:
@@ -36,7 +36,7 @@ def _stripe(check_stripe: bool) -> StripeLister | None:
 
 def _system(company_id: uuid.UUID) -> str:
     with sessions()() as session:
-        return accounting_system(session, company_id)
+        return accounting_provider(session, company_id)
 
 
 def _scope(cs: CompanySync, start: date, end: date, tolerance: Decimal) -> Scope:

@@ -11,27 +11,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blocks.loader import load_block, quickbooks_app, token_keys
-from blocks.xero import XERO_APP_BLOCK, XeroAppCredentials
-from connectors.accounting.adapter import AccountingAdapter
+from blocks.loader import quickbooks_app, token_keys
 from connectors.accounting.push_types import Target
 from connectors.companies import resolve_company
 from connectors.kit import oauth
-from connectors.kit.connection import load_stored_connection
 from connectors.kit.ratelimit import shared_limiter
-from connectors.kit.tokens import DbTokenSource
 from connectors.quickbooks.client import QuickBooksClient, RetryPolicy
 from connectors.quickbooks.connection import Connection, load_connection, open_client
 from connectors.quickbooks.provider import QUICKBOOKS
-from connectors.quickbooks_sync.sync_adapter import QuickBooksSyncAdapter
-from connectors.xero.client import XeroClient, xero_limiter
 from connectors.xero.provider import XERO
-from connectors.xero.settings import XeroSettings
-from connectors.xero.sync_adapter import XeroSyncAdapter
 from sierra_core.crypto import Keyring
 from sierra_core.db.engine import make_engine, session_factory
 from sierra_core.db.models import Integration
@@ -142,48 +133,3 @@ def accounting_provider(session: Session, company_id: uuid.UUID) -> str:
         .order_by(Integration.connection_status != "connected", Integration.created_at.desc())
     ).first()
     return found or QUICKBOOKS.name
-
-
-@dataclass(frozen=True)
-class AccountingSync:
-    """A company's accounting connection, ready for the neutral engine: its adapter and push target."""
-
-    sessions: sessionmaker[Session]
-    provider: str
-    adapter: AccountingAdapter
-    target: Target
-
-
-def xero_retry() -> RetryPolicy:
-    """The retries of a Xero request, from the settings (the demo shortens the waits)."""
-    settings = get_settings()
-    return RetryPolicy(
-        initial_wait=settings.xero_retry_initial_wait,
-        jitter=min(0.5, settings.xero_retry_initial_wait),
-        max_server_wait=settings.xero_max_throttle_wait,
-    )
-
-
-@contextmanager
-def accounting_sync(company_id: uuid.UUID, keyring: Keyring | None = None) -> Iterator[AccountingSync]:
-    """Open the company's accounting connection (QuickBooks or Xero) behind its adapter."""
-    factory = sessions()
-    with factory() as session:
-        provider = accounting_provider(session, company_id)
-    if provider != XERO.name:
-        with company_sync(company_id) as cs:
-            adapter = QuickBooksSyncAdapter(cs.client, cs.connection.settings)
-            yield AccountingSync(factory, provider, adapter, cs.target)
-        return
-    with factory() as session:
-        stored = load_stored_connection(session, company_id, XERO)
-    tenant = str(stored.external_company_id)
-    app = load_block(XeroAppCredentials, XERO_APP_BLOCK).oauth_app()
-    ring = keyring or token_keys().keyring()
-    settings = XeroSettings.from_json(stored.settings)
-    limiter = xero_limiter(tenant, engine=app_engine())
-    with httpx.Client(timeout=30) as oauth_http:
-        source = DbTokenSource(factory, stored.integration_id, ring, app, oauth_http)
-        with XeroClient(app.api_base_url, tenant, source, limiter=limiter, retry=xero_retry()) as client:
-            target = Target(stored.integration_id, stored.company_id, settings)
-            yield AccountingSync(factory, provider, XeroSyncAdapter(client, settings), target)

@@ -11,10 +11,10 @@ from prefect.tasks import exponential_backoff
 
 from connectors.accounting.pull import Puller
 from connectors.accounting.pull_types import PullOptions
+from tasks.accounting import accounting_sync
 from tasks.naming import task_name
 from tasks.push import flow_run_id
 from tasks.retry import retry_if_retryable
-from tasks.runtime import accounting_sync
 
 MAX_LISTED = 200
 

@@ -12,23 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.loader import load_block, token_keys
 from blocks.xero import XERO_APP_BLOCK, XeroAppCredentials
 from connectors.kit import oauth
 from connectors.kit.connection import StoredConnection, load_stored_connection
+from connectors.kit.retry import RetryPolicy
 from connectors.kit.tokens import DbTokenSource
 from connectors.xero.client import XeroClient, xero_limiter
 from connectors.xero.provider import XERO
-from sierra_core.db.models import Integration
+from sierra_core.crypto import Keyring
 from sierra_core.errors import ConfigError, SierraError
-from tasks.runtime import app_engine, sessions, xero_retry
+from sierra_core.settings import get_settings
+from tasks.runtime import app_engine, sessions
 
-__all__ = ["XeroCompany", "accounting_system", "xero_app", "xero_company"]
-
-ACCOUNTING = ("quickbooks_online", "xero")
+__all__ = ["XeroCompany", "xero_app", "xero_company", "xero_retry"]
 
 
 def xero_app() -> oauth.App:
@@ -36,19 +35,14 @@ def xero_app() -> oauth.App:
     return load_block(XeroAppCredentials, XERO_APP_BLOCK).oauth_app()
 
 
-def accounting_system(session: Session, company_id: uuid.UUID) -> str:
-    """`xero` when the company's active accounting connection is Xero, else `quickbooks_online` (a company
-    uses one or the other; without either, QuickBooks, whose loader says how to connect)."""
-    kinds = set(
-        session.scalars(
-            select(Integration.integration_type).where(
-                Integration.company_id == company_id,
-                Integration.integration_type.in_(ACCOUNTING),
-                Integration.is_active.is_(True),
-            )
-        )
+def xero_retry() -> RetryPolicy:
+    """The retries of a Xero request, from the settings (the demo shortens the waits)."""
+    settings = get_settings()
+    return RetryPolicy(
+        initial_wait=settings.xero_retry_initial_wait,
+        jitter=min(0.5, settings.xero_retry_initial_wait),
+        max_server_wait=settings.xero_max_throttle_wait,
     )
-    return "xero" if kinds == {"xero"} else "quickbooks_online"
 
 
 @dataclass(frozen=True)
@@ -73,14 +67,16 @@ class XeroCompany:
 
 
 @contextmanager
-def xero_company(company_id: uuid.UUID, app: oauth.App | None = None) -> Iterator[XeroCompany]:
+def xero_company(
+    company_id: uuid.UUID, app: oauth.App | None = None, keyring: Keyring | None = None
+) -> Iterator[XeroCompany]:
     """Open the company's Xero organisation; one line of error when it cannot be reached (not connected,
     no organisation chosen, the app block missing)."""
     factory = sessions()
     with factory() as session:
         connection = load_stored_connection(session, company_id, XERO)
     app = app or xero_app()
-    ring = token_keys().keyring()
+    ring = keyring or token_keys().keyring()
     tenant = str(connection.external_company_id)
     with httpx.Client(timeout=30) as http:
         source = DbTokenSource(factory, connection.integration_id, ring, app, http)
