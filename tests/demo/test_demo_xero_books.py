@@ -29,16 +29,8 @@ from sierra_sync.demo import world
 from sierra_sync.demo.accuracy import check_company
 from sierra_sync.demo.books import XeroBooks
 from sierra_sync.demo.scenario import edit_in_books
-from tests.sandbox.xero.conftest import Xero, start
-
-
-@pytest.fixture
-def xero() -> Iterator[Xero]:
-    server, running = start()
-    try:
-        yield running
-    finally:
-        server.stop()
+from tests.sandbox.xero.conftest import Xero
+from tests.sandbox.xero.conftest import xero as xero
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ sockets, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,16 +29,8 @@ from sierra_core.db.models import Company, Contact, EntityLink, Expense, Payment
 from sierra_core.db.types import utcnow
 from sierra_core.inbox import NewEvent
 from tests.connectors.xero.test_sync_engine import XeroCompany, _tokens, connect_company
-from tests.sandbox.xero.conftest import Xero, start
-
-
-@pytest.fixture
-def xero() -> Iterator[Xero]:
-    server, running = start()
-    try:
-        yield running
-    finally:
-        server.stop()
+from tests.sandbox.xero.conftest import Xero
+from tests.sandbox.xero.conftest import xero as xero
 
 
 @pytest.fixture

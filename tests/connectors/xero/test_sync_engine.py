@@ -5,7 +5,6 @@ a daily allowance that runs out defers records (never fails them). On SQLite and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,16 +36,8 @@ from sierra_core.db.models import (
     InvoiceLineItem,
 )
 from tests.connectors.quickbooks.oauth_helpers import keyring
-from tests.sandbox.xero.conftest import Xero, start
-
-
-@pytest.fixture
-def xero() -> Iterator[Xero]:
-    server, running = start()
-    try:
-        yield running
-    finally:
-        server.stop()
+from tests.sandbox.xero.conftest import Xero
+from tests.sandbox.xero.conftest import xero as xero
 
 
 @dataclass
