@@ -381,7 +381,8 @@ class XeroSandbox:
             org = self.orgs[tenant]
             raw = await request.body()
             key = request.headers.get("idempotency-key")
-            fingerprint = hashlib.sha256(f"{request.method} {request.url}".encode() + raw).hexdigest()
+            where = f"{request.url.path}?{request.url.query}"  # not the host: a restart may change the port
+            fingerprint = hashlib.sha256(f"{request.method} {where}".encode() + raw).hexdigest()
             if key and key in org.replies:
                 seen, answer = org.replies[key]
                 if seen != fingerprint:

@@ -3,13 +3,15 @@ sandbox serves the same organisations, documents, journals and attachments (the 
 
 Write-through: after every write call the organisation is saved, only what changed being written (one row
 per document, per journal, per attachment file, and the organisation's header: name, counters, the day's
-calls and the replayable answers). Saved at shutdown too. Amounts stay `Decimal`s across a restart.
+calls and the replayable answers). Saved at shutdown too. Amounts stay `Decimal`s (and times `datetime`s)
+across a restart.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +26,7 @@ _ORG = "xero_org"
 _FILES = "xero_files"
 _JOURNAL = "Journals"
 _TAG = "$decimal"
+_WHEN = "$datetime"
 
 
 class OrgState:
@@ -132,12 +135,16 @@ def _response(answer: dict[str, Any]) -> Response:
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return {_TAG: str(value)}
+    if isinstance(value, datetime):  # a journal's `_created` (If-Modified-Since)
+        return {_WHEN: value.isoformat()}
     raise TypeError(f"cannot save {type(value).__name__}")
 
 
 def _revive(obj: dict[str, Any]) -> Any:
     if len(obj) == 1 and _TAG in obj:
         return Decimal(obj[_TAG])
+    if len(obj) == 1 and _WHEN in obj:
+        return datetime.fromisoformat(obj[_WHEN])
     return obj
 
 
