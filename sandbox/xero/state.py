@@ -104,13 +104,13 @@ class OrgState:
         for (owner, resource, doc_id), held in files.items():
             if owner != tenant:
                 continue
-            key = json.dumps([owner, resource, doc_id])
+            file_key = json.dumps([owner, resource, doc_id])
             text = json.dumps(
                 {name: [meta, base64.b64encode(content).decode()] for name, (meta, content) in held.items()}
             )
-            if self._files.get(key) != text:
-                self.persistence.put(_FILES, key, text)
-                self._files[key] = text
+            if self._files.get(file_key) != text:
+                self.persistence.put(_FILES, file_key, text)
+                self._files[file_key] = text
 
     def wipe(self) -> None:
         """Forget everything saved (POST /__sandbox/reset)."""
