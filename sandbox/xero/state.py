@@ -149,7 +149,7 @@ def _revive(obj: dict[str, Any]) -> Any:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_plain, sort_keys=True, separators=(",", ":"))
+    return json.dumps(value, default=_plain, separators=(",", ":"))
 
 
 def _loads(text: str) -> Any:
