@@ -31,6 +31,8 @@ class SandboxSettings:
     stripe_state_file: str | None = None
     stripe_webhook_url: str | None = None
     stripe_webhook_secret: str | None = None
+    # Xero's own: a SQLite file that keeps its organisations, documents, journals and tokens
+    xero_state_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,11 @@ def _xero(settings: SandboxSettings) -> Any:
     faults = FaultSettings(
         latency_ms=settings.latency_ms, error_rate=settings.error_rate, drop_rate=settings.drop_rate
     )
-    kit = KitOptions(faults=faults, limits=Limits(requests_per_minute=60, concurrent_requests=5))
+    kit = KitOptions(
+        faults=faults,
+        limits=Limits(requests_per_minute=60, concurrent_requests=5),
+        state_file=settings.xero_state_file,
+    )
     return create_app(
         XeroSandboxOptions(client_id=settings.client_id, client_secret=settings.client_secret, kit=kit)
     )

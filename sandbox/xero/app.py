@@ -43,6 +43,7 @@ from sandbox.xero.query import parse_since, select
 from sandbox.xero.saving import SaveContext, Saved, Saver
 from sandbox.xero.settings import save_account, save_tax_rate
 from sandbox.xero.spec import API_PATH, xero_spec
+from sandbox.xero.state import OrgState
 from sandbox.xero.store import ID_FIELDS, PAGED, Organisation
 from sandbox.xero.wire import (
     BadRequest,
@@ -98,7 +99,25 @@ class XeroSandbox:
         self.events = EventSender(self.kit.webhooks)
         self.kit.on_reset.append(self.orgs.clear)
         self.kit.on_reset.append(self.attachments.forget)
+        self.state: OrgState | None = None
+        if self.kit.persistence is not None:  # `kit.state_file`: the organisations outlive a restart
+            self.state = OrgState(self.kit.persistence)
+            orgs, files = self.state.load()
+            self.orgs.update(orgs)
+            self.attachments.files.update(files)
+            self._names = itertools.count(len(self.orgs))
+            self.kit.on_reset.append(self.state.wipe)
+            self.kit.on_shutdown.append(self._save_all)
         self.app = self.kit.app(self._routes())
+
+    def _persist(self, tenant: str) -> None:
+        org = self.orgs.get(tenant)
+        if self.state is not None and org is not None:
+            self.state.save(org, self.attachments.files)
+
+    def _save_all(self) -> None:
+        for tenant in list(self.orgs):
+            self._persist(tenant)
 
     # ------------------------------------------------------------------ organisations
 
@@ -109,6 +128,7 @@ class XeroSandbox:
             org = Organisation(tenant, name, ms_date(self.kit.clock.now()))
             org.seed(ms_date(self.kit.clock.now()))
             self.orgs[tenant] = org
+            self._persist(tenant)
         return tenant
 
     async def _connections(self, request: Request) -> Response:
@@ -180,8 +200,22 @@ class XeroSandbox:
 
     def _endpoint(self, handler: Handler, write: bool) -> Callable[[Request], Awaitable[Response]]:
         return api_endpoint(
-            self.kit, self._rated(handler), tenant_header="xero-tenant-id", write=write, errors=api_error
+            self.kit,
+            self._rated(self._saving(handler) if write else handler),
+            tenant_header="xero-tenant-id",
+            write=write,
+            errors=api_error,
         )
+
+    def _saving(self, handler: Handler) -> Handler:
+        """Write-through: a write call's organisation is saved before it answers (with a state file)."""
+
+        async def saving(request: Request, tenant: str) -> Response:
+            response = await handler(request, tenant)
+            self._persist(tenant)
+            return response
+
+        return saving
 
     def _routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = [
@@ -347,7 +381,8 @@ class XeroSandbox:
             org = self.orgs[tenant]
             raw = await request.body()
             key = request.headers.get("idempotency-key")
-            fingerprint = hashlib.sha256(f"{request.method} {request.url}".encode() + raw).hexdigest()
+            where = f"{request.url.path}?{request.url.query}"  # not the host: a restart may change the port
+            fingerprint = hashlib.sha256(f"{request.method} {where}".encode() + raw).hexdigest()
             if key and key in org.replies:
                 seen, answer = org.replies[key]
                 if seen != fingerprint:

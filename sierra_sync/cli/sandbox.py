@@ -47,6 +47,9 @@ def sandbox(
     stripe_webhook_url: str | None = typer.Option(
         None, help="POST Stripe events to this URL, signed with the local webhook secret."
     ),
+    xero_state_file: Path | None = typer.Option(
+        None, help="SQLite file that keeps the Xero sandbox's organisations, documents and tokens."
+    ),
 ) -> None:
     """Run the local sandboxes until stopped (Ctrl-C or SIGTERM: exit 0)."""
     from blocks.stripe import LOCAL_STRIPE_WEBHOOK_SECRET
@@ -82,6 +85,7 @@ def sandbox(
         stripe_state_file=str(stripe_state_file) if stripe_state_file else None,
         stripe_webhook_url=stripe_webhook_url,
         stripe_webhook_secret=LOCAL_STRIPE_WEBHOOK_SECRET,
+        xero_state_file=str(xero_state_file) if xero_state_file else None,
     )
     certificate = _certificate(host) if tls else None
     with stop_on_signals() as stop:  # before anything starts: a stop during start-up is clean too

@@ -40,7 +40,7 @@ from sandbox.common.server import LocalServer
 from sierra_core.db.models import Company, Integration, Invoice, InvoiceLineItem
 from sierra_core.errors import SierraError
 from sierra_sync.web.oauth_callback import finish_connection
-from sierra_sync.world.up import QBO_STATE, STRIPE_STATE
+from sierra_sync.world.up import QBO_STATE, STRIPE_STATE, XERO_STATE
 
 QUICKBOOKS, XERO = "QuickBooks", "Xero"  # the accounting systems, as a bookkeeper names them
 
@@ -59,17 +59,19 @@ class Sandboxes:
         cls, host: str = "127.0.0.1", stripe_webhook_url: str | None = None, state_dir: Path | None = None
     ) -> Sandboxes:
         """Both sandboxes; with `state_dir`, they keep their books in the files `sierra-sync up` reads
-        (quickbooks.db, stripe.json: emptied first), so the local world carries on with the demo's data."""
+        (quickbooks.db, stripe.json, xero.sqlite: emptied first), so the local world carries on with the
+        demo's data."""
         from sandbox.quickbooks import SandboxOptions
         from sandbox.quickbooks import create_app as qbo_app
 
         # Each connected company gets the sample lists (accounts, items, names) without the sample's own
         # transactions: the accuracy and reconciliation figures count only what the app pushed.
-        qbo_file = stripe_file = None
+        qbo_file = stripe_file = xero_file = None
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
             qbo_file, stripe_file = state_dir / QBO_STATE, state_dir / STRIPE_STATE
-            for path in (qbo_file, stripe_file):
+            xero_file = state_dir / XERO_STATE
+            for path in (qbo_file, stripe_file, xero_file):
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
         qbo_options = SandboxOptions(
@@ -95,7 +97,7 @@ class Sandboxes:
             stripe = LocalServer(stripe_app(options), host=host).start()
         except ImportError:  # pragma: no cover - the Stripe sandbox ships with the project
             stripe = None
-        xero = LocalServer(_xero_app(), host=host).start()
+        xero = LocalServer(_xero_app(str(xero_file) if xero_file else None), host=host).start()
         return cls(
             qbo=qbo, stripe=stripe, xero=xero, servers=[s for s in (qbo, stripe, xero) if s is not None]
         )
@@ -120,14 +122,17 @@ class Sandboxes:
             server.stop()
 
 
-def _xero_app() -> Any:
-    """The Xero sandbox with Xero's limits per organisation (60 calls a minute, 5 at a time)."""
+def _xero_app(state_file: str | None = None) -> Any:
+    """The Xero sandbox with Xero's limits per organisation (60 calls a minute, 5 at a time); with
+    `state_file`, its organisations and tokens are kept there (where `sierra-sync up` reads them)."""
     from sandbox.kit.spec import KitOptions
     from sandbox.kit.throttle import Limits
     from sandbox.xero import XeroSandboxOptions
     from sandbox.xero import create_app as xero_app
 
-    kit = KitOptions(seed=7, limits=Limits(requests_per_minute=60, concurrent_requests=5))
+    kit = KitOptions(
+        seed=7, limits=Limits(requests_per_minute=60, concurrent_requests=5), state_file=state_file
+    )
     return xero_app(XeroSandboxOptions(kit=kit))
 
 

@@ -28,7 +28,7 @@ from sierra_sync.world.runner import RUNNER, SOCKET_URL_KEY, address_for, ping
 from sierra_sync.world.state import Service, WorldState
 
 SANDBOX_DIR = "sandbox"  # the sandboxes' state files (the demo writes them too)
-QBO_STATE, STRIPE_STATE = "quickbooks.db", "stripe.json"
+QBO_STATE, STRIPE_STATE, XERO_STATE = "quickbooks.db", "stripe.json", "xero.sqlite"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PREFECT_PORT = 4200
 START_TIMEOUT_S = 120.0
@@ -231,6 +231,8 @@ class World:
             str(store / QBO_STATE),
             "--stripe-state-file",
             str(store / STRIPE_STATE),
+            "--xero-state-file",
+            str(store / XERO_STATE),
             "--webhook-url",
             f"{urls['api']}/webhooks/quickbooks",
             "--stripe-webhook-url",

@@ -1,11 +1,14 @@
 """`sierra-sync sandbox --provider xero` starts the Xero sandbox from the registry; an organisation made
-through the admin API is listed by GET /connections and its seeded accounts answer with Xero's headers."""
+through the admin API is listed by GET /connections and its seeded accounts answer with Xero's headers;
+with --xero-state-file a second run serves that organisation again."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -46,3 +49,40 @@ def test_the_xero_sandbox_from_the_command_line() -> None:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
+
+
+@contextmanager
+def _running(*extra: str) -> Iterator[str]:
+    cmd = [sys.executable, "-c", "from sierra_sync.cli.main import main; main()", "sandbox"]
+    cmd += ["--provider", "xero", "--port", "0", *extra]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        seen, url = "", None
+        for _ in range(50):
+            line = proc.stdout.readline()
+            seen += line
+            if line.startswith("Xero sandbox:"):
+                url = line.split()[2]
+            if "Ctrl-C" in line or not line:
+                break
+        assert url is not None, seen
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+
+
+def test_the_xero_state_file_keeps_the_organisation_across_runs(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox" / "xero.sqlite"
+    with _running("--xero-state-file", str(state)) as url:
+        tokens = httpx.post(f"{url}/__sandbox/tokens", json={}, timeout=10).json()
+        headers = {"Authorization": f"Bearer {tokens['access_token']}", "xero-tenant-id": tokens["tenantId"]}
+        contact = {"Name": "Kept Across Runs"}
+        made = httpx.put(f"{url}/api.xro/2.0/Contacts", json=contact, headers=headers, timeout=10)
+        assert made.status_code == 200, made.text
+    with _running("--xero-state-file", str(state)) as url:
+        answer = httpx.get(f"{url}/api.xro/2.0/Contacts", headers=headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        assert "Kept Across Runs" in {c["Name"] for c in answer.json()["Contacts"]}
