@@ -32,9 +32,16 @@ class Persistence:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise ValueError(
+                f"the state file {self.path} is not a sandbox state file ({err}); "
+                "move it away or name another file"
+            ) from None
 
     def put(self, ns: str, key: str, value: str) -> None:
         """Insert or replace one key of a namespace."""

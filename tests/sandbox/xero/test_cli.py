@@ -86,3 +86,16 @@ def test_the_xero_state_file_keeps_the_organisation_across_runs(tmp_path: Path) 
         answer = httpx.get(f"{url}/api.xro/2.0/Contacts", headers=headers, timeout=10)
         assert answer.status_code == 200, answer.text
         assert "Kept Across Runs" in {c["Name"] for c in answer.json()["Contacts"]}
+
+
+def test_a_state_file_that_is_not_one_is_one_clear_error_and_is_left_alone(tmp_path: Path) -> None:
+    state = tmp_path / "xero.sqlite"
+    state.write_text("my notes, not a sandbox\n")
+    cmd = [sys.executable, "-c", "from sierra_sync.cli.main import main; main()", "sandbox"]
+    cmd += ["--provider", "xero", "--port", "0", "--xero-state-file", str(state)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert f"the state file {state} is not a sandbox state file" in done.stderr
+    assert "move it away or name another file" in done.stderr
+    assert state.read_text() == "my notes, not a sandbox\n"  # nothing of the user's file is lost
