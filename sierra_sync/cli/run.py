@@ -25,7 +25,8 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-NEEDS_QUICKBOOKS = {"push-to-quickbooks", "incremental-sync", "full-sync", "replay-failed", "reconcile"}
+NEEDS_BOOKS = {"push-to-quickbooks", "incremental-sync", "full-sync", "replay-failed", "reconcile"}
+"""Flows that need the company's accounting connection (QuickBooks or Xero, whichever its books are in)."""
 
 
 def _preflight(flow_name: str, params: dict[str, Any]) -> None:
@@ -35,21 +36,33 @@ def _preflight(flow_name: str, params: dict[str, Any]) -> None:
     if company is None or company == "all":
         return
     from connectors.companies import resolve_company
+    from connectors.kit.connection import load_stored_connection
     from connectors.quickbooks.connection import load_connection
+    from connectors.xero.provider import XERO
     from sierra_core.db.engine import session_factory
     from sierra_sync.cli.common import open_engine, require_current_schema
+    from tasks.runtime import accounting_provider
 
     engine = open_engine()
     require_current_schema(engine)
     with session_factory(engine)() as session:
         found = resolve_company(session, str(company))
-        if flow_name in NEEDS_QUICKBOOKS:
+        if flow_name not in NEEDS_BOOKS:
+            return
+        provider = accounting_provider(session, found.id)
+        if provider == XERO.name:
+            load_stored_connection(session, found.id, XERO)
+        else:
             load_connection(session, found.id)
-    if flow_name in NEEDS_QUICKBOOKS:
-        from blocks.loader import quickbooks_app, token_keys
+    from blocks.loader import quickbooks_app, token_keys
 
+    if provider == XERO.name:
+        from tasks.xero import xero_app
+
+        xero_app()
+    else:
         quickbooks_app()
-        token_keys()
+    token_keys()
 
 
 def run(

@@ -91,3 +91,26 @@ def test_run_bad_input_is_one_line_before_any_flow_run(tmp_path, args, needle):
     proc = run(*args, url=f"sqlite:///{tmp_path}/r.db")
     assert_one_line_error(proc, needle)
     assert "ERROR" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_for_a_company_whose_books_are_in_xero_checks_its_xero_connection(tmp_path):
+    """The flows that need the books ask for the company's own accounting connection: for a company on
+    Xero, the one-line error names Xero (not QuickBooks) and the command that connects it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from tests import factories
+
+    url = f"sqlite:///{tmp_path}/x.db"
+    up = run("db", "upgrade", url=url)
+    assert up.returncode == 0, up.stderr
+    engine = create_engine(url)
+    with sessionmaker(engine).begin() as s:
+        company = factories.company(s, "Ironwood Custom Homes")
+        factories.integration(
+            s, company.id, integration_type="xero", connection_status="disconnected", is_active=True
+        )
+    engine.dispose()
+    proc = run("run", "reconcile", "--company", "Ironwood Custom Homes", url=url)
+    assert_one_line_error(proc, "Xero connection is disconnected", "sierra-sync connect xero")
+    assert "QuickBooks" not in proc.stderr and "Traceback" not in proc.stderr
