@@ -85,9 +85,12 @@ def start_attempt(
     status: str = "in_progress",
     now: datetime | None = None,
     lease_s: float | None = None,
+    flush: bool = True,
 ) -> uuid.UUID:
     """Record the start of an attempt and return its log id. With `lease_s`, the attempt is leased for
-    that long: renew it while the work runs, or the sweep recovers it as left by a dead worker."""
+    that long: renew it while the work runs, or the sweep recovers it as left by a dead worker. With
+    `flush=False` the row is only added to the session: flush once after starting several attempts, and
+    they go out in one INSERT."""
     now = now or utcnow()
     log = IntegrationSyncLog(
         id=uuid.uuid4(),
@@ -112,7 +115,8 @@ def start_attempt(
         else None,
     )
     session.add(log)
-    session.flush()
+    if flush:
+        session.flush()
     return log.id
 
 
@@ -134,9 +138,26 @@ def finish_success(
     external_entity_id: str | None = None,
     response_payload: Any = None,
     now: datetime | None = None,
+    started_at: datetime | None = None,
+    integration_id: uuid.UUID | None = None,
 ) -> None:
-    """Close an attempt as `success` and count it on the integration."""
+    """Close an attempt as `success` and count it on the integration. A caller that knows the attempt's
+    `started_at` and `integration_id` (it opened the attempt) saves reading the row back first."""
     now = now or utcnow()
+    if started_at is not None and integration_id is not None:
+        duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
+        params: dict[str, Any] = {"log_id": log_id, "now_at": now, "duration_n": duration_ms}
+        if external_entity_id is not None:
+            params["external_entity_id"] = external_entity_id
+        if response_payload is not None:
+            params["response_payload"] = redact(response_payload)
+        key = (external_entity_id is not None, response_payload is not None)
+        stmt = _SUCCESS_UPDATES.get(key)
+        if stmt is None:
+            stmt = _SUCCESS_UPDATES[key] = _success_update(*key)
+        session.execute(stmt, params)
+        record_outcome(session, integration_id, "success", duration_ms, None, now=now)
+        return
     log = _load(session, log_id)
     log.status = "success"
     log.completed_at = now
@@ -149,6 +170,26 @@ def finish_success(
         log.response_payload = redact(response_payload)
     session.flush()
     record_outcome(session, log.integration_id, "success", log.duration_ms, None, now=now)
+
+
+def _success_update(with_external_id: bool, with_payload: bool) -> Any:
+    """The UPDATE closing an attempt as `success` by id (what `finish_success` writes), built once."""
+    t = table_of(IntegrationSyncLog)
+    values: dict[str, Any] = {
+        "status": "success",
+        "completed_at": bindparam("now_at", type_=t.c.completed_at.type),
+        "lease_expires_at": None,
+        "duration_ms": bindparam("duration_n", type_=t.c.duration_ms.type),
+        "next_retry_at": None,
+    }
+    if with_external_id:
+        values["external_entity_id"] = bindparam("external_entity_id", type_=t.c.external_entity_id.type)
+    if with_payload:
+        values["response_payload"] = bindparam("response_payload", type_=t.c.response_payload.type)
+    return update(t).where(t.c.id == bindparam("log_id", type_=t.c.id.type)).values(**values)
+
+
+_SUCCESS_UPDATES: dict[tuple[bool, bool], Any] = {}
 
 
 def finish_failure(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,11 +31,20 @@ class PushRecorder:
     adapter: AccountingAdapter
     _subscribed: set[str] | None = None  # event types the company's webhook subscribers want (read once)
     leases: AttemptLeases | None = None  # the attempts this push holds, kept alive while it runs
+    # When the attempts this push opened started: closing one then needs no read of its row.
+    _started: dict[uuid.UUID, datetime] = field(default_factory=dict)
 
-    def open_attempt(self, session: Session, spec: Spec, op: Op) -> uuid.UUID:
+    def open_attempts(self, session: Session, spec: Spec, ops: list[Op]) -> list[uuid.UUID]:
+        """One attempt per operation (a claimed one, or a new row: all new rows in one INSERT)."""
+        log_ids = [self.open_attempt(session, spec, op, flush=False) for op in ops]
+        session.flush()
+        return log_ids
+
+    def open_attempt(self, session: Session, spec: Spec, op: Op, *, flush: bool = True) -> uuid.UUID:
         claimed = self.options.claimed.pop((spec.entity_type, op.row.id), None)
         if claimed is not None:
             return claimed
+        now = utcnow()
         log_id = synclog.start_attempt(
             session,
             integration_id=self.target.integration_id,
@@ -53,12 +62,16 @@ class PushRecorder:
             flow_run_id=self.options.flow_run_id,
             request_id=op.request_id or None,
             lease_s=self.options.lease_s,
+            now=now,
+            flush=flush,
         )
+        self._started[log_id] = now
         if self.leases is not None:
             self.leases.add([log_id])
         return log_id
 
     def _released(self, log_id: uuid.UUID) -> None:
+        self._started.pop(log_id, None)
         if self.leases is not None:
             self.leases.discard([log_id])
 
@@ -79,7 +92,14 @@ class PushRecorder:
             version=op.row.version,
             external_updated_at=meta.last_updated if meta else None,
         )
-        synclog.finish_success(session, log_id, external_entity_id=external_id, response_payload=obj or None)
+        synclog.finish_success(
+            session,
+            log_id,
+            external_entity_id=external_id,
+            response_payload=obj or None,
+            started_at=self._started.pop(log_id, None),
+            integration_id=self.target.integration_id,
+        )
         self._released(log_id)
         counts = self.result.count(spec.entity_type)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
