@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -145,18 +145,16 @@ def finish_success(
     `started_at` and `integration_id` (it opened the attempt) saves reading the row back first."""
     now = now or utcnow()
     if started_at is not None and integration_id is not None:
-        duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
-        params: dict[str, Any] = {"log_id": log_id, "now_at": now, "duration_n": duration_ms}
-        if external_entity_id is not None:
-            params["external_entity_id"] = external_entity_id
-        if response_payload is not None:
-            params["response_payload"] = redact(response_payload)
-        key = (external_entity_id is not None, response_payload is not None)
-        stmt = _SUCCESS_UPDATES.get(key)
-        if stmt is None:
-            stmt = _SUCCESS_UPDATES[key] = _success_update(*key)
-        session.execute(stmt, params)
-        record_outcome(session, integration_id, "success", duration_ms, None, now=now)
+        batch = Successes()
+        batch.add(
+            log_id,
+            started_at=started_at,
+            integration_id=integration_id,
+            external_entity_id=external_entity_id,
+            response_payload=response_payload,
+            now=now,
+        )
+        batch.write(session)
         return
     log = _load(session, log_id)
     log.status = "success"
@@ -190,6 +188,52 @@ def _success_update(with_external_id: bool, with_payload: bool) -> Any:
 
 
 _SUCCESS_UPDATES: dict[tuple[bool, bool], Any] = {}
+
+
+@dataclass
+class Successes:
+    """Attempts to close as `success` (as `finish_success` does), written together by `write`: one
+    executemany per statement instead of a read and two writes per attempt. For attempts whose caller
+    knows `started_at` and `integration_id` (it opened them). The integration's counters are updated
+    once per attempt, in the order added."""
+
+    _closing: dict[tuple[bool, bool], list[dict[str, Any]]] = field(default_factory=dict)
+    _outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self._outcomes)
+
+    def add(
+        self,
+        log_id: uuid.UUID,
+        *,
+        started_at: datetime,
+        integration_id: uuid.UUID,
+        external_entity_id: str | None = None,
+        response_payload: Any = None,
+        now: datetime | None = None,
+    ) -> None:
+        now = now or utcnow()
+        duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
+        params: dict[str, Any] = {"log_id": log_id, "now_at": now, "duration_n": duration_ms}
+        if external_entity_id is not None:
+            params["external_entity_id"] = external_entity_id
+        if response_payload is not None:
+            params["response_payload"] = redact(response_payload)
+        key = (external_entity_id is not None, response_payload is not None)
+        self._closing.setdefault(key, []).append(params)
+        self._outcomes.append(_outcome_params(integration_id, "success", duration_ms, None, now))
+
+    def write(self, session: Session) -> None:
+        for key, rows in self._closing.items():
+            stmt = _SUCCESS_UPDATES.get(key)
+            if stmt is None:
+                stmt = _SUCCESS_UPDATES[key] = _success_update(*key)
+            session.execute(stmt, rows)
+        if self._outcomes:
+            session.execute(_outcome_statement(True), self._outcomes)
+        self._closing.clear()
+        self._outcomes.clear()
 
 
 def finish_failure(
@@ -262,12 +306,21 @@ def record_outcome(
 ) -> None:
     """Count one finished attempt on the integration in a single UPDATE (no read-modify-write):
     total/successful/failed syncs, last_sync_*, and the running mean of durations."""
-    now = now or utcnow()
-    succeeded = status == "success"
-    with_duration = duration_ms is not None
+    params = _outcome_params(integration_id, status, duration_ms, error, now or utcnow())
+    session.execute(_outcome_statement(duration_ms is not None), params)
+
+
+def _outcome_statement(with_duration: bool) -> Any:
     stmt = _OUTCOME_UPDATES.get(with_duration)
     if stmt is None:
         stmt = _OUTCOME_UPDATES[with_duration] = _outcome_update(with_duration)
+    return stmt
+
+
+def _outcome_params(
+    integration_id: uuid.UUID, status: str, duration_ms: int | None, error: str | None, now: datetime
+) -> dict[str, Any]:
+    succeeded = status == "success"
     params: dict[str, Any] = {
         "integration": integration_id,
         "ok_n": 1 if succeeded else 0,
@@ -276,9 +329,9 @@ def record_outcome(
         "status_text": status,
         "error_text": None if succeeded else error,
     }
-    if with_duration:
+    if duration_ms is not None:
         params["duration_n"] = duration_ms
-    session.execute(stmt, params)
+    return params
 
 
 def renew_leases(

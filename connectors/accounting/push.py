@@ -474,7 +474,7 @@ class Pusher:
         results, batch_error = sending.answer.result()
         chunk, attempts = sending.chunk, sending.attempts
         duplicates: list[tuple[Op, uuid.UUID]] = []
-        with self.sessions.begin() as session:
+        with self.sessions.begin() as session, self.rec.batched(session):
             for op, log_id in zip(chunk, attempts, strict=True):
                 if op.action == "link":
                     self.rec.succeed(session, spec, op, log_id, op.body, "linked")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.accounting.adapter import AccountingAdapter
 from connectors.accounting.heartbeat import AttemptLeases
-from connectors.accounting.links import save_link
+from connectors.accounting.links import link_row, save_links
 from connectors.accounting.outcome import Decision, Failure, PushResult
 from connectors.accounting.push_types import Op, PushOptions, Target
 from connectors.accounting.specs import Spec
@@ -33,6 +35,30 @@ class PushRecorder:
     leases: AttemptLeases | None = None  # the attempts this push holds, kept alive while it runs
     # When the attempts this push opened started: closing one then needs no read of its row.
     _started: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    _batching: Session | None = None  # the session whose successes are being collected (`batched`)
+    _links: list[dict[str, Any]] = field(default_factory=list)
+    _successes: synclog.Successes = field(default_factory=synclog.Successes)
+
+    @contextmanager
+    def batched(self, session: Session) -> Iterator[None]:
+        """Within: the successes recorded in `session` are written together (links in one executemany,
+        sync-log rows in another, the integration's counters in a third) when the block ends, or before
+        any other outcome is recorded, so the rows are written in the order recorded."""
+        self._batching = session
+        try:
+            yield
+            self.write_batch(session)
+        finally:
+            self._batching = None
+            self._links.clear()
+            self._successes = synclog.Successes()
+
+    def write_batch(self, session: Session) -> None:
+        if session is not self._batching or not self._successes:
+            return
+        save_links(session, self._links)
+        self._successes.write(session)
+        self._links.clear()
 
     def open_attempts(self, session: Session, spec: Spec, ops: list[Op]) -> list[uuid.UUID]:
         """One attempt per operation (a claimed one, or a new row: all new rows in one INSERT)."""
@@ -81,8 +107,7 @@ class PushRecorder:
         meta = self.adapter.meta(spec.entity_type, obj) if obj else None
         external_id = (meta.external_id if meta else None) or str(op.external_id)
         token = (meta.version_token if meta else None) or op.sync_token
-        save_link(
-            session,
+        link = link_row(
             integration_id=self.target.integration_id,
             company_id=self.target.company_id,
             entity_type=spec.entity_type,
@@ -92,14 +117,27 @@ class PushRecorder:
             version=op.row.version,
             external_updated_at=meta.last_updated if meta else None,
         )
-        synclog.finish_success(
-            session,
-            log_id,
-            external_entity_id=external_id,
-            response_payload=obj or None,
-            started_at=self._started.pop(log_id, None),
-            integration_id=self.target.integration_id,
-        )
+        started_at = self._started.pop(log_id, None)
+        if session is self._batching and started_at is not None:
+            self._links.append(link)
+            self._successes.add(
+                log_id,
+                started_at=started_at,
+                integration_id=self.target.integration_id,
+                external_entity_id=external_id,
+                response_payload=obj or None,
+            )
+        else:
+            self.write_batch(session)  # what came before is written first, in order
+            save_links(session, [link])
+            synclog.finish_success(
+                session,
+                log_id,
+                external_entity_id=external_id,
+                response_payload=obj or None,
+                started_at=started_at,
+                integration_id=self.target.integration_id,
+            )
         self._released(log_id)
         counts = self.result.count(spec.entity_type)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -119,6 +157,7 @@ class PushRecorder:
             )
 
     def failed(self, session: Session, spec: Spec, row: Any, log_id: uuid.UUID, error: Exception) -> None:
+        self.write_batch(session)
         label = spec.label(row)
         code = getattr(error, "code", None) or synclog.UNCLASSIFIED
         retryable = bool(getattr(error, "retryable", False))
@@ -159,6 +198,7 @@ class PushRecorder:
     ) -> None:
         """The connection's call allowance is spent: the record was not sent and did not fail. Its attempt
         waits for the sweep from `resume_at` (a retry that costs none of its retries)."""
+        self.write_batch(session)
         log = session.get(IntegrationSyncLog, log_id)
         if log is not None:
             log.status = "retrying"
