@@ -4,7 +4,7 @@ adds statements per push fails here; lower the pin when a change removes some.""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 
 from sierra_core.db.models import EntityLink, Integration, IntegrationSyncLog, Invoice
 
