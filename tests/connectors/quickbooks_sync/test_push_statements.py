@@ -30,7 +30,7 @@ def test_one_invoice_push_statement_count_is_pinned(connected, engine):
 
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement.split("\n")[0][:100])
 
     event.listen(engine, "before_cursor_execute", count)
