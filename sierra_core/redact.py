@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -78,6 +79,17 @@ _VALUE_PATTERNS = [
 _CARD_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
 
+def _scoped(pattern: re.Pattern[str]) -> str:
+    text = pattern.pattern
+    return f"(?i:{text[4:]})" if text.startswith("(?i)") else f"(?:{text})"
+
+
+# Any of the patterns above, in one pass: text where none of them matches comes back as it is (most of a
+# payload's strings: names, numbers, dates), without one substitution pass per pattern.
+_ANY_SECRET = re.compile("|".join(_scoped(p) for p in [*_VALUE_PATTERNS, _CARD_RUN]))
+
+
+@lru_cache(maxsize=4096)
 def _norm(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "")
 
@@ -101,6 +113,8 @@ def _mask_card(match: re.Match[str]) -> str:
 
 def redact_text(text: str) -> str:
     """Mask secrets and card numbers inside free text (error messages, URLs, logged bodies)."""
+    if _ANY_SECRET.search(text) is None:
+        return text
     for pattern in _VALUE_PATTERNS:
         if pattern.groups >= 2 and "[?&]" in pattern.pattern:
             text = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
@@ -109,14 +123,23 @@ def redact_text(text: str) -> str:
     return _CARD_RUN.sub(_mask_card, text)
 
 
+@lru_cache(maxsize=4096)
 def _is_identifier_key(key: str) -> bool:
     # Ids such as QBO's 19-digit Class ids can pass the Luhn check; they are not card numbers.
     k = _norm(key)
     return k in {"id", "value", "txnid", "realmid", "synctoken"} or k.endswith("id")
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def redact(value: Any, *, _key: str = "", _in_card: bool = False) -> Any:
     """Return a copy of `value` (dicts, lists, scalars) with every secret replaced by "[REDACTED]"."""
+    kind = type(value)
+    if kind is str:
+        return value if _is_identifier_key(_key) else redact_text(value)
+    if kind in _PLAIN:  # numbers, None, booleans: nothing to mask (what the last line returns)
+        return value
     if isinstance(value, Mapping):
         in_card = _norm(_key) in _CARD_CONTAINERS
         out: dict[str, Any] = {}

@@ -36,24 +36,35 @@ def _key(integration_id: uuid.UUID) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:k)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:k)")
+
+
 @contextmanager
 def push_lease(engine: Engine, integration_id: uuid.UUID, *, timeout_s: float = 900.0) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(
-                text("SELECT set_config('lock_timeout', :ms, false)"), {"ms": f"{int(timeout_s * 1000)}ms"}
-            )
-            try:
-                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _key(integration_id)})
-            except Exception as err:  # a lock_timeout surfaces as OperationalError
-                raise LeaseTimeoutError(_busy(timeout_s)) from err
-            conn.commit()
+        # Autocommit: the lock is the session's, no transaction needs opening or committing around it.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            key = {"k": _key(integration_id)}
+            # The usual case, nobody else pushing this connection: one statement. Only a held lock is
+            # waited for, under a lock_timeout (set, then reset, on that path alone).
+            waited = not conn.execute(_TRY_LOCK, key).scalar()
+            if waited:
+                conn.execute(
+                    text("SELECT set_config('lock_timeout', :ms, false)"),
+                    {"ms": f"{int(timeout_s * 1000)}ms"},
+                )
+                try:
+                    conn.execute(text("SELECT pg_advisory_lock(:k)"), key)
+                except Exception as err:  # a lock_timeout surfaces as OperationalError
+                    conn.execute(text("RESET lock_timeout"))
+                    raise LeaseTimeoutError(_busy(timeout_s)) from err
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(integration_id)})
-                conn.execute(text("RESET lock_timeout"))  # the pooled connection goes back as it came
-                conn.commit()
+                conn.execute(_UNLOCK, key)
+                if waited:
+                    conn.execute(text("RESET lock_timeout"))  # the pooled connection goes back as it came
         return
     database = engine.url.database or ""
     if not database or database == ":memory:":

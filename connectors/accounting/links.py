@@ -62,29 +62,64 @@ def save_link(
 ) -> None:
     """Create or move the link of `app_id` in one atomic upsert, so two workers linking the same record at
     once both succeed (the later write wins) instead of one failing on the unique key."""
+    save_links(
+        session,
+        [
+            link_row(
+                integration_id=integration_id,
+                company_id=company_id,
+                entity_type=entity_type,
+                app_id=app_id,
+                external_id=external_id,
+                sync_token=sync_token,
+                version=version,
+                external_updated_at=external_updated_at,
+                now=now,
+            )
+        ],
+    )
+
+
+def link_row(
+    *,
+    integration_id: uuid.UUID,
+    company_id: uuid.UUID,
+    entity_type: str,
+    app_id: uuid.UUID,
+    external_id: str,
+    sync_token: str | None,
+    version: int | None,
+    external_updated_at: datetime | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The parameters of one link's upsert (see `save_links`)."""
     now = now or utcnow()
+    return {
+        "id": uuid.uuid4(),
+        "integration_id": integration_id,
+        "company_id": company_id,
+        "entity_type": entity_type,
+        "app_id": app_id,
+        "created_at": now,
+        "external_id": external_id,
+        "external_sync_token": sync_token,
+        "last_synced_version": version,
+        "last_synced_at": now,
+        "external_updated_at": external_updated_at,
+        "external_deleted_at": None,
+        "updated_at": now,
+    }
+
+
+def save_links(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Upsert several links (`link_row`s, distinct app ids) in one executemany, in order."""
+    if not rows:
+        return
     dialect = session.get_bind().dialect.name
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
         stmt = _UPSERTS[dialect] = _upsert(dialect)
-    session.execute(
-        stmt,
-        {
-            "id": uuid.uuid4(),
-            "integration_id": integration_id,
-            "company_id": company_id,
-            "entity_type": entity_type,
-            "app_id": app_id,
-            "created_at": now,
-            "external_id": external_id,
-            "external_sync_token": sync_token,
-            "last_synced_version": version,
-            "last_synced_at": now,
-            "external_updated_at": external_updated_at,
-            "external_deleted_at": None,
-            "updated_at": now,
-        },
-    )
+    session.execute(stmt, rows)
 
 
 _MOVED = (

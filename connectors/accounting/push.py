@@ -84,6 +84,10 @@ class Pusher:
         self._done = 0
         self._prefetched: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {}
         self._total = 0
+        # Links read earlier in this push and still current: those of dependencies linked before the
+        # push began (select_rows), and each selected type's own until its phase (the prefetch).
+        self._dep_links: dict[str, dict[uuid.UUID, EntityLink]] = {}
+        self._own_links: dict[str, dict[uuid.UUID, EntityLink]] = {}
 
     # ------------------------------------------------------------------ run
 
@@ -101,7 +105,9 @@ class Pusher:
 
     def _run(self, entity_types: Sequence[str], ids: Iterable[uuid.UUID] | None) -> PushResult:
         t = self.target
-        selected = select_rows(self.sessions, t.integration_id, t.company_id, t.settings, entity_types, ids)
+        selected = select_rows(
+            self.sessions, t.integration_id, t.company_id, t.settings, entity_types, ids, self._dep_links
+        )
         self._total = sum(len(rows) for rows in selected.values())
         if self._stopping():
             return self.result
@@ -149,7 +155,10 @@ class Pusher:
         with self.sessions() as session:
             for attr, dep_type in spec.depends_on:
                 needed = {getattr(r, attr) for r in rows if getattr(r, attr)}
-                found = links_for(session, t.integration_id, dep_type, needed)
+                known = self._dep_links.get(dep_type, {})
+                found = {app_id: known[app_id] for app_id in needed if app_id in known}
+                if len(found) < len(needed):  # linked in this push (or not yet): read them now
+                    found.update(links_for(session, t.integration_id, dep_type, needed - set(found)))
                 maps[dep_type] = {app_id: link.external_id for app_id, link in found.items()}
                 unlinked = needed - set(found)
                 found_problems = dependency_problems(
@@ -161,8 +170,10 @@ class Pusher:
     def _phase(self, spec: Spec, rows: list[Any]) -> None:
         counts = self.result.count(spec.entity_type)
         deps = self._deps(rows, spec)
-        with self.sessions() as session:
-            links = links_for(session, self.target.integration_id, spec.entity_type, [r.id for r in rows])
+        links = self._own_links.pop(spec.entity_type, None)
+        if links is None:
+            with self.sessions() as session:
+                links = links_for(session, self.target.integration_id, spec.entity_type, [r.id for r in rows])
         creates: list[tuple[Any, dict[str, Any]]] = []
         updates: list[tuple[Any, EntityLink, dict[str, Any]]] = []
         voids: list[tuple[Any, EntityLink]] = []
@@ -336,6 +347,7 @@ class Pusher:
         with self.sessions() as session:
             for entity_type, rows in selected.items():
                 links = links_for(session, self.target.integration_id, entity_type, [r.id for r in rows])
+                self._own_links[entity_type] = links  # a phase writes only its own type's links
                 live = [r for r in rows if r.deleted_at is None]
                 values = {self.adapter.lookup_value(entity_type, r) for r in live if r.id not in links}
                 ids = {
@@ -437,7 +449,7 @@ class Pusher:
                 if not chunk:
                     continue
                 with self.sessions.begin() as session:
-                    attempts = [self.rec.open_attempt(session, spec, op) for op in chunk]
+                    attempts = self.rec.open_attempts(session, spec, chunk)
                 if not pipelined:  # in this thread, one chunk after the other
                     answer: Future[tuple[dict[str, WriteResult], Exception | None]] = Future()
                     answer.set_result(self._send(spec, chunk))
@@ -467,7 +479,7 @@ class Pusher:
         results, batch_error = sending.answer.result()
         chunk, attempts = sending.chunk, sending.attempts
         duplicates: list[tuple[Op, uuid.UUID]] = []
-        with self.sessions.begin() as session:
+        with self.sessions.begin() as session, self.rec.batched(session):
             for op, log_id in zip(chunk, attempts, strict=True):
                 if op.action == "link":
                     self.rec.succeed(session, spec, op, log_id, op.body, "linked")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.accounting.adapter import AccountingAdapter
 from connectors.accounting.heartbeat import AttemptLeases
-from connectors.accounting.links import save_link
+from connectors.accounting.links import link_row, save_links
 from connectors.accounting.outcome import Decision, Failure, PushResult
 from connectors.accounting.push_types import Op, PushOptions, Target
 from connectors.accounting.specs import Spec
@@ -31,11 +33,44 @@ class PushRecorder:
     adapter: AccountingAdapter
     _subscribed: set[str] | None = None  # event types the company's webhook subscribers want (read once)
     leases: AttemptLeases | None = None  # the attempts this push holds, kept alive while it runs
+    # When the attempts this push opened started: closing one then needs no read of its row.
+    _started: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    _batching: Session | None = None  # the session whose successes are being collected (`batched`)
+    _links: list[dict[str, Any]] = field(default_factory=list)
+    _successes: synclog.Successes = field(default_factory=synclog.Successes)
 
-    def open_attempt(self, session: Session, spec: Spec, op: Op) -> uuid.UUID:
+    @contextmanager
+    def batched(self, session: Session) -> Iterator[None]:
+        """Within: the successes recorded in `session` are written together (links in one executemany,
+        sync-log rows in another, the integration's counters in a third) when the block ends, or before
+        any other outcome is recorded, so the rows are written in the order recorded."""
+        self._batching = session
+        try:
+            yield
+            self.write_batch(session)
+        finally:
+            self._batching = None
+            self._links.clear()
+            self._successes = synclog.Successes()
+
+    def write_batch(self, session: Session) -> None:
+        if session is not self._batching or not self._successes:
+            return
+        save_links(session, self._links)
+        self._successes.write(session)
+        self._links.clear()
+
+    def open_attempts(self, session: Session, spec: Spec, ops: list[Op]) -> list[uuid.UUID]:
+        """One attempt per operation (a claimed one, or a new row: all new rows in one INSERT)."""
+        log_ids = [self.open_attempt(session, spec, op, flush=False) for op in ops]
+        session.flush()
+        return log_ids
+
+    def open_attempt(self, session: Session, spec: Spec, op: Op, *, flush: bool = True) -> uuid.UUID:
         claimed = self.options.claimed.pop((spec.entity_type, op.row.id), None)
         if claimed is not None:
             return claimed
+        now = utcnow()
         log_id = synclog.start_attempt(
             session,
             integration_id=self.target.integration_id,
@@ -53,12 +88,16 @@ class PushRecorder:
             flow_run_id=self.options.flow_run_id,
             request_id=op.request_id or None,
             lease_s=self.options.lease_s,
+            now=now,
+            flush=flush,
         )
+        self._started[log_id] = now
         if self.leases is not None:
             self.leases.add([log_id])
         return log_id
 
     def _released(self, log_id: uuid.UUID) -> None:
+        self._started.pop(log_id, None)
         if self.leases is not None:
             self.leases.discard([log_id])
 
@@ -68,8 +107,7 @@ class PushRecorder:
         meta = self.adapter.meta(spec.entity_type, obj) if obj else None
         external_id = (meta.external_id if meta else None) or str(op.external_id)
         token = (meta.version_token if meta else None) or op.sync_token
-        save_link(
-            session,
+        link = link_row(
             integration_id=self.target.integration_id,
             company_id=self.target.company_id,
             entity_type=spec.entity_type,
@@ -79,7 +117,27 @@ class PushRecorder:
             version=op.row.version,
             external_updated_at=meta.last_updated if meta else None,
         )
-        synclog.finish_success(session, log_id, external_entity_id=external_id, response_payload=obj or None)
+        started_at = self._started.pop(log_id, None)
+        if session is self._batching and started_at is not None:
+            self._links.append(link)
+            self._successes.add(
+                log_id,
+                started_at=started_at,
+                integration_id=self.target.integration_id,
+                external_entity_id=external_id,
+                response_payload=obj or None,
+            )
+        else:
+            self.write_batch(session)  # what came before is written first, in order
+            save_links(session, [link])
+            synclog.finish_success(
+                session,
+                log_id,
+                external_entity_id=external_id,
+                response_payload=obj or None,
+                started_at=started_at,
+                integration_id=self.target.integration_id,
+            )
         self._released(log_id)
         counts = self.result.count(spec.entity_type)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -99,6 +157,7 @@ class PushRecorder:
             )
 
     def failed(self, session: Session, spec: Spec, row: Any, log_id: uuid.UUID, error: Exception) -> None:
+        self.write_batch(session)
         label = spec.label(row)
         code = getattr(error, "code", None) or synclog.UNCLASSIFIED
         retryable = bool(getattr(error, "retryable", False))
@@ -139,6 +198,7 @@ class PushRecorder:
     ) -> None:
         """The connection's call allowance is spent: the record was not sent and did not fail. Its attempt
         waits for the sweep from `resume_at` (a retry that costs none of its retries)."""
+        self.write_batch(session)
         log = session.get(IntegrationSyncLog, log_id)
         if log is not None:
             log.status = "retrying"

@@ -56,8 +56,10 @@ def select_rows(
     settings: SyncSettings,
     entity_types: Sequence[str],
     ids: Iterable[uuid.UUID] | None = None,
+    dep_links: dict[str, dict[uuid.UUID, EntityLink]] | None = None,
 ) -> dict[str, list[Any]]:
-    """Rows to push per entity type (in dependency order), with their unsynced dependencies added."""
+    """Rows to push per entity type (in dependency order), with their unsynced dependencies added. The
+    links of dependencies found on the way are added to `dep_links` (by type) when given."""
     wanted = [t for t in ORDER if t in entity_types and SPECS[t].enabled(settings)]
     id_set = set(ids) if ids is not None else None
     with sessions() as session:
@@ -67,7 +69,10 @@ def select_rows(
         for entity_type in reversed(ORDER):
             for attr, dep_type in SPECS[entity_type].depends_on:
                 needed = {getattr(r, attr) for r in selected.get(entity_type, []) if getattr(r, attr)}
-                linked = set(links_for(session, integration_id, dep_type, needed))
+                found = links_for(session, integration_id, dep_type, needed)
+                if dep_links is not None:
+                    dep_links.setdefault(dep_type, {}).update(found)
+                linked = set(found)
                 have = {r.id for r in selected.get(dep_type, [])}
                 missing = needed - linked - have
                 if missing:

@@ -299,3 +299,43 @@ def test_a_renewal_never_waits_for_a_row_another_transaction_holds(db, sessions,
         held = s.get(IntegrationSyncLog, held_id)
         assert free is not None and free.lease_expires_at == T0 + timedelta(seconds=30)
         assert held is not None and held.lease_expires_at == T0 + timedelta(seconds=20)
+
+
+def test_successes_written_together_match_one_at_a_time(sessions, integ):
+    """`Successes` (a push's write chunk, closed in one executemany per statement) leaves the rows and the
+    integration's counters as `finish_success` one attempt at a time does, and still redacts."""
+    integration_id = integ[0]
+    with sessions.begin() as s:
+        log_ids = [_start(s, integ, now=T0, flush=False) for _ in range(3)]
+        assert len(s.new) == 3  # added, not flushed one by one
+        s.flush()
+    batch = synclog.Successes()
+    for n, (log_id, ms) in enumerate(zip(log_ids, (100, 200, 600), strict=True)):
+        batch.add(
+            log_id,
+            started_at=T0,
+            integration_id=integration_id,
+            external_entity_id=f"ext-{n}" if n else None,
+            response_payload={"Invoice": {"Id": str(n)}, "refresh_token": "rt-secret"} if n < 2 else None,
+            now=T0 + timedelta(milliseconds=ms),
+        )
+    with sessions.begin() as s:
+        batch.write(s)
+    with sessions() as s:
+        logs = [s.get(IntegrationSyncLog, log_id) for log_id in log_ids]
+        integration = s.get(Integration, integration_id)
+    assert [(g.status, g.duration_ms, g.external_entity_id) for g in logs if g] == [
+        ("success", 100, None),
+        ("success", 200, "ext-1"),
+        ("success", 600, "ext-2"),
+    ]
+    assert [g.response_payload for g in logs if g] == [
+        {"Invoice": {"Id": "0"}, "refresh_token": REDACTED},
+        {"Invoice": {"Id": "1"}, "refresh_token": REDACTED},
+        None,
+    ]
+    assert all(g is not None and g.lease_expires_at is None and g.completed_at is not None for g in logs)
+    assert integration is not None
+    assert (integration.total_syncs, integration.successful_syncs, integration.failed_syncs) == (3, 3, 0)
+    assert integration.avg_sync_duration_ms == 300  # the running mean, one attempt after the other
+    assert integration.last_sync_at == T0 + timedelta(milliseconds=600)
