@@ -366,7 +366,21 @@ def _watch_caller(reader: _Reader, done: threading.Event) -> None:
             return
         signum = message.get("signal")
         if signum in (signal.SIGINT, signal.SIGTERM):
-            os.kill(os.getpid(), int(signum))
+            _raise_until_done(int(signum), done)
+
+
+SIGNAL_REPEATS = 3
+SIGNAL_REPEAT_AFTER_S = 15.0  # longer than handling an interrupt takes (the run marked crashed)
+
+
+def _raise_until_done(signum: int, done: threading.Event) -> None:
+    """Raise `signum` on this process, again every few seconds while the run goes on: Python delivers a
+    signal's KeyboardInterrupt wherever the main thread is, and one that lands in a weakref callback or a
+    __del__ is printed as "Exception ignored" and lost (seen under load), which would leave the run going."""
+    for _ in range(SIGNAL_REPEATS):
+        os.kill(os.getpid(), signum)
+        if done.wait(SIGNAL_REPEAT_AFTER_S):
+            return
 
 
 def _serve_one(conn: socket.socket, log_fd: int) -> int:
