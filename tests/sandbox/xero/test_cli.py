@@ -99,3 +99,12 @@ def test_a_state_file_that_is_not_one_is_one_clear_error_and_is_left_alone(tmp_p
     assert f"the state file {state} is not a sandbox state file" in done.stderr
     assert "move it away or name another file" in done.stderr
     assert state.read_text() == "my notes, not a sandbox\n"  # nothing of the user's file is lost
+
+
+def test_a_state_file_that_is_a_directory_is_one_clear_error(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-c", "from sierra_sync.cli.main import main; main()", "sandbox"]
+    cmd += ["--provider", "xero", "--port", "0", "--xero-state-file", str(tmp_path)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert f"the state file {tmp_path} cannot be opened" in done.stderr
