@@ -94,3 +94,16 @@ def test_offset_pages_100_at_a_time_and_if_modified_since(sdk: Sdk, xero: Xero) 
     late = _invoice(sdk, contact, "ACCREC", "NoTax", ("1", "9", "200"))
     recent = _journals(sdk, if_modified_since=since)
     assert [(j.journal_number, str(j.source_id)) for j in recent] == [(151, str(late.invoice_id))]
+
+
+def test_the_sdk_reads_the_organisation(sdk: Sdk) -> None:
+    """GET /Organisation (the health check's probe) as the SDK reads it: one organisation, its name and
+    the tenant's id."""
+    [org] = sdk.accounting.get_organisations(sdk.tenant).organisations
+    assert org.name == "Demo Company (NZ)" and str(org.organisation_id) == sdk.tenant
+    assert (org.organisation_status, org.base_currency.value, org.country_code.value) == (
+        "ACTIVE",
+        "NZD",
+        "NZ",
+    )
+    assert (org.financial_year_end_day, org.financial_year_end_month) == (31, 3)
