@@ -436,7 +436,10 @@ def _serve_one(conn: socket.socket, log_fd: int) -> int:
         print("interrupted", file=sys.stderr)
         code = 130
     except BaseException as err:  # a crash outside main's own handling: one line, as main prints errors
-        print(f"error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
+        from sierra_core.redact import redact_text
+
+        said = str(err).splitlines()[0] if str(err) else ""
+        print(f"error: {type(err).__name__}: {redact_text(said)}", file=sys.stderr)  # no secret reaches it
         code = 143 if type(err).__name__ == "TerminationSignal" else 1
     finally:
         done.set()
