@@ -22,13 +22,16 @@ from typing import Any
 
 import httpx
 import pytest
+from prefect.types import SecretDict
 
+from blocks import TOKEN_KEYS_BLOCK, TokenEncryptionKeys
 from sierra_core.db import migrate
 from sierra_core.db.engine import make_engine
 from sierra_sync.world.processes import base_env, spawn, stop_all
 from sierra_sync.world.runner import RUNNER, SOCKET_URL_KEY, address_for, ping, world_runner
 from sierra_sync.world.state import WorldState, marked_pids, pid_alive
 from sierra_sync.world.up import PROJECT_DIR
+from tests.connectors.quickbooks import oauth_helpers as h
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "sierra_sync"]
@@ -74,6 +77,10 @@ def world(tmp_path: Path, prefect_api: str) -> Iterator[MiniWorld]:
     migrate.upgrade(engine)
     engine.dispose()
     state = WorldState(data_dir)
+    # what `up` saves (the runs read it: deliver-webhooks unseals subscription secrets), whatever ran before
+    TokenEncryptionKeys(keys=SecretDict({"k1": h.KEY_TEXT}), created={"k1": h.KEY_CREATED}).save(
+        TOKEN_KEYS_BLOCK, overwrite=True
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SIERRA_", "PREFECT_"))}
     env.update(SIERRA_DATA_DIR=str(data_dir), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     service_env = {**base_env(), **env}
