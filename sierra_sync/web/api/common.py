@@ -22,6 +22,7 @@ from sierra_core.db.models import ApiIdempotencyKey
 from sierra_core.db.models.base import Base, table_of
 from sierra_sync.web.api.auth import ApiContext
 from sierra_sync.web.api.errors import ApiError, ErrorBody
+from sierra_sync.web.api.pgjson import as_json_rows
 from sierra_sync.web.api.schemas import Page
 from sierra_sync.web.deps import AppDeps
 
@@ -126,25 +127,32 @@ def page(
 
     One statement: the total comes from `count(*) OVER ()` on the same snapshot as the rows (a second count
     runs only for a page past the end, which has no row to carry it). No ORM objects are built. Rows whose
-    columns are exactly `out`'s fields (no `shape`) go from the database's types straight to JSON (orjson;
-    the same text as pydantic writes: tests/web/test_api_pages.py); shaped rows are validated and
-    serialised by pydantic, the model the OpenAPI document shows."""
+    columns are exactly `out`'s fields (no `shape`) come as JSON text from PostgreSQL (api.pgjson) or go
+    from the database's types straight to JSON (orjson), the same text as pydantic writes
+    (tests/web/test_api_pages.py); shaped rows are validated and serialised by pydantic, the model the
+    OpenAPI document shows."""
     bound = {**(params or {}), "_limit": limit, "_offset": offset}
-    result = conn.execute(windowed(query) if params is None else query, bound)
+    paged = windowed(query) if params is None else query
+    on_postgres = shape is None and conn.dialect.name == "postgresql"
+    as_json = _json_rows(paged, out, cached=params is not None) if on_postgres else None
+    if as_json is not None:
+        rows = conn.execute(as_json, bound).all()
+        total = int(rows[-1][-1]) if rows else _total_past_end(conn, query, offset, params)
+        items = ",".join(row[0] for row in rows).encode()
+        pagination = {
+            "limit": limit,
+            "offset": offset,
+            "total": total,
+            "has_more": offset + len(rows) < total,
+        }
+        body = b'{"data":[' + items + b'],"pagination":' + orjson.dumps(pagination) + b"}"
+        return Response(body, media_type="application/json")
+    result = conn.execute(paged, bound)
     keys = list(result.keys())[:-1]
     rows = result.all()
-    if rows:
-        total = int(rows[-1][-1])
-    elif offset > 0:
-        base = query.limit(None).offset(None).order_by(None)
-        if params is not None:  # drop the window's total column again
-            base = base.with_only_columns(*list(base.selected_columns)[:-1])
-        counted = select(func.count()).select_from(base.subquery())
-        total = conn.execute(counted, params or {}).scalar_one()
-    else:
-        total = 0
+    total = int(rows[-1][-1]) if rows else _total_past_end(conn, query, offset, params)
     data = [dict(zip(keys, row, strict=False)) for row in rows]
-    pagination = {"limit": limit, "offset": offset, "total": total, "has_more": offset + len(rows) < total}
+    pagination = _pagination(limit, offset, total, len(rows))
     if shape is None and set(keys) == set(out.model_fields):
         body = orjson.dumps({"data": data, "pagination": pagination}, default=_json_default, option=_UTC_Z)
         return Response(body, media_type="application/json")
@@ -153,6 +161,35 @@ def page(
     adapter = _page_adapter(out)
     body = adapter.dump_json(adapter.validate_python({"data": data, "pagination": pagination}))
     return Response(body, media_type="application/json")
+
+
+def _pagination(limit: int, offset: int, total: int, rows: int) -> dict[str, Any]:
+    return {"limit": limit, "offset": offset, "total": total, "has_more": offset + rows < total}
+
+
+_JSON_ROWS: dict[int, tuple[Select[Any], Select[Any] | None]] = {}
+
+
+def _json_rows(paged: Select[Any], out: type[BaseModel], *, cached: bool) -> Select[Any] | None:
+    """The PostgreSQL statement of `paged` that returns each row as its JSON text (api.pgjson), rewritten
+    once for a page query built once (`cached`: the statement object lives as long as the process)."""
+    if not cached:
+        return as_json_rows(paged, out)
+    known = _JSON_ROWS.get(id(paged))
+    if known is None or known[0] is not paged:
+        known = _JSON_ROWS[id(paged)] = (paged, as_json_rows(paged, out))
+    return known[1]
+
+
+def _total_past_end(conn: Connection, query: Select[Any], offset: int, params: dict[str, Any] | None) -> int:
+    """The total of a page that has no row to carry it: 0 on the first page, else counted."""
+    if offset > 0:
+        base = query.limit(None).offset(None).order_by(None)
+        if params is not None:  # drop the window's total column again
+            base = base.with_only_columns(*list(base.selected_columns)[:-1])
+        counted = select(func.count()).select_from(base.subquery())
+        return int(conn.execute(counted, params or {}).scalar_one())
+    return 0
 
 
 def _find(session: Session, key_id: uuid.UUID, key: str) -> ApiIdempotencyKey | None:
