@@ -3,7 +3,9 @@
 Closed loop: 50 wrk connections that send again as soon as answered, against the real API (PostgreSQL,
 request log on) and against bench/floor_app.py (the key UPDATE and one page SELECT, nothing else), with the
 same workers, data and key; the two alternate `--rounds` times, so that the load other programs put on this
-shared machine falls on both alike. Prints each round, the medians and the ratio API / floor (target >= 50 %).
+shared machine falls on both alike. Prints each round (with the CPU per request of the server's processes
+and of PostgreSQL's, which move less than throughput does with what else runs), the medians and the ratio
+API / floor (target >= 50 %).
 
 Open loop (`--rate 200`): the real API at a steady 200 requests/s on a fixed timetable (bench/open_loop.py,
 latency from the scheduled time: no coordinated omission), p50/p95/p99 (target p95 < 50 ms). Several rates
@@ -78,12 +80,17 @@ def closed_loop(url: str, key: str, args: argparse.Namespace) -> None:
             with _server(kind, url, args.workers) as target:
                 if kind == "floor":
                     _check(int(target.rsplit(":", 1)[1].strip("/")), key, args.projects)
-                before = _load()
+                before, root = _load(), _SERVED[-1]
+                server, database = _cpu_seconds(root), _postgres_cpu_seconds()
                 figures = _wrk(target, key, args.connections, args.duration, 2)
+                server = _cpu_seconds(root) - server
+                database = _postgres_cpu_seconds() - database
             rps[kind].append(figures["rps"])
+            per = 1000 / max(figures["requests"], 1)
             print(
                 f"  round {round_no} {kind:5}: {figures['rps']:6.0f} requests/s, errors "
-                f"{figures['errors']:.0f}, p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms "
+                f"{figures['errors']:.0f}, p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms; "
+                f"CPU per request: server {server * per:.2f} ms, PostgreSQL {database * per:.2f} ms "
                 f"(load average {before} -> {_load()})"
             )
     api, floor = statistics.median(rps["api"]), statistics.median(rps["floor"])
@@ -94,21 +101,34 @@ def closed_loop(url: str, key: str, args: argparse.Namespace) -> None:
     )
 
 
-def _cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of process `root` and its descendants (Linux /proc; 0.0 elsewhere)."""
-    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
+def _processes() -> dict[int, tuple[str, int, float]]:
+    """pid -> (command name, parent, user + system CPU seconds), from Linux /proc (empty elsewhere)."""
+    stats: dict[int, tuple[str, int, float]] = {}
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     try:
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
-        return 0.0
+        return stats
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                name, _, rest = f.read().partition(" (")[2].rpartition(")")
         except OSError:
             continue
-        stats[pid] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        fields = rest.split()
+        stats[pid] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return stats
+
+
+def _postgres_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL process on this machine (the API and the floor share the one server:
+    what the server spends on their statements, its request-log inserts included)."""
+    return sum(cpu for name, _, cpu in _processes().values() if name.startswith("postgres"))
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process `root` and its descendants (Linux /proc; 0.0 elsewhere)."""
+    stats = {pid: (parent, cpu) for pid, (_, parent, cpu) in _processes().items()}
     tree, total = {root}, 0.0
     grew = True
     while grew:

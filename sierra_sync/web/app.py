@@ -47,6 +47,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
+    await app.state.lean_reads.close()  # the lean list pages' connection pool
     await run_in_threadpool(app.state.request_log.close)  # the request-log rows still queued
     await run_in_threadpool(app.state.key_cache.close)  # unused leased requests go back to their keys
 

@@ -63,6 +63,7 @@ class AppDeps:
     webhook_ports: frozenset[int] = frozenset()  # ports subscriptions may name besides 443 and 8443
     counters_engine: Engine | None = None
     hub: HubConfig | None = None  # the integrations hub under /hub (None: not served)
+    lean_reads: bool = True  # hot list pages answered without the framework on PostgreSQL (api.lean)
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

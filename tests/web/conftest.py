@@ -75,6 +75,7 @@ class WebServer:
         finally:
             app.state.request_log.close()
             app.state.key_cache.close()
+            app.state.lean_reads.close_from_thread()  # the plugged app's lifespan never runs
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> None:

@@ -207,12 +207,14 @@ def test_unknown_route_and_internal_errors_leak_nothing(api: Api, monkeypatch) -
     def boom(*args: Any, **kw: Any) -> Any:
         raise RuntimeError("password=hunter2 at db.internal:5432")
 
-    monkeypatch.setattr("sierra_sync.web.api.projects.page", boom)
-    r = api.call("GET", "/api/v1/projects", key)
-    assert r.status_code == 500
-    assert "hunter2" not in r.text
-    assert "RuntimeError" not in r.text
-    assert r.json()["error"]["code"] == "internal_error"
+    # Both paths of the list (the route, and on PostgreSQL the lean path of api.lean) pick it here.
+    monkeypatch.setattr("sierra_sync.web.api.projects._project_list", boom)
+    for query in ("", "?status=active"):
+        r = api.call("GET", f"/api/v1/projects{query}", key)
+        assert r.status_code == 500
+        assert "hunter2" not in r.text
+        assert "RuntimeError" not in r.text
+        assert r.json()["error"]["code"] == "internal_error"
 
 
 def test_contact_billing_address_is_the_same_in_the_list_and_alone(api: Api) -> None:

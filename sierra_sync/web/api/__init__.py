@@ -15,6 +15,7 @@ from connectors.apikey_cache import KeyCache
 from sierra_sync.web.api import projects, records, subscriptions
 from sierra_sync.web.api.errors import API_PREFIX, install_error_handlers
 from sierra_sync.web.api.guard import ApiGuard
+from sierra_sync.web.api.lean import LeanReads
 from sierra_sync.web.api.requestlog import RequestLogMiddleware, RequestLogWriter
 from sierra_sync.web.deps import AppDeps
 
@@ -44,7 +45,10 @@ def install(app: FastAPI, deps: AppDeps) -> None:
     app.state.request_log = writer  # create_app's lifespan closes it (flushing what is queued)
     keys = KeyCache(deps.autocommit)
     app.state.key_cache = keys  # create_app's lifespan closes it (giving back unused leased requests)
-    app.add_middleware(ApiGuard, deps=deps, keys=keys)  # the key before the body; the body's size while read
+    lean = LeanReads(deps.counters_engine, projects.LEAN, enabled=deps.lean_reads)
+    lean.bind(projects.router.routes)
+    app.state.lean_reads = lean  # create_app's lifespan closes it (its connection pool)
+    app.add_middleware(ApiGuard, deps=deps, keys=keys, lean=lean)  # the key before the body; its size read
     app.add_middleware(RequestLogMiddleware, writer=writer)  # added last: outside the guard, logs its answers
     for module in (projects, records, subscriptions):
         app.include_router(module.router)

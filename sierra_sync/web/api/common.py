@@ -34,8 +34,10 @@ __all__ = [
     "columns",
     "idempotent",
     "invalid",
+    "json_rows_statement",
     "not_found",
     "page",
+    "page_body",
     "windowed",
 ]
 
@@ -138,14 +140,7 @@ def page(
     if as_json is not None:
         rows = conn.execute(as_json, bound).all()
         total = int(rows[-1][-1]) if rows else _total_past_end(conn, query, offset, params)
-        items = ",".join(row[0] for row in rows).encode()
-        pagination = {
-            "limit": limit,
-            "offset": offset,
-            "total": total,
-            "has_more": offset + len(rows) < total,
-        }
-        body = b'{"data":[' + items + b'],"pagination":' + orjson.dumps(pagination) + b"}"
+        body = page_body([row[0] for row in rows], limit, offset, total)
         return Response(body, media_type="application/json")
     result = conn.execute(paged, bound)
     keys = list(result.keys())[:-1]
@@ -167,18 +162,26 @@ def _pagination(limit: int, offset: int, total: int, rows: int) -> dict[str, Any
     return {"limit": limit, "offset": offset, "total": total, "has_more": offset + rows < total}
 
 
+def page_body(items: list[str], limit: int, offset: int, total: int) -> bytes:
+    """The JSON of a page whose rows come as JSON text (api.pgjson)."""
+    pagination = orjson.dumps(_pagination(limit, offset, total, len(items)))
+    return b'{"data":[' + ",".join(items).encode() + b'],"pagination":' + pagination + b"}"
+
+
 _JSON_ROWS: dict[int, tuple[Select[Any], Select[Any] | None]] = {}
 
 
-def _json_rows(paged: Select[Any], out: type[BaseModel], *, cached: bool) -> Select[Any] | None:
-    """The PostgreSQL statement of `paged` that returns each row as its JSON text (api.pgjson), rewritten
-    once for a page query built once (`cached`: the statement object lives as long as the process)."""
-    if not cached:
-        return as_json_rows(paged, out)
+def json_rows_statement(paged: Select[Any], out: type[BaseModel]) -> Select[Any] | None:
+    """The PostgreSQL statement of `paged` (a page query built once, see `windowed`) that returns each row
+    as its JSON text (api.pgjson), rewritten once per statement object; None: not one pgjson can write."""
     known = _JSON_ROWS.get(id(paged))
     if known is None or known[0] is not paged:
         known = _JSON_ROWS[id(paged)] = (paged, as_json_rows(paged, out))
     return known[1]
+
+
+def _json_rows(paged: Select[Any], out: type[BaseModel], *, cached: bool) -> Select[Any] | None:
+    return json_rows_statement(paged, out) if cached else as_json_rows(paged, out)
 
 
 def _total_past_end(conn: Connection, query: Select[Any], offset: int, params: dict[str, Any] | None) -> int:

@@ -13,6 +13,8 @@ size. Here, per request:
 3. The body (declared or chunked) is counted as the app reads it; past the limit the read raises a 413
    HTTPException, which FastAPI lets through to the API's error handler. The rest is never read.
 
+Between 2 and 3, a GET of a lean list (api.lean) may be answered here, without the framework.
+
 Answers given here have the API's error shape and pass through the request-log middleware (outside).
 """
 
@@ -26,6 +28,7 @@ from connectors.apikey_cache import KeyCache
 from connectors.apikeys import hash_key
 from sierra_sync.web.api.auth import CONTEXT, admit, authenticate, bearer_key, now_of
 from sierra_sync.web.api.errors import ApiError, error_response
+from sierra_sync.web.api.lean import LeanReads
 from sierra_sync.web.deps import AppDeps
 
 __all__ = ["ApiGuard", "too_large"]
@@ -38,10 +41,11 @@ def too_large(limit: int) -> str:
 class ApiGuard:
     """Authenticate, then limit the body, for /api/ paths (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, deps: AppDeps, keys: KeyCache) -> None:
+    def __init__(self, app: ASGIApp, deps: AppDeps, keys: KeyCache, lean: LeanReads | None = None) -> None:
         self.app = app
         self.deps = deps
         self.keys = keys
+        self.lean = lean
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -65,6 +69,8 @@ class ApiGuard:
             await answer(scope, receive, send)
             return
         setattr(request.state, CONTEXT, ctx)
+        if self.lean is not None and await self.lean.serve(ctx, scope, receive, send):
+            return  # a list page answered without the framework (api.lean); else the route answers
         received = 0
 
         async def limited() -> Message:

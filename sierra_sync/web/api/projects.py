@@ -29,6 +29,7 @@ from sierra_sync.web.api.common import (
     windowed,
 )
 from sierra_sync.web.api.errors import ApiError
+from sierra_sync.web.api.lean import LeanList
 from sierra_sync.web.api.schemas import (
     PROJECT_COLUMNS,
     NewTask,
@@ -139,6 +140,14 @@ def _project_list(by_status: bool) -> Select[Any]:
     return windowed(query.order_by(Project.created_at.desc(), Project.id))
 
 
+def _projects_page(ctx: ApiContext, query: dict[str, Any]) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of a project list page and its values (the route and its lean path share it)."""
+    params: dict[str, Any] = {"company_id": ctx.company_id}
+    if query.get("status") is not None:
+        params["status"] = query["status"]
+    return _project_list("status" in params), params
+
+
 @router.get("/projects", response_model=Page[ProjectOut], summary="List projects")
 def list_projects(
     ctx: ReadProjects,
@@ -147,11 +156,9 @@ def list_projects(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    params: dict[str, Any] = {"company_id": ctx.company_id}
-    if status is not None:
-        params["status"] = status
+    statement, params = _projects_page(ctx, {"status": status})
     with deps.autocommit.connect() as conn:
-        return page(conn, _project_list(status is not None), limit, offset, ProjectOut, params=params)
+        return page(conn, statement, limit, offset, ProjectOut, params=params)
 
 
 @router.post(
@@ -263,6 +270,28 @@ def _task_query(ctx: ApiContext, status: str | None) -> Select[Any]:
     return query if status is None else query.where(ProjectTask.status == status)
 
 
+@cache
+def _task_list(by_project: bool, by_status: bool) -> Select[Any]:
+    """The statement of a page of GET /tasks, built once (bound: company_id, project_id, status)."""
+    query = select(*columns(TaskOut, ProjectTask)).where(
+        ProjectTask.company_id == bindparam("company_id"), ProjectTask.deleted_at.is_(None)
+    )
+    if by_project:
+        query = query.where(ProjectTask.project_id == bindparam("project_id"))
+    if by_status:
+        query = query.where(ProjectTask.status == bindparam("status"))
+    return windowed(query.order_by(ProjectTask.created_at.desc(), ProjectTask.id))
+
+
+def _tasks_page(ctx: ApiContext, query: dict[str, Any]) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of a GET /tasks page and its values (the route and its lean path share it)."""
+    params: dict[str, Any] = {"company_id": ctx.company_id}
+    for name in ("project_id", "status"):
+        if query.get(name) is not None:
+            params[name] = query[name]
+    return _task_list("project_id" in params, "status" in params), params
+
+
 @router.get("/tasks", response_model=Page[TaskOut], tags=["tasks"], summary="List tasks, newest first")
 def list_all_tasks(
     ctx: ReadTasks,
@@ -272,12 +301,16 @@ def list_all_tasks(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    query = _task_query(ctx, status)
-    if project_id is not None:
-        query = query.where(ProjectTask.project_id == project_id)
-    query = query.order_by(ProjectTask.created_at.desc(), ProjectTask.id)
+    statement, params = _tasks_page(ctx, {"project_id": project_id, "status": status})
     with deps.autocommit.connect() as conn:
-        return page(conn, query, limit, offset, TaskOut)
+        return page(conn, statement, limit, offset, TaskOut, params=params)
+
+
+# GET list routes the API guard answers itself on PostgreSQL when it can (api.lean).
+LEAN = (
+    LeanList("/api/v1/projects", "projects", ProjectOut, _projects_page),
+    LeanList("/api/v1/tasks", "tasks", TaskOut, _tasks_page),
+)
 
 
 def _add_task(
