@@ -45,6 +45,7 @@ class Switch:
 
     def __init__(self) -> None:
         self.app: Any = None
+        self.in_flight = 0  # requests whose app has not returned yet (its request-log row comes last)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":  # the plugged apps have no startup work
@@ -55,7 +56,18 @@ class Switch:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        await self.app(scope, receive, send)
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until every request has left the app: a client has its answer a moment before the app
+        queues the request's log row, which must not be written after the test's tables are emptied."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
 
 
 @dataclass
@@ -73,6 +85,7 @@ class WebServer:
             with httpx.Client(base_url=self.url, timeout=10) as client:
                 yield client
         finally:
+            self.switch.settle()
             app.state.request_log.close()
             app.state.key_cache.close()
             app.state.lean_reads.close_from_thread()  # the plugged app's lifespan never runs

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from sierra_core.db.models import ApiRequestLog, Project
 from sierra_sync.web import AppDeps
@@ -116,3 +117,21 @@ def test_without_the_permission_the_route_answers_403(api: Api, web_server: WebS
 def test_the_lean_path_runs_only_on_postgresql(api: Api) -> None:
     dialect = api.deps.sessions.kw["bind"].dialect.name
     assert api.app.state.lean_reads.enabled is (dialect == "postgresql")
+
+
+def test_a_lost_connection_is_answered_by_the_route_then_the_pool_recovers(api: Api) -> None:
+    lean = api.app.state.lean_reads
+    if not lean.enabled:
+        pytest.skip("the lean path runs on PostgreSQL only")
+    key = api.a.keys["all"]
+    first = api.call("GET", "/api/v1/projects", key)
+    assert first.status_code == 200 and lean.served == 1
+    with api.deps.sessions() as s:  # what a database restart does to the pool's connections
+        ended = s.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": lean.application_name},
+        ).all()
+    assert ended and all(row[0] for row in ended)
+    again = [api.call("GET", "/api/v1/projects", key) for _ in range(3)]
+    assert [(r.status_code, r.content) for r in again] == [(200, first.content)] * 3
+    assert 1 < lean.served < 4  # the broken connection's request went to the route; then lean again

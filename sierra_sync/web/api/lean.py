@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel, ValidationError, create_model
 from sqlalchemy import Engine, Select
 from sqlalchemy.engine import Compiled
@@ -95,6 +97,9 @@ class LeanReads:
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._opening = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.application_name = (
+            f"sierra-api-lean-{uuid.uuid4().hex[:8]}"  # its connections, in pg_stat_activity
+        )
         self.served = 0
 
     def bind(self, routes: Sequence[BaseRoute]) -> None:
@@ -120,7 +125,13 @@ class LeanReads:
         if as_json is None:
             raise TypeError(f"{served.spec.path}: a lean list's statement must be one api.pgjson can write")
         limit, offset = values["limit"], values["offset"]
-        rows = await self._rows(as_json, {**params, "_limit": limit, "_offset": offset})
+        try:
+            rows = await self._rows(as_json, {**params, "_limit": limit, "_offset": offset})
+        except (psycopg.OperationalError, PoolTimeout) as err:
+            # A connection lost (a database restart) or none to be had: the route answers, through the
+            # engine that pings and reconnects; the pool drops the broken connection.
+            log.warning("api lean reads: %s; answered by the route", type(err).__name__)
+            return False
         if not rows and offset > 0:
             return False  # past the end: the route counts the total
         total = int(rows[-1][1]) if rows else 0
@@ -155,14 +166,20 @@ class LeanReads:
             if self._pool is None:
                 assert self._engine is not None
                 _, kwargs = self._engine.dialect.create_connect_args(self._engine.url)
+                connect = {"connect_timeout": 10, **kwargs, "autocommit": True}
                 pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-                    kwargs={**kwargs, "autocommit": True},
+                    kwargs={**connect, "application_name": self.application_name},
                     min_size=1,  # grows to max_size while requests wait for a connection
+                    timeout=10,  # waiting longer for one: the route answers
                     max_size=POOL_SIZE,
                     open=False,
                     name="api-lean-reads",
                 )
-                await pool.open(wait=True, timeout=30)
+                try:
+                    await pool.open(wait=True, timeout=10)
+                except PoolTimeout:
+                    await pool.close()
+                    raise
                 self._pool, self._loop = pool, asyncio.get_running_loop()
             return self._pool
 
