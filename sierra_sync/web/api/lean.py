@@ -97,9 +97,8 @@ class LeanReads:
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._opening = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.application_name = (
-            f"sierra-api-lean-{uuid.uuid4().hex[:8]}"  # its connections, in pg_stat_activity
-        )
+        # What its connections are called in pg_stat_activity.
+        self.application_name = f"sierra-api-lean-{uuid.uuid4().hex[:8]}"
         self.served = 0
 
     def bind(self, routes: Sequence[BaseRoute]) -> None:
