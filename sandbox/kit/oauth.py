@@ -102,7 +102,8 @@ class OAuthSpec:
     access_token: Callable[[], str] = lambda: secrets.token_urlsafe(32)
     token_type: str = "bearer"  # noqa: S105 - a token type
     token_content_type: str = "application/json"  # noqa: S105 - a media type
-    invalid_grant_description: str = "Token invalid"
+    # invalid_grant's error_description (Intuit's); None: a bare {"error": "invalid_grant"} (Xero's)
+    invalid_grant_description: str | None = "Token invalid"
     oidc: OidcSpec | None = None
     discovery_extra: dict[str, Any] = field(default_factory=dict)
     userinfo: Callable[[str], dict[str, Any]] | None = None  # the userinfo of a tenant
@@ -119,7 +120,8 @@ class TenantHooks:
 
 @dataclass
 class Grant:
-    """One connection: a consent of the app to one tenant."""
+    """One connection: a consent of the app to one tenant. Saved whole (`revoked` too) to the state file;
+    a grant saved before `revoked` existed loads as not revoked."""
 
     id: str
     tenant_id: str
@@ -534,8 +536,17 @@ class OAuthServer:
         found = self.refresh.get(token) or self.access.get(token)
         grant = self.grants.get(found.grant_id) if found else None
         if grant is not None:
-            grant.revoked = True
-            self._save(grant)
+            self.revoke_grant(grant)
+
+    def revoke_grant(self, grant: Grant) -> bool:
+        """End one connection for good: its tokens stop working, and with a state file it stays ended
+        after a restart. Providers revoke through this (Xero's DELETE /connections, Stripe's deauthorize),
+        never by setting `revoked` themselves. False when it was revoked already."""
+        if grant.revoked:
+            return False
+        grant.revoked = True
+        self._save(grant)
+        return True
 
     # ------------------------------------------------------------ bearer checks
 

@@ -174,9 +174,8 @@ class ConnectServer(OAuthServer):
         """The account disconnects the application: every token it was given stops working."""
         account.authorized = False
         for grant in self.grants.values():
-            if grant.tenant_id == account.id and not grant.revoked:
-                grant.revoked = True
-                self._save(grant)
+            if grant.tenant_id == account.id:
+                self.revoke_grant(grant)
 
     def key_owner(self, key: str) -> str | None:
         """The connected account an access token belongs to (None: not a Connect token); a revoked or

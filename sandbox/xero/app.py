@@ -136,8 +136,9 @@ class XeroSandbox:
         token = server.bearer(request.headers.get("authorization"))
         if token is None or self.kit.clock.timestamp() >= token.expires:
             return api_error(401, "invalid_token")
+        grant = server.grants.get(token.grant_id)
         org = self.orgs.get(token.tenant_id)
-        if org is None:
+        if org is None or grant is None or grant.revoked:  # a removed connection is not listed
             return JSONResponse([])
         created = self.kit.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         return JSONResponse(
@@ -162,9 +163,9 @@ class XeroSandbox:
             return api_error(401, "invalid_token")
         wanted = str(request.path_params["connection_id"])
         grant = server.grants.get(token.grant_id)
-        if grant is None or _uuid(grant.id) != wanted:
+        if grant is None or grant.revoked or _uuid(grant.id) != wanted:
             return api_error(404, "not_found")
-        grant.revoked = True
+        server.revoke_grant(grant)  # kept in the state file: it stays removed after a restart
         return Response(status_code=204)
 
     # ------------------------------------------------------------------ the pipeline around every call

@@ -64,6 +64,7 @@ def xero_spec(client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET) ->
             access_ttl_s=1800,
             refresh_ttl_s=60 * 86_400,
             token_type="Bearer",  # noqa: S106 - a token type
+            invalid_grant_description=None,  # Xero Identity answers a bare {"error": "invalid_grant"}
         ),
         oauth_server=XeroOAuthServer,
         signing=Signing(scheme="hmac_body", header="x-xero-signature", encoding="base64"),

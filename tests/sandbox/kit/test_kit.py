@@ -249,7 +249,8 @@ class ConnectStyle(OAuthServer):
     async def deauthorize(self, request: Request) -> Response:
         account = _form_of(await request.body()).get("stripe_user_id", "")
         for grant in self.grants.values():
-            grant.revoked = grant.revoked or grant.tenant_id == account
+            if grant.tenant_id == account:
+                self.revoke_grant(grant)
         return Response(f'{{"stripe_user_id":"{account}"}}', media_type="application/json")
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.sandbox.quickbooks.conftest import BASIC, Sandbox
+from tests.sandbox.quickbooks.conftest import BASIC, Sandbox, make_sandbox
 
 REDIRECT = "http://127.0.0.1:8703/callback"
 DAY = 86_400
@@ -273,6 +274,28 @@ def test_revoke_ends_the_connection(qbo: Sandbox) -> None:
         httpx.post(f"{qbo.url}/v2/oauth2/tokens/revoke", json={"token": "unknown"}, auth=BASIC).status_code
         == 200
     )
+
+
+def test_a_revoked_connection_stays_revoked_after_a_restart(tmp_path: Path) -> None:
+    state = str(tmp_path / "qbo.sqlite")
+    server, qbo = make_sandbox(state_file=state)
+    try:
+        realm, tokens = connect(qbo)
+        kept_realm, kept = connect(qbo)
+        url = f"{qbo.url}/oauth2/v1/tokens/revoke"
+        assert httpx.post(url, json={"token": tokens["refresh_token"]}, auth=BASIC).status_code == 200
+    finally:
+        server.stop()
+    server, qbo = make_sandbox(state_file=state)
+    try:
+        refused = refresh(qbo, tokens["refresh_token"])
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "invalid_grant", "error_description": "Token invalid"}
+        assert api_get(qbo, realm, tokens["access_token"]).status_code == 401
+        assert api_get(qbo, kept_realm, kept["access_token"]).status_code == 200  # the other one works
+        assert refresh(qbo, kept["refresh_token"]).status_code == 200
+    finally:
+        server.stop()
 
 
 def test_forced_expiry_and_token_listing(qbo: Sandbox) -> None:

@@ -1,8 +1,10 @@
 """The Xero sandbox on a state file (`KitOptions.state_file`): restarted on the same file it serves the same
-organisations, documents, journals, attachments and tokens; a reset empties the file."""
+organisations, documents, journals, attachments and tokens, and a connection removed with DELETE
+/connections/{id} stays removed (its refresh token answers invalid_grant); a reset empties the file."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,54 @@ def test_a_restarted_sandbox_serves_the_same_organisation_documents_journals_and
         assert refreshed.status_code == 200, refreshed.text
     finally:
         server.stop()
+
+
+def test_a_removed_connection_stays_removed_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "xero.sqlite"
+    server, xero = _start(state)
+    try:
+        gone, kept = xero.connect(), xero.connect()
+        bearer = {"Authorization": f"Bearer {gone['access_token']}"}
+        listed = httpx.get(f"{xero.url}/connections", headers=bearer).json()
+        assert [c["tenantId"] for c in listed] == [gone["tenantId"]]
+        removed = httpx.delete(f"{xero.url}/connections/{listed[0]['id']}", headers=bearer)
+        assert removed.status_code == 204, removed.text
+        assert httpx.get(f"{xero.url}/connections", headers=bearer).json() == []
+    finally:
+        server.stop()
+    # the revocation is in the file, not only in the stopped sandbox's memory
+    grants = [json.loads(v) for (v,) in _rows(state, "SELECT value FROM kv WHERE ns = 'oauth_grant'")]
+    assert sorted(g["revoked"] for g in grants) == [False, True]
+
+    server, xero = _start(state)
+    try:
+        connections = httpx.get(f"{xero.url}/connections", headers=bearer)
+        assert connections.status_code == 200 and connections.json() == []
+        again = httpx.delete(f"{xero.url}/connections/{listed[0]['id']}", headers=bearer)
+        assert again.status_code == 404  # already removed
+        refused = _refresh(xero, gone["refresh_token"])
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "invalid_grant"}  # Xero Identity's bare answer
+        with xero.api(gone) as api:
+            assert api.get("/Organisation").status_code == 401
+        # the other connection is untouched: listed, and its refresh token still works
+        other = httpx.get(
+            f"{xero.url}/connections", headers={"Authorization": f"Bearer {kept['access_token']}"}
+        )
+        assert [c["tenantId"] for c in other.json()] == [kept["tenantId"]]
+        assert _refresh(xero, kept["refresh_token"]).status_code == 200
+    finally:
+        server.stop()
+
+
+def _refresh(xero: Xero, refresh_token: str) -> httpx.Response:
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": "local-client",
+        "client_secret": "local-secret",
+    }
+    return httpx.post(f"{xero.url}/connect/token", data=form)
 
 
 def test_a_reset_empties_the_state_file(tmp_path: Path) -> None:
