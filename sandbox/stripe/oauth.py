@@ -12,12 +12,15 @@ The kit keeps the codes, grants (one per connection) and tokens; this subclass s
 platform's secret key as the client's credential, Stripe's consent page, token responses
 (`stripe_user_id`, `stripe_publishable_key`, `livemode`, `scope`; tokens that do not expire; a refresh keeps
 the refresh token), a reused code revoking the account, deauthorize, and OAuth errors with Stripe's
-descriptions. Codes are single use and live five minutes.
+descriptions. Codes are single use and live five minutes. With a state file (`persist.connect_file`) the
+kit keeps the grants (revocations included) and tokens, and the registry the accounts, across a restart;
+codes stay in memory, as the kit's other providers' do.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
@@ -122,7 +125,13 @@ class ConnectServer(OAuthServer):
     def new_secret(self, kind: Literal["code", "refresh", "access"]) -> str:
         """`ac_…` codes, `rt_…` refresh tokens, `sk_test_…` access tokens (a secret key for the account)."""
         prefix, length = {"code": ("ac", 32), "refresh": ("rt", 80), "access": ("sk_test", 99)}[kind]
-        return self.world.connect.token(prefix, length)
+        taken: Mapping[str, object] = self.codes
+        if kind != "code":
+            taken = self.refresh if kind == "refresh" else self.access
+        secret = self.world.connect.token(prefix, length)
+        while secret in taken:  # a seeded sandbox draws the same values again after a restart
+            secret = self.world.connect.token(prefix, length)
+        return secret
 
     def reset(self) -> None:
         super().reset()
@@ -171,8 +180,9 @@ class ConnectServer(OAuthServer):
         return self.world.connect.accounts[grant.tenant_id]
 
     def deauthorize(self, account: ConnectedAccount) -> None:
-        """The account disconnects the application: every token it was given stops working."""
-        account.authorized = False
+        """The account disconnects the application: every token it was given stops working (for good: with a
+        state file, the account and its revoked grants are kept so)."""
+        self.world.connect.set_authorized(account, False)
         for grant in self.grants.values():
             if grant.tenant_id == account.id:
                 self.revoke_grant(grant)
@@ -248,7 +258,7 @@ class ConnectServer(OAuthServer):
         """A Connect token response for a new connection to `tenant_id` (POST /__sandbox/tokens), as if its
         owner had just approved the consent page."""
         account = self.world.connect.accounts[tenant_id]
-        account.authorized = True
+        self.world.connect.set_authorized(account, True)
         grant, rt = self._new_grant(tenant_id, account.scope)
         return self._issue(grant, rt, True)
 

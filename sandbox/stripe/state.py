@@ -21,6 +21,7 @@ from sandbox.stripe.faults import StripeFaults, initial_settings
 from sandbox.stripe.idempotency import IdempotencyStore
 from sandbox.stripe.oauth import ConnectServer, connect_spec
 from sandbox.stripe.options import StripeSandboxOptions
+from sandbox.stripe.persist import connect_file
 from sandbox.stripe.store import JSON, ObjectStore, snapshot
 from sandbox.stripe.webhooks import StripeEndpoint, new_sender, subscribed
 
@@ -65,9 +66,14 @@ class SandboxState:
         self.faults = StripeFaults(initial_settings(options), options.rate_limit, self.rng)
         self.kit = Kit(
             replace(SPEC, oauth=connect_spec(options.connect_client_id)),
-            KitOptions(clock=Clock(None if start is None else datetime.fromtimestamp(start, UTC))),
+            KitOptions(
+                clock=Clock(None if start is None else datetime.fromtimestamp(start, UTC)),
+                state_file=str(connect_file(options.state_file)) if options.state_file else None,
+            ),
             TenantHooks(create=self._tenant, exists=self.connect.accounts.__contains__),
         )
+        if self.kit.persistence is not None:  # Connect outlives a restart: accounts here, grants in the kit
+            self.connect.attach(self.kit.persistence)
         self.kit.faults = self.faults.board  # one board: the kit's, driven by Stripe's /__sandbox/faults
         self.kit.on_reset.append(self.reset)
         self.clock, self.stats = self.kit.clock, self.kit.stats  # counters per account acted on
@@ -112,6 +118,8 @@ class SandboxState:
         self.account = PLATFORM_ACCOUNT
         self.stores = {PLATFORM_ACCOUNT: ObjectStore(self.rng)}
         self.connect.clear()
+        if self.kit.persistence is not None:  # the Connect state file: accounts, grants and tokens
+            self.kit.persistence.wipe()
         self.idempotency.clear()
         self.webhooks.clear()
         self.webhooks.endpoints.clear()

@@ -42,7 +42,9 @@ def sandbox(
     ),
     webhook_url: str | None = typer.Option(None, help="POST QuickBooks eventNotifications to this URL."),
     stripe_state_file: Path | None = typer.Option(
-        None, help="JSON file that keeps the Stripe sandbox's objects and events across restarts."
+        None,
+        help="JSON file that keeps the Stripe sandbox's objects and events across restarts "
+        "(its Connect accounts and tokens go to <name>.connect.sqlite next to it).",
     ),
     stripe_webhook_url: str | None = typer.Option(
         None, help="POST Stripe events to this URL, signed with the local webhook secret."

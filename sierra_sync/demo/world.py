@@ -59,8 +59,8 @@ class Sandboxes:
         cls, host: str = "127.0.0.1", stripe_webhook_url: str | None = None, state_dir: Path | None = None
     ) -> Sandboxes:
         """Both sandboxes; with `state_dir`, they keep their books in the files `sierra-sync up` reads
-        (quickbooks.db, stripe.json, xero.sqlite: emptied first), so the local world carries on with the
-        demo's data."""
+        (quickbooks.db, stripe.json and its stripe.connect.sqlite, xero.sqlite: emptied first), so the local
+        world carries on with the demo's data."""
         from sandbox.quickbooks import SandboxOptions
         from sandbox.quickbooks import create_app as qbo_app
 
@@ -71,7 +71,9 @@ class Sandboxes:
             state_dir.mkdir(parents=True, exist_ok=True)
             qbo_file, stripe_file = state_dir / QBO_STATE, state_dir / STRIPE_STATE
             xero_file = state_dir / XERO_STATE
-            for path in (qbo_file, stripe_file, xero_file):
+            from sandbox.stripe.persist import connect_file  # the Stripe sandbox's Connect state, next to it
+
+            for path in (qbo_file, stripe_file, connect_file(stripe_file), xero_file):
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
         qbo_options = SandboxOptions(
