@@ -80,3 +80,29 @@ def test_a_declined_consent_is_one_clear_error(sessions, stripe_url, http):
             callback=params,
             error=params["error"],
         )
+
+
+def test_a_connection_outlives_a_restart_of_the_sandbox_on_its_state_file(sessions, http, tmp_path):
+    # `sierra-sync up` after `down`: the sandbox restarts on the same state file; the company's stored
+    # stripe_user_id is still connected, and disconnecting it then is kept over the next restart.
+    options = StripeSandboxOptions(seed=16, state_file=str(tmp_path / "stripe.json"))
+    with sessions.begin() as s:
+        company_id = factories.company(s, "Restarted Builders").id
+    ring = h.keyring()
+    with LocalServer(create_app(options)) as server:
+        app = _app(server.url)
+        params = consent(connect.begin(sessions, ring, app, company_id).url)
+        integration_id = connect.complete(
+            sessions, ring, app, http, state=params["state"], code=params.get("code"), callback=params
+        )
+    with sessions() as s:
+        row = s.get(Integration, integration_id)
+        assert row is not None
+        account = row.external_company_id
+    assert account is not None
+    as_platform = {"Authorization": f"Bearer {PLATFORM_KEY}", "Stripe-Account": account}
+    with LocalServer(create_app(options)) as server:
+        assert http.get(f"{server.url}/v1/customers", headers=as_platform).status_code == 200
+        assert connect.disconnect(sessions, ring, _app(server.url), http, company_id) is True
+    with LocalServer(create_app(options)) as server:
+        assert http.get(f"{server.url}/v1/customers", headers=as_platform).status_code == 403
