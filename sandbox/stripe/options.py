@@ -69,5 +69,6 @@ class StripeSandboxOptions:
     state: SandboxState | None = None  # share a state object (tests, benchmarks); None: a fresh one
     # Persistence: None keeps everything in memory; a path keeps objects, events and the clock in a JSON
     # file (written a second after a change and at shutdown, read at start). Webhook endpoints and pending
-    # deliveries are not kept: the endpoints come from `webhook_endpoints` at each start.
+    # deliveries are not kept: the endpoints come from `webhook_endpoints` at each start. Connect (accounts,
+    # grants, tokens) is kept in the kit's SQLite file next to it (`persist.connect_file`).
     state_file: str | None = None
