@@ -54,7 +54,12 @@ def create_app(options: StripeSandboxOptions | None = None) -> Starlette:
         kit.background.append(state.webhooks.run)
     if options.state_file:
         state_file = StateFile(options.state_file, state)
-        state_file.load()
+        try:
+            state_file.load()
+        except ValueError:
+            if kit.persistence is not None:  # the Connect file, opened with the kit: not served, so closed
+                kit.persistence.close()
+            raise
         kit.background.append(state_file.keep_saving)
         kit.on_shutdown.append(state_file.save)
     routes = [
