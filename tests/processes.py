@@ -53,6 +53,20 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def finish(proc: subprocess.Popen[str], sig: int = signal.SIGTERM, within: float = 20.0) -> str:
+    """Send `sig` to a started process and return its output (stdout, when piped) once it has exited. Still
+    running `within` seconds later: killed and waited for (nothing survives the test), then a failure."""
+    proc.send_signal(sig)  # nothing when it has already exited and was waited for
+    try:
+        out, _ = proc.communicate(timeout=within)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        name = signal.Signals(sig).name
+        raise AssertionError(f"still running {within:.0f} s after {name}, killed:\n{out}") from None
+    return out or ""
+
+
 class Command:
     """A started command: its output lines (stdout and stderr together) gathered by a thread."""
 

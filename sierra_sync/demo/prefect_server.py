@@ -19,6 +19,9 @@ from sierra_core.shutdown import terminate
 from sierra_sync.world.ports import free_port, port_free
 
 STATE_FILE = "server.json"
+# The servers this process launched, by pid: a server kept running (`--keep-server`) outlives its
+# PrefectServer without a "subprocess ... is still running" warning, and is reaped when this process stops it.
+_LAUNCHED: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def healthy(api_url: str, timeout: float = 1.0) -> bool:
@@ -113,6 +116,7 @@ class PrefectServer:
                 start_new_session=True,
             )
         self.pid = self.process.pid
+        _LAUNCHED[self.pid] = self.process
         (self.home / STATE_FILE).write_text(json.dumps({"pid": self.pid, "port": self.port}))
 
     def wait_healthy(self, timeout: float = 90.0) -> str:
@@ -134,7 +138,9 @@ class PrefectServer:
         pid, self.pid = self.pid, None
         if pid is None:
             return
-        terminate(self.process if self.process is not None else pid, group=True, grace=timeout)
+        launched = _LAUNCHED.pop(pid, None)
+        process = self.process if self.process is not None and self.process.pid == pid else launched
+        terminate(process if process is not None else pid, group=True, grace=timeout)
         (self.home / STATE_FILE).unlink(missing_ok=True)
 
 

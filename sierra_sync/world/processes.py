@@ -17,8 +17,9 @@ from sierra_core.errors import SierraError
 from sierra_core.shutdown import STOP, StopRequest, terminate
 from sierra_sync.world.state import MARK_ENV, Service, WorldState, marked_pids
 
-# The processes this process started: kept (never garbage-collected while running) and reaped when stopped.
-_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+# The processes this process started, with the mark of their world: kept (never garbage-collected while
+# running) and reaped when stopped, also when one ended on its own or its record was replaced.
+_STARTED: dict[int, tuple[str, subprocess.Popen[bytes]]] = {}
 STOP_GRACE_S = 15.0  # per service: SIGTERM -> SIGKILL (the worker cancels its runs; the servers finish)
 
 
@@ -46,7 +47,7 @@ def spawn(
             cwd=cwd,
             start_new_session=True,  # no terminal signal reaches it; `down` stops its whole group
         )
-    _STARTED[process.pid] = process
+    _STARTED[process.pid] = (state.mark, process)
     order = max((s.order for s in state.records()), default=0) + 1
     service = Service(name=name, pid=process.pid, urls=urls, log=str(log), order=order)
     state.save(service)
@@ -67,6 +68,11 @@ def stop_all(state: WorldState, grace: float = STOP_GRACE_S) -> list[str]:
             thread.join()
     for service in state.records():
         state.forget(service.name)
+    for pid, (mark, process) in list(_STARTED.items()):  # ended by itself, or no longer recorded
+        if mark == state.mark:
+            del _STARTED[pid]
+            if process.poll() is None:
+                terminate(process, group=True, grace=grace)
     for pid in marked_pids(state.mark):  # re-parented children, flow-run processes
         with contextlib.suppress(ProcessLookupError):
             terminate(pid, grace=5.0)
@@ -75,7 +81,7 @@ def stop_all(state: WorldState, grace: float = STOP_GRACE_S) -> list[str]:
 
 def _stop(pid: int, grace: float) -> None:
     """The service's whole process group; reaped when this process started it."""
-    started = _STARTED.pop(pid, None)
+    _mark, started = _STARTED.pop(pid, (None, None))
     terminate(started if started is not None else pid, group=True, grace=grace)
 
 

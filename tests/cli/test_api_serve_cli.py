@@ -4,7 +4,6 @@ count, and after a stop (SIGTERM) every request either worker answered is in the
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from connectors.apikeys import create_key, parse_permissions
 from sierra_core.db.models import ApiRequestLog
 from sierra_sync.demo.prefect_server import free_port
 from tests import factories
-from tests.processes import MARK, left_behind
+from tests.processes import MARK, finish, left_behind
 
 CLI = [sys.executable, "-m", "sierra_sync"]
 REQUESTS = 40
@@ -74,8 +73,7 @@ def test_two_workers_share_the_rate_count_and_flush_the_log_on_stop(db, sessions
         limited = httpx.get(f"{base}/api/v1/projects", headers=headers, timeout=10)
         assert limited.status_code == 429
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
+        out = finish(proc, within=60)
     assert proc.returncode == 0, out
     assert "Traceback" not in out and " ERROR " not in out, out
     assert "never awaited" not in out, out  # workers read the blocks (not coroutines of them) at start-up

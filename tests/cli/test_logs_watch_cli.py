@@ -46,7 +46,9 @@ def _finish(proc: subprocess.Popen[str], timeout: float = 120) -> subprocess.Com
     try:
         out, err = proc.communicate(timeout=timeout)
     finally:
-        proc.kill()
+        if proc.poll() is None:  # timed out (or interrupted): killed and waited for, nothing survives
+            proc.kill()
+            proc.communicate()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 

@@ -78,7 +78,11 @@ def sample_api(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> It
             yield json.loads(line)
         finally:
             proc.terminate()
-            proc.wait(60)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:  # killed and waited for: the server does not outlive the tests
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.slow

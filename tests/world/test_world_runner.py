@@ -165,6 +165,7 @@ def test_ctrl_c_ends_the_run_in_the_world_and_its_flow_run(world: MiniWorld) -> 
     finally:
         if command.poll() is None:
             command.kill()
+            command.communicate()
     assert command.returncode == 130, stderr[-3000:]
     assert "aborted by an interrupt signal" in stderr
     assert [r["state_type"] for r in world.flow_runs("deliver-webhooks")] == ["CRASHED"]

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,9 +72,24 @@ def test_a_live_marked_service_is_running_and_down_stops_it_and_its_children(sta
     assert not Path(f"/proc/{service.pid}").exists() or "Z" in Path(f"/proc/{service.pid}/stat").read_text()
 
 
-def carries_mark_soon(state: WorldState, count: int) -> bool:
-    import time
+def test_down_reaps_a_service_that_ended_by_itself_and_one_whose_record_was_replaced(
+    state: WorldState,
+) -> None:
+    # Both were started by this process: once down returns, neither is left behind, not even as a zombie.
+    ended = spawn(state, "sandbox", [sys.executable, "-c", "pass"], dict(os.environ), {}, state.dir)
+    replaced = spawn(state, "watch", SLEEPER, dict(os.environ), {}, state.dir)
+    spawn(state, "watch", SLEEPER, dict(os.environ), {}, state.dir)  # its record replaces the first one's
+    deadline = time.monotonic() + 30
+    while state.is_running(ended):
+        assert time.monotonic() < deadline, "the service did not end by itself"
+        time.sleep(0.05)
+    assert stop_all(state, grace=5.0) == ["watch"]
+    assert marked_pids(state.mark) == set()
+    assert not Path(f"/proc/{ended.pid}").exists()  # reaped, not a zombie kept until this process ends
+    assert not Path(f"/proc/{replaced.pid}").exists()
 
+
+def carries_mark_soon(state: WorldState, count: int) -> bool:
     deadline = time.monotonic() + 10
     while len(marked_pids(state.mark)) < count:
         if time.monotonic() > deadline:

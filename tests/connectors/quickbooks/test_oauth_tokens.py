@@ -226,7 +226,13 @@ def test_eight_processes_one_expired_token_one_refresh(db, sessions, qbo, http, 
         )
         for _ in range(8)
     ]
-    outputs = [p.communicate(timeout=120) for p in procs]
+    try:
+        outputs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:  # one timed out: none outlives the test
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
     assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
     lines = [out.strip() for out, _ in outputs]
     assert not any("INVALID_GRANT" in line for line in lines)

@@ -200,7 +200,13 @@ def test_four_workers_pushing_one_company_at_once(db, engine, sessions, qbo):
         )
         for _ in range(4)
     ]
-    outputs = [p.communicate(timeout=240) for p in procs]
+    try:
+        outputs = [p.communicate(timeout=240) for p in procs]
+    finally:
+        for p in procs:  # one timed out: none outlives the test
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-2000:] for _, err in outputs]
     assert all("DONE" in out for out, _ in outputs)
     assert not any("invalid_grant" in err for _, err in outputs)

@@ -5,7 +5,6 @@ that the connector side's verifiers accept for every scheme."""
 from __future__ import annotations
 
 import base64
-import signal
 import ssl
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from sandbox.kit.spec import KitOptions, SandboxSpec
 from sandbox.kit.tls import self_signed
 from sandbox.kit.webhooks import Signing, signature_headers
 from tests.connectors.kit import providers as shapes
+from tests.processes import finish
 
 ROOT = Path(__file__).resolve().parents[3]
 REDIRECT = "http://127.0.0.1:9/callback"
@@ -231,8 +231,7 @@ def test_one_provider_over_tls_from_the_command_line():
         doc = httpx.get(f"{url}/.well-known/openid_configuration", verify=trusted, timeout=10).json()
         assert doc["token_endpoint"] == f"{url}/oauth2/v1/tokens/bearer"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        out = finish(proc)
     assert proc.returncode == 0, out
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+
+from tests.processes import finish
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -54,8 +55,7 @@ def test_sandbox_command_serves_until_sigterm(tmp_path: Path) -> None:
         )
         assert token.json()["error"] == "invalid_grant"  # the secret given on the command line is the app's
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        out = finish(proc)
     assert proc.returncode == 0, out
     assert "very-secret-value" not in first + out
     assert state.exists()

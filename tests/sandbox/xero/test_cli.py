@@ -4,7 +4,6 @@ with --xero-state-file a second run serves that organisation again."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.processes import finish
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -46,8 +47,7 @@ def test_the_xero_sandbox_from_the_command_line() -> None:
         assert answer.headers["X-DayLimit-Remaining"] == "4999"
         assert answer.headers["X-AppMinLimit-Remaining"] == "9999"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        out = finish(proc)
     assert proc.returncode == 0, out
 
 
@@ -69,8 +69,7 @@ def _running(*extra: str) -> Iterator[str]:
         assert url is not None, seen
         yield url
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        out = finish(proc)
     assert proc.returncode == 0, out
 
 
