@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sierra_core.errors import SierraError
 from sierra_core.shutdown import STOP, StopRequest, terminate
-from sierra_sync.world.state import MARK_ENV, Service, WorldState, marked_pids
+from sierra_sync.world.state import MARK_ENV, Service, WorldState, carries_mark, marked_pids
 
 # The processes this process started, with the mark of their world: kept (never garbage-collected while
 # running) and reaped when stopped, also when one ended on its own or its record was replaced.
@@ -48,10 +48,21 @@ def spawn(
             start_new_session=True,  # no terminal signal reaches it; `down` stops its whole group
         )
     _STARTED[process.pid] = (state.mark, process)
+    _until_marked(process, state.mark)
     order = max((s.order for s in state.records()), default=0) + 1
     service = Service(name=name, pid=process.pid, urls=urls, log=str(log), order=order)
     state.save(service)
     return service
+
+
+def _until_marked(process: subprocess.Popen[bytes], mark: str, timeout: float = 10.0) -> None:
+    """Wait until the new process carries the mark (it has exec'd: between fork and exec it still has this
+    process's environment), so a recorded service is always recognised as running (`is_running`)."""
+    if not Path("/proc/self/environ").exists():  # no /proc: marks cannot be read anyway
+        return
+    deadline = time.monotonic() + timeout
+    while not carries_mark(process.pid, mark) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 def stop_all(state: WorldState, grace: float = STOP_GRACE_S) -> list[str]:
