@@ -1,4 +1,4 @@
-"""The lean path of GET /api/v1/projects and GET /api/v1/tasks (api.lean: answered by the API guard on
+"""The lean path of GET /api/v1/projects, /tasks and /invoices (api.lean: answered by the API guard on
 PostgreSQL, without the framework) gives the very answers of the FastAPI routes: the same status, bytes and
 headers for valid queries, and for everything else (a bad value, a missing permission, a page past the end)
 it steps aside and the route answers. Each query is asked of the app as served and of the same app with
@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from sierra_core.db.models import ApiRequestLog, Project
+from sierra_core.db.models import ApiRequestLog, Invoice, Project
 from sierra_sync.web import AppDeps
 from tests.web.api_helpers import Api
 from tests.web.conftest import WebServer
@@ -43,6 +43,12 @@ CASES = [
     ("/api/v1/tasks", "?project_id={other}", True),  # another company's project: an empty page
     ("/api/v1/tasks", "?project_id=not-a-uuid", False),
     ("/api/v1/tasks", "?status=later", False),
+    ("/api/v1/invoices", "", True),
+    ("/api/v1/invoices", "?customer_id={customer}", True),
+    ("/api/v1/invoices", "?customer_id={customer}&project_id={project}", True),  # none of them: total 0
+    ("/api/v1/invoices", "?status={status}&limit=1", True),
+    ("/api/v1/invoices", "?status=unpaid", False),
+    ("/api/v1/invoices", "?project_id=x", False),
 ]
 
 
@@ -76,7 +82,14 @@ def test_the_lean_path_answers_as_the_routes_do(api: Api, web_server: WebServer)
     _more_projects(api)
     key = api.a.keys["all"]
     auth = {"Authorization": f"Bearer {key}"}
-    ids = {"project": api.a.ids["project"], "other": api.b.ids["project"]}
+    with api.deps.sessions() as s:
+        status = s.scalar(select(Invoice.status).where(Invoice.id == api.a.ids["invoice"]))
+    ids = {
+        "project": api.a.ids["project"],
+        "other": api.b.ids["project"],
+        "customer": api.a.ids["contact"],
+        "status": status,
+    }
     urls = [(path + query.format(**ids), lean) for path, query, lean in CASES]
     lean = api.app.state.lean_reads
     on_postgres = api.deps.sessions.kw["bind"].dialect.name == "postgresql"

@@ -45,8 +45,8 @@ def install(app: FastAPI, deps: AppDeps) -> None:
     app.state.request_log = writer  # create_app's lifespan closes it (flushing what is queued)
     keys = KeyCache(deps.autocommit)
     app.state.key_cache = keys  # create_app's lifespan closes it (giving back unused leased requests)
-    lean = LeanReads(deps.counters_engine, projects.LEAN, enabled=deps.lean_reads)
-    lean.bind(projects.router.routes)
+    lean = LeanReads(deps.counters_engine, (*projects.LEAN, *records.LEAN), enabled=deps.lean_reads)
+    lean.bind([*projects.router.routes, *records.router.routes])
     app.state.lean_reads = lean  # create_app's lifespan closes it (its connection pool)
     app.add_middleware(ApiGuard, deps=deps, keys=keys, lean=lean)  # the key before the body; its size read
     app.add_middleware(RequestLogMiddleware, writer=writer)  # added last: outside the guard, logs its answers

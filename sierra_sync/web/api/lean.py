@@ -1,6 +1,8 @@
 """The lean path of the API's hottest reads: list pages answered by the API guard itself, on the event
 loop, through psycopg's async pool, on PostgreSQL.
 
+Lean lists: GET /api/v1/projects and /tasks (api.projects.LEAN), GET /api/v1/invoices (api.records.LEAN).
+
 Why: under 50 concurrent clients, what a list request costs the API process beyond the framework-free floor
 (bench/floor_app.py) was FastAPI's routing and dependency solving (about 0.4 ms of CPU a request under
 load) and a worker thread with a synchronous SQLAlchemy execute (about 0.5 ms), so the API reached half of
