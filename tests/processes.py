@@ -67,6 +67,18 @@ def finish(proc: subprocess.Popen[str], sig: int = signal.SIGTERM, within: float
     return out or ""
 
 
+def communicate_all(procs: list[subprocess.Popen[str]], timeout: float) -> list[tuple[str, str]]:
+    """The (stdout, stderr) of every process once it has exited; when one does not within `timeout`, the
+    timeout propagates and none of them outlives the test (each still running is killed and waited for)."""
+    try:
+        return [proc.communicate(timeout=timeout) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
 class Command:
     """A started command: its output lines (stdout and stderr together) gathered by a thread."""
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.processes import MARK, finish, left_behind
+from tests.processes import MARK, communicate_all, finish, left_behind
 
 IGNORES_SIGTERM = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
@@ -45,3 +45,15 @@ def test_finish_kills_and_reaps_a_process_that_ignores_the_signal_then_fails() -
         finish(proc, within=1)
     assert proc.returncode == -signal.SIGKILL  # waited for: no "subprocess ... is still running" later
     assert left_behind(mark, settle=0) == {}
+
+
+def test_communicate_all_returns_every_output_or_leaves_no_process_on_a_timeout() -> None:
+    mark = uuid.uuid4().hex
+    quick = [_start("import sys; print('ready', flush=True); sys.exit(3)", mark) for _ in range(2)]
+    assert len(communicate_all(quick, timeout=20)) == 2
+    assert [proc.returncode for proc in quick] == [3, 3]
+    slow = [_start(code, mark) for code in ("import time; print('ready', flush=True); time.sleep(60)",) * 2]
+    with pytest.raises(subprocess.TimeoutExpired):
+        communicate_all(slow, timeout=0.5)
+    assert all(proc.poll() is not None for proc in slow)
+    assert left_behind(mark) == {}

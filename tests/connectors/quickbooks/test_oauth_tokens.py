@@ -21,6 +21,7 @@ from sierra_core.db.models import Integration, OAuthState
 from sierra_core.db.types import utcnow
 from tests import factories
 from tests.connectors.quickbooks import oauth_helpers as h
+from tests.processes import communicate_all
 
 
 @pytest.fixture
@@ -226,13 +227,7 @@ def test_eight_processes_one_expired_token_one_refresh(db, sessions, qbo, http, 
         )
         for _ in range(8)
     ]
-    try:
-        outputs = [p.communicate(timeout=120) for p in procs]
-    finally:
-        for p in procs:  # one timed out: none outlives the test
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
+    outputs = communicate_all(procs, timeout=120)  # one timed out: none outlives the test
     assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
     lines = [out.strip() for out, _ in outputs]
     assert not any("INVALID_GRANT" in line for line in lines)

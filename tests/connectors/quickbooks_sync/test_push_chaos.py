@@ -26,6 +26,7 @@ from sierra_core import synclog
 from sierra_core.db.models import Company, Integration, IntegrationSyncLog, Invoice
 from sierra_core.db.types import utcnow
 from tests.connectors.quickbooks import oauth_helpers as h
+from tests.processes import communicate_all
 
 RETRY = RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=0.05, jitter=0.0, max_server_wait=0.05)
 
@@ -200,13 +201,7 @@ def test_four_workers_pushing_one_company_at_once(db, engine, sessions, qbo):
         )
         for _ in range(4)
     ]
-    try:
-        outputs = [p.communicate(timeout=240) for p in procs]
-    finally:
-        for p in procs:  # one timed out: none outlives the test
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
+    outputs = communicate_all(procs, timeout=240)  # one timed out: none outlives the test
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-2000:] for _, err in outputs]
     assert all("DONE" in out for out, _ in outputs)
     assert not any("invalid_grant" in err for _, err in outputs)
