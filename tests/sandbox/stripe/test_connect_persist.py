@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
+import stripe
 
 from sandbox.common.server import LocalServer
 from sandbox.kit.oauth import AccessToken, AuthCode, RefreshToken
@@ -177,3 +179,27 @@ def test_a_seeded_sandbox_never_hands_out_a_kept_token_again() -> None:
     again = {kind: server.new_secret(kind) for kind in ("code", "refresh", "access")}
     assert all(again[kind] != kept[kind] for kind in kept), "a kept value was drawn again"
     assert [v[:3] for v in again.values()] == ["ac_", "rt_", "sk_"]
+
+
+def test_the_official_sdk_sees_the_connection_after_a_restart_and_its_deauthorization_after_another(
+    tmp_path: Path,
+) -> None:
+    """stripe-python, unchanged but for its base addresses: what a platform does with a kept connection."""
+    state_file = tmp_path / "stripe.json"
+
+    def client(url: str) -> stripe.StripeClient:
+        return stripe.StripeClient(API_KEY, client_id=CLIENT_ID, base_addresses={"api": url, "connect": url})
+
+    with LocalServer(create_app(_options(state_file))) as server:
+        account = _connect(server.url)["stripe_user_id"]
+        made = client(server.url).v1.customers.create({"name": "Kept"}, {"stripe_account": account})
+    with LocalServer(create_app(_options(state_file))) as server:
+        sdk = client(server.url)
+        listed = sdk.v1.customers.list(options={"stripe_account": account})
+        assert [c.id for c in listed.data] == [made.id]
+        assert sdk.oauth.deauthorize({"stripe_user_id": account}).stripe_user_id == account
+    with (
+        LocalServer(create_app(_options(state_file))) as server,
+        pytest.raises(stripe.PermissionError),  # 403 account_invalid, as for a revoked account
+    ):
+        client(server.url).v1.customers.list(options={"stripe_account": account})

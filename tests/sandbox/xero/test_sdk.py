@@ -156,3 +156,11 @@ def test_expired_access_token_is_refreshed_by_the_sdk(
     sdk.stored["expires_at"] = 0  # the SDK believes its access token has expired: it refreshes first
     assert sdk.accounting.get_accounts(sdk.tenant).accounts
     assert sdk.stored["refresh_token"] != first_refresh
+
+
+def test_a_connection_removed_through_the_sdk_is_gone(sdk: Sdk) -> None:
+    connection = sdk.identity.get_connections()[0]
+    sdk.identity.delete_connection(connection.id)
+    assert sdk.identity.get_connections() == []
+    with pytest.raises(NotFoundException):  # already removed
+        sdk.identity.delete_connection(connection.id)
