@@ -308,6 +308,24 @@ class Steps:
             self.result.bump(entity_type, "skipped")
             self._decide(entity_type, obj, app_id, "skip", reason)
 
+    def _attempt(
+        self, entity_type: str, obj: Mapping[str, Any], app_id: uuid.UUID | None, external_id: str | None
+    ) -> uuid.UUID:
+        """A pull attempt's sync-log row for `obj` (what the provider sent is its request payload)."""
+        return synclog.start_attempt(
+            self.session,
+            integration_id=self.target.integration_id,
+            company_id=self.target.company_id,
+            sync_type=self.sync_type,
+            direction="pull",
+            trigger=self.options.trigger,
+            entity_type=entity_type,
+            entity_id=app_id,
+            external_entity_id=external_id,
+            request_payload={self.adapter.entity_name(entity_type): dict(obj)},
+            flow_run_id=self.options.flow_run_id,
+        )
+
     def _log(
         self,
         entity_type: str,
@@ -318,19 +336,7 @@ class Steps:
         changes: Mapping[str, Any] | None,
     ) -> None:
         qid = self.ext_id(entity_type, obj)
-        log_id = synclog.start_attempt(
-            self.session,
-            integration_id=self.target.integration_id,
-            company_id=self.target.company_id,
-            sync_type=self.sync_type,
-            direction="pull",
-            trigger=self.options.trigger,
-            entity_type=entity_type,
-            entity_id=app_id,
-            external_entity_id=qid,
-            request_payload={self.adapter.entity_name(entity_type): dict(obj)},
-            flow_run_id=self.options.flow_run_id,
-        )
+        log_id = self._attempt(entity_type, obj, app_id, qid)
         synclog.finish_success(
             self.session,
             log_id,
@@ -344,18 +350,7 @@ class Steps:
         prefix = f"{self.title} sync failed"
         message = text if text.startswith(prefix) else f"{prefix}: {label}: {text}"
         meta = self.adapter.meta(entity_type, obj)
-        log_id = synclog.start_attempt(
-            self.session,
-            integration_id=self.target.integration_id,
-            company_id=self.target.company_id,
-            sync_type=self.sync_type,
-            direction="pull",
-            trigger=self.options.trigger,
-            entity_type=entity_type,
-            external_entity_id=meta.external_id,
-            request_payload={self.adapter.entity_name(entity_type): dict(obj)},
-            flow_run_id=self.options.flow_run_id,
-        )
+        log_id = self._attempt(entity_type, obj, None, meta.external_id)
         # Not retryable in the sweep: the pull's cursor stays before this object, so the next pull retries it.
         synclog.finish_failure(
             self.session,
